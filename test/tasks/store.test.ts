@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { compareRows, createTaskStore, type TaskRow } from '../../src/tasks/store.js';
+import { formatUpid } from '../../src/tasks/upid.js';
+
+const T0 = Date.UTC(2026, 10, 27, 8, 0, 0);
+const upid = (node: string, vmid: number, startSec: number, type = 'qmstart') =>
+  formatUpid({ node, pid: 0x1000 + vmid, pstart: 0xabcdef, starttime: startSec, type, id: String(vmid), user: 'root@pam' });
+
+function seed(count: number) {
+  const store = createTaskStore();
+  const keys: string[] = [];
+  store.getState().update((tx) => {
+    for (let i = 0; i < count; i++) {
+      keys.push(tx.add({ upid: upid(`pve${(i % 3) + 1}`, 100 + i, T0 / 1000 + i), mine: i % 2 === 0, firstSeenAt: T0 }));
+    }
+  });
+  return { store, keys };
+}
+
+test('an update to one task leaves every other row object identical', () => {
+  const { store, keys } = seed(50);
+  const before = { ...store.getState().rows };
+  store.getState().update((tx) => tx.patch(keys[7]!, { progress: { percent: 42 } }));
+  const after = store.getState().rows;
+  for (const key of keys) {
+    if (key === keys[7]) assert.notEqual(after[key], before[key]);
+    else assert.equal(after[key], before[key], `row ${key} was replaced`);
+  }
+  assert.equal(after[keys[7]!]!.progress?.percent, 42);
+});
+
+test('a patch that changes nothing notifies nobody and keeps the row', () => {
+  const { store, keys } = seed(5);
+  store.getState().update((tx) => tx.patch(keys[1]!, { progress: { percent: 10 } }));
+  const row = store.getState().rows[keys[1]!];
+  let notified = 0;
+  const unsubscribe = store.subscribe(() => notified++);
+  store.getState().update((tx) => tx.patch(keys[1]!, { progress: { percent: 10 }, state: 'running' }));
+  unsubscribe();
+  assert.equal(notified, 0);
+  assert.equal(store.getState().rows[keys[1]!], row);
+});
+
+test('tallies per scope are kept on write', () => {
+  const { store, keys } = seed(6); // mine: 0, 2, 4
+  store.getState().update((tx) => {
+    tx.finish(keys[0]!, 'ok', { exitStatus: 'OK' });
+    tx.finish(keys[1]!, 'failed', { exitStatus: 'VM 101 already running' });
+    tx.finish(keys[2]!, 'warnings', { exitStatus: 'WARNINGS: 1' });
+    tx.timeOut(keys[4]!);
+  });
+  const { mine, cluster } = store.getState().tallies;
+  assert.deepEqual(mine, { total: 3, queued: 0, running: 0, ok: 1, warnings: 1, failed: 0, timeout: 1, unknown: 0 });
+  assert.deepEqual(cluster, { total: 6, queued: 0, running: 2, ok: 1, warnings: 1, failed: 1, timeout: 1, unknown: 0 });
+});
+
+test('a timed-out row keeps counting as timed out and records the late outcome', () => {
+  const { store, keys } = seed(1);
+  store.getState().update((tx) => tx.timeOut(keys[0]!));
+  store.getState().update((tx) => tx.finish(keys[0]!, 'ok', { exitStatus: 'OK', endedAt: T0 + 5000 }));
+  const row = store.getState().rows[keys[0]!] as TaskRow;
+  assert.equal(row.state, 'timeout');
+  assert.equal(row.lateOutcome, 'ok');
+  assert.equal(row.lateExitStatus, 'OK');
+  assert.equal(store.getState().tallies.mine.timeout, 1);
+  assert.equal(store.getState().tallies.mine.ok, 0);
+});
+
+test('order: running and queued first, then newest first, kept as states change', () => {
+  const { store, keys } = seed(5);
+  const start = (key: string) => store.getState().rows[key]!.startedAt!;
+  let order = store.getState().order.cluster;
+  assert.deepEqual([...order], [...keys].reverse());
+  store.getState().update((tx) => tx.finish(keys[4]!, 'ok'));
+  order = store.getState().order.cluster;
+  assert.equal(order.at(-1), keys[4], 'the ended row moves below the running ones');
+  assert.deepEqual(order.slice(0, 4), [keys[3], keys[2], keys[1], keys[0]]);
+  const queued = (() => {
+    let key = '';
+    store.getState().update((tx) => {
+      key = tx.add({ mine: true, firstSeenAt: T0 + 10_000_000, node: 'pve1', type: 'qmstart' });
+    });
+    return key;
+  })();
+  assert.equal(store.getState().rows[queued]!.state, 'queued');
+  assert.equal(store.getState().order.mine[0], queued);
+  assert.ok(start(keys[3]!) > start(keys[2]!));
+  // A bulk change takes the full-sort path and gives the same order as a fresh sort.
+  store.getState().update((tx) => {
+    for (const key of keys.slice(0, 4)) tx.finish(key, 'failed');
+  });
+  const expected = [queued, keys[4], keys[3], keys[2], keys[1], keys[0]];
+  assert.deepEqual([...store.getState().order.cluster], expected);
+  const freshSort = Object.values(store.getState().rows).sort(compareRows).map((row) => row.key);
+  assert.deepEqual(freshSort, expected);
+});
+
+test('a UPID is registered once', () => {
+  const { store, keys } = seed(1);
+  const row = store.getState().rows[keys[0]!]!;
+  let again = '';
+  store.getState().update((tx) => {
+    again = tx.add({ upid: row.upid!, mine: false, firstSeenAt: T0 });
+  });
+  assert.equal(again, keys[0]);
+  assert.equal(store.getState().tallies.cluster.total, 1);
+});
+
+test('a bulk change (full re-sort) and single changes (insertions) give the same order as a fresh sort', () => {
+  const { store, keys } = seed(200);
+  store.getState().update((tx) => {
+    for (const key of keys.filter((_, i) => i % 3 === 0)) tx.finish(key, 'ok');
+  });
+  for (const key of keys.filter((_, i) => i % 7 === 1)) store.getState().update((tx) => tx.finish(key, 'failed'));
+  const { rows, order } = store.getState();
+  const fresh = (mineOnly: boolean) =>
+    Object.values(rows)
+      .filter((row) => !mineOnly || row.mine)
+      .sort(compareRows)
+      .map((row) => row.key);
+  assert.deepEqual([...order.cluster], fresh(false));
+  assert.deepEqual([...order.mine], fresh(true));
+});
