@@ -128,6 +128,13 @@ export interface PollStatus {
   cycles: number;
 }
 
+/** A one-line message for the board's status line: what an action did, or why it could not. */
+export interface Notice {
+  text: string;
+  level: 'info' | 'error';
+  at: number;
+}
+
 export interface FocusLog {
   key: string;
   lines: readonly string[];
@@ -149,6 +156,7 @@ export interface TaskStoreState {
   poll: PollStatus;
   session?: SessionInfo;
   focusLog?: FocusLog;
+  notice?: Notice;
   update(write: (tx: TaskTransaction) => void): void;
 }
 
@@ -200,6 +208,7 @@ export interface TaskTransaction {
   setPoll(patch: Partial<PollStatus>): void;
   setSession(info: SessionInfo): void;
   setFocusLog(log: FocusLog | undefined): void;
+  setNotice(notice: Notice | undefined): void;
 }
 
 export const ACTIVE_STATES: ReadonlySet<TaskState> = new Set(['queued', 'running']);
@@ -438,6 +447,9 @@ function runTransaction(
     },
     setFocusLog(log) {
       changes.focusLog = log;
+    },
+    setNotice(notice) {
+      changes.notice = notice;
     },
   };
 
