@@ -8,6 +8,7 @@
  * its own task changed.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { TaskProgress } from './progress.js';
 import { parseUpid } from './upid.js';
 
 export type TaskState = 'queued' | 'running' | 'ok' | 'warnings' | 'failed' | 'timeout' | 'unknown';
@@ -16,11 +17,7 @@ export type FinalOutcome = 'ok' | 'warnings' | 'failed' | 'unknown';
 export type Scope = 'mine' | 'cluster';
 export type GuestType = 'qemu' | 'lxc';
 
-export interface TaskProgress {
-  percent?: number;
-  bytesDone?: number;
-  bytesTotal?: number;
-}
+export type { TaskProgress };
 
 export interface PollError {
   message: string;
