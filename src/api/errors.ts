@@ -1,0 +1,102 @@
+/**
+ * One error type for every way a PVE request can fail, classified so that callers can decide
+ * what to do (retry later, fail over, tell the operator to fix the configuration).
+ */
+
+export type PveErrorKind =
+  /** The server answered with an HTTP error (4xx, 5xx, and PVE's proxy codes 595/596). */
+  | 'http'
+  /** Authentication failed: 401, a refused login, or a login that needs a second factor. */
+  | 'auth'
+  /** No answer within the request's timeout. */
+  | 'timeout'
+  /** The connection failed: refused, reset, host unreachable, name not found. */
+  | 'connection'
+  /** The server's certificate was not accepted, or the TLS handshake failed. */
+  | 'tls'
+  /** The caller's AbortSignal fired. */
+  | 'aborted'
+  /** The client's own configuration is unusable (bad endpoint, token, fingerprint). */
+  | 'config'
+  /** The server answered something that is not PVE's JSON. */
+  | 'protocol';
+
+export interface PveApiErrorInit {
+  kind: PveErrorKind;
+  message: string;
+  status?: number;
+  reason?: string;
+  errors?: Record<string, string>;
+  endpoint?: string;
+  method?: string;
+  path?: string;
+  /** True when the request certainly never reached the server (refused, name not found). */
+  notSent?: boolean;
+  /** TLS failures: the SHA-256 fingerprint the server presented (public, safe to show). */
+  fingerprint?: string;
+  cause?: unknown;
+}
+
+export class PveApiError extends Error {
+  override name = 'PveApiError';
+  /** HTTP status, or 0 when no HTTP answer came (connection, timeout, TLS, abort, configuration). */
+  readonly status: number;
+  /** The HTTP reason phrase ('' without an answer). PVE puts the first line of its message there. */
+  readonly reason: string;
+  /** Parameter errors by parameter name (400 Parameter verification failed). */
+  readonly errors: Record<string, string> | undefined;
+  readonly kind: PveErrorKind;
+  /** The endpoint (https://host:8006) the failing request went to. */
+  readonly endpoint: string | undefined;
+  readonly method: string | undefined;
+  /** The API path as requested, e.g. /nodes/pve2/tasks/UPID:.../status. */
+  readonly path: string | undefined;
+  readonly notSent: boolean;
+  readonly fingerprint: string | undefined;
+
+  constructor(init: PveApiErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.kind = init.kind;
+    this.status = init.status ?? 0;
+    this.reason = init.reason ?? '';
+    this.errors = init.errors;
+    this.endpoint = init.endpoint;
+    this.method = init.method;
+    this.path = init.path;
+    this.notSent = init.notSent ?? false;
+    this.fingerprint = init.fingerprint;
+  }
+}
+
+/** PVE's proxy codes for a target node it cannot reach (AnyEvent::HTTP), and gateway errors. */
+const NODE_UNREACHABLE_STATUSES = new Set([502, 503, 504, 595, 596, 599]);
+
+/** The endpoint we talk to could not be reached or did not answer in time. */
+export function isConnectionError(error: unknown): boolean {
+  return error instanceof PveApiError && (error.kind === 'connection' || error.kind === 'timeout');
+}
+
+/**
+ * The node could not be reached right now: our endpoint (refused, reset, timeout) or, through the
+ * cluster proxy, the target node (595/596/599, or a gateway's 502/503/504). Worth retrying later.
+ */
+export function isNodeUnreachable(error: unknown): boolean {
+  return isConnectionError(error) || (error instanceof PveApiError && NODE_UNREACHABLE_STATUSES.has(error.status));
+}
+
+/** Secrets shorter than this are not scrubbed: replacing one or two letters would garble messages. */
+const MIN_SECRET_LENGTH = 4;
+
+/** Replaces every known secret in `text` with `***`. */
+export function redact(text: string, secrets: Iterable<string | undefined>): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= MIN_SECRET_LENGTH) out = out.split(secret).join('***');
+  }
+  return out;
+}
+
+/** One line: PVE's messages end in `\n` and parameter errors may span lines. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}

@@ -1,0 +1,38 @@
+/** How PVE wants parameters written: booleans as 1/0, path segments fully percent-encoded. */
+
+/**
+ * encodeURIComponent leaves `!'()*` alone; UPIDs of token users carry `!` (`root@pam!ci`), so encode
+ * those too. Any server decodes both forms the same; the strict one survives proxies that do not.
+ */
+export function encodePathSegment(value: unknown): string {
+  return encodeURIComponent(String(value)).replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** A parameter value as PVE parses it: `type check ('boolean') failed - got 'true'` otherwise. */
+export function formatParameter(name: string, value: unknown): string {
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'bigint') return String(value);
+  // PVE's list parameters (vmid lists, content types) are comma-separated strings.
+  if (Array.isArray(value)) return value.map((item) => formatParameter(name, item)).join(',');
+  throw new TypeError(`parameter '${name}': cannot send a value of type ${typeof value}`);
+}
+
+/** `a=1&b=x%20y`, skipping undefined and null; used for query strings and form bodies alike. */
+export function serializeParameters(parameters: Record<string, unknown> | undefined): string {
+  if (!parameters) return '';
+  const pairs: string[] = [];
+  for (const [name, value] of Object.entries(parameters)) {
+    if (value === undefined || value === null) continue;
+    pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(formatParameter(name, value))}`);
+  }
+  return pairs.join('&');
+}
+
+/** Fills `{name}` placeholders; `encode` false gives the readable form used in messages. */
+export function fillPath(template: string, parameters: Record<string, unknown> | undefined, encode = true): string {
+  return template.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
+    const value = parameters?.[name];
+    if (value === undefined || value === null) return placeholder;
+    return encode ? encodePathSegment(value) : String(value);
+  });
+}
