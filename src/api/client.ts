@@ -440,12 +440,12 @@ export function createPveClient(options: PveClientOptions): PveClient {
     send: SendOptions,
   ): Promise<Envelope> {
     const retriable = method === 'GET' || send.failoverLikeGet;
-    const failures: PveApiError[] = [];
+    const order = endpoints.map((_, offset) => (current + offset) % endpoints.length);
     // With one endpoint, a GET gets one more try after a reset: a kept-alive connection the server
     // closed just as we reused it.
-    const attempts = endpoints.length === 1 && retriable ? 2 : endpoints.length;
-    for (let index = 0; index < attempts; index++) {
-      const slot = (current + index) % endpoints.length;
+    if (endpoints.length === 1 && retriable) order.push(current);
+    const failures: PveApiError[] = [];
+    for (const slot of order) {
       const endpoint = endpoints[slot]!;
       try {
         const envelope = await attempt(endpoint, method, path, init, send);
@@ -453,15 +453,16 @@ export function createPveClient(options: PveClientOptions): PveClient {
         return envelope;
       } catch (error) {
         if (!(error instanceof PveApiError)) throw error;
+        // GETs move on after any connection failure; writes only when nothing reached the server.
         const movable = retriable ? error.kind === 'connection' || error.kind === 'timeout' : error.notSent;
-        const sameEndpointRetry = endpoints.length === 1 && !(error.kind === 'connection' && !error.notSent);
-        if (!movable || sameEndpointRetry || init.signal?.aborted) throw scrub(error);
+        const reset = error.kind === 'connection' && !error.notSent;
+        if (!movable || (endpoints.length === 1 && !reset) || init.signal?.aborted) throw scrub(error);
         failures.push(error);
       }
     }
     const last = failures[failures.length - 1]!;
-    if (failures.length <= 1) throw scrub(last);
-    const others = failures.slice(0, -1).map((failure) => `${failure.endpoint}: ${failure.kind}`);
+    if (endpoints.length === 1) throw scrub(last);
+    const others = failures.slice(0, -1).map((failure) => `${failure.endpoint} (${failure.kind})`);
     throw scrub(
       new PveApiError({
         kind: last.kind,
@@ -471,7 +472,8 @@ export function createPveClient(options: PveClientOptions): PveClient {
         method: last.method,
         path: last.path,
         notSent: failures.every((failure) => failure.notSent),
-        message: `${last.message} (also failed: ${others.join(', ')})`,
+        message: `${last.message}; also failed: ${others.join(', ')}`,
+        cause: last,
       }),
     );
   }
