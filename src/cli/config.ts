@@ -7,12 +7,15 @@ import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { inspect, parseEnv } from 'node:util';
+import { normalizeEndpoint } from '../api/client.js';
+import { validateToken, validateUsername } from '../api/credentials.js';
+import { PveApiError } from '../api/errors.js';
+import { parseFingerprints } from '../api/tls.js';
 import { InvalidDurationError, parseDuration } from '../util/duration.js';
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from './args.js';
 import { CliError, ExitCode } from './io.js';
 
 export const DEFAULT_INTERVAL_MS = 2_000;
-export const DEFAULT_PVE_PORT = 8006;
 
 /** What the subcommands' flags may set; each overrides its environment variable. */
 export interface ConfigFlags {
@@ -46,7 +49,7 @@ export interface ResolvedConfig {
   token?: string;
   username?: string;
   password?: string;
-  /** Upper-case `AA:BB:...` (32 pairs). */
+  /** Upper-case `AA:BB:...` (32 pairs); comma-separated when the nodes have certificates of their own. */
   fingerprint?: string;
   insecure: boolean;
   intervalMs: number;
@@ -61,9 +64,6 @@ export interface ResolvedConfig {
   /** Non-fatal problems to print on stderr (a `.env` others can read). */
   warnings: string[];
 }
-
-const TOKEN_RE = /^[^\s:@!=/]+@[A-Za-z][A-Za-z0-9._-]*![A-Za-z][A-Za-z0-9._-]*=\S+$/;
-const FINGERPRINT_HEX_RE = /^[0-9A-Fa-f]{64}$/;
 
 const configError = (message: string) => new CliError(message, ExitCode.usage);
 
@@ -141,10 +141,7 @@ export function loadConfig({ flags = {}, env, cwd, requireEndpoint = true }: Loa
   } else if (usernameSetting || passwordSetting) {
     if (!usernameSetting) throw configError('PROXMOX_VE_PASSWORD is set but PROXMOX_VE_USERNAME is not (e.g. root@pam)');
     if (!passwordSetting) throw configError(`${usernameSetting.label} is set but PROXMOX_VE_PASSWORD is not`);
-    const username = usernameSetting.value.trim();
-    if (!/^[^\s:@/]+@[A-Za-z][A-Za-z0-9._-]*$/.test(username)) {
-      throw configError(`${usernameSetting.label} must be USER@REALM, e.g. root@pam or admin@pve`);
-    }
+    const username = withLabel(usernameSetting.label, () => validateUsername(usernameSetting.value));
     config.username = username;
     config.password = passwordSetting.value;
     config.auth = { kind: 'password', username, password: passwordSetting.value };
@@ -158,45 +155,36 @@ export function loadConfig({ flags = {}, env, cwd, requireEndpoint = true }: Loa
   return redactWhenPrinted(config);
 }
 
-/** Splits and normalizes `PROXMOX_VE_ENDPOINT`: `https://host:port`, comma-separated for failover. */
-export function parseEndpoints(setting: Lookup): string[] {
+/**
+ * Splits and normalizes `PROXMOX_VE_ENDPOINT` with the client's own rules (`https://host:port`; a bare
+ * host gets https and 8006; plain http only on loopback), comma-separated for failover.
+ */
+function parseEndpoints(setting: Lookup): string[] {
   const endpoints: string[] = [];
   for (const raw of setting.value.split(',')) {
-    const text = raw.trim();
-    if (!text) continue;
-    const origin = parseEndpoint(text, setting.label);
-    if (!endpoints.includes(origin)) endpoints.push(origin);
+    if (!raw.trim()) continue;
+    if (/[@!=\s]/.test(raw.trim())) {
+      // No host name holds these, but credentials do: refuse without repeating any of the value.
+      throw configError(
+        `${setting.label}: not an endpoint (it contains '@', '!', '=' or a space: a token or password in the ` +
+          'wrong variable?); expected https://HOST:8006',
+      );
+    }
+    const endpoint = withLabel(setting.label, () => normalizeEndpoint(raw));
+    if (!endpoints.includes(endpoint)) endpoints.push(endpoint);
   }
   if (endpoints.length === 0) throw configError(`${setting.label} is empty: use https://pve1.example.com:8006`);
   return endpoints;
 }
 
-function parseEndpoint(text: string, label: string): string {
-  // A bare `host` or `host:port` means PVE's own https on 8006, as operators often write it.
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`;
-  let url: URL;
+/** Runs one of the client's validators; its one-line message is prefixed with where the value came from. */
+function withLabel<T>(label: string, validate: () => T): T {
   try {
-    url = new URL(withScheme);
-  } catch {
-    throw configError(`${label}: '${safeEndpointText(text)}' is not a URL; use https://pve1.example.com:8006`);
+    return validate();
+  } catch (error) {
+    if (error instanceof PveApiError && error.kind === 'config') throw configError(`${label}: ${error.message}`);
+    throw error;
   }
-  if (url.username || url.password) {
-    // The URL carries credentials: do not repeat any of it.
-    throw configError(`${label}: the URL must not contain a user or password; use PROXMOX_VE_API_TOKEN instead`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw configError(`${label}: '${text}' must start with https:// (or http:// for a local simulator)`);
-  }
-  if (!url.hostname) throw configError(`${label}: '${text}' has no host name`);
-  if (!/^\/?(api2\/json\/?)?$/.test(url.pathname) || url.search || url.hash) {
-    throw configError(`${label}: '${text}' must be just scheme, host and port, e.g. https://pve1.example.com:8006`);
-  }
-  if (withScheme !== text && !url.port) url.port = String(DEFAULT_PVE_PORT);
-  return url.origin;
-}
-
-function safeEndpointText(text: string): string {
-  return text.includes('@') ? '(hidden: it contains @)' : text;
 }
 
 function parseInterval(setting: Lookup): number {
@@ -221,27 +209,16 @@ function parseBoolean(setting: Lookup): boolean {
 }
 
 function parseFingerprint(setting: Lookup): string {
-  const hex = setting.value.trim().replace(/:/g, '');
-  if (!FINGERPRINT_HEX_RE.test(hex)) {
-    throw configError(
-      `${setting.label} must be the certificate's SHA-256 fingerprint: 32 hex pairs, AA:BB:...:FF ` +
-        "(the node's Certificates panel, or /nodes' ssl_fingerprint)",
-    );
-  }
-  return hex.toUpperCase().match(/../g)!.join(':');
+  const fingerprints = withLabel(setting.label, () => parseFingerprints(setting.value));
+  if (fingerprints.length === 0) throw configError(`${setting.label} is empty`);
+  return fingerprints.join(',');
 }
 
-/** Checks the token's form without ever repeating any of it. */
+/** Checks the token's form (the client's rules; its messages never repeat the value). */
 function checkToken(raw: string, label: string): string {
-  const token = raw.trim();
-  if (TOKEN_RE.test(token)) return token;
-  const form = 'USER@REALM!TOKENID=SECRET, e.g. root@pam!pvetasks=<uuid>';
-  let hint = '';
-  if (/^PVEAPIToken[= ]/i.test(token)) hint = ": drop the 'PVEAPIToken=' prefix";
-  else if (!token.includes('!')) hint = ': the !TOKENID part is missing';
-  else if (!token.includes('=')) hint = ': the =SECRET part is missing';
-  else if (!token.slice(0, token.indexOf('!')).includes('@')) hint = ': the user needs its realm, e.g. root@pam';
-  throw configError(`${label} must look like ${form}${hint}`);
+  const token = raw.trim().replace(/^PVEAPIToken[= ]/, '');
+  withLabel(label, () => validateToken(token));
+  return token;
 }
 
 function readTokenFile(path: string, warnings: string[]): string {

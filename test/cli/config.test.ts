@@ -161,6 +161,14 @@ test('fingerprints are normalized to upper-case pairs', () => {
     PROXMOX_VE_FINGERPRINT: FINGERPRINT.replace(/:/g, ''),
   });
   assert.equal(bare.fingerprint, FINGERPRINT);
+  // One per node: each PVE node has a certificate of its own.
+  const other = FINGERPRINT.replace(/^10/, 'AB');
+  const several = load({
+    PROXMOX_VE_ENDPOINT: 'https://pve1:8006,https://pve2:8006',
+    PROXMOX_VE_API_TOKEN: TOKEN,
+    PROXMOX_VE_FINGERPRINT: `${FINGERPRINT}, ${other.toLowerCase()}`,
+  });
+  assert.equal(several.fingerprint, `${FINGERPRINT},${other}`);
 });
 
 test('the state directory: PVETASKS_STATE_DIR, else XDG_STATE_HOME, else ~/.local/state', () => {
@@ -178,19 +186,26 @@ test('no endpoint: exit 2 naming PROXMOX_VE_ENDPOINT, unless the caller can do w
   assert.equal(demo.auth, undefined);
 });
 
-test('bad endpoints', () => {
+test("bad endpoints (the client's own rules)", () => {
   const bad = (endpoint: string, pattern: RegExp) =>
     rejects(() => load({ PROXMOX_VE_ENDPOINT: endpoint, PROXMOX_VE_API_TOKEN: TOKEN }), pattern, TOKEN_SECRET);
-  bad('https://', /not a URL/);
-  bad('ftp://pve1:8006', /must start with https:\/\//);
-  bad('https://pve1:8006/some/path', /just scheme, host and port/);
-  bad('https://pve1:8006/?x=1', /just scheme, host and port/);
-  bad('https://pve1:99999', /not a URL/);
-  bad('pve 1', /not a URL/);
+  bad('https://', /^PROXMOX_VE_ENDPOINT: invalid endpoint: expected https:\/\/HOST:8006$/);
+  bad('https://pve1:99999', /^PROXMOX_VE_ENDPOINT: invalid endpoint/);
+  bad('pve 1', /^PROXMOX_VE_ENDPOINT: not an endpoint/);
+  bad('ftp://pve1:8006', /^PROXMOX_VE_ENDPOINT: invalid endpoint scheme ftp:/);
+  bad('http://pve1.example.com:8006', /refusing plain http:\/\/ for pve1.example.com:8006/);
+  rejects(
+    () => load({ PROXMOX_VE_ENDPOINT: 'https://pve1:8006, ftp://pve2' }, workdir(`PROXMOX_VE_API_TOKEN=${TOKEN}\n`)),
+    /^PROXMOX_VE_ENDPOINT: invalid endpoint scheme/,
+  );
+  rejects(
+    () => load({ PVETASKS_INTERVAL: '2s' }, workdir(`PROXMOX_VE_ENDPOINT=gopher://x\nPROXMOX_VE_API_TOKEN=${TOKEN}\n`)),
+    /^PROXMOX_VE_ENDPOINT in \.env: invalid endpoint scheme/,
+  );
   // Credentials in the URL are refused without repeating them.
   rejects(
     () => load({ PROXMOX_VE_ENDPOINT: 'https://root:hunter2@pve1:8006', PROXMOX_VE_API_TOKEN: TOKEN }),
-    /must not contain a user or password/,
+    /not an endpoint \(it contains '@'/,
     'hunter2',
   );
   rejects(
@@ -212,20 +227,25 @@ test('bad intervals name their source', () => {
 
 test('bad token forms are refused without repeating the token', () => {
   const cases: Array<[string, RegExp]> = [
-    [TOKEN_SECRET, /TOKENID part is missing/],
-    ['root@pam!pvetasks', /=SECRET part is missing/],
-    [`root!pvetasks=${TOKEN_SECRET}`, /needs its realm/],
-    [`PVEAPIToken=${TOKEN}`, /drop the 'PVEAPIToken=' prefix/],
-    [`root@pam!pve tasks=${TOKEN_SECRET}`, /USER@REALM!TOKENID=SECRET/],
+    [TOKEN_SECRET, /only the secret was given/],
+    ['root@pam!pvetasks', /the secret is missing/],
+    [`root@pam:${TOKEN_SECRET}`, /token id is missing/],
+    [`root!pvetasks=${TOKEN_SECRET}`, /realm is missing/],
+    [`root@pam!pve tasks=${TOKEN_SECRET}`, /whitespace/],
     [`root@pam!=${TOKEN_SECRET}`, /USER@REALM!TOKENID=SECRET/],
   ];
   for (const [token, pattern] of cases) {
     rejects(() => load({ PROXMOX_VE_ENDPOINT: 'https://pve1:8006', PROXMOX_VE_API_TOKEN: token }), pattern, TOKEN_SECRET);
-    rejects(() => load({ PROXMOX_VE_ENDPOINT: 'https://pve1:8006', PROXMOX_VE_API_TOKEN: token }), /^PROXMOX_VE_API_TOKEN/);
+    rejects(
+      () => load({ PROXMOX_VE_ENDPOINT: 'https://pve1:8006', PROXMOX_VE_API_TOKEN: token }),
+      /^PROXMOX_VE_API_TOKEN: invalid API token: expected USER@REALM!TOKENID=SECRET/,
+    );
   }
+  // A token copied from a curl line keeps working.
+  assert.equal(load({ PROXMOX_VE_ENDPOINT: 'https://pve1:8006', PROXMOX_VE_API_TOKEN: `PVEAPIToken=${TOKEN}` }).token, TOKEN);
   rejects(
     () => load({ PROXMOX_VE_ENDPOINT: 'https://pve1:8006', PVETASKS_SIM_TOKEN: 'nope', PROXMOX_VE_API_TOKEN: TOKEN }),
-    /PVETASKS_SIM_TOKEN/,
+    /^PVETASKS_SIM_TOKEN: invalid API token/,
   );
 });
 
@@ -236,14 +256,14 @@ test('missing or half credentials', () => {
   rejects(() => load({ ...endpoint, PROXMOX_VE_PASSWORD: 'hunter2' }), /PROXMOX_VE_USERNAME is not/, 'hunter2');
   rejects(
     () => load({ ...endpoint, PROXMOX_VE_USERNAME: 'root', PROXMOX_VE_PASSWORD: 'hunter2' }),
-    /must be USER@REALM/,
+    /^PROXMOX_VE_USERNAME: invalid user name 'root': expected USER@REALM/,
     'hunter2',
   );
 });
 
 test('bad fingerprint and insecure values', () => {
   const base = { PROXMOX_VE_ENDPOINT: 'https://pve1:8006', PROXMOX_VE_API_TOKEN: TOKEN };
-  rejects(() => load({ ...base, PROXMOX_VE_FINGERPRINT: 'AA:BB' }), /PROXMOX_VE_FINGERPRINT must be .*SHA-256/);
+  rejects(() => load({ ...base, PROXMOX_VE_FINGERPRINT: 'AA:BB' }), /^PROXMOX_VE_FINGERPRINT: invalid certificate fingerprint.*SHA-256/);
   rejects(() => load({ ...base, PROXMOX_VE_FINGERPRINT: `${FINGERPRINT}:00` }), /32 hex pairs/);
   rejects(() => load({ ...base, PROXMOX_VE_INSECURE: 'maybe' }), /PROXMOX_VE_INSECURE: 'maybe' is not true or false/);
   for (const value of ['1', 'true', 'YES', 'on']) assert.equal(load({ ...base, PROXMOX_VE_INSECURE: value }).insecure, true);
@@ -283,7 +303,7 @@ test('--token-file: the first line, trimmed; errors name the file, never the tok
   writeFileSync(join(cwd, 'empty'), '\n\n', { mode: 0o600 });
   rejects(() => load(env, cwd, { tokenFile: 'empty' }), /--token-file '.*empty' is empty/);
   writeFileSync(join(cwd, 'bad'), `${TOKEN_SECRET}\n`, { mode: 0o600 });
-  rejects(() => load(env, cwd, { tokenFile: 'bad' }), /the token in --token-file must look like/, TOKEN_SECRET);
+  rejects(() => load(env, cwd, { tokenFile: 'bad' }), /^the token in --token-file: invalid API token/, TOKEN_SECRET);
 });
 
 test('printing the configuration hides the secrets', () => {
