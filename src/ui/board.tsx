@@ -1,0 +1,71 @@
+/**
+ * The board as a component: builds its own state (UI store, ticker, list memos) once, listens to the
+ * keyboard through one dispatcher, and renders the frame. `runBoard` mounts it on the real terminal;
+ * tests mount it with ink-testing-library.
+ */
+import { useInput, useStdin, useStdout } from 'ink';
+import { useCallback, useEffect, useState } from 'react';
+import type { BoardController } from '../tasks/controller.js';
+import type { Scope, TaskStore } from '../tasks/store.js';
+import type { Clock } from '../util/clock.js';
+import { Frame } from './components/frame.js';
+import { BoardContext, type BoardDeps, type BoardExit } from './context.js';
+import { handleKey } from './input.js';
+import { createTheme } from './theme.js';
+import { createTicker, runTicker } from './ticker.js';
+import { createUiStore } from './ui-state.js';
+import { terminalSize, useTerminalSize } from './use-terminal-size.js';
+import { createGuestLister, createTaskLister } from './visible.js';
+
+export interface BoardProps {
+  store: TaskStore;
+  controller: BoardController;
+  clock: Clock;
+  ascii: boolean;
+  color: boolean;
+  readOnly: boolean;
+  /** Default: `mine` when this session has rows, else `cluster`. */
+  initialScope?: Scope;
+  onExit(result: BoardExit): void;
+  /** Called on every render of a list row (tests count them). */
+  onRowRender?: (key: string | number) => void;
+}
+
+export function Board(props: BoardProps) {
+  const { stdout } = useStdout();
+  // Built once: the board's state lives as long as the board.
+  const [deps] = useState<BoardDeps>(() => {
+    const scope = props.initialScope ?? (props.store.getState().order.mine.length > 0 ? 'mine' : 'cluster');
+    return {
+      store: props.store,
+      controller: props.controller,
+      clock: props.clock,
+      ui: createUiStore({ scope, size: terminalSize(stdout) }),
+      ticker: createTicker(props.clock),
+      theme: createTheme({ color: props.color, ascii: props.ascii }),
+      readOnly: props.readOnly,
+      listTasks: createTaskLister(),
+      listGuests: createGuestLister(),
+      exit: (result) => props.onExit(result),
+      onRowRender: props.onRowRender,
+    };
+  });
+
+  useTerminalSize(deps.ui);
+  useEffect(() => {
+    const stop = new AbortController();
+    void runTicker(deps.ticker, deps.clock, stop.signal);
+    return () => stop.abort();
+  }, [deps]);
+
+  const { isRawModeSupported } = useStdin();
+  const onKey = useCallback((input: string, key: Parameters<typeof handleKey>[2]) => handleKey(deps, input, key), [deps]);
+  // Without a TTY there is no raw mode, and Ink throws unless input is switched off explicitly.
+  useInput(onKey, { isActive: Boolean(isRawModeSupported) });
+
+  return (
+    <BoardContext.Provider value={deps}>
+      <Frame />
+    </BoardContext.Provider>
+  );
+}

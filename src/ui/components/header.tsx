@@ -1,0 +1,74 @@
+/**
+ * The header: where we are connected and as whom, how fresh the data is, the one spinner that says
+ * polling is alive (static while paused), DEMO / PAUSED / READ-ONLY, and a second line while nodes
+ * cannot be reached.
+ */
+import { Box } from 'ink';
+import type { NodeHealth } from '../../tasks/store.js';
+import { formatDuration, formatElapsed } from '../../util/duration.js';
+import { useBoard, useTasks, useTick } from '../context.js';
+import { clip, formatClock } from '../format.js';
+import { Line, Styled } from './styled.js';
+
+function endpointName(endpoint: string): string {
+  try {
+    return new URL(endpoint).host;
+  } catch {
+    return endpoint;
+  }
+}
+
+/** Data older than this many poll intervals is called stale. */
+const STALE_INTERVALS = 3;
+
+function dataAge(lastSuccessAt: number | undefined, now: number, intervalMs = 2000): string {
+  if (lastSuccessAt === undefined) return 'waiting for data';
+  const age = Math.max(0, now - lastSuccessAt);
+  return `updated ${formatElapsed(age)} ago${age > STALE_INTERVALS * intervalMs ? ' (stale)' : ''}`;
+}
+
+export function Header({ width, lines }: { width: number; lines: number }) {
+  const { theme, readOnly } = useBoard();
+  const session = useTasks((s) => s.session);
+  const poll = useTasks((s) => s.poll);
+  const nodes = useTasks((s) => s.nodes);
+  const now = useTick((t) => t.now);
+  const count = useTick((t) => t.count);
+
+  const spinner = poll.paused ? (theme.ascii ? '-' : '■') : theme.spinner[count % theme.spinner.length]!;
+  const flags = [session?.demo ? 'DEMO' : '', poll.paused ? 'PAUSED' : '', readOnly || session?.readOnly ? 'READ-ONLY' : ''].filter(Boolean);
+  const facts = [
+    session ? session.cluster ?? endpointName(session.endpoint) : '',
+    session?.user ?? '',
+    session ? `every ${formatDuration(session.intervalMs)}` : '',
+    dataAge(poll.lastSuccessAt, now, session?.intervalMs),
+  ].filter(Boolean);
+  const factsText = clip(`${theme.separator}${facts.join(theme.separator)}`, Math.max(0, width - 12 - flags.join(' ').length), theme.ellipsis);
+
+  return (
+    <Box flexDirection="column" height={lines}>
+      <Line>
+        <Styled tone="accent">{`${spinner} `}</Styled>
+        <Styled bold>pvetasks</Styled>
+        {flags.map((flag) => (
+          <Styled key={flag} tone="warn" bold>{` ${flag}`}</Styled>
+        ))}
+        {factsText}
+      </Line>
+      {lines > 1 ? <UnreachableLine nodes={nodes} now={now} width={width} /> : null}
+    </Box>
+  );
+}
+
+function UnreachableLine({ nodes, now, width }: { nodes: Readonly<Record<string, NodeHealth>>; now: number; width: number }) {
+  const theme = useBoard().theme;
+  const down = Object.values(nodes)
+    .filter((node) => node.error)
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((node) => `${node.name} since ${formatClock(node.error!.since)} (${formatElapsed(now - node.error!.since)}: ${node.error!.message})`);
+  return (
+    <Line>
+      <Styled tone="error">{clip(`! unreachable: ${down.join('; ')}`, width, theme.ellipsis)}</Styled>
+    </Line>
+  );
+}

@@ -1,0 +1,79 @@
+/**
+ * One task row. Memoised, and it selects its own row from the store by key, so an update of one task
+ * re-renders that row only; its time comes from the shared ticker at the granularity it shows.
+ */
+import { memo } from 'react';
+import type { TaskRow } from '../../tasks/store.js';
+import { useBoard, useTasks, useTick } from '../context.js';
+import { elapsedText, fit, formatClock, outcomeText, progressText, taskTitle } from '../format.js';
+import type { Column, TaskColumnId } from '../layout.js';
+import type { Theme, Tone } from '../theme.js';
+import { rowTime } from '../ticker.js';
+import { Line, Styled } from './styled.js';
+
+interface Cell {
+  text: string;
+  tone?: Tone;
+}
+
+function cellOf(id: TaskColumnId, row: TaskRow, now: number, width: number, theme: Theme): Cell {
+  switch (id) {
+    case 'glyph':
+      return { text: theme.glyph[row.state], tone: row.state };
+    case 'title':
+      return { text: taskTitle(row) };
+    case 'node':
+      return { text: row.node, tone: row.pollError ? 'error' : undefined };
+    case 'user':
+      return { text: row.user ?? '', tone: 'muted' };
+    case 'start':
+      return { text: row.startedAt !== undefined ? formatClock(row.startedAt) : '', tone: 'muted' };
+    case 'elapsed':
+      return { text: elapsedText(row, now) };
+    case 'progress':
+      return { text: progressText(row.progress?.percent, width, theme), tone: 'accent' };
+    case 'outcome':
+      return { text: outcomeText(row, now), tone: row.pollError && row.state === 'running' ? 'error' : row.state };
+  }
+}
+
+export interface TaskLineProps {
+  rowKey: string;
+  selected: boolean;
+  columns: readonly Column<TaskColumnId>[];
+}
+
+export const TaskLine = memo(function TaskLine({ rowKey, selected, columns }: TaskLineProps) {
+  const { theme, onRowRender } = useBoard();
+  onRowRender?.(rowKey);
+  const row = useTasks((state) => state.rows[rowKey]);
+  const now = useTick((tick) => rowTime(row, tick.now));
+  if (!row) return <Line />;
+  return (
+    <Line inverse={selected}>
+      {selected ? `${theme.cursor} ` : '  '}
+      {columns.map((column, i) => {
+        const cell = cellOf(column.id, row, now, column.width, theme);
+        const text = fit(cell.text, column.width, theme.ellipsis, column.align);
+        return (
+          <Styled key={column.id} tone={cell.tone}>
+            {i === 0 ? text : ` ${text}`}
+          </Styled>
+        );
+      })}
+    </Line>
+  );
+});
+
+/** Column titles above a list. */
+export function ColumnHeading({ columns }: { columns: readonly Column<string>[] }) {
+  const theme = useBoard().theme;
+  const text = columns.map((column) => fit(column.title, column.width, theme.ellipsis, column.align)).join(' ');
+  return (
+    <Line>
+      <Styled tone="heading" bold>
+        {`  ${text}`}
+      </Styled>
+    </Line>
+  );
+}

@@ -1,0 +1,44 @@
+/** The Tasks view: a window over the scope's rows (only the visible slice is rendered). */
+import { Box } from 'ink';
+import { useMemo } from 'react';
+import { useBoard, useTasks, useUi } from '../context.js';
+import { cursorIndex } from '../input.js';
+import { taskColumns, windowTop } from '../layout.js';
+import { Line, Styled } from './styled.js';
+import { ColumnHeading, TaskLine } from './task-line.js';
+
+export function TasksView({ width, height }: { width: number; height: number }) {
+  const { listTasks } = useBoard();
+  const scope = useUi((s) => s.scope);
+  const filter = useUi((s) => s.tasks.filter);
+  const cursor = useUi((s) => s.tasks.cursor);
+  const visible = useTasks((s) => listTasks(s, scope, filter));
+  const columns = useMemo(() => taskColumns(width), [width]);
+  if (!columns) return null;
+
+  const index = cursorIndex(visible.keys, cursor);
+  const top = windowTop(visible.keys.length, index, height, cursor.top);
+  const slice = visible.keys.slice(top, top + height);
+  return (
+    <Box flexDirection="column" height={height + 1}>
+      <ColumnHeading columns={columns} />
+      {slice.map((key, i) => (
+        <TaskLine key={key} rowKey={key} selected={top + i === index} columns={columns} />
+      ))}
+      {slice.length === 0 && height > 0 ? <EmptyTasks filtered={filter !== ''} scope={scope} /> : null}
+    </Box>
+  );
+}
+
+function EmptyTasks({ filtered, scope }: { filtered: boolean; scope: string }) {
+  const text = filtered
+    ? '  No task matches the filter (Esc clears it).'
+    : scope === 'mine'
+      ? '  No task started here yet: Tab opens the guests to launch some; c shows the whole cluster.'
+      : '  No task in the cluster yet.';
+  return (
+    <Line>
+      <Styled tone="muted">{text}</Styled>
+    </Line>
+  );
+}

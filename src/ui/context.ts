@@ -1,0 +1,55 @@
+/** What every board component may reach: the stores, the controller, the theme. */
+import { createContext, useContext } from 'react';
+import { useStore } from 'zustand';
+import type { BoardController } from '../tasks/controller.js';
+import type { TaskStore, TaskStoreState } from '../tasks/store.js';
+import type { Clock } from '../util/clock.js';
+import type { Theme } from './theme.js';
+import type { Ticker, TickerState } from './ticker.js';
+import type { UiState, UiStore } from './ui-state.js';
+import type { GuestLister, TaskLister } from './visible.js';
+
+export interface BoardExit {
+  /** `quit`: the user quit (q); `interrupt`: Ctrl-C (the command exits 130). */
+  reason: 'quit' | 'interrupt';
+}
+
+export interface BoardDeps {
+  store: TaskStore;
+  controller: BoardController;
+  clock: Clock;
+  ui: UiStore;
+  ticker: Ticker;
+  theme: Theme;
+  readOnly: boolean;
+  listTasks: TaskLister;
+  listGuests: GuestLister;
+  exit(result: BoardExit): void;
+  /** Called on every render of a list row (tests count them; the benchmark may too). */
+  onRowRender?: (key: string | number) => void;
+}
+
+export const BoardContext = createContext<BoardDeps | undefined>(undefined);
+
+export function useBoard(): BoardDeps {
+  const deps = useContext(BoardContext);
+  if (!deps) throw new Error('board components need a BoardContext');
+  return deps;
+}
+
+/** Narrow reads of the task store; the selector must return stored values, not new objects. */
+export function useTasks<T>(selector: (state: TaskStoreState) => T): T {
+  return useStore(useBoard().store, selector);
+}
+
+export function useUi<T>(selector: (state: UiState) => T): T {
+  return useStore(useBoard().ui, selector);
+}
+
+export function useTick<T>(selector: (state: TickerState) => T): T {
+  return useStore(useBoard().ticker, selector);
+}
+
+export function useTheme(): Theme {
+  return useBoard().theme;
+}

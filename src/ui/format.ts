@@ -1,0 +1,159 @@
+/** Pure text for the board: cells, outcomes, progress bars, times. No React here. */
+import type { Guest, Tally, TaskRow, TaskState } from '../tasks/store.js';
+import { formatElapsed } from '../util/duration.js';
+import type { Theme } from './theme.js';
+
+/**
+ * Cuts or pads `text` to exactly `width` columns. We fit text ourselves rather than let Ink truncate,
+ * because Ink's ellipsis is not ASCII. Characters count as one column each (guest names and PVE
+ * messages are ASCII); Ink's own truncation stays as the safety net for wide characters.
+ */
+export function fit(text: string, width: number, ellipsis: string, align: 'left' | 'right' = 'left'): string {
+  if (width <= 0) return '';
+  const chars = Array.from(text.replace(/[\r\n\t]+/g, ' '));
+  if (chars.length > width) {
+    if (width <= ellipsis.length) return chars.slice(0, width).join('');
+    return chars.slice(0, width - ellipsis.length).join('') + ellipsis;
+  }
+  const pad = ' '.repeat(width - chars.length);
+  return align === 'left' ? chars.join('') + pad : pad + chars.join('');
+}
+
+/** Like `fit`, but never pads: for the last item of a line. */
+export function clip(text: string, width: number, ellipsis: string): string {
+  return fit(text, width, ellipsis).trimEnd();
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** Local wall-clock time `HH:MM:SS`. */
+export function formatClock(ms: number): string {
+  const d = new Date(ms);
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** Local date and time `YYYY-MM-DD HH:MM:SS`. */
+export function formatDateTime(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${formatClock(ms)}`;
+}
+
+export const STATE_WORDS: Readonly<Record<TaskState, string>> = {
+  queued: 'queued',
+  running: 'running',
+  ok: 'ok',
+  warnings: 'warnings',
+  failed: 'failed',
+  timeout: 'timed out',
+  unknown: 'unknown',
+};
+
+/** The row's description with its guest's name, unless the description already names it. */
+export function taskTitle(row: TaskRow): string {
+  const base = row.description || `${row.type} ${row.taskId}`.trim();
+  if (!row.guestName || base.includes(row.guestName)) return base;
+  return `${base} ${row.guestName}`;
+}
+
+/** When the task started, as far as we know: its UPID's start time, else when we first saw it. */
+export function taskStart(row: TaskRow): number {
+  return row.startedAt ?? row.firstSeenAt;
+}
+
+/** A row whose time still runs: shown as elapsed and re-rendered by the shared ticker. */
+export function isTicking(row: TaskRow): boolean {
+  if (row.endedAt !== undefined) return false;
+  return row.state === 'running' || (row.state === 'timeout' && !row.lateOutcome) || row.pollError !== undefined;
+}
+
+/** Elapsed time while the task runs, its duration once it ended, '' while queued. */
+export function elapsedText(row: TaskRow, now: number): string {
+  if (row.state === 'queued') return '';
+  const start = taskStart(row);
+  if (row.endedAt !== undefined) return formatElapsed(row.endedAt - start);
+  if (isTicking(row)) return formatElapsed(now - start);
+  return '';
+}
+
+/** What became of the task, in words: `OK`, `WARNINGS: 1`, PVE's error, `timed out, then OK`. */
+export function outcomeText(row: TaskRow, now: number): string {
+  const unreachable = row.pollError ? `? ${row.node} unreachable ${formatElapsed(now - row.pollError.since)}` : '';
+  switch (row.state) {
+    case 'queued':
+      return row.message ? `queued: ${row.message}` : 'queued';
+    case 'running':
+      return unreachable || row.message || '';
+    case 'ok':
+      return row.exitStatus ?? 'OK';
+    case 'warnings':
+      return row.exitStatus ?? 'WARNINGS';
+    case 'failed':
+      return row.message ?? row.exitStatus ?? 'failed';
+    case 'timeout':
+      if (row.lateOutcome) return `timed out, then ${row.lateExitStatus ?? STATE_WORDS[row.lateOutcome]}`;
+      return unreachable ? `timed out; ${unreachable}` : 'timed out';
+    case 'unknown':
+      return row.message ?? row.exitStatus ?? 'unknown';
+  }
+}
+
+/** `[#####-----]  50%`; '' when the percentage is unknown. `width` covers the whole cell. */
+export function progressText(percent: number | undefined, width: number, theme: Theme): string {
+  if (percent === undefined || !Number.isFinite(percent)) return '';
+  const clamped = Math.max(0, Math.min(100, percent));
+  const label = `${Math.floor(clamped)}%`.padStart(4);
+  const barWidth = Math.max(0, width - label.length - 3);
+  if (barWidth < 3) return label;
+  const full = Math.round((clamped / 100) * barWidth);
+  return `[${theme.bar.full.repeat(full)}${theme.bar.empty.repeat(barWidth - full)}] ${label}`;
+}
+
+export interface TallyPart {
+  state: TaskState;
+  label: string;
+  count: number;
+}
+
+/** The footer's counts in a fixed order; `unknown` only when there are some. */
+export function tallyParts(tally: Tally): TallyPart[] {
+  const parts: TallyPart[] = [
+    { state: 'running', label: 'running', count: tally.running },
+    { state: 'queued', label: 'queued', count: tally.queued },
+    { state: 'ok', label: 'ok', count: tally.ok },
+    { state: 'warnings', label: 'warnings', count: tally.warnings },
+    { state: 'failed', label: 'failed', count: tally.failed },
+    { state: 'timeout', label: 'timed out', count: tally.timeout },
+  ];
+  if (tally.unknown > 0) parts.push({ state: 'unknown', label: 'unknown', count: tally.unknown });
+  return parts;
+}
+
+export function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+/** "guest 101 (web01) on pve1" or "17 guests on 3 nodes", for dialog titles. */
+export function describeTargets(guests: readonly Guest[]): string {
+  const nodes = new Set(guests.map((g) => g.node));
+  if (guests.length === 1) {
+    const g = guests[0]!;
+    return `guest ${g.vmid}${g.name ? ` (${g.name})` : ''} on ${g.node}`;
+  }
+  return `${plural(guests.length, 'guest')} on ${plural(nodes.size, 'node')}`;
+}
+
+/** "101 web01, 102 db01, +14 more", cut to `width`. */
+export function listTargets(guests: readonly Guest[], width: number, ellipsis: string): string {
+  const names = guests.map((g) => (g.name ? `${g.vmid} ${g.name}` : String(g.vmid)));
+  let text = '';
+  for (let i = 0; i < names.length; i++) {
+    const rest = names.length - i - 1;
+    const candidate = text ? `${text}, ${names[i]}` : names[i]!;
+    const suffix = rest > 0 ? `, +${rest} more` : '';
+    if (candidate.length + suffix.length > width && text) {
+      return clip(`${text}, +${names.length - i} more`, width, ellipsis);
+    }
+    text = candidate;
+  }
+  return clip(text, width, ellipsis);
+}

@@ -1,0 +1,87 @@
+/**
+ * The interactive board. `runBoard` takes over the terminal (alternate screen, raw keys) until the
+ * user quits and leaves it as it found it; the command prints `renderSummary` afterwards.
+ */
+import { render } from 'ink';
+import type { BoardController } from '../tasks/controller.js';
+import type { Scope, TaskStore } from '../tasks/store.js';
+import type { Clock } from '../util/clock.js';
+import { Board } from './board.js';
+import type { BoardExit } from './context.js';
+
+export { Board, type BoardProps } from './board.js';
+export type { BoardExit } from './context.js';
+export { keymapMarkdown, KEYMAP, type Binding, type Command, type KeyContext } from './keymap.js';
+export { renderSummary } from './summary.js';
+export { colorEnabled, shouldUseAscii } from './theme.js';
+export { defaultSnapshotName, snapshotNameError } from './snapshot-name.js';
+
+export interface BoardOptions {
+  store: TaskStore;
+  controller: BoardController;
+  clock: Clock;
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  ascii: boolean;
+  color: boolean;
+  readOnly: boolean;
+  initialScope?: Scope;
+  /** Ends the board from outside (a signal handler); resolves as `interrupt`. */
+  signal?: AbortSignal;
+}
+
+const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h';
+const LEAVE_ALTERNATE_SCREEN = '\u001b[?1049l';
+/** A low frame rate keeps a slow SSH link responsive; polling is every 2 s anyway. */
+const MAX_FPS = 8;
+/**
+ * Ink 6.8.0's incremental writer moves the cursor up one line too few when a frame ends with a newline,
+ * which it does whenever the frame is shorter than the terminal (as ours must be: rows - 1): every
+ * update then lands one line low and scrolls the screen (seen in tmux, also with a 3-line app). Until
+ * that is fixed, full frames; Ink wraps each one in a synchronized update, so it does not flicker.
+ */
+const INCREMENTAL_RENDERING = false;
+
+export async function runBoard(options: BoardOptions): Promise<BoardExit> {
+  const { stdout, stdin } = options;
+  let left = false;
+  const leaveScreen = () => {
+    if (left) return;
+    left = true;
+    stdout.write(LEAVE_ALTERNATE_SCREEN);
+  };
+  // Whatever ends the process (an uncaught error, process.exit in a signal handler) restores the screen.
+  process.once('exit', leaveScreen);
+  stdout.write(ENTER_ALTERNATE_SCREEN);
+
+  let result: BoardExit = { reason: 'quit' };
+  let instance: ReturnType<typeof render> | undefined;
+  const finish = (exit: BoardExit) => {
+    result = exit;
+    instance?.unmount();
+  };
+  const onAbort = () => finish({ reason: 'interrupt' });
+  try {
+    instance = render(
+      <Board
+        store={options.store}
+        controller={options.controller}
+        clock={options.clock}
+        ascii={options.ascii}
+        color={options.color}
+        readOnly={options.readOnly}
+        initialScope={options.initialScope}
+        onExit={finish}
+      />,
+      { stdout, stdin, exitOnCtrlC: false, maxFps: MAX_FPS, incrementalRendering: INCREMENTAL_RENDERING },
+    );
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    await instance.waitUntilExit();
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    leaveScreen();
+    process.off('exit', leaveScreen);
+  }
+  return result;
+}

@@ -1,0 +1,146 @@
+/**
+ * What a list shows: the store's order (already sorted), narrowed by the filter. Memoised per board so
+ * that the components and the input dispatcher see the same list, and so that a selector returns the
+ * same object while nothing it depends on changed (zustand 5 loops on a fresh object per call).
+ */
+import {
+  emptyTally,
+  type Guest,
+  type Scope,
+  type Tally,
+  type TaskRow,
+  type TaskStoreState,
+} from '../tasks/store.js';
+import { STATE_WORDS, taskTitle } from './format.js';
+
+export interface VisibleTasks {
+  keys: readonly string[];
+  /** Rows in the scope before filtering: the M of "N of M". */
+  total: number;
+  /** Tally of the filtered rows; undefined without a filter (the store's own tally applies). */
+  tally?: Tally;
+}
+
+export interface VisibleGuests {
+  vmids: readonly number[];
+  total: number;
+}
+
+/** Words of the filter; a row matches when its text contains every word, in any case. */
+export function filterWords(filter: string): string[] {
+  return filter.toLowerCase().split(/\s+/).filter(Boolean);
+}
+
+const rowText = new WeakMap<TaskRow, string>();
+const guestText = new WeakMap<Guest, string>();
+
+function taskHaystack(row: TaskRow): string {
+  let text = rowText.get(row);
+  if (text === undefined) {
+    text = [
+      ...row.vmids,
+      row.taskId,
+      row.guestName,
+      row.node,
+      row.type,
+      taskTitle(row),
+      row.user,
+      STATE_WORDS[row.state],
+      row.exitStatus,
+      row.message,
+      row.lateExitStatus,
+      row.pollError ? 'unreachable' : undefined,
+    ]
+      .filter((part) => part !== undefined && part !== '')
+      .join('\n')
+      .toLowerCase();
+    rowText.set(row, text);
+  }
+  return text;
+}
+
+function guestHaystack(guest: Guest): string {
+  let text = guestText.get(guest);
+  if (text === undefined) {
+    text = [guest.vmid, guest.name, guest.node, guest.type, guest.status, guest.hastate, guest.tags, guest.template ? 'template' : '']
+      .filter((part) => part !== undefined && part !== '')
+      .join('\n')
+      .toLowerCase();
+    guestText.set(guest, text);
+  }
+  return text;
+}
+
+const matchesAll = (haystack: string, words: readonly string[]) => words.every((word) => haystack.includes(word));
+
+function sameArray<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+function sameTally(a: Tally | undefined, b: Tally | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  return (Object.keys(a) as Array<keyof Tally>).every((field) => a[field] === b[field]);
+}
+
+export type TaskLister = (state: TaskStoreState, scope: Scope, filter: string) => VisibleTasks;
+export type GuestLister = (state: TaskStoreState, filter: string) => VisibleGuests;
+
+export function createTaskLister(): TaskLister {
+  let last: { order: readonly string[]; rows: TaskStoreState['rows']; filter: string; result: VisibleTasks } | undefined;
+  return (state, scope, filter) => {
+    const order = state.order[scope];
+    const words = filterWords(filter);
+    // Without a filter the result depends on the order only, so row updates keep it identical.
+    const rowsMatter = words.length > 0;
+    if (last && last.order === order && last.filter === filter && (!rowsMatter || last.rows === state.rows)) {
+      return last.result;
+    }
+    let result: VisibleTasks;
+    if (!rowsMatter) {
+      result = { keys: order, total: order.length };
+    } else {
+      const keys: string[] = [];
+      const tally = emptyTally();
+      for (const key of order) {
+        const row = state.rows[key];
+        if (!row || !matchesAll(taskHaystack(row), words)) continue;
+        keys.push(key);
+        tally.total += 1;
+        tally[row.state] += 1;
+      }
+      const previous = last?.result;
+      result =
+        previous && previous.total === order.length && sameArray(previous.keys, keys) && sameTally(previous.tally, tally)
+          ? previous
+          : { keys, total: order.length, tally };
+    }
+    last = { order, rows: state.rows, filter, result };
+    return result;
+  };
+}
+
+export function createGuestLister(): GuestLister {
+  let last: { order: readonly number[]; guests: TaskStoreState['guests']; filter: string; result: VisibleGuests } | undefined;
+  return (state, filter) => {
+    const order = state.guestOrder;
+    if (last && last.order === order && last.guests === state.guests && last.filter === filter) return last.result;
+    const words = filterWords(filter);
+    let result: VisibleGuests;
+    if (words.length === 0) {
+      result = { vmids: order, total: order.length };
+    } else {
+      const vmids = order.filter((vmid) => {
+        const guest = state.guests[vmid];
+        return guest !== undefined && matchesAll(guestHaystack(guest), words);
+      });
+      const previous = last?.result;
+      result =
+        previous && previous.total === order.length && sameArray(previous.vmids, vmids)
+          ? previous
+          : { vmids, total: order.length };
+    }
+    last = { order, guests: state.guests, filter, result };
+    return result;
+  };
+}
