@@ -1,0 +1,247 @@
+/**
+ * `control`: the test and demo handle on a running simulator. It reads and changes the cluster from the
+ * inside (roles, snapshots, tasks, faults, tickets), so tests can set up and check what the HTTP API
+ * cannot show, such as how many tasks ran at once. Everything it returns is a copy.
+ */
+import type { Clock } from '../util/clock.js';
+import type { SimCore } from './core.js';
+import type { SimTask } from './engine.js';
+import { toFaultSpec, type FaultInput, type FaultSpec } from './faults.js';
+import type { GuestRole, GuestType, SnapshotState } from './model.js';
+import type { SimServer } from './server.js';
+import { scripted } from './workers.js';
+
+export interface SimNodeInfo {
+  node: string;
+  online: boolean;
+  /** This node's own listener, e.g. `https://127.0.0.1:8006`. */
+  url: string;
+  listening: boolean;
+}
+
+export interface SimGuestInfo {
+  vmid: number;
+  type: GuestType;
+  node: string;
+  name: string;
+  status: 'running' | 'stopped';
+  template: boolean;
+  tags: string[];
+  hastate?: 'started' | 'stopped';
+  lock?: string;
+  roles: GuestRole[];
+}
+
+export interface GuestFilter {
+  role?: GuestRole;
+  node?: string;
+  type?: GuestType;
+  status?: 'running' | 'stopped';
+}
+
+export interface SimTaskRecord {
+  upid: string;
+  node: string;
+  type: string;
+  id: string;
+  /** The auth id (`user@realm` or `user@realm!tokenid`). */
+  user: string;
+  /** ms since the epoch, on the simulator's clock. */
+  startedAt: number;
+  endedAt?: number;
+  exitStatus?: string;
+}
+
+export interface TaskFilter {
+  node?: string;
+  type?: string;
+  id?: string;
+  user?: string;
+  running?: boolean;
+}
+
+export interface SpawnTaskOptions {
+  node: string;
+  type: string;
+  id?: string;
+  /** Default `root@pam`. */
+  user?: string;
+  /** Exact run time in ms (not scaled by speed); `Infinity` runs until finishTask or a stop. */
+  durationMs: number;
+  /** Default `OK`. */
+  exitStatus?: string;
+  /** Lines logged at the start (the end line is added from the exit status). */
+  log?: string[];
+}
+
+export interface SimCounters {
+  total: number;
+  /** By `METHOD template`, e.g. `GET /nodes/{node}/tasks/{upid}/status`. */
+  byRoute: Record<string, number>;
+  /** By the node whose listener received the request. */
+  byListener: Record<string, number>;
+}
+
+export interface SimControl {
+  readonly clock: Clock;
+  nodes(): SimNodeInfo[];
+  guests(filter?: GuestFilter): SimGuestInfo[];
+  guest(vmid: number): SimGuestInfo | undefined;
+  /** The guest holding `role` (every role is held by exactly one guest). */
+  guestWithRole(role: GuestRole): SimGuestInfo;
+  snapshots(node: string, type: GuestType, vmid: number): SnapshotState[];
+  tasks(filter?: TaskFilter): SimTaskRecord[];
+  task(upid: string): (SimTaskRecord & { log: string[] }) | undefined;
+  spawnTask(options: SpawnTaskOptions): string;
+  finishTask(upid: string, exitStatus: string): void;
+  counters(): SimCounters;
+  resetCounters(): void;
+  addFault(fault: FaultInput): Promise<void>;
+  removeFault(fault: FaultInput): Promise<void>;
+  clearFaults(): Promise<void>;
+  faults(): FaultSpec[];
+  /** Every ticket issued so far stops working (as after an auth key rotation). */
+  expireTickets(): void;
+  /** Adds an API token for root@pam (`root@pam!TOKENID=SECRET`); returns the full token string. */
+  addToken(tokenid: string, options?: { audit?: boolean }): string;
+  /** Processes every simulated event due by `clock.now()`. */
+  settle(): void;
+  /** The TFA user: its login answers `NeedTFA: 1` with a ticket that allows nothing else. */
+  readonly tfaUser: { username: string; password: string };
+  readonly caPem: string;
+}
+
+function record(task: SimTask): SimTaskRecord {
+  const out: SimTaskRecord = { upid: task.upid, node: task.node, type: task.type, id: task.id, user: task.user, startedAt: task.startedAt };
+  if (task.endedAt !== undefined) out.endedAt = task.endedAt;
+  if (task.exitStatus !== undefined) out.exitStatus = task.exitStatus;
+  return out;
+}
+
+export function createControl(
+  core: SimCore,
+  server: SimServer,
+  extras: { tfaUser: { username: string; password: string }; caPem: string; secret: () => string },
+): SimControl {
+  const { engine, cluster } = core;
+  const guestInfo = (vmid: number): SimGuestInfo | undefined => {
+    const guest = cluster.guests.get(vmid);
+    if (!guest) return undefined;
+    const info: SimGuestInfo = {
+      vmid: guest.vmid,
+      type: guest.type,
+      node: guest.node,
+      name: guest.name,
+      status: guest.status,
+      template: guest.template,
+      tags: [...guest.tags],
+      roles: [...guest.roles],
+    };
+    if (guest.hastate) info.hastate = guest.hastate;
+    if (guest.lock) info.lock = guest.lock;
+    return info;
+  };
+  const faultsChanged = () => server.syncListeners();
+  const control: SimControl = {
+    clock: core.clock,
+    nodes: () =>
+      cluster.nodes.map((node) => {
+        const listener = server.listeners.find((candidate) => candidate.node === node.name);
+        return { node: node.name, online: core.isOnline(node.name), url: listener?.url ?? '', listening: listener?.listening ?? false };
+      }),
+    guests: (filter = {}) => {
+      engine.settle();
+      return [...cluster.guests.keys()]
+        .map((vmid) => guestInfo(vmid)!)
+        .filter(
+          (guest) =>
+            (filter.role === undefined || guest.roles.includes(filter.role)) &&
+            (filter.node === undefined || guest.node === filter.node) &&
+            (filter.type === undefined || guest.type === filter.type) &&
+            (filter.status === undefined || guest.status === filter.status),
+        );
+    },
+    guest: (vmid) => {
+      engine.settle();
+      return guestInfo(vmid);
+    },
+    guestWithRole: (role) => {
+      const found = control.guests({ role })[0];
+      if (!found) throw new Error(`no guest has the role '${role}'`);
+      return found;
+    },
+    snapshots: (node, type, vmid) => {
+      engine.settle();
+      const guest = cluster.guests.get(vmid);
+      if (!guest || guest.node !== node || guest.type !== type) return [];
+      return guest.snapshots.map((snapshot) => ({ ...snapshot }));
+    },
+    tasks: (filter = {}) => {
+      engine.settle();
+      const out: SimTaskRecord[] = [];
+      for (const task of engine.tasks.values()) {
+        if (filter.node !== undefined && task.node !== filter.node) continue;
+        if (filter.type !== undefined && task.type !== filter.type) continue;
+        if (filter.id !== undefined && task.id !== filter.id) continue;
+        if (filter.user !== undefined && task.user !== filter.user) continue;
+        if (filter.running !== undefined && task.running !== filter.running) continue;
+        out.push(record(task));
+      }
+      return out;
+    },
+    task: (upid) => {
+      engine.settle();
+      const task = engine.tasks.get(upid);
+      return task ? { ...record(task), log: [...task.log] } : undefined;
+    },
+    spawnTask: (options) => {
+      engine.settle();
+      if (!core.hasNode(options.node)) throw new Error(`unknown node '${options.node}'`);
+      const task = engine.startTask({
+        node: options.node,
+        type: options.type,
+        ...(options.id === undefined ? {} : { id: options.id }),
+        user: options.user ?? 'root@pam',
+        worker: (ctx) => scripted(ctx, { durationMs: options.durationMs, exitStatus: options.exitStatus ?? 'OK', log: options.log ?? [] }),
+      });
+      return task.upid;
+    },
+    finishTask: (upid, exitStatus) => {
+      engine.settle();
+      const task = engine.tasks.get(upid);
+      if (!task) throw new Error(`no such task ${upid}`);
+      engine.finish(task, exitStatus);
+    },
+    counters: () => ({
+      total: core.counters.total,
+      byRoute: { ...core.counters.byRoute },
+      byListener: { ...core.counters.byListener },
+    }),
+    resetCounters: () => {
+      core.counters = { total: 0, byRoute: {}, byListener: {} };
+    },
+    addFault: (fault) => {
+      core.faults.add(toFaultSpec(fault));
+      return faultsChanged();
+    },
+    removeFault: (fault) => {
+      core.faults.remove(fault);
+      return faultsChanged();
+    },
+    clearFaults: () => {
+      core.faults.clear();
+      return faultsChanged();
+    },
+    faults: () => core.faults.list(),
+    expireTickets: () => core.auth.expireTickets(),
+    addToken: (tokenid, options = {}) => {
+      const token = `root@pam!${tokenid}=${extras.secret()}`;
+      core.auth.addToken(token, options.audit ?? true);
+      return token;
+    },
+    settle: () => engine.settle(),
+    tfaUser: extras.tfaUser,
+    caPem: extras.caPem,
+  };
+  return control;
+}
