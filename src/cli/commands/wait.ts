@@ -1,0 +1,133 @@
+/**
+ * `pvetasks wait <UPID>... [--timeout DURATION] [--interval 2s] [--json] [--token-file PATH]`: follows
+ * tasks to their end on the task tracker (a few requests per cycle however many UPIDs), one `finished`
+ * event per UPID, and the exit code of the worst outcome.
+ */
+import { createTaskTracker } from '../../tasks/tracker.js';
+import type { TaskRow } from '../../tasks/store.js';
+import type { TaskOutcome } from '../../tasks/exit-status.js';
+import { InvalidUpidError, parseUpid } from '../../tasks/upid.js';
+import { systemClock, type Clock } from '../../util/clock.js';
+import { lastValue, parseCommandArgs, parseDurationArg } from '../args.js';
+import { loadConfig, printConfigWarnings } from '../config.js';
+import { connect, reportingCliErrors, secretsOf } from '../connect.js';
+import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
+import { TaskReporter, type Target } from '../output.js';
+
+export const WAIT_HELP = `Usage: pvetasks wait <UPID>... [--timeout DURATION] [--interval 2s] [--json] [--token-file PATH]
+
+Wait for tasks to end and report each one's outcome. A UPID is what PVE answers to an action,
+e.g. UPID:pve1:0001A2B3:00C0FFEE:6700AB12:qmstart:100:root@pam:
+
+Options:
+  --timeout DURATION  give up waiting after this long (the task keeps running on the server);
+                      default by task type: start/stop 2m, snapshot 5m, backup 2h, migrate 1h, else 30m
+  --interval DURATION poll interval (default 2s, or PVETASKS_INTERVAL)
+  --json              one JSON object per line on stdout: started, finished, summary
+  --token-file PATH   read the API token from the first line of PATH
+  --no-color          no colour (also NO_COLOR=1)
+  -h, --help          this help
+
+Exit codes: 0 all ended OK or with warnings, 1 one failed or ended unknown, 124 one timed out,
+2 usage or configuration error, 3 cannot connect or authenticate, 130 interrupted.
+`;
+
+const OPTIONS = {
+  timeout: { type: 'string' },
+  interval: { type: 'string' },
+  json: { type: 'boolean' },
+  'token-file': { type: 'string' },
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface WaitCommandDeps {
+  clock?: Clock;
+}
+
+export function createWaitCommand(deps: WaitCommandDeps = {}): Command {
+  return (args, io) => {
+    const secrets: string[] = [];
+    return reportingCliErrors(io, secrets, () => runWait(args, io, deps.clock ?? systemClock, secrets));
+  };
+}
+
+export const waitCommand: Command = createWaitCommand();
+
+async function runWait(args: string[], io: CliIo, clock: Clock, secrets: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('wait', args, OPTIONS, { positionals: true });
+  if (values.help) {
+    io.stdout.write(WAIT_HELP);
+    return ExitCode.ok;
+  }
+  if (positionals.length === 0) throw new CliError("'pvetasks wait' needs at least one UPID; see 'pvetasks wait --help'");
+  // Every UPID is checked before anything is asked of the cluster.
+  const upids = [...new Set(positionals)];
+  for (const upid of upids) {
+    try {
+      parseUpid(upid);
+    } catch (error) {
+      if (error instanceof InvalidUpidError) throw new CliError(error.message);
+      throw error;
+    }
+  }
+  const timeoutText = lastValue(values.timeout);
+  const timeoutMs = timeoutText === undefined ? undefined : parseDurationArg('--timeout', timeoutText);
+  const tokenFile = lastValue(values['token-file']);
+  const interval = lastValue(values.interval);
+  const config = loadConfig({
+    flags: { ...(tokenFile !== undefined ? { tokenFile } : {}), ...(interval !== undefined ? { interval } : {}) },
+    env: io.env,
+    cwd: io.cwd,
+  });
+  secrets.push(...secretsOf(config));
+  printConfigWarnings(config, io.stderr);
+
+  const client = await connect(config, clock);
+  const tracker = createTaskTracker({ client, clock, intervalMs: config.intervalMs, resourcesEveryMs: 0 });
+  const reporter = new TaskReporter(io, { json: values.json === true, noColor: values['no-color'] === true });
+  const targets = new Map<string, Target>(); // by UPID
+  tracker.subscribe((event) => {
+    const target = event.row.upid ? targets.get(event.row.upid) : undefined;
+    if (!target) return;
+    if (event.type === 'started') reporter.started(target, event.row.startedAt ?? event.row.firstSeenAt);
+    else reporter.finished(target, resultOf(event.row, clock.now()));
+  });
+  try {
+    for (const upid of upids) {
+      const parsed = parseUpid(upid);
+      targets.set(upid, {
+        upid,
+        node: parsed.node,
+        vmid: /^\d+$/.test(parsed.id) ? Number(parsed.id) : null,
+        type: parsed.type,
+      });
+      tracker.track(upid, timeoutMs === undefined ? {} : { timeoutMs });
+    }
+    try {
+      await tracker.waitForAll({ signal: io.signal });
+    } catch (error) {
+      if (!io.signal.aborted) throw error;
+      const running = tracker.summary().running;
+      io.stderr.write(
+        `pvetasks: interrupted; stopped waiting${running ? `, ${running} task${running === 1 ? '' : 's'} keep running on the server` : ''}\n`,
+      );
+      return ExitCode.interrupted;
+    }
+    return reporter.summary();
+  } finally {
+    await tracker.close();
+    await client.close();
+  }
+}
+
+function resultOf(row: TaskRow, now: number) {
+  const started = row.startedAt ?? row.firstSeenAt;
+  const result: { outcome: TaskOutcome; exitStatus: string | null; durationMs: number; message?: string } = {
+    outcome: row.state as TaskOutcome,
+    exitStatus: row.exitStatus ?? null,
+    durationMs: Math.max(0, (row.state === 'timeout' ? now : (row.endedAt ?? now)) - started),
+  };
+  if (row.message) result.message = row.message;
+  return result;
+}

@@ -1,0 +1,83 @@
+/**
+ * From a resolved configuration to an authenticated client, with failures mapped to DESIGN.md's exit
+ * codes: a configuration the client refuses is 2; not reaching the cluster, a refused certificate or
+ * refused credentials before anything is watched or launched is 3; anything else is 1.
+ */
+import { createPveClient, PveApiError, type PveClient, type PveClientOptions } from '../api/index.js';
+import { redact } from '../api/errors.js';
+import type { Clock } from '../util/clock.js';
+import type { ResolvedConfig } from './config.js';
+import { CliError, ExitCode } from './io.js';
+
+export function clientOptionsFor(config: ResolvedConfig, clock: Clock): PveClientOptions {
+  const options: PveClientOptions = { endpoints: config.endpoints, clock, insecure: config.insecure };
+  if (config.fingerprint) options.fingerprint = config.fingerprint;
+  if (config.auth?.kind === 'token') options.token = config.auth.token;
+  else if (config.auth?.kind === 'password') {
+    options.username = config.auth.username;
+    options.password = config.auth.password;
+  }
+  return options;
+}
+
+/** The secrets of a configuration, for redacting anything that might echo them. */
+export function secretsOf(config: ResolvedConfig): string[] {
+  const secrets: string[] = [];
+  if (config.token) secrets.push(config.token, config.token.slice(config.token.indexOf('=') + 1));
+  if (config.password) secrets.push(config.password);
+  return secrets;
+}
+
+export function asCliError(error: unknown, context: string): CliError {
+  if (error instanceof CliError) return error;
+  if (!(error instanceof PveApiError)) {
+    return new CliError(`${context}: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed);
+  }
+  switch (error.kind) {
+    case 'config':
+      return new CliError(error.message, ExitCode.usage);
+    case 'connection':
+    case 'timeout':
+    case 'tls':
+    case 'auth':
+      return new CliError(`${context}: ${error.message}`, ExitCode.connect);
+    default:
+      return new CliError(`${context}: ${error.message}`, ExitCode.failed);
+  }
+}
+
+/** Creates the client and proves it can talk to the cluster (exit 3 when it cannot). */
+export async function connect(
+  config: ResolvedConfig,
+  clock: Clock,
+  create: (options: PveClientOptions) => PveClient = createPveClient,
+): Promise<PveClient> {
+  let client: PveClient;
+  try {
+    client = create(clientOptionsFor(config, clock));
+  } catch (error) {
+    throw asCliError(error, 'configuration');
+  }
+  try {
+    await client.ensureAuthenticated();
+  } catch (error) {
+    await client.close();
+    throw asCliError(error, `cannot connect to ${config.endpoints.join(', ')}`);
+  }
+  return client;
+}
+
+/** Runs a command body, printing a CliError as one line (secrets redacted) and returning its code. */
+export async function reportingCliErrors(
+  io: { stderr: NodeJS.WritableStream },
+  secrets: string[],
+  body: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    io.stderr.write(`pvetasks: ${redact(error.message, secrets)}\n`);
+    return error.exitCode;
+  }
+}

@@ -1,0 +1,591 @@
+/**
+ * The poller keeps the registry current at a cost per cycle of about one request per node, not one per
+ * task (DESIGN.md "Polling and sessions"):
+ *
+ * - each node with watched running tasks is asked for its active list (explicit `limit`, `total`
+ *   checked), unless `/cluster/tasks`, read anyway in the cluster scope, already showed them all;
+ * - `/status` only for watched tasks that are missing from their node's active list (they ended, or
+ *   were never seen running);
+ * - nodes are polled in parallel and a node still busy from an earlier cycle is skipped, so one slow
+ *   node delays nobody else; a failing node backs off exponentially and its rows carry the error;
+ * - `/cluster/resources` every 10 s (every cycle while a post-check waits for a guest to run);
+ * - the task in focus gets its status and an incremental log tail every second.
+ *
+ * One loop, never overlapping: the next cycle starts after the interval plus twice the last cycle's
+ * duration, as the PVE web UI schedules its polls. `pollOnce()` runs one full cycle (tests).
+ */
+import { PveApiError, type PveClient } from '../api/index.js';
+import type { Clock } from '../util/clock.js';
+import { classifyExitStatus } from './exit-status.js';
+import { describeTask } from './describe.js';
+import { parseTaskProgress } from './progress.js';
+import {
+  isFinal,
+  type FinalOutcome,
+  type Guest,
+  type PollError,
+  type Scope,
+  type TaskRow,
+  type TaskStore,
+  type TaskTransaction,
+} from './store.js';
+
+export interface PollerOptions {
+  client: PveClient;
+  store: TaskStore;
+  clock: Clock;
+  intervalMs: number;
+  /** `cluster`: read /cluster/tasks every cycle and let other users' tasks join the registry. */
+  scope: Scope;
+  /** Keep polling timed-out tasks to record their late outcome (the board); commands stop (false). */
+  watchAfterTimeout: boolean;
+  /** Guest names and states: refresh period, 0 for never. Default 10 s. */
+  resourcesEveryMs?: number;
+  /** Detail view cadence. Default 1 s. */
+  focusEveryMs?: number;
+  /** Per-request timeout for polls. Default: the client's. */
+  requestTimeoutMs?: number;
+  /** Cap on backoff for a failing node. Default 60 s. */
+  maxBackoffMs?: number;
+}
+
+/** Rows of other users kept in the cluster scope; the oldest finished go first. */
+const MAX_FOREIGN_ROWS = 2000;
+/** Active-list page size: PVE's default is 50, which a busy node exceeds. */
+const ACTIVE_PAGE = 500;
+/** Log lines fetched per tail request. */
+const LOG_PAGE = 500;
+/** Lines of the focused log kept in memory. */
+const LOG_KEEP = 2000;
+
+/** Task types whose logs carry progress: their mine rows get an occasional tail even out of focus. */
+const PROGRESS_TYPES = new Set(['vzdump', 'qmigrate', 'qmclone', 'qmmove', 'vzmigrate', 'imgcopy', 'qmrestore']);
+const PROGRESS_EVERY_CYCLES = 5;
+const PROGRESS_ROWS_PER_CYCLE = 4;
+
+interface NodeState {
+  busy: boolean;
+  failures: number;
+  retryAt: number;
+  error?: PollError;
+}
+
+type ClusterTaskItem = {
+  upid: string;
+  node?: string;
+  pid?: number;
+  status?: string;
+  endtime?: number;
+  user?: string;
+  tokenid?: string;
+};
+type ActiveItem = { upid: string; status?: string; endtime?: number };
+
+export class Poller {
+  private readonly nodeStates = new Map<string, NodeState>();
+  private readonly logCursor = new Map<string, number>();
+  private readonly resourcesEveryMs: number;
+  private readonly focusEveryMs: number;
+  private readonly maxBackoffMs: number;
+  private lastResourcesAt = -Infinity;
+  private cycle = 0;
+  private running = false;
+  private loopAbort?: AbortController;
+  private wake?: () => void;
+  private loops: Promise<void>[] = [];
+  private focusKey?: string;
+
+  constructor(private readonly options: PollerOptions) {
+    this.resourcesEveryMs = options.resourcesEveryMs ?? 10_000;
+    this.focusEveryMs = options.focusEveryMs ?? 1_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
+  }
+
+  private get store() {
+    return this.options.store;
+  }
+
+  /** Starts the polling loop and the focus loop; idempotent. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopAbort = new AbortController();
+    this.loops = [this.mainLoop(this.loopAbort.signal), this.focusLoop(this.loopAbort.signal)];
+  }
+
+  /** Stops both loops and waits for them. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.loopAbort?.abort();
+    await Promise.allSettled(this.loops);
+  }
+
+  setPaused(paused: boolean): void {
+    this.store.getState().update((tx) => tx.setPoll({ paused }));
+    if (!paused) this.wake?.();
+  }
+
+  /** Polls now instead of at the next interval. */
+  refreshNow(): void {
+    this.lastResourcesAt = -Infinity;
+    for (const state of this.nodeStates.values()) state.retryAt = 0;
+    this.wake?.();
+  }
+
+  /** The task in the detail view: followed every second; undefined to stop. */
+  focus(key: string | undefined): void {
+    if (key === this.focusKey) return;
+    this.focusKey = key;
+    this.store.getState().update((tx) => tx.setFocusLog(key ? { key, lines: [], read: 0 } : undefined));
+    if (key) this.wake?.();
+  }
+
+  private async mainLoop(signal: AbortSignal): Promise<void> {
+    const { clock, intervalMs } = this.options;
+    while (!signal.aborted) {
+      const started = clock.now();
+      if (!this.store.getState().poll.paused) {
+        await this.pollOnce({ waitForSlowNodes: false, signal }).catch(() => {});
+      }
+      const took = clock.now() - started;
+      await this.pause(intervalMs + 2 * took, signal);
+    }
+  }
+
+  private async focusLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      if (this.focusKey && !this.store.getState().poll.paused) {
+        await this.pollFocus(signal).catch(() => {});
+      }
+      await this.pause(this.focusEveryMs, signal);
+    }
+  }
+
+  /** Sleeps until `ms` passed or someone calls refreshNow/focus/resume. */
+  private async pause(ms: number, signal: AbortSignal): Promise<void> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.wake = () => controller.abort();
+    try {
+      await this.options.clock.sleep(ms, controller.signal);
+    } catch {
+      // woken early
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.wake = undefined;
+    }
+  }
+
+  /**
+   * One cycle. With `waitForSlowNodes` (the default, for tests and commands) it returns when every
+   * request of the cycle has answered; the loop instead moves on after one interval and lets a slow
+   * node's answer land whenever it comes.
+   */
+  async pollOnce({ waitForSlowNodes = true, signal }: { waitForSlowNodes?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const { clock } = this.options;
+    this.cycle++;
+    const now = clock.now();
+    this.applyDeadlines(now);
+
+    const work: Promise<void>[] = [];
+    let covered = new Set<string>();
+    if (this.options.scope === 'cluster') {
+      covered = await this.pollClusterTasks(signal);
+    }
+    for (const [node, rows] of this.watchedByNode()) {
+      const pending = rows.filter((row) => !covered.has(row.key));
+      if (pending.length === 0) continue;
+      const state = this.nodeState(node);
+      if (state.busy || state.retryAt > clock.now()) continue;
+      work.push(this.pollNode(node, pending, signal));
+    }
+    if (this.resourcesDue(now)) work.push(this.pollResources(signal));
+    if (this.cycle % PROGRESS_EVERY_CYCLES === 0) work.push(this.pollProgress(signal));
+
+    const all = Promise.allSettled(work);
+    if (waitForSlowNodes) await all;
+    else {
+      const budget = new AbortController();
+      await Promise.race([all, clock.sleep(this.options.intervalMs, budget.signal).catch(() => {})]);
+      budget.abort();
+    }
+    this.store.getState().update((tx) => tx.setPoll({ cycles: this.cycle }));
+  }
+
+  /** Rows whose task we still follow, by node. */
+  private watchedByNode(): Map<string, TaskRow[]> {
+    const byNode = new Map<string, TaskRow[]>();
+    for (const row of Object.values(this.store.getState().rows)) {
+      if (!this.isWatched(row)) continue;
+      const list = byNode.get(row.node);
+      if (list) list.push(row);
+      else byNode.set(row.node, [row]);
+    }
+    return byNode;
+  }
+
+  private isWatched(row: TaskRow): boolean {
+    if (!row.upid) return false;
+    if (row.state === 'running') return row.exitStatus === undefined; // else: a post-check is pending
+    return row.state === 'timeout' && this.options.watchAfterTimeout && row.lateOutcome === undefined;
+  }
+
+  private applyDeadlines(now: number): void {
+    const overdue = Object.values(this.store.getState().rows).filter(
+      (row) => row.mine && row.state === 'running' && row.deadline !== undefined && row.deadline <= now,
+    );
+    if (overdue.length === 0) return;
+    this.store.getState().update((tx) => {
+      for (const row of overdue) tx.timeOut(row.key);
+    });
+  }
+
+  private nodeState(node: string): NodeState {
+    let state = this.nodeStates.get(node);
+    if (!state) {
+      state = { busy: false, failures: 0, retryAt: 0 };
+      this.nodeStates.set(node, state);
+    }
+    return state;
+  }
+
+  private requestInit(signal?: AbortSignal) {
+    const init: { signal?: AbortSignal; timeoutMs?: number } = {};
+    if (signal) init.signal = signal;
+    if (this.options.requestTimeoutMs) init.timeoutMs = this.options.requestTimeoutMs;
+    return init;
+  }
+
+  /**
+   * Reads /cluster/tasks: other users' tasks join the registry, and watched tasks seen there (running
+   * with a pid, or finished with a status) need no per-node request this cycle.
+   */
+  private async pollClusterTasks(signal?: AbortSignal): Promise<Set<string>> {
+    const covered = new Set<string>();
+    let items: ClusterTaskItem[];
+    try {
+      const response = await this.options.client.GET('/cluster/tasks', this.requestInit(signal));
+      items = response.data as ClusterTaskItem[];
+    } catch {
+      return covered; // per-node polling still runs; node errors are recorded there
+    }
+    const now = this.options.clock.now();
+    this.store.getState().update((tx) => {
+      for (const item of items) {
+        let key = tx.keyOf(item.upid);
+        const running = item.pid !== undefined && item.status === undefined;
+        if (!key) {
+          key = this.adoptForeign(tx, item.upid, now);
+          if (!key) continue;
+        }
+        const row = tx.row(key)!;
+        if (running) {
+          if (row.state === 'running' || row.state === 'timeout') covered.add(key);
+          continue;
+        }
+        if (item.status !== undefined) {
+          this.applyEnd(tx, row, item.status, item.endtime ? item.endtime * 1000 : now);
+          covered.add(key);
+        }
+      }
+      this.trimForeign(tx);
+      this.markReachable(tx, now);
+    });
+    return covered;
+  }
+
+  /** Adds another user's (or an earlier session's) task seen in /cluster/tasks. */
+  private adoptForeign(tx: TaskTransaction, upid: string, now: number): string | undefined {
+    try {
+      return tx.add({ upid, mine: false, firstSeenAt: now, description: '' });
+    } catch {
+      return undefined; // not a UPID we can read; ignore it rather than break the cycle
+    }
+  }
+
+  private trimForeign(tx: TaskTransaction): void {
+    const foreign = Object.values(tx.rows).filter((row) => !row.mine && isFinal(row.state));
+    if (foreign.length <= MAX_FOREIGN_ROWS) return;
+    foreign.sort((a, b) => (a.endedAt ?? a.firstSeenAt) - (b.endedAt ?? b.firstSeenAt));
+    for (const row of foreign.slice(0, foreign.length - MAX_FOREIGN_ROWS)) tx.remove(row.key);
+  }
+
+  /** One node: its active list, then /status for the watched tasks missing from it. */
+  private async pollNode(node: string, rows: TaskRow[], signal?: AbortSignal): Promise<void> {
+    const state = this.nodeState(node);
+    state.busy = true;
+    const { client, clock } = this.options;
+    try {
+      const active = new Map<string, ActiveItem>();
+      for (let start = 0; ; start += ACTIVE_PAGE) {
+        const response = await client.GET('/nodes/{node}/tasks', {
+          params: { path: { node }, query: { source: 'active', start, limit: ACTIVE_PAGE } },
+          ...this.requestInit(signal),
+        });
+        const page = response.data as ActiveItem[];
+        for (const item of page) active.set(item.upid, item);
+        const total = response.total ?? 0;
+        if (page.length < ACTIVE_PAGE || start + page.length >= total) break;
+      }
+      const now = clock.now();
+      const missing: TaskRow[] = [];
+      this.store.getState().update((tx) => {
+        for (const row of rows) {
+          const item = active.get(row.upid!);
+          if (!item) missing.push(row);
+          else if (item.status && item.status !== 'RUNNING') {
+            this.applyEnd(tx, row, item.status, item.endtime ? item.endtime * 1000 : now);
+          } else if (row.pollError) tx.patch(row.key, { pollError: undefined });
+        }
+        this.markNodeHealthy(tx, node, state, now);
+      });
+      // Sequential on purpose: a node has three API workers, and these are few (tasks that just ended).
+      for (const row of missing) await this.readStatus(row, signal);
+    } catch (error) {
+      if (!isAbort(error)) this.markNodeFailed(node, state, error);
+    } finally {
+      state.busy = false;
+    }
+  }
+
+  /** /status of one task that left the active list (or was never in it). */
+  private async readStatus(row: TaskRow, signal?: AbortSignal): Promise<void> {
+    const { client, clock } = this.options;
+    try {
+      const response = await client.GET('/nodes/{node}/tasks/{upid}/status', {
+        params: { path: { node: row.node, upid: row.upid! } },
+        ...this.requestInit(signal),
+      });
+      const status = response.data as { status: string; exitstatus?: string };
+      if (status.status !== 'stopped') return;
+      this.store.getState().update((tx) => {
+        const current = tx.row(row.key);
+        if (current) this.applyEnd(tx, current, status.exitstatus ?? 'unexpected status', clock.now());
+      });
+    } catch (error) {
+      if (error instanceof PveApiError && error.status === 400 && /no such task/i.test(JSON.stringify(error.errors ?? {}) + error.message)) {
+        // PVE does not know this task on its node: a final `unknown`.
+        this.store.getState().update((tx) => {
+          const current = tx.row(row.key);
+          if (current) tx.finish(current.key, 'unknown', { message: 'no such task on its node', endedAt: clock.now() });
+        });
+        return;
+      }
+      throw error;
+    }
+  }
+
+  /** PVE says the task ended with `exitStatus`: finish the row, or hold it for its post-check. */
+  private applyEnd(tx: TaskTransaction, row: TaskRow, exitStatus: string, endedAt: number): void {
+    if (isFinal(row.state) && row.state !== 'timeout') return;
+    if (row.state === 'timeout' && row.lateOutcome !== undefined) return;
+    const outcome: FinalOutcome = classifyExitStatus(exitStatus);
+    if (row.postCheck && (outcome === 'ok' || outcome === 'warnings') && row.state === 'running') {
+      // Stays running with its exit status noted; runPostChecks decides.
+      tx.patch(row.key, { exitStatus, endedAt, pollError: undefined });
+      return;
+    }
+    tx.finish(row.key, outcome, { exitStatus, endedAt });
+  }
+
+  private markNodeHealthy(tx: TaskTransaction, node: string, state: NodeState, now: number): void {
+    state.failures = 0;
+    state.retryAt = 0;
+    state.error = undefined;
+    tx.setNode(node, { online: true });
+    for (const row of Object.values(tx.rows)) {
+      if (row.node === node && row.pollError) tx.patch(row.key, { pollError: undefined });
+    }
+    tx.setPoll({ lastSuccessAt: now });
+  }
+
+  private markReachable(tx: TaskTransaction, now: number): void {
+    tx.setPoll({ lastSuccessAt: now });
+  }
+
+  private markNodeFailed(node: string, state: NodeState, error: unknown): void {
+    const { clock, intervalMs } = this.options;
+    const now = clock.now();
+    state.failures++;
+    state.retryAt = now + Math.min(this.maxBackoffMs, intervalMs * 2 ** (state.failures - 1)) - intervalMs;
+    const message = shortError(error);
+    state.error = { message, since: state.error?.since ?? now };
+    const pollError = state.error;
+    this.store.getState().update((tx) => {
+      tx.setNode(node, { online: false, error: pollError });
+      for (const row of Object.values(tx.rows)) {
+        if (row.node === node && this.isWatched(row)) tx.patch(row.key, { pollError });
+      }
+    });
+  }
+
+  private resourcesDue(now: number): boolean {
+    if (this.resourcesEveryMs <= 0) return false;
+    const waitingForGuest = Object.values(this.store.getState().rows).some(
+      (row) => row.state === 'running' && row.exitStatus !== undefined && row.postCheck?.kind === 'guest-running',
+    );
+    return waitingForGuest || now - this.lastResourcesAt >= this.resourcesEveryMs;
+  }
+
+  /** Guest names and states for the Guests view and the rows; then the post-checks that need them. */
+  private async pollResources(signal?: AbortSignal): Promise<void> {
+    const { client, clock } = this.options;
+    try {
+      const response = await client.GET('/cluster/resources', {
+        params: { query: { type: 'vm' } },
+        ...this.requestInit(signal),
+      });
+      this.lastResourcesAt = clock.now();
+      const guests = toGuests(response.data as unknown[]);
+      this.store.getState().update((tx) => {
+        tx.setGuests(guests);
+        this.nameRows(tx);
+      });
+    } catch {
+      return; // names are cosmetic; the node errors come from the task polls
+    }
+    await this.runPostChecks(signal);
+  }
+
+  /** Fills in descriptions and guest names on rows that lack them. */
+  private nameRows(tx: TaskTransaction): void {
+    const { guests } = this.store.getState();
+    for (const row of Object.values(tx.rows)) {
+      const names = row.vmids.map((vmid) => guests[vmid]?.name).filter(Boolean).join(', ');
+      const patch: { guestName?: string; description?: string } = {};
+      if (names && names !== row.guestName) patch.guestName = names;
+      if (!row.description && row.type) patch.description = describeTask(row.type, row.taskId);
+      if (Object.keys(patch).length > 0) tx.patch(row.key, patch);
+    }
+  }
+
+  /** HA starts count once the guest runs; snapshots once they are in the list. */
+  private async runPostChecks(signal?: AbortSignal): Promise<void> {
+    const { client, clock } = this.options;
+    const pending = Object.values(this.store.getState().rows).filter(
+      (row) => row.state === 'running' && row.exitStatus !== undefined && row.postCheck,
+    );
+    for (const row of pending) {
+      const check = row.postCheck!;
+      if (check.kind === 'guest-running') {
+        const guest = this.store.getState().guests[check.vmid];
+        if (guest?.status === 'running') {
+          this.store.getState().update((tx) => tx.finish(row.key, classifyExitStatus(row.exitStatus), { exitStatus: row.exitStatus }));
+        }
+        continue;
+      }
+      try {
+        const init = { params: { path: { node: check.node, vmid: check.vmid } }, ...this.requestInit(signal) };
+        const response =
+          check.guestType === 'qemu'
+            ? await client.GET('/nodes/{node}/qemu/{vmid}/snapshot', init)
+            : await client.GET('/nodes/{node}/lxc/{vmid}/snapshot', init);
+        const names = (response.data as Array<{ name: string }>).map((snapshot) => snapshot.name);
+        this.store.getState().update((tx) => {
+          if (names.includes(check.snapname)) tx.finish(row.key, classifyExitStatus(row.exitStatus), { exitStatus: row.exitStatus });
+          else {
+            tx.finish(row.key, 'failed', {
+              exitStatus: row.exitStatus,
+              message: `snapshot '${check.snapname}' is not in the snapshot list of ${check.vmid}`,
+              endedAt: clock.now(),
+            });
+          }
+        });
+      } catch {
+        // try again next time
+      }
+    }
+  }
+
+  /** An occasional log tail for mine rows whose task type prints progress. */
+  private async pollProgress(signal?: AbortSignal): Promise<void> {
+    const rows = Object.values(this.store.getState().rows)
+      .filter((row) => row.mine && row.state === 'running' && row.upid && PROGRESS_TYPES.has(row.type) && row.key !== this.focusKey)
+      .slice(0, PROGRESS_ROWS_PER_CYCLE);
+    for (const row of rows) {
+      try {
+        await this.readLogTail(row, false, signal);
+      } catch {
+        // progress is best effort
+      }
+    }
+  }
+
+  private async pollFocus(signal: AbortSignal): Promise<void> {
+    const key = this.focusKey;
+    const row = key ? this.store.getState().rows[key] : undefined;
+    if (!row?.upid) return;
+    if (this.isWatched(row)) {
+      await this.readStatus(row, signal).catch(() => {});
+    }
+    await this.readLogTail(this.store.getState().rows[row.key] ?? row, true, signal);
+  }
+
+  /**
+   * Reads new log lines from `start` = lines already read. For the focused row they are kept for the
+   * detail view; for others only the progress they carry is kept.
+   */
+  private async readLogTail(row: TaskRow, focused: boolean, signal?: AbortSignal): Promise<void> {
+    const { client } = this.options;
+    const read = this.logCursor.get(row.key) ?? 0;
+    const response = await client.GET('/nodes/{node}/tasks/{upid}/log', {
+      params: { path: { node: row.node, upid: row.upid! }, query: { start: read, limit: LOG_PAGE } },
+      ...this.requestInit(signal),
+    });
+    const lines = (response.data as Array<{ n: number; t: string }>).map((line) => line.t);
+    const total = response.total ?? read + lines.length;
+    // PVE answers a log it cannot open with one pseudo-line; do not treat that as content.
+    if (total === 1 && lines.length === 1 && /^(unable to open file|no content)/.test(lines[0]!)) return;
+    const nowRead = read + lines.length;
+    this.logCursor.set(row.key, nowRead);
+    const progress = parseTaskProgress(lines);
+    this.store.getState().update((tx) => {
+      if (progress.percent !== undefined || progress.bytesDone !== undefined) tx.patch(row.key, { progress });
+      if (!focused || this.focusKey !== row.key) return;
+      const previous = this.store.getState().focusLog;
+      const kept = previous?.key === row.key ? previous.lines : [];
+      const merged = lines.length > 0 ? [...kept, ...lines].slice(-LOG_KEEP) : kept;
+      tx.setFocusLog({ key: row.key, lines: merged, read: nowRead });
+    });
+  }
+}
+
+function toGuests(items: unknown[]): Guest[] {
+  const guests: Guest[] = [];
+  for (const raw of items) {
+    const item = raw as Record<string, unknown>;
+    if (item.type !== 'qemu' && item.type !== 'lxc') continue;
+    const guest: Guest = {
+      vmid: Number(item.vmid),
+      type: item.type,
+      node: String(item.node ?? ''),
+      status: String(item.status ?? 'unknown'),
+      template: Number(item.template ?? 0) === 1,
+    };
+    if (typeof item.name === 'string') guest.name = item.name;
+    if (typeof item.hastate === 'string') guest.hastate = item.hastate;
+    if (typeof item.tags === 'string') guest.tags = item.tags;
+    if (typeof item.lock === 'string') guest.lock = item.lock;
+    guests.push(guest);
+  }
+  return guests;
+}
+
+function isAbort(error: unknown): boolean {
+  return (error instanceof PveApiError && error.kind === 'aborted') || (error as Error)?.name === 'AbortError';
+}
+
+function shortError(error: unknown): string {
+  if (error instanceof PveApiError) {
+    if (error.status) return `${error.status} ${error.reason || error.message}`.trim();
+    return error.kind === 'timeout' ? 'no answer (timeout)' : error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A poller with the defaults of DESIGN.md. */
+export function createPoller(options: PollerOptions): Poller {
+  return new Poller(options);
+}
