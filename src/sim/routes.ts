@@ -225,6 +225,7 @@ function clusterTasks(ctx: RouteContext): ApiResult {
     if (finishedWanted > 0) {
       finished = lists.archive
         .slice(-CLUSTER_TASKS_PER_NODE * 2)
+        .reverse() // ties on start time: the last to end first
         .sort((a, b) => b.starttime - a.starttime || b.startedAt - a.startedAt)
         .slice(0, finishedWanted);
     }
