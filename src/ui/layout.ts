@@ -69,10 +69,10 @@ export interface Column<Id extends string> {
 interface ColumnDef<Id extends string> {
   id: Id;
   title: string;
-  /** Fixed width, or the minimum of a flexible column. */
+  /** Fixed width, or the width a flexible column wants before others are dropped for it. */
   width: number;
-  /** A flexible column takes a share of what is left, up to `max`. */
-  flex?: { share: number; max?: number };
+  /** A flexible column takes a share of what is left, up to `max`, and shrinks to `floor` last. */
+  flex?: { share: number; max?: number; floor: number };
   /** Columns with a higher rank are dropped first as the terminal narrows; none: never dropped. */
   dropRank?: number;
   align?: 'left' | 'right';
@@ -94,17 +94,26 @@ function fitColumns<Id extends string>(defs: readonly ColumnDef<Id>[], width: nu
     if (needed(kept) <= width) break;
     kept = kept.filter((k) => k !== def);
   }
-  if (needed(kept) > width) return undefined;
-
-  let slack = width - needed(kept);
   const widths = new Map(kept.map((def) => [def.id, def.width]));
   const flexible = kept.filter((def) => def.flex);
+  // Nothing left to drop: squeeze the flexible columns, the last one first, down to their floors.
+  let excess = needed(kept) - width;
+  for (const def of [...flexible].reverse()) {
+    if (excess <= 0) break;
+    const cut = Math.min(excess, def.width - def.flex!.floor);
+    widths.set(def.id, def.width - cut);
+    excess -= cut;
+  }
+  if (excess > 0) return undefined;
+
+  let slack = Math.max(0, -excess);
   const shares = flexible.reduce((sum, def) => sum + def.flex!.share, 0);
   const pool = slack;
   for (const def of flexible) {
-    const room = def.flex!.max !== undefined ? def.flex!.max - def.width : Infinity;
+    const current = widths.get(def.id)!;
+    const room = def.flex!.max !== undefined ? def.flex!.max - current : Infinity;
     const extra = Math.max(0, Math.min(room, Math.floor((pool * def.flex!.share) / shares), slack));
-    widths.set(def.id, def.width + extra);
+    widths.set(def.id, current + extra);
     slack -= extra;
   }
   // What the caps left over goes to the last flexible column without a cap.
@@ -118,13 +127,14 @@ export type TaskColumnId = 'glyph' | 'title' | 'node' | 'user' | 'start' | 'elap
 
 const TASK_COLUMNS: readonly ColumnDef<TaskColumnId>[] = [
   { id: 'glyph', title: ' ', width: 1 },
-  { id: 'title', title: 'TASK', width: 22, flex: { share: 1, max: 44 } },
-  { id: 'node', title: 'NODE', width: 8, dropRank: 3 },
+  { id: 'title', title: 'TASK', width: 24, flex: { share: 1, max: 44, floor: 14 } },
+  { id: 'node', title: 'NODE', width: 8, dropRank: 2 },
   { id: 'user', title: 'USER', width: 14, dropRank: 5 },
   { id: 'start', title: 'STARTED', width: 8, dropRank: 4 },
   { id: 'elapsed', title: 'TIME', width: 7, dropRank: 1, align: 'right' },
-  { id: 'progress', title: 'PROGRESS', width: 16, dropRank: 2 },
-  { id: 'outcome', title: 'OUTCOME', width: 14, flex: { share: 1 } },
+  // Without its column, a running task's progress shows in the outcome cell.
+  { id: 'progress', title: 'PROGRESS', width: 16, dropRank: 3 },
+  { id: 'outcome', title: 'OUTCOME', width: 20, flex: { share: 1, floor: 12 } },
 ];
 
 export function taskColumns(width: number): Column<TaskColumnId>[] | undefined {
@@ -136,12 +146,12 @@ export type GuestColumnId = 'mark' | 'vmid' | 'name' | 'node' | 'type' | 'status
 const GUEST_COLUMNS: readonly ColumnDef<GuestColumnId>[] = [
   { id: 'mark', title: ' ', width: 1 },
   { id: 'vmid', title: 'VMID', width: 6 },
-  { id: 'name', title: 'NAME', width: 12, flex: { share: 2, max: 32 } },
+  { id: 'name', title: 'NAME', width: 12, flex: { share: 2, max: 32, floor: 8 } },
   { id: 'node', title: 'NODE', width: 8, dropRank: 2 },
   { id: 'type', title: 'TYPE', width: 8, dropRank: 3 },
   { id: 'status', title: 'STATUS', width: 8 },
   { id: 'ha', title: 'HA', width: 9, dropRank: 4 },
-  { id: 'tags', title: 'TAGS', width: 8, flex: { share: 1 }, dropRank: 5 },
+  { id: 'tags', title: 'TAGS', width: 8, flex: { share: 1, floor: 8 }, dropRank: 5 },
 ];
 
 export function guestColumns(width: number): Column<GuestColumnId>[] | undefined {

@@ -36,20 +36,24 @@ export function Header({ width, lines }: { width: number; lines: number }) {
   const count = useTick((t) => t.count);
 
   const spinner = poll.paused ? (theme.ascii ? '-' : '■') : theme.spinner[count % theme.spinner.length]!;
+  const where = clip(
+    session ? `${session.cluster ?? endpointName(session.endpoint)}${theme.separator}${session.user}` : 'pvetasks',
+    width - 2,
+    theme.ellipsis,
+  );
   const flags = [session?.demo ? 'DEMO' : '', poll.paused ? 'PAUSED' : '', readOnly || session?.readOnly ? 'READ-ONLY' : ''].filter(Boolean);
-  const facts = [
-    session ? session.cluster ?? endpointName(session.endpoint) : '',
-    session?.user ?? '',
-    session ? `every ${formatDuration(session.intervalMs)}` : '',
-    dataAge(poll.lastSuccessAt, now, session?.intervalMs),
-  ].filter(Boolean);
-  const factsText = clip(`${theme.separator}${facts.join(theme.separator)}`, Math.max(0, width - 12 - flags.join(' ').length), theme.ellipsis);
+  // The age of the data matters most, so it comes before the poll interval, which is cut first.
+  const facts = [dataAge(poll.lastSuccessAt, now, session?.intervalMs), session ? `poll ${formatDuration(session.intervalMs)}` : '']
+    .filter(Boolean)
+    .join(theme.separator);
+  const used = 2 + where.length + flags.reduce((sum, flag) => sum + flag.length + 1, 0);
+  const factsText = clip(`${theme.separator}${facts}`, Math.max(0, width - used), theme.ellipsis);
 
   return (
     <Box flexDirection="column" height={lines}>
       <Line>
         <Styled tone="accent">{`${spinner} `}</Styled>
-        <Styled bold>pvetasks</Styled>
+        <Styled bold>{where}</Styled>
         {flags.map((flag) => (
           <Styled key={flag} tone="warn" bold>{` ${flag}`}</Styled>
         ))}

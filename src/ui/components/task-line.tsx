@@ -16,7 +16,7 @@ interface Cell {
   tone?: Tone;
 }
 
-function cellOf(id: TaskColumnId, row: TaskRow, now: number, width: number, theme: Theme): Cell {
+function cellOf(id: TaskColumnId, row: TaskRow, now: number, width: number, theme: Theme, progressShown: boolean): Cell {
   switch (id) {
     case 'glyph':
       return { text: theme.glyph[row.state], tone: row.state };
@@ -32,8 +32,11 @@ function cellOf(id: TaskColumnId, row: TaskRow, now: number, width: number, them
       return { text: elapsedText(row, now) };
     case 'progress':
       return { text: progressText(row.progress?.percent, width, theme), tone: 'accent' };
-    case 'outcome':
-      return { text: outcomeText(row, now), tone: row.pollError && row.state === 'running' ? 'error' : row.state };
+    case 'outcome': {
+      const text = outcomeText(row, now);
+      if (!text && !progressShown) return { text: progressText(row.progress?.percent, Math.min(width, 16), theme), tone: 'accent' };
+      return { text, tone: row.pollError && row.state === 'running' ? 'error' : row.state };
+    }
   }
 }
 
@@ -49,11 +52,12 @@ export const TaskLine = memo(function TaskLine({ rowKey, selected, columns }: Ta
   const row = useTasks((state) => state.rows[rowKey]);
   const now = useTick((tick) => rowTime(row, tick.now));
   if (!row) return <Line />;
+  const progressShown = columns.some((column) => column.id === 'progress');
   return (
     <Line inverse={selected}>
       {selected ? `${theme.cursor} ` : '  '}
       {columns.map((column, i) => {
-        const cell = cellOf(column.id, row, now, column.width, theme);
+        const cell = cellOf(column.id, row, now, column.width, theme, progressShown);
         const text = fit(cell.text, column.width, theme.ellipsis, column.align);
         return (
           <Styled key={column.id} tone={cell.tone}>
