@@ -21,7 +21,7 @@ export function helpLines(view: View, readOnly: boolean, ascii: boolean): HelpLi
     for (const binding of bindingsFor(context)) {
       if (binding.command === 'interrupt' && context !== view) continue;
       const off = readOnly && binding.action === true;
-      const description = off ? `${binding.description} (off: read-only)` : binding.description;
+      const description = off ? `${binding.description} (off)` : binding.description;
       lines.push({ text: `  ${fit(keysLabel(binding, ascii), 16, '~')} ${description}`, off });
     }
   };
