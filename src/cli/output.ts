@@ -178,15 +178,25 @@ function parseIdFromUpid(upid: string | null): string {
   return parts && parts.length >= 4 ? parts[parts.length - 3]! : '';
 }
 
-/** A plain, left-aligned table: two spaces between columns, no borders, no trailing blanks. */
-export function formatTable(headers: string[], rows: string[][]): string {
+/**
+ * A plain, left-aligned table: two spaces between columns, no borders, no trailing blanks. `decorate`
+ * may wrap a body cell (after padding, so escape codes do not upset the widths).
+ */
+export function formatTable(
+  headers: string[],
+  rows: string[][],
+  decorate?: (rowIndex: number, columnIndex: number, paddedCell: string) => string,
+): string {
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+  const line = (cells: string[], rowIndex: number) => {
+    const last = cells.length - 1;
+    const padded = cells.map((cell, i) => (i === last ? cell : cell.padEnd(widths[i]!)));
+    // Trailing blanks go before decoration, so that a decorated last cell keeps none either.
+    padded[last] = (padded[last] ?? '').trimEnd();
+    const text = padded.map((cell, i) => (decorate && rowIndex >= 0 ? decorate(rowIndex, i, cell) : cell)).join('  ');
+    return decorate ? text.replace(/ +$/, '') : text.trimEnd();
+  };
+  return [line(headers, -1), ...rows.map((row, index) => line(row, index))].join('\n') + '\n';
 }
 
 export interface ReporterOptions {
