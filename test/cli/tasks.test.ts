@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createTasksCommand, type TaskListItem } from '../../src/cli/commands/tasks.js';
+import { CliError } from '../../src/cli/io.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { fakeIo, type FakeIo } from './fake-io.js';
@@ -172,6 +173,25 @@ describe('pvetasks tasks', () => {
       assert.equal(pinned.code, 0, pinned.stderr);
     } finally {
       await tlsSim.close();
+    }
+  });
+
+  test('Ctrl-C while listing ends the command with the signal reason (130)', async () => {
+    await sim.control.addFault('latency=5000');
+    try {
+      const io: FakeIo = fakeIo({ env: envFor(), cwd });
+      const listing = tasks()(['--json'], io);
+      const interrupt = (async () => {
+        await clock.sleep(1_000);
+        io.controller.abort(new CliError('interrupted by SIGINT', 130));
+      })();
+      const code = await clock.runUntil(listing);
+      await interrupt;
+      assert.equal(code, 130);
+      assert.equal(io.stdout.text, '');
+      assert.equal(io.stderr.text, 'pvetasks: interrupted by SIGINT\n');
+    } finally {
+      await sim.control.clearFaults();
     }
   });
 

@@ -113,15 +113,18 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
   try {
     let items: TaskListItem[];
     try {
-      await client.ensureAuthenticated();
+      await untilAborted(client.ensureAuthenticated(), io.signal);
     } catch (error) {
+      if (io.signal.aborted) throw io.signal.reason;
       throw asCliError(error, `cannot connect to ${config.endpoints.join(', ')}`);
     }
     try {
       items = nodes.length > 0
         ? await listNodeTasks(client, nodes, values.running === true, io)
-        : await listClusterTasks(client, values.running === true);
+        : await listClusterTasks(client, values.running === true, io.signal);
     } catch (error) {
+      // Ctrl-C: the reason is the executable's own CliError (exit 130).
+      if (io.signal.aborted) throw io.signal.reason;
       throw asCliError(error, 'cannot list tasks');
     }
     items.sort(byRunningThenNewest);
@@ -144,6 +147,16 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
   } finally {
     await client.close();
   }
+}
+
+/** `work`, or the signal's reason as soon as it aborts (ensureAuthenticated takes no signal). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function connect(config: ResolvedConfig, clock: Clock, deps: TasksCommandDeps): PveClient {
@@ -190,8 +203,8 @@ function asCliError(error: unknown, context: string): CliError {
   }
 }
 
-async function listClusterTasks(client: PveClient, runningOnly: boolean): Promise<TaskListItem[]> {
-  const { data } = await client.GET('/cluster/tasks');
+async function listClusterTasks(client: PveClient, runningOnly: boolean, signal: AbortSignal): Promise<TaskListItem[]> {
+  const { data } = await client.GET('/cluster/tasks', { signal });
   // Running entries have no status (and a pid); finished ones carry status and endtime.
   return data.map(fromClusterTask).filter((item) => !runningOnly || item.running);
 }
@@ -202,6 +215,7 @@ async function listNodeTasks(client: PveClient, nodes: string[], runningOnly: bo
     const limit = runningOnly ? NODE_ACTIVE_LIMIT : NODE_TASK_LIMIT;
     const response = await client.GET('/nodes/{node}/tasks', {
       params: { path: { node }, query: { source: runningOnly ? 'active' : 'all', limit } },
+      signal: io.signal,
     });
     const total = response.total ?? response.data.length;
     if (total > response.data.length) {
