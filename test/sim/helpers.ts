@@ -34,7 +34,7 @@ export function rawRequest(url: string, options: RequestOptions = {}): Promise<H
   const headers: Record<string, string> = { ...options.headers };
   let payload: string | undefined = options.body;
   if (options.form) {
-    payload = new URLSearchParams(Object.entries(options.form).map(([k, v]) => [k, String(v)])).toString();
+    payload = new URLSearchParams(Object.entries(options.form).map(([k, v]): [string, string] => [k, String(v)])).toString();
     headers['content-type'] = 'application/x-www-form-urlencoded';
   } else if (options.json !== undefined) {
     payload = JSON.stringify(options.json);

@@ -106,7 +106,7 @@ describe('simulator tasks: status, log, lists', () => {
 
 describe('simulator task lists', () => {
   let t: TestSim;
-  const made: Record<string, string> = {};
+  const made = { ok: '', warn: '', error: '', unknown: '', running: '' };
   before(async () => {
     t = await startTestSim({ seed: 3 });
     const c = t.sim.control;
