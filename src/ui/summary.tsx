@@ -31,12 +31,16 @@ function summaryRow(row: TaskRow, theme: Theme): SummaryRow {
   };
 }
 
-/** Cuts the task and outcome columns so that a table of `overhead` extra characters fits `columns`. */
+/** Cuts the task and then the outcome column so that a table of `overhead` extra characters fits `columns`. */
 function fitted(rows: SummaryRow[], columns: number, overhead: number, ellipsis: string): SummaryRow[] {
   const width = (field: keyof SummaryRow) => Math.max(HEADINGS[field].length, ...rows.map((r) => r[field].length));
-  const task = Math.min(MAX_TASK, width('task'));
-  const fixed = width('state') + task + width('node') + width('time') + overhead;
-  const outcome = Math.max(HEADINGS.outcome.length, columns - fixed);
+  const available = columns - overhead - width('state') - width('node') - width('time');
+  let task = Math.min(MAX_TASK, width('task'));
+  let outcome = width('outcome');
+  if (task + outcome > available) {
+    outcome = Math.max(HEADINGS.outcome.length, available - task);
+    task = Math.max(HEADINGS.task.length, Math.min(task, available - outcome));
+  }
   return rows.map((r) => ({ ...r, task: clip(r.task, task, ellipsis), outcome: clip(r.outcome, outcome, ellipsis) }));
 }
 
@@ -66,7 +70,8 @@ export function renderSummary(rows: readonly TaskRow[], { ascii, color, columns 
       columns={FIELDS}
       {...(color ? {} : { header: plain, cell: plain, skeleton: plain })}
     />,
-    { columns: Math.max(columns, 20) },
+    // Wide enough never to wrap: the columns were already cut to fit the terminal where that is possible.
+    { columns: 1000 },
   );
   return `${rendered}\n${tallyLine(rows)}\n`;
 }

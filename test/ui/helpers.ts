@@ -199,7 +199,9 @@ export async function mountBoard(options: MountOptions = {}) {
     }
   };
   const frame = () => instance.lastFrame() ?? '';
-  return { ...instance, store, controller, clock, exits, renders, resize, press, frame };
+  const stdin: { write(data: string): void } = instance.stdin;
+  const frames: string[] = instance.frames;
+  return { stdin, frames, unmount: () => instance.unmount(), store, controller, clock, exits, renders, resize, press, frame };
 }
 
 export type Mounted = Awaited<ReturnType<typeof mountBoard>>;

@@ -36,18 +36,16 @@ export function Header({ width, lines }: { width: number; lines: number }) {
   const count = useTick((t) => t.count);
 
   const spinner = poll.paused ? (theme.ascii ? '-' : '■') : theme.spinner[count % theme.spinner.length]!;
-  const where = clip(
-    session ? `${session.cluster ?? endpointName(session.endpoint)}${theme.separator}${session.user}` : 'pvetasks',
-    width - 2,
-    theme.ellipsis,
-  );
   const flags = [session?.demo ? 'DEMO' : '', poll.paused ? 'PAUSED' : '', readOnly || session?.readOnly ? 'READ-ONLY' : ''].filter(Boolean);
   // The age of the data matters most, so it comes before the poll interval, which is cut first.
-  const facts = [dataAge(poll.lastSuccessAt, now, session?.intervalMs), session ? `poll ${formatDuration(session.intervalMs)}` : '']
+  const facts = `${theme.separator}${[dataAge(poll.lastSuccessAt, now, session?.intervalMs), session ? `poll ${formatDuration(session.intervalMs)}` : '']
     .filter(Boolean)
-    .join(theme.separator);
-  const used = 2 + where.length + flags.reduce((sum, flag) => sum + flag.length + 1, 0);
-  const factsText = clip(`${theme.separator}${facts}`, Math.max(0, width - used), theme.ellipsis);
+    .join(theme.separator)}`;
+  const place = session ? `${session.cluster ?? endpointName(session.endpoint)}${theme.separator}${session.user}` : 'pvetasks';
+  // The spinner and the flags always show; the place gets what the facts leave (some of them at least).
+  const room = Math.max(0, width - 2 - flags.reduce((sum, flag) => sum + flag.length + 1, 0));
+  const where = clip(place, Math.max(8, room - Math.min(facts.length, 24)), theme.ellipsis);
+  const factsText = clip(facts, Math.max(0, room - where.length), theme.ellipsis);
 
   return (
     <Box flexDirection="column" height={lines}>

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createTaskStore } from '../../src/tasks/store.js';
+import { renderSummary } from '../../src/ui/summary.js';
+import { addTask } from './helpers.js';
+
+function rows() {
+  const store = createTaskStore();
+  addTask(store, { vmid: 100, state: 'ok', exitStatus: 'OK', endedAfter: 12_000, guestName: 'db01' });
+  addTask(store, { vmid: 101, state: 'failed', exitStatus: 'VM 101 already running', endedAfter: 1000 });
+  addTask(store, { vmid: 102, state: 'warnings', exitStatus: 'WARNINGS: 1', endedAfter: 65_000, type: 'vzdump', description: 'Backup VM 102' });
+  addTask(store, { vmid: 103, state: 'timeout' });
+  addTask(store, { vmid: 104 });
+  const state = store.getState();
+  return state.order.mine.map((key) => state.rows[key]!);
+}
+
+test('ASCII summary: plain aligned columns, each task with its outcome, then the tally', () => {
+  const text = renderSummary(rows(), { ascii: true, color: false, columns: 80 });
+  assert.doesNotMatch(text, /[^\x00-\x7e]/);
+  const lines = text.trimEnd().split('\n');
+  assert.match(lines[0]!, /^state +task +node +time +outcome$/);
+  assert.ok(lines.some((line) => /^\+ ok +Start VM 100 db01 +pve1 +12s +OK$/.test(line)));
+  assert.ok(lines.some((line) => /^x failed +Start VM 101 +pve1 +1s +VM 101 already running$/.test(line)));
+  assert.ok(lines.some((line) => /^! warnings +Backup VM 102 +pve1 +1m 05s +WARNINGS: 1$/.test(line)));
+  assert.ok(lines.some((line) => /^T timed out +Start VM 103 .* timed out$/.test(line)));
+  assert.equal(lines.at(-1), '5 tasks: 1 ok, 1 warnings, 1 failed, 1 timed out, 1 still running on the server');
+  for (const line of lines) assert.ok(line.length <= 80, line);
+});
+
+test('TTY summary: an ink-table that fits the terminal, no colour codes when colour is off', () => {
+  const wide = renderSummary(rows(), { ascii: false, color: false, columns: 100 });
+  assert.match(wide, /┌─/);
+  assert.match(wide, /│ ✓ ok +│ Start VM 100 db01 +│ pve1 │ 12s +│ OK +│/);
+  assert.match(wide, /│ ✗ failed +│ Start VM 101 +│ pve1 │ 1s +│ VM 101 already running │/);
+  assert.doesNotMatch(wide, /\u001b\[/);
+  const narrow = renderSummary(rows(), { ascii: false, color: false, columns: 60 });
+  const table = narrow.trimEnd().split('\n').slice(0, -1);
+  for (const line of table) assert.ok([...line].length <= 60, `${[...line].length}: ${line}`);
+  assert.match(narrow, /│ VM 101… │/);
+});
+
+test('an empty session says so', () => {
+  assert.equal(renderSummary([], { ascii: true, color: false, columns: 80 }), 'No task was started in this session.\n');
+});
