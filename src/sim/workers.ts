@@ -278,6 +278,16 @@ export interface VzdumpPlan {
 
 /** vzdump: one per node at a time (the global lock), then each guest in turn with PVE's framing. */
 export function* vzdump(ctx: WorkerContext, plan: VzdumpPlan): TaskWorker {
+  try {
+    return yield* vzdumpJob(ctx, plan);
+  } catch (error) {
+    // vzdump traps SIGTERM before it takes its lock: a stop always reads "interrupted by signal".
+    if (error instanceof Interrupt) throw fail('interrupted by signal');
+    throw error;
+  }
+}
+
+function* vzdumpJob(ctx: WorkerContext, plan: VzdumpPlan): TaskWorker {
   const waited = yield {
     lock: `vzdump:${plan.node}`,
     onWait: () => ctx.log('INFO: trying to get global lock - waiting...'),

@@ -349,6 +349,12 @@ describe('simulator vzdump', () => {
     assert.ok(done.startedAt < firstEnd);
     assert.ok(done.log.includes(`ERROR: Backup of VM ${local[1]!.vmid} failed - interrupted by signal`));
     assert.equal(done.log.at(-1), 'TASK ERROR: interrupted by signal');
+
+    const holder = await vzdump(node, { vmid: local[0]!.vmid });
+    const waiting = await vzdump(node, { vmid: local[1]!.vmid });
+    await t.api(`/nodes/${node}/tasks/${enc(waiting.json.data)}`, { method: 'DELETE' });
+    assert.deepEqual(t.sim.control.task(waiting.json.data)!.log, ['INFO: trying to get global lock - waiting...', 'TASK ERROR: interrupted by signal']);
+    await t.api(`/nodes/${node}/tasks/${enc(holder.json.data)}`, { method: 'DELETE' });
   });
 
   test('an lxc backup prints no percentages', async () => {
