@@ -305,6 +305,7 @@ export function createPveClient(options: PveClientOptions): PveClient {
     options.token?.trim(),
     password,
     ticket?.value,
+    ticket && encodeURIComponent(ticket.value),
     ticket?.csrf,
   ];
   const scrub = (error: PveApiError): PveApiError => {
@@ -325,7 +326,8 @@ export function createPveClient(options: PveClientOptions): PveClient {
   function authHeaders(method: Method): Record<string, string> {
     if (token) return { Authorization: `PVEAPIToken=${token.authId}=${token.secret}` };
     if (!ticket) return {};
-    const headers: Record<string, string> = { Cookie: `PVEAuthCookie=${ticket.value}` };
+    // PVE URI-unescapes the cookie, as the web UI escapes it; a TFA ticket carries '%' itself.
+    const headers: Record<string, string> = { Cookie: `PVEAuthCookie=${encodeURIComponent(ticket.value)}` };
     // PVE requires the CSRF token on every method but GET when a ticket authenticates.
     if (method !== 'GET' && ticket.csrf) headers.CSRFPreventionToken = ticket.csrf;
     return headers;
