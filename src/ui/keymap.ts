@@ -217,7 +217,7 @@ export function keymapMarkdown(): string {
     const keys =
       binding.command === 'typeText'
         ? 'printable keys'
-        : binding.keys.map((stroke) => `\`${strokeLabel(stroke, false).replace('`', '\\`')}\``).join(', ');
+        : binding.keys.map((stroke) => `\`${strokeLabel(stroke, false)}\``).join(', ');
     const where =
       binding.where === ALL ? 'everywhere' : binding.where.map((context) => CONTEXT_NAMES[context]).join(', ');
     const description = binding.action ? `${binding.description} (off with \`--read-only\`)` : binding.description;

@@ -13,6 +13,8 @@ interface SummaryOptions {
   ascii: boolean;
   color: boolean;
   columns: number;
+  /** For the time of tasks still running (default: the wall clock). */
+  now?: number;
 }
 
 type SummaryRow = { state: string; task: string; node: string; time: string; outcome: string };
@@ -20,14 +22,13 @@ const HEADINGS: SummaryRow = { state: 'state', task: 'task', node: 'node', time:
 const FIELDS = Object.keys(HEADINGS) as Array<keyof SummaryRow>;
 const MAX_TASK = 40;
 
-function summaryRow(row: TaskRow, theme: Theme): SummaryRow {
-  const end = row.endedAt ?? row.firstSeenAt;
+function summaryRow(row: TaskRow, theme: Theme, now: number): SummaryRow {
   return {
     state: `${theme.glyph[row.state]} ${STATE_WORDS[row.state]}`,
     task: taskTitle(row),
     node: row.node,
-    time: elapsedText(row, end),
-    outcome: outcomeText(row, end),
+    time: elapsedText(row, now),
+    outcome: outcomeText(row, now) || (row.state === 'running' ? 'still running' : ''),
   };
 }
 
@@ -56,10 +57,10 @@ function tallyLine(rows: readonly TaskRow[]): string {
   return `${rows.length} task${rows.length === 1 ? '' : 's'}${parts.length || active ? `: ${parts.join(', ')}` : ''}`;
 }
 
-export function renderSummary(rows: readonly TaskRow[], { ascii, color, columns }: SummaryOptions): string {
+export function renderSummary(rows: readonly TaskRow[], { ascii, color, columns, now = Date.now() }: SummaryOptions): string {
   if (rows.length === 0) return 'No task was started in this session.\n';
   const theme = createTheme({ color, ascii });
-  const data = rows.map((row) => summaryRow(row, theme));
+  const data = rows.map((row) => summaryRow(row, theme, now));
   if (ascii) return `${plainTable(fitted(data, columns, 2 * (FIELDS.length - 1), theme.ellipsis))}\n${tallyLine(rows)}\n`;
   // Each column has one space of padding on both sides and a border on its left, plus the last border.
   const table = fitted(data, columns, 3 * FIELDS.length + 1, theme.ellipsis);

@@ -86,16 +86,33 @@ function sameTally(a: Tally | undefined, b: Tally | undefined): boolean {
 export type TaskLister = (state: TaskStoreState, scope: Scope, filter: string) => VisibleTasks;
 export type GuestLister = (state: TaskStoreState, filter: string) => VisibleGuests;
 
+/**
+ * Keeps the last result per distinct argument (scope and filter): components that ask with different
+ * filters at the same time (the view bar, the footer) must each get a stable result, or their
+ * store subscriptions would see a new object on every check and re-render without end.
+ */
+function keyedCache<T>(): { get(key: string): T | undefined; set(key: string, value: T): void } {
+  const entries = new Map<string, T>();
+  return {
+    get: (key) => entries.get(key),
+    set(key, value) {
+      // A handful of keys are live at once; forget old filters rather than grow.
+      if (!entries.has(key) && entries.size >= 8) entries.delete(entries.keys().next().value!);
+      entries.set(key, value);
+    },
+  };
+}
+
 export function createTaskLister(): TaskLister {
-  let last: { order: readonly string[]; rows: TaskStoreState['rows']; filter: string; result: VisibleTasks } | undefined;
+  const cache = keyedCache<{ order: readonly string[]; rows: TaskStoreState['rows']; result: VisibleTasks }>();
   return (state, scope, filter) => {
     const order = state.order[scope];
     const words = filterWords(filter);
+    const cacheKey = `${scope}\u0000${filter}`;
+    const last = cache.get(cacheKey);
     // Without a filter the result depends on the order only, so row updates keep it identical.
     const rowsMatter = words.length > 0;
-    if (last && last.order === order && last.filter === filter && (!rowsMatter || last.rows === state.rows)) {
-      return last.result;
-    }
+    if (last && last.order === order && (!rowsMatter || last.rows === state.rows)) return last.result;
     let result: VisibleTasks;
     if (!rowsMatter) {
       result = { keys: order, total: order.length };
@@ -115,16 +132,17 @@ export function createTaskLister(): TaskLister {
           ? previous
           : { keys, total: order.length, tally };
     }
-    last = { order, rows: state.rows, filter, result };
+    cache.set(cacheKey, { order, rows: state.rows, result });
     return result;
   };
 }
 
 export function createGuestLister(): GuestLister {
-  let last: { order: readonly number[]; guests: TaskStoreState['guests']; filter: string; result: VisibleGuests } | undefined;
+  const cache = keyedCache<{ order: readonly number[]; guests: TaskStoreState['guests']; result: VisibleGuests }>();
   return (state, filter) => {
     const order = state.guestOrder;
-    if (last && last.order === order && last.guests === state.guests && last.filter === filter) return last.result;
+    const last = cache.get(filter);
+    if (last && last.order === order && last.guests === state.guests) return last.result;
     const words = filterWords(filter);
     let result: VisibleGuests;
     if (words.length === 0) {
@@ -140,7 +158,7 @@ export function createGuestLister(): GuestLister {
           ? previous
           : { vmids, total: order.length };
     }
-    last = { order, guests: state.guests, filter, result };
+    cache.set(filter, { order, guests: state.guests, result });
     return result;
   };
 }

@@ -102,3 +102,19 @@ test('the help scrolls when it is taller than the screen', async () => {
   assert.match(board.frame(), /filter \(\/\)/i);
   assert.equal(linesOf(board.frame()).length, 23);
 });
+
+test('a task filter kept while the Guests view is open: the footer there tallies the whole scope, the filter comes back', async () => {
+  const store = mixedStore();
+  setGuests(store, [guest(100), guest(101)]);
+  const board = await mountBoard({ store });
+  await board.press('/', 'pve2', KEY.enter, KEY.tab);
+  for (let i = 0; i < 5; i++) {
+    addTask(store, { vmid: 200 + i, node: 'pve2', at: i * 1000 });
+    await board.press();
+  }
+  assert.match(board.frame(), /\[Guests\]/);
+  assert.match(board.frame(), /running 7 · queued 0/, 'the Guests view tallies the whole scope');
+  await board.press(KEY.tab);
+  assert.match(board.frame(), /filter "pve2": 8 of 10/);
+  assert.match(board.frame(), /filtered: running 6/);
+});

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTaskStore } from '../../src/tasks/store.js';
 import { renderSummary } from '../../src/ui/summary.js';
-import { addTask } from './helpers.js';
+import { T0, addTask } from './helpers.js';
 
 function rows() {
   const store = createTaskStore();
@@ -16,7 +16,7 @@ function rows() {
 }
 
 test('ASCII summary: plain aligned columns, each task with its outcome, then the tally', () => {
-  const text = renderSummary(rows(), { ascii: true, color: false, columns: 80 });
+  const text = renderSummary(rows(), { ascii: true, color: false, columns: 80, now: T0 + 90_000 });
   assert.doesNotMatch(text, /[^\x00-\x7e]/);
   const lines = text.trimEnd().split('\n');
   assert.match(lines[0]!, /^state +task +node +time +outcome$/);
@@ -24,6 +24,7 @@ test('ASCII summary: plain aligned columns, each task with its outcome, then the
   assert.ok(lines.some((line) => /^x failed +Start VM 101 +pve1 +1s +VM 101 already running$/.test(line)));
   assert.ok(lines.some((line) => /^! warnings +Backup VM 102 +pve1 +1m 05s +WARNINGS: 1$/.test(line)));
   assert.ok(lines.some((line) => /^T timed out +Start VM 103 .* timed out$/.test(line)));
+  assert.ok(lines.some((line) => /^\* running +Start VM 104 +pve1 +1m 30s +still running$/.test(line)));
   assert.equal(lines.at(-1), '5 tasks: 1 ok, 1 warnings, 1 failed, 1 timed out, 1 still running on the server');
   for (const line of lines) assert.ok(line.length <= 80, line);
 });
