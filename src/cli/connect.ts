@@ -5,6 +5,8 @@
  */
 import { createPveClient, PveApiError, type PveClient, type PveClientOptions } from '../api/index.js';
 import { redact } from '../api/errors.js';
+import type { GuestInfo } from '../tasks/launcher.js';
+import { readGuests } from '../tasks/guests.js';
 import type { Clock } from '../util/clock.js';
 import type { ResolvedConfig } from './config.js';
 import { CliError, ExitCode } from './io.js';
@@ -80,4 +82,24 @@ export async function reportingCliErrors(
     io.stderr.write(`pvetasks: ${redact(error.message, secrets)}\n`);
     return error.exitCode;
   }
+}
+
+/** Guests by VMID, for resolving what the operator typed. */
+export async function fetchGuests(client: PveClient): Promise<Map<number, GuestInfo>> {
+  return new Map((await readGuests(client)).map((guest) => [guest.vmid, guest]));
+}
+
+/**
+ * The cluster's name for session file names: from /cluster/status, or for a single node without a
+ * cluster, the endpoint's host.
+ */
+export async function clusterName(client: PveClient, endpoint: string): Promise<string> {
+  try {
+    const response = await client.GET('/cluster/status');
+    const cluster = (response.data as Array<{ type: string; name: string }>).find((item) => item.type === 'cluster');
+    if (cluster?.name) return cluster.name;
+  } catch {
+    // fall back to the host
+  }
+  return new URL(endpoint).hostname;
 }

@@ -33,6 +33,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sim: async () => (await import('./commands/sim.js')).simCommand,
   wait: async () => (await import('./commands/wait.js')).waitCommand,
   tasks: async () => (await import('./commands/tasks.js')).tasksCommand,
+  start: async () => (await import('./commands/launch.js')).startCommand,
+  backup: async () => (await import('./commands/launch.js')).backupCommand,
+  snapshot: async () => (await import('./commands/launch.js')).snapshotCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -208,6 +208,7 @@ export interface ReporterOptions {
 
 interface Entry {
   target: Target;
+  started?: boolean;
   result?: TargetResult;
 }
 
@@ -228,7 +229,8 @@ export class TaskReporter {
 
   started(target: Target, startedAtMs: number): void {
     const entry = this.entry(target);
-    if (entry.result) return;
+    if (entry.result || entry.started) return;
+    entry.started = true;
     if (this.options.json) this.writeJson(startedEvent(target, startedAtMs));
     const where = target.node ? ` on ${target.node}` : '';
     this.io.stderr.write(`started   ${targetLabel(target)}${where}  ${paint(target.upid ?? '', 'dim', this.color)}\n`);

@@ -18,12 +18,14 @@ import { PveApiError, type PveClient } from '../api/index.js';
 import type { Clock } from '../util/clock.js';
 import { classifyExitStatus } from './exit-status.js';
 import { describeTask } from './describe.js';
+import { parseBackupResults } from './backup-log.js';
+import { readGuests } from './guests.js';
 import { parseTaskProgress } from './progress.js';
 import {
   isFinal,
   type FinalOutcome,
-  type Guest,
   type PollError,
+  type PostCheck,
   type Scope,
   type TaskRow,
   type TaskStore,
@@ -211,6 +213,7 @@ export class Poller {
       await Promise.race([all, clock.sleep(this.options.intervalMs, budget.signal).catch(() => {})]);
       budget.abort();
     }
+    await this.runPostChecks(signal);
     this.store.getState().update((tx) => tx.setPoll({ cycles: this.cycle }));
   }
 
@@ -382,7 +385,8 @@ export class Poller {
     if (isFinal(row.state) && row.state !== 'timeout') return;
     if (row.state === 'timeout' && row.lateOutcome !== undefined) return;
     const outcome: FinalOutcome = classifyExitStatus(exitStatus);
-    if (row.postCheck && (outcome === 'ok' || outcome === 'warnings') && row.state === 'running') {
+    const succeeded = outcome === 'ok' || outcome === 'warnings';
+    if (row.postCheck && row.state === 'running' && (succeeded || row.postCheck.kind === 'backup-guests')) {
       // Stays running with its exit status noted; runPostChecks decides.
       tx.patch(row.key, { exitStatus, endedAt, pollError: undefined });
       return;
@@ -423,9 +427,7 @@ export class Poller {
 
   private resourcesDue(now: number): boolean {
     if (this.resourcesEveryMs <= 0) return false;
-    const waitingForGuest = Object.values(this.store.getState().rows).some(
-      (row) => row.state === 'running' && row.exitStatus !== undefined && row.postCheck?.kind === 'guest-running',
-    );
+    const waitingForGuest = this.postCheckRows().some((row) => row.postCheck!.kind === 'guest-running');
     return waitingForGuest || now - this.lastResourcesAt >= this.resourcesEveryMs;
   }
 
@@ -433,20 +435,15 @@ export class Poller {
   private async pollResources(signal?: AbortSignal): Promise<void> {
     const { client, clock } = this.options;
     try {
-      const response = await client.GET('/cluster/resources', {
-        params: { query: { type: 'vm' } },
-        ...this.requestInit(signal),
-      });
+      const guests = await readGuests(client, this.requestInit(signal));
       this.lastResourcesAt = clock.now();
-      const guests = toGuests(response.data as unknown[]);
       this.store.getState().update((tx) => {
         tx.setGuests(guests);
         this.nameRows(tx);
       });
     } catch {
-      return; // names are cosmetic; the node errors come from the task polls
+      // names are cosmetic; the node errors come from the task polls
     }
-    await this.runPostChecks(signal);
   }
 
   /** Fills in descriptions and guest names on rows that lack them. */
@@ -461,42 +458,69 @@ export class Poller {
     }
   }
 
-  /** HA starts count once the guest runs; snapshots once they are in the list. */
-  private async runPostChecks(signal?: AbortSignal): Promise<void> {
-    const { client, clock } = this.options;
-    const pending = Object.values(this.store.getState().rows).filter(
+  /** Rows whose task ended and that wait for a post-check. */
+  private postCheckRows(): TaskRow[] {
+    return Object.values(this.store.getState().rows).filter(
       (row) => row.state === 'running' && row.exitStatus !== undefined && row.postCheck,
     );
-    for (const row of pending) {
+  }
+
+  /**
+   * HA starts count once the guest runs; snapshots once they are in the list; a multi-guest backup
+   * gets its per-guest results from its log. A check that cannot be read is tried again next cycle.
+   */
+  private async runPostChecks(signal?: AbortSignal): Promise<void> {
+    const { clock } = this.options;
+    for (const row of this.postCheckRows()) {
       const check = row.postCheck!;
-      if (check.kind === 'guest-running') {
-        const guest = this.store.getState().guests[check.vmid];
-        if (guest?.status === 'running') {
-          this.store.getState().update((tx) => tx.finish(row.key, classifyExitStatus(row.exitStatus), { exitStatus: row.exitStatus }));
-        }
-        continue;
-      }
+      const outcome = classifyExitStatus(row.exitStatus);
+      const ended = { exitStatus: row.exitStatus, ...(row.endedAt !== undefined ? { endedAt: row.endedAt } : {}) };
       try {
-        const init = { params: { path: { node: check.node, vmid: check.vmid } }, ...this.requestInit(signal) };
-        const response =
-          check.guestType === 'qemu'
-            ? await client.GET('/nodes/{node}/qemu/{vmid}/snapshot', init)
-            : await client.GET('/nodes/{node}/lxc/{vmid}/snapshot', init);
-        const names = (response.data as Array<{ name: string }>).map((snapshot) => snapshot.name);
-        this.store.getState().update((tx) => {
-          if (names.includes(check.snapname)) tx.finish(row.key, classifyExitStatus(row.exitStatus), { exitStatus: row.exitStatus });
-          else {
-            tx.finish(row.key, 'failed', {
-              exitStatus: row.exitStatus,
-              message: `snapshot '${check.snapname}' is not in the snapshot list of ${check.vmid}`,
-              endedAt: clock.now(),
-            });
+        if (check.kind === 'guest-running') {
+          // The guests list is refreshed every cycle while such a check waits (resourcesDue).
+          // It ended when the guest was seen running, not when the HA request did.
+          if (this.store.getState().guests[check.vmid]?.status === 'running') {
+            this.store.getState().update((tx) => tx.finish(row.key, outcome, { ...ended, endedAt: clock.now() }));
           }
-        });
+        } else if (check.kind === 'snapshot-exists') {
+          const names = await this.snapshotNames(check, signal);
+          this.store.getState().update((tx) => {
+            if (names.includes(check.snapname)) tx.finish(row.key, outcome, ended);
+            else {
+              tx.finish(row.key, 'failed', {
+                ...ended,
+                message: `task ended ${row.exitStatus}, but snapshot '${check.snapname}' is not in the snapshot list of ${check.vmid}`,
+                endedAt: row.endedAt ?? clock.now(),
+              });
+            }
+          });
+        } else {
+          const lines = await this.wholeLog(row, signal);
+          const guestResults = parseBackupResults(lines, row.vmids, outcome);
+          this.store.getState().update((tx) => tx.finish(row.key, outcome, { ...ended, guestResults }));
+        }
       } catch {
-        // try again next time
+        // try again next cycle; the deadline still applies
       }
     }
+  }
+
+  private async snapshotNames(check: Extract<PostCheck, { kind: 'snapshot-exists' }>, signal?: AbortSignal): Promise<string[]> {
+    const { client } = this.options;
+    const init = { params: { path: { node: check.node, vmid: check.vmid } }, ...this.requestInit(signal) };
+    const response =
+      check.guestType === 'qemu'
+        ? await client.GET('/nodes/{node}/qemu/{vmid}/snapshot', init)
+        : await client.GET('/nodes/{node}/lxc/{vmid}/snapshot', init);
+    return (response.data as Array<{ name: string }>).map((snapshot) => snapshot.name);
+  }
+
+  private async wholeLog(row: TaskRow, signal?: AbortSignal): Promise<string[]> {
+    const response = await this.options.client.GET('/nodes/{node}/tasks/{upid}/log', {
+      params: { path: { node: row.node, upid: row.upid! }, query: { limit: 0 } },
+      ...this.requestInit(signal),
+    });
+    return (response.data as Array<{ t: string }>).map((line) => line.t);
   }
 
   /** An occasional log tail for mine rows whose task type prints progress. */
@@ -550,27 +574,6 @@ export class Poller {
       tx.setFocusLog({ key: row.key, lines: merged, read: nowRead });
     });
   }
-}
-
-function toGuests(items: unknown[]): Guest[] {
-  const guests: Guest[] = [];
-  for (const raw of items) {
-    const item = raw as Record<string, unknown>;
-    if (item.type !== 'qemu' && item.type !== 'lxc') continue;
-    const guest: Guest = {
-      vmid: Number(item.vmid),
-      type: item.type,
-      node: String(item.node ?? ''),
-      status: String(item.status ?? 'unknown'),
-      template: Number(item.template ?? 0) === 1,
-    };
-    if (typeof item.name === 'string') guest.name = item.name;
-    if (typeof item.hastate === 'string') guest.hastate = item.hastate;
-    if (typeof item.tags === 'string') guest.tags = item.tags;
-    if (typeof item.lock === 'string') guest.lock = item.lock;
-    guests.push(guest);
-  }
-  return guests;
 }
 
 function isAbort(error: unknown): boolean {

@@ -26,12 +26,15 @@ export interface PollError {
 }
 
 /**
- * A condition that must hold after PVE reports OK before the row counts as OK: an HA start is only a
- * request to the HA stack, and a snapshot is checked in the guest's snapshot list.
+ * What must be read after PVE reports the end before the row is final: an HA start is only a request
+ * to the HA stack (OK once the guest runs), a snapshot is checked in the guest's snapshot list, and a
+ * multi-guest backup's log says how each guest fared.
  */
 export type PostCheck =
   | { kind: 'guest-running'; vmid: number }
-  | { kind: 'snapshot-exists'; node: string; guestType: GuestType; vmid: number; snapname: string };
+  | { kind: 'snapshot-exists'; node: string; guestType: GuestType; vmid: number; snapname: string }
+  /** A multi-guest backup: which guest failed is only in the log. */
+  | { kind: 'backup-guests' };
 
 /** What a queued or launched action will do (the launch queue owns its meaning). */
 export interface LaunchSpec {
@@ -77,6 +80,15 @@ export interface TaskRow {
   readonly message?: string;
   readonly postCheck?: PostCheck;
   readonly launch?: LaunchSpec;
+  /** When a launch's request was sent (its intent was saved first); set until the UPID is known. */
+  readonly sentAt?: number;
+  /** Per-guest results of a task acting on several guests (a multi-guest backup), by VMID. */
+  readonly guestResults?: Readonly<Record<number, GuestResult>>;
+}
+
+export interface GuestResult {
+  outcome: FinalOutcome;
+  message?: string;
 }
 
 export interface Tally {
@@ -179,6 +191,7 @@ export interface NewRow {
   message?: string;
   postCheck?: PostCheck;
   launch?: LaunchSpec;
+  sentAt?: number;
 }
 
 export type RowPatch = Partial<Omit<TaskRow, 'key'>>;
@@ -196,7 +209,11 @@ export interface TaskTransaction {
    * Records a final outcome. A row that already timed out keeps `timeout` and gets the late outcome
    * beside it, so it is counted once, as timed out.
    */
-  finish(key: string, outcome: FinalOutcome, fields?: { exitStatus?: string; endedAt?: number; message?: string }): void;
+  finish(
+    key: string,
+    outcome: FinalOutcome,
+    fields?: { exitStatus?: string; endedAt?: number; message?: string; guestResults?: Readonly<Record<number, GuestResult>> },
+  ): void;
   /** The deadline passed: the row counts as timed out; the task itself may still run on the server. */
   timeOut(key: string): void;
   remove(key: string): void;
@@ -295,6 +312,7 @@ function rowFromInput(input: NewRow): TaskRow {
     message: input.message,
     postCheck: input.postCheck,
     launch: input.launch,
+    sentAt: input.sentAt,
   };
   for (const [field, value] of Object.entries(optional)) {
     if (value !== undefined) (row as unknown as Record<string, unknown>)[field] = value;

@@ -56,9 +56,9 @@ export interface TaskTracker {
   readonly poller: Poller;
   /** Watches a task (idempotent per UPID) and returns its row key. Polling starts with waitForAll or poller.start(). */
   track(upid: string, options?: TrackOptions): string;
-  /** Counts over the tracked rows. */
+  /** Counts over the `mine` rows (tracked, launched, restored). */
   summary(): TrackerSummary;
-  /** Resolves with the tracked rows once every one is final (a timeout is final for commands). */
+  /** Resolves with the `mine` rows once every one is final (a timeout is final for commands). */
   waitForAll(options?: { signal?: AbortSignal }): Promise<TaskRow[]>;
   /** `finished` fires once per tracked row when it becomes final; `started` when its UPID is known. */
   subscribe(listener: (event: TrackerEvent) => void): () => void;
@@ -80,25 +80,26 @@ export function createTaskTracker(options: TrackerOptions): TaskTracker {
     resourcesEveryMs: options.resourcesEveryMs ?? 10_000,
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
-  const tracked = new Set<string>();
+  // Every `mine` row is followed: tracked UPIDs, launches, rows restored from the session.
+  const mineRows = () => store.getState().order.mine.map((key) => store.getState().rows[key]!);
   const reported = new Map<string, 'started' | 'finished'>();
   const listeners = new Set<(event: TrackerEvent) => void>();
 
   options.session?.attach(store);
-  for (const row of Object.values(store.getState().rows)) if (row.mine) tracked.add(row.key);
 
   const emit = (event: TrackerEvent) => {
     for (const listener of listeners) listener(event);
   };
 
-  // Reports transitions of tracked rows; runs on every store change, touching only tracked rows.
+  // Reports transitions of mine rows; runs on every store change, looking only at rows that changed.
   let previousRows = store.getState().rows;
   const unsubscribeStore = store.subscribe((state) => {
     if (state.rows === previousRows) return;
+    const before = previousRows;
     previousRows = state.rows;
-    for (const key of tracked) {
-      const row = state.rows[key];
-      if (!row) continue;
+    for (const key of state.order.mine) {
+      const row = state.rows[key]!;
+      if (before[key] === row) continue;
       const seen = reported.get(key);
       if (isFinal(row.state) && seen !== 'finished') {
         if (!seen && row.upid) emit({ type: 'started', row });
@@ -136,7 +137,6 @@ export function createTaskTracker(options: TrackerOptions): TaskTracker {
           ...(trackOptions.vmids ? { vmids: trackOptions.vmids } : {}),
         });
       });
-      tracked.add(key);
       // Report a row that was already final or known before the next store change.
       const row = store.getState().rows[key]!;
       if (!reported.has(key)) {
@@ -151,17 +151,14 @@ export function createTaskTracker(options: TrackerOptions): TaskTracker {
     },
     summary() {
       const summary: TrackerSummary = { total: 0, running: 0, queued: 0, ok: 0, warnings: 0, failed: 0, timeout: 0, unknown: 0 };
-      const rows = store.getState().rows;
-      for (const key of tracked) {
-        const row = rows[key];
-        if (!row) continue;
+      for (const row of mineRows()) {
         summary.total++;
         summary[row.state as TaskState]++;
       }
       return summary;
     },
     waitForAll({ signal } = {}) {
-      const rowsOf = () => [...tracked].map((key) => store.getState().rows[key]).filter((row): row is TaskRow => !!row);
+      const rowsOf = mineRows;
       const done = () => rowsOf().every((row) => isFinal(row.state));
       if (done()) return Promise.resolve(rowsOf());
       poller.start();

@@ -72,6 +72,7 @@ test('the reporter: JSON lines on stdout, human lines and a summary on stderr', 
   const c = target({ upid: null, node: null, vmid: 102, type: null });
   reporter.started(a, START_MS);
   reporter.started(b, START_MS);
+  reporter.started(a, START_MS); // a repeat (the task's row changed again) is not a second event
   reporter.finished(a, { outcome: 'ok', exitStatus: 'OK', durationMs: 3_000 });
   reporter.finished(a, { outcome: 'failed', exitStatus: 'late duplicate', durationMs: 9_000 });
   reporter.finished(b, { outcome: 'timeout', exitStatus: null, durationMs: 120_000 });

@@ -1,0 +1,381 @@
+/**
+ * `pvetasks start|backup|snapshot <guests>...`: launch through the launch queue (`--parallel` slots,
+ * one vzdump per node, intents saved before each POST), follow every task on the tracker, and report
+ * per requested guest: progress on stderr, `--json` events on stdout, the summary, the exit code.
+ */
+import type { PveClient } from '../../api/index.js';
+import type { LaunchRequest } from '../../tasks/controller.js';
+import type { TaskOutcome } from '../../tasks/exit-status.js';
+import { LaunchQueue, allFinal, planLaunches, type GuestInfo } from '../../tasks/launcher.js';
+import { openSession } from '../../tasks/session.js';
+import type { Guest, LaunchSpec, TaskRow } from '../../tasks/store.js';
+import { createTaskTracker } from '../../tasks/tracker.js';
+import { snapshotNameError } from '../../ui/snapshot-name.js';
+import { systemClock, type Clock } from '../../util/clock.js';
+import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg, parseGuestArg, type GuestRef } from '../args.js';
+import { loadConfig, printConfigWarnings } from '../config.js';
+import { asCliError, clusterName, connect, fetchGuests, reportingCliErrors, secretsOf } from '../connect.js';
+import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
+import { TaskReporter, type Target, type TargetResult } from '../output.js';
+
+type Action = LaunchRequest['action'];
+
+const COMMON_OPTIONS = {
+  timeout: { type: 'string' },
+  parallel: { type: 'string' },
+  interval: { type: 'string' },
+  json: { type: 'boolean' },
+  'token-file': { type: 'string' },
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const OPTIONS = {
+  start: COMMON_OPTIONS,
+  backup: {
+    ...COMMON_OPTIONS,
+    storage: { type: 'string' },
+    mode: { type: 'string' },
+    compress: { type: 'string' },
+  },
+  snapshot: {
+    ...COMMON_OPTIONS,
+    name: { type: 'string' },
+    description: { type: 'string' },
+    vmstate: { type: 'boolean' },
+  },
+} as const;
+
+const COMMON_HELP = `  --timeout DURATION  stop waiting for a task after this long (it keeps running on the server)
+  --parallel N        launch slots for the cluster (default 4); a slot is held until its task ends
+  --interval DURATION poll interval (default 2s, or PVETASKS_INTERVAL)
+  --json              one JSON object per line on stdout: started, finished (one per guest), summary
+  --token-file PATH   read the API token from the first line of PATH
+  --no-color          no colour (also NO_COLOR=1)
+  -h, --help          this help
+
+Exit codes: 0 every guest OK or with warnings, 1 one failed or ended unknown, 124 one timed out,
+2 usage or configuration error (nothing started), 3 cannot connect or authenticate, 130 interrupted.
+`;
+
+const HELP: Record<Action, string> = {
+  start: `Usage: pvetasks start <VMID|NODE:VMID>... [options]
+
+Start guests (qemu and lxc) and wait until each runs. An HA-managed guest counts as started once the
+HA stack has it running.
+
+Options:
+  --timeout DURATION  default 2m per task
+${COMMON_HELP.split('\n').slice(1).join('\n')}`,
+  backup: `Usage: pvetasks backup <VMID>... --storage ID [--mode snapshot|suspend|stop] [--compress zstd|lzo|gzip|0] [options]
+
+Back up guests: one vzdump task per node (a "Backup Job" when it holds several guests), with per-guest
+results read from its log.
+
+Options:
+  --storage ID        a storage that takes backups on the guests' nodes (required)
+  --mode MODE         snapshot (default), suspend or stop
+  --compress ALGO     zstd (default), lzo, gzip or 0
+  --timeout DURATION  default 2h per task
+${COMMON_HELP.split('\n').slice(1).join('\n')}`,
+  snapshot: `Usage: pvetasks snapshot <VMID>... --name SNAPNAME [--description TEXT] [--vmstate] [options]
+
+Snapshot guests, then check that each snapshot is in the guest's snapshot list.
+
+Options:
+  --name SNAPNAME     letters, digits, - and _, starting with a letter, 2 to 40 characters
+  --description TEXT  a description for the snapshots
+  --vmstate           include the RAM of running VMs
+  --timeout DURATION  default 5m per task
+${COMMON_HELP.split('\n').slice(1).join('\n')}`,
+};
+
+const MODES = ['snapshot', 'suspend', 'stop'] as const;
+const COMPRESSIONS = ['zstd', 'lzo', 'gzip', '0'] as const;
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new CliError(`${flag} '${value}' is not one of ${allowed.join(', ')}`);
+}
+
+export interface LaunchCommandDeps {
+  clock?: Clock;
+}
+
+export function createLaunchCommand(action: Action, deps: LaunchCommandDeps = {}): Command {
+  return (args, io) => {
+    const secrets: string[] = [];
+    return reportingCliErrors(io, secrets, () => runLaunch(action, args, io, deps.clock ?? systemClock, secrets));
+  };
+}
+
+export const startCommand = createLaunchCommand('start');
+export const backupCommand = createLaunchCommand('backup');
+export const snapshotCommand = createLaunchCommand('snapshot');
+
+async function runLaunch(action: Action, args: string[], io: CliIo, clock: Clock, secrets: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(action, args, OPTIONS[action], { positionals: true });
+  const flags = values as Record<string, string | boolean | string[] | undefined>;
+  const text = (name: string) => lastValue(flags[name] as string | string[] | undefined);
+  if (flags.help) {
+    io.stdout.write(HELP[action]);
+    return ExitCode.ok;
+  }
+  // Everything the operator typed is checked before anything is asked of the cluster.
+  if (positionals.length === 0) throw new CliError(`'pvetasks ${action}' needs at least one guest (VMID or NODE:VMID)`);
+  const refs = positionals.map(parseGuestArg);
+  const timeoutText = text('timeout');
+  const timeoutMs = timeoutText === undefined ? undefined : parseDurationArg('--timeout', timeoutText);
+  const parallelText = text('parallel');
+  const parallel = parallelText === undefined ? 4 : parseCountArg('--parallel', parallelText, { min: 1, max: 64 });
+  const request = requestFor(action, refs, text, flags);
+
+  const tokenFile = text('token-file');
+  const interval = text('interval');
+  const config = loadConfig({
+    flags: { ...(tokenFile !== undefined ? { tokenFile } : {}), ...(interval !== undefined ? { interval } : {}) },
+    env: io.env,
+    cwd: io.cwd,
+  });
+  secrets.push(...secretsOf(config));
+  printConfigWarnings(config, io.stderr);
+
+  const client = await connect(config, clock);
+  try {
+    let guests: Map<number, GuestInfo>;
+    try {
+      guests = await fetchGuests(client);
+    } catch (error) {
+      throw asCliError(error, 'cannot read the cluster\'s guests');
+    }
+    const specs = resolveSpecs(request, refs, guests);
+    if (action === 'backup') await checkBackupStorage(client, specs, String(request.action === 'backup' ? request.storage : ''));
+    const cluster = await clusterName(client, config.endpoints[0]!);
+    const session = openSession({
+      stateDir: config.stateDir,
+      cluster,
+      user: client.userid,
+      clock,
+      onWarning: (message) => io.stderr.write(`pvetasks: warning: ${message}\n`),
+    });
+    return await launchAndWatch({ client, clock, io, specs, guests, session, parallel, timeoutMs, intervalMs: config.intervalMs, json: flags.json === true, noColor: flags['no-color'] === true });
+  } finally {
+    await client.close();
+  }
+}
+
+function requestFor(
+  action: Action,
+  refs: GuestRef[],
+  text: (name: string) => string | undefined,
+  flags: Record<string, unknown>,
+): LaunchRequest {
+  const vmids = refs.map((ref) => ref.vmid);
+  switch (action) {
+    case 'start':
+      return { action, vmids };
+    case 'backup': {
+      const storage = text('storage');
+      if (!storage) throw new CliError("'pvetasks backup' needs --storage ID (a storage with backup content)");
+      if (!/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i.test(storage)) throw new CliError(`--storage '${storage}' is not a storage id`);
+      return {
+        action,
+        vmids,
+        storage,
+        mode: oneOf('--mode', text('mode'), MODES, 'snapshot'),
+        compress: oneOf('--compress', text('compress'), COMPRESSIONS, 'zstd'),
+      };
+    }
+    case 'snapshot': {
+      const snapname = text('name');
+      if (snapname === undefined) throw new CliError("'pvetasks snapshot' needs --name SNAPNAME");
+      const problem = snapshotNameError(snapname);
+      if (problem) throw new CliError(`--name '${snapname}': ${problem}`);
+      const description = text('description');
+      return { action, vmids, snapname, ...(description ? { description } : {}), ...(flags.vmstate ? { vmstate: true } : {}) };
+    }
+  }
+}
+
+/** Guests resolved through /cluster/resources; a NODE:VMID must name the guest's node. */
+function resolveSpecs(request: LaunchRequest, refs: GuestRef[], guests: Map<number, GuestInfo>): LaunchSpec[] {
+  for (const ref of refs) {
+    const guest = guests.get(ref.vmid);
+    if (!guest) throw new CliError(`guest ${ref.vmid} does not exist in this cluster (nothing was started)`);
+    if (ref.node && ref.node !== guest.node) {
+      throw new CliError(`guest ${ref.vmid} is on ${guest.node}, not ${ref.node} (nothing was started)`);
+    }
+  }
+  return planLaunches(request, guests);
+}
+
+/** vzdump to a storage that does not take backups fails late, in its task: say so before launching. */
+async function checkBackupStorage(client: PveClient, specs: LaunchSpec[], storage: string): Promise<void> {
+  for (const node of new Set(specs.map((spec) => spec.node))) {
+    let ids: string[];
+    try {
+      const response = await client.GET('/nodes/{node}/storage', { params: { path: { node }, query: { content: 'backup' } } });
+      ids = (response.data as Array<{ storage: string }>).map((item) => item.storage);
+    } catch (error) {
+      throw asCliError(error, `cannot read the storages of ${node}`);
+    }
+    if (!ids.includes(storage)) {
+      throw new CliError(
+        `storage '${storage}' does not take backups on ${node} (nothing was started); backup storages there: ${ids.join(', ') || 'none'}`,
+      );
+    }
+  }
+}
+
+interface WatchOptions {
+  client: PveClient;
+  clock: Clock;
+  io: CliIo;
+  specs: LaunchSpec[];
+  guests: Map<number, GuestInfo>;
+  session: ReturnType<typeof openSession>;
+  parallel: number;
+  timeoutMs: number | undefined;
+  intervalMs: number;
+  json: boolean;
+  noColor: boolean;
+}
+
+async function launchAndWatch(options: WatchOptions): Promise<number> {
+  const { client, clock, io, specs, guests, session } = options;
+  const tracker = createTaskTracker({ client, clock, intervalMs: options.intervalMs, session });
+  const { store } = tracker;
+  const queue = new LaunchQueue({
+    client,
+    store,
+    clock,
+    parallel: options.parallel,
+    session,
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+  });
+  const reporter = new TaskReporter(io, { json: options.json, noColor: options.noColor });
+  try {
+    // A crashed earlier run: requests that went out are looked up on their nodes (never sent again);
+    // launches it never sent are dropped: whatever is requested now is launched afresh.
+    const recovered = await queue.recover();
+    const dropped = queue.heldKeys().length;
+    queue.releaseHeld(false);
+    if (recovered.adopted > 0) io.stderr.write(`pvetasks: found ${recovered.adopted} task(s) an earlier run had started\n`);
+    if (dropped > 0) io.stderr.write(`pvetasks: dropped ${dropped} launch(es) an earlier run had queued but never sent\n`);
+
+    const { reused, fresh } = reuseUnfinished(store.getState().rows, specs);
+    const haState: Record<number, Pick<Guest, 'hastate'>> = {};
+    for (const [vmid, guest] of guests) if (guest.hastate) haState[vmid] = { hastate: guest.hastate };
+    const keys = [...reused, ...queue.enqueue(fresh, haState)];
+
+    // One target per requested guest; guests of one vzdump share its task.
+    const targets = new Map<string, Target[]>();
+    for (const key of keys) {
+      const row = store.getState().rows[key]!;
+      targets.set(
+        key,
+        row.vmids.map((vmid) => ({ upid: row.upid ?? null, node: row.node, vmid, type: row.type, label: labelFor(vmid, guests) })),
+      );
+    }
+    const report = (row: TaskRow) => {
+      const list = targets.get(row.key);
+      if (!list) return;
+      if (row.upid) {
+        for (const target of list) {
+          target.upid = row.upid;
+          target.type = row.type;
+          target.node = row.node;
+          reporter.started(target, row.startedAt ?? row.firstSeenAt);
+        }
+      }
+      if (row.state === 'queued' || row.state === 'running') return;
+      for (const target of list) reporter.finished(target, resultFor(row, target.vmid!, clock.now()));
+    };
+    let previous = store.getState().rows;
+    const unsubscribe = store.subscribe((state) => {
+      if (state.rows === previous) return;
+      const before = previous;
+      previous = state.rows;
+      for (const key of keys) if (state.rows[key] !== before[key] && state.rows[key]) report(state.rows[key]!);
+    });
+    for (const key of keys) report(store.getState().rows[key]!);
+    tracker.poller.start();
+    try {
+      await untilFinal(store, keys, io.signal);
+    } catch (error) {
+      if (!io.signal.aborted) throw error;
+      unsubscribe();
+      for (const key of queue.pending().map((row) => row.key)) queue.cancel(key);
+      const running = keys.filter((key) => store.getState().rows[key]?.state === 'running').length;
+      io.stderr.write(
+        `pvetasks: interrupted; stopped waiting${running ? `, ${running} task(s) keep running on the server` : ''}; queued launches were not sent\n`,
+      );
+      return ExitCode.interrupted;
+    }
+    unsubscribe();
+    return reporter.summary();
+  } finally {
+    queue.close();
+    await tracker.close();
+  }
+}
+
+/** Unfinished rows of an earlier run for the same action and guests: followed, not launched again. */
+function reuseUnfinished(rows: Readonly<Record<string, TaskRow>>, specs: LaunchSpec[]): { reused: string[]; fresh: LaunchSpec[] } {
+  const reused: string[] = [];
+  const fresh: LaunchSpec[] = [];
+  const open = Object.values(rows).filter((row) => row.mine && row.launch && (row.state === 'running' || row.state === 'queued'));
+  for (const spec of specs) {
+    const match = open.find(
+      (row) =>
+        row.launch!.action === spec.action &&
+        row.launch!.node === spec.node &&
+        row.vmids.length === spec.guests.length &&
+        spec.guests.every((guest) => row.vmids.includes(guest.vmid)),
+    );
+    if (match && !reused.includes(match.key)) reused.push(match.key);
+    else fresh.push(spec);
+  }
+  return { reused, fresh };
+}
+
+function untilFinal(store: ReturnType<typeof createTaskTracker>['store'], keys: string[], signal: AbortSignal): Promise<void> {
+  if (allFinal(store, keys)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      unsubscribe();
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      done();
+      reject(signal.reason);
+    };
+    const unsubscribe = store.subscribe(() => {
+      if (!allFinal(store, keys)) return;
+      done();
+      resolve();
+    });
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function labelFor(vmid: number, guests: Map<number, GuestInfo>): string {
+  const guest = guests.get(vmid);
+  const kind = guest?.type === 'lxc' ? 'CT' : 'VM';
+  return guest?.name ? `${kind} ${vmid} (${guest.name})` : `${kind} ${vmid}`;
+}
+
+function resultFor(row: TaskRow, vmid: number, now: number): TargetResult {
+  const perGuest = row.guestResults?.[vmid];
+  const outcome = (row.state === 'timeout' ? 'timeout' : (perGuest?.outcome ?? row.state)) as TaskOutcome;
+  const started = row.startedAt ?? row.sentAt ?? row.firstSeenAt;
+  const result: TargetResult = {
+    outcome,
+    exitStatus: row.exitStatus ?? null,
+    durationMs: Math.max(0, (row.state === 'timeout' ? now : (row.endedAt ?? now)) - started),
+  };
+  const message = perGuest?.message ?? row.message;
+  if (message) result.message = message;
+  return result;
+}

@@ -1,0 +1,414 @@
+/**
+ * The launch queue: start, back up or snapshot many guests without overrunning the cluster.
+ *
+ * - `parallel` slots per cluster; a slot is held from the request until the task ends or times out
+ *   (an HA start until the guest runs); one vzdump per node, holding several guests, is one slot.
+ * - Every launch is a `mine` row from the moment it is queued, so the board shows it and `x` can
+ *   cancel it until it is sent.
+ * - The intent is saved (session flush) before the POST. A POST is never retried. When its fate is
+ *   unknown (the connection broke after sending, or the process died), the task is looked up on its
+ *   node instead of launching it again.
+ * - A synchronous refusal (HTTP error) fails the row with PVE's message; vzdump answering `OK`
+ *   instead of a UPID means none of the guests was on that node.
+ */
+import { PveApiError, type PveClient } from '../api/index.js';
+import type { Clock } from '../util/clock.js';
+import type { LaunchRequest } from './controller.js';
+import { describeTask } from './describe.js';
+import type { Session } from './session.js';
+import { defaultTimeoutFor } from './timeouts.js';
+import { isFinal, type Guest, type GuestType, type LaunchSpec, type PostCheck, type TaskRow, type TaskStore } from './store.js';
+import { parseUpid, type Upid } from './upid.js';
+
+export interface LaunchQueueOptions {
+  client: PveClient;
+  store: TaskStore;
+  clock: Clock;
+  /** Launch slots for the cluster. Default 4. */
+  parallel?: number;
+  /** Flushed before every POST, so an intent survives a crash. */
+  session?: Session;
+  /** Deadline for every launched task; default by task type. */
+  timeoutMs?: number;
+}
+
+/** Guests as the queue needs them: where they are, what they are, whether HA manages them. */
+export type GuestInfo = Pick<Guest, 'vmid' | 'type' | 'node' | 'name' | 'hastate' | 'template'>;
+
+export class LaunchError extends Error {
+  override name = 'LaunchError';
+}
+
+/** How far back (seconds) a lookup searches before the intent's time: clocks of nodes drift. */
+const LOOKUP_SLACK_S = 60;
+
+/** Turns a board or command request into launch specs: one per guest, or one backup job per node. */
+export function planLaunches(request: LaunchRequest, guests: ReadonlyMap<number, GuestInfo> | Readonly<Record<number, GuestInfo>>): LaunchSpec[] {
+  const lookup = (vmid: number) => (guests instanceof Map ? guests.get(vmid) : (guests as Record<number, GuestInfo>)[vmid]);
+  const targets = [...new Set(request.vmids)].map((vmid) => {
+    const guest = lookup(vmid);
+    if (!guest) throw new LaunchError(`guest ${vmid} does not exist in this cluster`);
+    return guest;
+  });
+  const guestRef = (guest: GuestInfo) => ({ vmid: guest.vmid, type: guest.type, ...(guest.name ? { name: guest.name } : {}) });
+  switch (request.action) {
+    case 'start':
+      return targets.map((guest) => ({ action: 'start', node: guest.node, guests: [guestRef(guest)], params: {} }));
+    case 'snapshot':
+      return targets.map((guest) => {
+        const params: LaunchSpec['params'] = { snapname: request.snapname };
+        if (request.description) params.description = request.description;
+        if (request.vmstate && guest.type === 'qemu') params.vmstate = true;
+        return { action: 'snapshot', node: guest.node, guests: [guestRef(guest)], params };
+      });
+    case 'backup': {
+      // PVE backs up several guests of one node in one vzdump task (a "Backup Job").
+      const byNode = new Map<string, GuestInfo[]>();
+      for (const guest of targets) byNode.set(guest.node, [...(byNode.get(guest.node) ?? []), guest]);
+      return [...byNode].map(([node, list]) => ({
+        action: 'backup',
+        node,
+        guests: list.map(guestRef),
+        params: { storage: request.storage, mode: request.mode, compress: request.compress },
+      }));
+    }
+  }
+}
+
+/** The task type a launch will get (before PVE says): for the description and the deadline. */
+export function expectedTaskType(spec: LaunchSpec, haManaged: boolean): string {
+  const type = spec.guests[0]!.type;
+  switch (spec.action) {
+    case 'start':
+      return haManaged ? 'hastart' : type === 'qemu' ? 'qmstart' : 'vzstart';
+    case 'snapshot':
+      return type === 'qemu' ? 'qmsnapshot' : 'vzsnapshot';
+    case 'backup':
+      return 'vzdump';
+  }
+}
+
+function taskIdOf(spec: LaunchSpec): string {
+  return spec.action === 'backup' && spec.guests.length > 1 ? '' : String(spec.guests[0]!.vmid);
+}
+
+export class LaunchQueue {
+  private readonly parallel: number;
+  private readonly inFlight = new Set<string>();
+  private pumping = false;
+  private readonly unsubscribe: () => void;
+  private closed = false;
+  private readonly idleWaiters = new Set<() => void>();
+  /** Queued launches restored from a session: they wait for `resumeHeld` (the board asks first). */
+  private readonly held = new Set<string>();
+
+  constructor(private readonly options: LaunchQueueOptions) {
+    this.parallel = Math.max(1, options.parallel ?? 4);
+    for (const row of Object.values(options.store.getState().rows)) {
+      if (row.mine && row.launch && row.state === 'queued' && row.sentAt === undefined) this.held.add(row.key);
+    }
+    // Any change may free a slot (a task ended or timed out; an HA guest came up).
+    this.unsubscribe = options.store.subscribe(() => this.schedulePump());
+  }
+
+  /** Queues the specs as `queued` rows; returns their keys. They go out as slots free up. */
+  enqueue(specs: readonly LaunchSpec[], guests: Readonly<Record<number, Pick<Guest, 'hastate'>>> = {}): string[] {
+    const { store, clock } = this.options;
+    const keys: string[] = [];
+    store.getState().update((tx) => {
+      for (const spec of specs) {
+        const haManaged = spec.action === 'start' && spec.guests.some((guest) => guests[guest.vmid]?.hastate !== undefined);
+        const type = expectedTaskType(spec, haManaged);
+        const taskId = taskIdOf(spec);
+        const names = spec.guests.map((guest) => guest.name).filter(Boolean).join(', ');
+        keys.push(
+          tx.add({
+            mine: true,
+            node: spec.node,
+            type,
+            taskId,
+            description: describeTask(type, taskId),
+            vmids: spec.guests.map((guest) => guest.vmid),
+            ...(names ? { guestName: names } : {}),
+            firstSeenAt: clock.now(),
+            launch: spec,
+          }),
+        );
+      }
+    });
+    this.schedulePump();
+    return keys;
+  }
+
+  /** Drops a launch that has not been sent; false when it already went out. */
+  cancel(key: string): boolean {
+    const row = this.options.store.getState().rows[key];
+    if (!row?.launch || row.state !== 'queued' || row.sentAt !== undefined || this.inFlight.has(key)) return false;
+    this.options.store.getState().update((tx) => tx.remove(key));
+    return true;
+  }
+
+  /** Restored queued launches waiting for a decision. */
+  heldKeys(): string[] {
+    return [...this.held].filter((key) => this.options.store.getState().rows[key]);
+  }
+
+  /** Sends the restored queued launches (`resume`), or drops them. */
+  releaseHeld(resume: boolean): void {
+    const keys = this.heldKeys();
+    this.held.clear();
+    if (!resume) this.options.store.getState().update((tx) => keys.forEach((key) => tx.remove(key)));
+    this.schedulePump();
+  }
+
+  /** Resolves when no launch of this queue is queued or in flight (tasks may still run). */
+  whenAllSent(): Promise<void> {
+    if (this.pending().length === 0 && this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.add(resolve));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unsubscribe();
+  }
+
+  /** Queued launches, oldest first, not yet sent. */
+  pending(): TaskRow[] {
+    return Object.values(this.options.store.getState().rows)
+      .filter(
+        (row) =>
+          row.mine && row.launch && row.state === 'queued' && row.sentAt === undefined && !this.inFlight.has(row.key) && !this.held.has(row.key),
+      )
+      .sort((a, b) => a.firstSeenAt - b.firstSeenAt || (a.key < b.key ? -1 : 1));
+  }
+
+  /** Launches holding a slot: sent and not final (an HA start also until its guest runs). */
+  private occupied(): number {
+    let count = 0;
+    for (const row of Object.values(this.options.store.getState().rows)) {
+      if (!row.mine || !row.launch) continue;
+      if (this.inFlight.has(row.key) || (row.state === 'queued' && row.sentAt !== undefined) || row.state === 'running') count++;
+    }
+    return count;
+  }
+
+  private schedulePump(): void {
+    if (this.pumping || this.closed) return;
+    this.pumping = true;
+    queueMicrotask(() => {
+      this.pumping = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    let free = this.parallel - this.occupied();
+    for (const row of this.pending()) {
+      if (free <= 0) break;
+      free--;
+      void this.send(row.key);
+    }
+    if (this.pending().length === 0 && this.inFlight.size === 0) {
+      for (const wake of this.idleWaiters) wake();
+      this.idleWaiters.clear();
+    }
+  }
+
+  private async send(key: string): Promise<void> {
+    const { store, clock, session } = this.options;
+    this.inFlight.add(key);
+    try {
+      store.getState().update((tx) => tx.patch(key, { sentAt: clock.now() }));
+      // The intent is on disk before the request leaves: after a crash it is looked up, not resent.
+      session?.flush();
+      const row = store.getState().rows[key]!;
+      let answer: string;
+      try {
+        answer = await this.post(row.launch!);
+      } catch (error) {
+        await this.handleFailedPost(key, error);
+        return;
+      }
+      this.recordAnswer(key, answer);
+    } finally {
+      this.inFlight.delete(key);
+      this.schedulePump();
+    }
+  }
+
+  private async post(spec: LaunchSpec): Promise<string> {
+    const { client } = this.options;
+    const guest = spec.guests[0]!;
+    const path = { node: spec.node, vmid: guest.vmid };
+    switch (spec.action) {
+      case 'start': {
+        const response =
+          guest.type === 'qemu'
+            ? await client.POST('/nodes/{node}/qemu/{vmid}/status/start', { params: { path } })
+            : await client.POST('/nodes/{node}/lxc/{vmid}/status/start', { params: { path } });
+        return String(response.data);
+      }
+      case 'snapshot': {
+        const body: { snapname: string; description?: string; vmstate?: boolean } = { snapname: String(spec.params.snapname) };
+        if (spec.params.description) body.description = String(spec.params.description);
+        if (guest.type === 'qemu') {
+          if (spec.params.vmstate) body.vmstate = true;
+          return String((await client.POST('/nodes/{node}/qemu/{vmid}/snapshot', { params: { path }, body })).data);
+        }
+        return String((await client.POST('/nodes/{node}/lxc/{vmid}/snapshot', { params: { path }, body })).data);
+      }
+      case 'backup': {
+        const body = {
+          vmid: spec.guests.map((g) => g.vmid).join(','),
+          storage: String(spec.params.storage),
+          mode: spec.params.mode as 'snapshot' | 'suspend' | 'stop',
+          compress: spec.params.compress as '0' | 'gzip' | 'lzo' | 'zstd',
+        };
+        return String((await client.POST('/nodes/{node}/vzdump', { params: { path: { node: spec.node } }, body })).data);
+      }
+    }
+  }
+
+  /** PVE answered: a UPID starts following the task; vzdump's `OK` means no guest was on that node. */
+  private recordAnswer(key: string, answer: string): void {
+    const { store, clock } = this.options;
+    const row = store.getState().rows[key];
+    if (!row) return;
+    if (row.launch?.action === 'backup' && answer === 'OK') {
+      store.getState().update((tx) =>
+        tx.finish(key, 'failed', {
+          message: `vzdump on ${row.node} answered OK without a task: none of the guests is on ${row.node}`,
+          endedAt: clock.now(),
+        }),
+      );
+      return;
+    }
+    let upid: Upid;
+    try {
+      upid = parseUpid(answer);
+    } catch {
+      store.getState().update((tx) => tx.finish(key, 'unknown', { message: `PVE answered '${answer.slice(0, 80)}' instead of a task id`, endedAt: clock.now() }));
+      return;
+    }
+    store.getState().update((tx) => tx.patch(key, this.adoptionPatch(row, upid)));
+  }
+
+  /** The fields a queued row gets once its task is known. */
+  private adoptionPatch(row: TaskRow, upid: Upid) {
+    const now = this.options.clock.now();
+    const spec = row.launch!;
+    const guest = spec.guests[0]!;
+    let postCheck: PostCheck | undefined;
+    if (upid.type === 'hastart') postCheck = { kind: 'guest-running', vmid: guest.vmid };
+    else if (spec.action === 'snapshot') {
+      postCheck = { kind: 'snapshot-exists', node: spec.node, guestType: guest.type, vmid: guest.vmid, snapname: String(spec.params.snapname) };
+    } else if (spec.action === 'backup' && spec.guests.length > 1) postCheck = { kind: 'backup-guests' };
+    return {
+      upid: upid.upid,
+      state: 'running' as const,
+      node: upid.node,
+      type: upid.type,
+      taskId: upid.id,
+      user: upid.user,
+      startedAt: upid.starttime * 1000,
+      description: describeTask(upid.type, upid.id),
+      deadline: now + (this.options.timeoutMs ?? defaultTimeoutFor(upid.type)),
+      sentAt: undefined,
+      ...(postCheck ? { postCheck } : {}),
+    };
+  }
+
+  private async handleFailedPost(key: string, error: unknown): Promise<void> {
+    const { store, clock } = this.options;
+    // PVE refused it (an HTTP answer), or it never left: a failed row with the reason. Not retried.
+    const refused = error instanceof PveApiError && (error.status > 0 || error.notSent || error.kind === 'config');
+    if (refused || !(error instanceof PveApiError)) {
+      const message = error instanceof PveApiError ? pveMessage(error) : String((error as Error)?.message ?? error);
+      store.getState().update((tx) => tx.finish(key, 'failed', { message, endedAt: clock.now() }));
+      return;
+    }
+    // Sent, but no answer (timeout, reset): it may have started. Look it up rather than send it again.
+    const found = await this.lookUp(key).catch(() => undefined);
+    if (found) this.recordAnswer(key, found);
+    else {
+      store.getState().update((tx) =>
+        tx.finish(key, 'unknown', {
+          message: `no answer to the request (${error.message}) and no task found on ${store.getState().rows[key]?.node}; not retried`,
+          endedAt: clock.now(),
+        }),
+      );
+    }
+  }
+
+  /**
+   * Finds the task an unanswered launch may have started: on its node, our user, its type and guest,
+   * started after the intent was saved. A multi-guest vzdump has an empty id: matched by type, node,
+   * user and time.
+   */
+  async lookUp(key: string): Promise<string | undefined> {
+    const { client, store } = this.options;
+    const row = store.getState().rows[key];
+    if (!row?.launch || row.sentAt === undefined) return undefined;
+    const spec = row.launch;
+    const since = Math.floor(row.sentAt / 1000) - LOOKUP_SLACK_S;
+    const response = await client.GET('/nodes/{node}/tasks', {
+      params: { path: { node: spec.node }, query: { source: 'all', since, limit: 500 } },
+    });
+    const types =
+      spec.action === 'start' ? ['qmstart', 'vzstart', 'hastart'] : spec.action === 'backup' ? ['vzdump'] : ['qmsnapshot', 'vzsnapshot'];
+    const id = taskIdOf(spec);
+    const candidates = (response.data as Array<{ upid: string }>)
+      .map((item) => {
+        try {
+          return parseUpid(item.upid);
+        } catch {
+          return undefined;
+        }
+      })
+      .filter((upid): upid is Upid => !!upid && types.includes(upid.type) && upid.id === id && upid.user === client.userid)
+      .filter((upid) => !store.getState().byUpid[upid.upid])
+      .sort((a, b) => a.starttime - b.starttime);
+    return candidates[0]?.upid;
+  }
+
+  /**
+   * After a restart: intents that were sent but have no UPID are looked up (adopted when found; if not,
+   * they go back to the queue unsent, since the request never made a task). Returns how many rows are
+   * queued and unsent, which the board offers to resume.
+   */
+  async recover(): Promise<{ adopted: number; requeued: number; queued: number }> {
+    const { store } = this.options;
+    let adopted = 0;
+    let requeued = 0;
+    const orphans = Object.values(store.getState().rows).filter(
+      (row) => row.mine && row.launch && row.state === 'queued' && row.sentAt !== undefined,
+    );
+    for (const row of orphans) {
+      const found = await this.lookUp(row.key);
+      if (found) {
+        this.recordAnswer(row.key, found);
+        adopted++;
+      } else {
+        store.getState().update((tx) => tx.patch(row.key, { sentAt: undefined }));
+        requeued++;
+      }
+    }
+    return { adopted, requeued, queued: this.pending().length };
+  }
+}
+
+/** PVE's own words: the body's message or the reason phrase, without the HTTP decoration. */
+function pveMessage(error: PveApiError): string {
+  const params = error.errors ? Object.entries(error.errors).map(([name, text]) => `${name}: ${text.trim()}`) : [];
+  const base = error.reason && error.status ? error.reason : error.message;
+  return params.length > 0 ? `${base} (${params.join('; ')})` : base;
+}
+
+/** True when every row of these keys is final. */
+export function allFinal(store: TaskStore, keys: readonly string[]): boolean {
+  const rows = store.getState().rows;
+  return keys.every((key) => !rows[key] || isFinal(rows[key]!.state));
+}
+
+export type { GuestType };
