@@ -11,7 +11,7 @@ import { VERSION } from '../util/version.js';
 import { validateToken, validateUsername, type ParsedToken } from './credentials.js';
 import { PveApiError, oneLine, redact, type PveApiErrorInit } from './errors.js';
 import { fillPath, serializeParameters } from './serialize.js';
-import { createTlsAgent, parseFingerprints, TlsRejectedError } from './tls.js';
+import { ConnectFailedError, createTlsAgent, parseFingerprints, TlsRejectedError } from './tls.js';
 import type { PveData, PveInitArgs, PveOperation, PvePathsWith, PveRequestOptions, PveResponse } from './types.js';
 
 export interface PveClientOptions {
@@ -163,8 +163,25 @@ function transportError(error: unknown, context: RequestContext): PveApiError {
   }
   const code = errorCode(error);
   const host = context.endpoint;
+  const connectFailure = causes(error).find((item): item is ConnectFailedError => item instanceof ConnectFailedError);
+  if (connectFailure?.duringTls && code !== undefined && !CONNECT_PHASE_CODES.has(code) && code !== 'UND_ERR_CONNECT_TIMEOUT') {
+    // Closed or garbled during the handshake: typically https to a port that speaks plain HTTP.
+    return new PveApiError({
+      ...base,
+      kind: 'tls',
+      notSent: true,
+      reason: code,
+      message: `${prefix}: the TLS handshake with ${host} failed (${code}); does it serve https on that port?`,
+    });
+  }
   const connection = (message: string, notSent: boolean): PveApiError =>
-    new PveApiError({ ...base, kind: 'connection', notSent, reason: code ?? '', message: `${prefix}: ${message}` });
+    new PveApiError({
+      ...base,
+      kind: 'connection',
+      notSent: notSent || connectFailure !== undefined,
+      reason: code ?? '',
+      message: `${prefix}: ${message}`,
+    });
   switch (code) {
     case 'ECONNREFUSED':
       return connection(`connection refused by ${host}`, true);

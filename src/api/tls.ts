@@ -58,6 +58,23 @@ export class TlsRejectedError extends Error {
   }
 }
 
+/**
+ * A failure while connecting (TCP, or the TLS handshake): the request was certainly not sent yet.
+ * Keeps the original error's code for classification.
+ */
+export class ConnectFailedError extends Error {
+  override name = 'ConnectFailedError';
+  readonly code: string | undefined;
+  constructor(
+    cause: Error,
+    readonly duringTls: boolean,
+  ) {
+    super(cause.message, { cause });
+    const code = (cause as { code?: unknown }).code;
+    this.code = typeof code === 'string' ? code : undefined;
+  }
+}
+
 export interface TlsOptions {
   /** Pinned SHA-256 fingerprints; when set, only they decide. */
   fingerprints: string[];
@@ -96,7 +113,7 @@ export function createTlsAgent(options: TlsOptions): Agent {
   const connect: buildConnector.connector = (connectOptions, callback) => {
     baseConnect(connectOptions, (error, socket) => {
       if (error || !socket) {
-        callback(error ?? new Error('connection failed'), null);
+        callback(new ConnectFailedError(error ?? new Error('connection failed'), connectOptions.protocol === 'https:'), null);
         return;
       }
       if (connectOptions.protocol !== 'https:') {
