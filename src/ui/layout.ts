@@ -2,6 +2,7 @@
  * Sizes of the frame and of the table columns, from the terminal size. Pure, so the components and
  * the input dispatcher (page size) agree, and so the rows-1 rule is checked in one place.
  */
+import type { TaskStoreState } from '../tasks/store.js';
 import type { Dialog, TerminalSize, View } from './ui-state.js';
 
 /** Below this the board shows a notice instead of a broken layout. */
@@ -14,6 +15,12 @@ export const MARKER_WIDTH = 2;
 const VIEW_BAR_LINES = 1;
 const FOOTER_LINES = 2;
 const LIST_HEADING_LINES = 1;
+
+/** The header takes a second line while some node cannot be reached. */
+export function headerLines(state: TaskStoreState): 1 | 2 {
+  for (const node of Object.values(state.nodes)) if (node.error) return 2;
+  return 1;
+}
 
 export interface FrameLayout {
   tooSmall: boolean;

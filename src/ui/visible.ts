@@ -12,6 +12,8 @@ import {
   type TaskStoreState,
 } from '../tasks/store.js';
 import { STATE_WORDS, taskTitle } from './format.js';
+import { windowTop } from './layout.js';
+import type { Cursor } from './ui-state.js';
 
 export interface VisibleTasks {
   keys: readonly string[];
@@ -161,4 +163,35 @@ export function createGuestLister(): GuestLister {
     cache.set(filter, { order, guests: state.guests, result });
     return result;
   };
+}
+
+/** Index of the cursor in `keys`: on its item while that is listed, else where it was. */
+export function cursorIndex<K>(keys: readonly K[], cursor: Cursor<K>): number {
+  if (keys.length === 0) return -1;
+  if (cursor.key !== undefined) {
+    const found = keys.indexOf(cursor.key);
+    if (found >= 0) return found;
+  }
+  return Math.min(cursor.index, keys.length - 1);
+}
+
+/** The cursor moved to `target` (clamped), with its window following. */
+export function movedCursor<K>(keys: readonly K[], cursor: Cursor<K>, target: number, height: number): Cursor<K> {
+  if (keys.length === 0) return { index: 0, top: 0 };
+  const index = Math.max(0, Math.min(keys.length - 1, target));
+  return { key: keys[index], index, top: windowTop(keys.length, index, height, cursor.top) };
+}
+
+const NO_LINES: readonly string[] = [];
+
+/** Lines of the log shown for the open task (a stored array, so it is safe as a selector). */
+export function logLines(state: TaskStoreState, key: string | undefined): readonly string[] {
+  const log = state.focusLog;
+  return log && key !== undefined && log.key === key ? log.lines : NO_LINES;
+}
+
+/** First log line shown: the tail while following, else where the user scrolled to. */
+export function logTop(lineCount: number, height: number, detail: { follow: boolean; top: number }): number {
+  const last = Math.max(0, lineCount - height);
+  return detail.follow ? last : Math.min(detail.top, last);
 }

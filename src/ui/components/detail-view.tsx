@@ -4,7 +4,7 @@ import type { TaskRow } from '../../tasks/store.js';
 import { formatElapsed } from '../../util/duration.js';
 import { useBoard, useTasks, useTick, useUi } from '../context.js';
 import { STATE_WORDS, clip, elapsedText, fit, formatDateTime, outcomeText, progressText, taskTitle } from '../format.js';
-import { logLines, logTop } from '../input.js';
+import { logLines, logTop } from '../visible.js';
 import { DETAIL_FIELD_LINES } from '../layout.js';
 import { Line, Styled } from './styled.js';
 

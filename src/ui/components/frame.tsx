@@ -1,8 +1,7 @@
 /** The whole frame: always rows - 1 lines, or a notice when the terminal is too small. */
 import { Box } from 'ink';
 import { useTasks, useUi } from '../context.js';
-import { hasUnreachableNodes } from '../input.js';
-import { MIN_COLUMNS, MIN_ROWS, dialogHeight, frameLayout, listRows } from '../layout.js';
+import { MIN_COLUMNS, MIN_ROWS, dialogHeight, frameLayout, headerLines, listRows } from '../layout.js';
 import { DetailView } from './detail-view.js';
 import { DialogBox } from './dialogs.js';
 import { Footer } from './footer.js';
@@ -15,8 +14,7 @@ import { ViewBar } from './view-bar.js';
 
 export function Frame() {
   const size = useUi((s) => s.size);
-  const unreachable = useTasks(hasUnreachableNodes);
-  const frame = frameLayout(size, unreachable ? 2 : 1);
+  const frame = frameLayout(size, useTasks(headerLines));
   if (frame.tooSmall) {
     return (
       <Box flexDirection="column" height={Math.min(frame.height, 3)}>

@@ -4,7 +4,7 @@ import { memo, useMemo } from 'react';
 import type { Guest } from '../../tasks/store.js';
 import { useBoard, useTasks, useUi } from '../context.js';
 import { fit } from '../format.js';
-import { cursorIndex } from '../input.js';
+import { cursorIndex } from '../visible.js';
 import { guestColumns, windowTop, type Column, type GuestColumnId } from '../layout.js';
 import type { Theme, Tone } from '../theme.js';
 import { Line, Styled } from './styled.js';

@@ -35,7 +35,7 @@ export function Header({ width, lines }: { width: number; lines: number }) {
   const now = useTick((t) => t.now);
   const count = useTick((t) => t.count);
 
-  const spinner = poll.paused ? (theme.ascii ? '-' : '■') : theme.spinner[count % theme.spinner.length]!;
+  const spinner = poll.paused ? (theme.ascii ? '=' : '■') : theme.spinner[count % theme.spinner.length]!;
   const flags = [session?.demo ? 'DEMO' : '', poll.paused ? 'PAUSED' : '', readOnly || session?.readOnly ? 'READ-ONLY' : ''].filter(Boolean);
   // The age of the data matters most, so it comes before the poll interval, which is cut first.
   const facts = `${theme.separator}${[dataAge(poll.lastSuccessAt, now, session?.intervalMs), session ? `poll ${formatDuration(session.intervalMs)}` : '']

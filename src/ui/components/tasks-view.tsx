@@ -2,7 +2,7 @@
 import { Box } from 'ink';
 import { useMemo } from 'react';
 import { useBoard, useTasks, useUi } from '../context.js';
-import { cursorIndex } from '../input.js';
+import { cursorIndex } from '../visible.js';
 import { taskColumns, windowTop } from '../layout.js';
 import { Line, Styled } from './styled.js';
 import { ColumnHeading, TaskLine } from './task-line.js';

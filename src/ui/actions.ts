@@ -1,0 +1,51 @@
+/**
+ * What the key handlers share: reading the board's current selection and writing the board's state.
+ * Plain functions over the board's dependencies, no React.
+ */
+import type { Guest } from '../tasks/store.js';
+import type { BoardDeps } from './context.js';
+import { frameLayout, headerLines, pageSize } from './layout.js';
+import type { UiState } from './ui-state.js';
+import { cursorIndex } from './visible.js';
+
+export function setUi(deps: BoardDeps, patch: Partial<UiState>): void {
+  deps.ui.setState(patch);
+}
+
+export function flash(deps: BoardDeps, text: string, level: 'info' | 'error' = 'info'): void {
+  setUi(deps, { flash: { text, level, at: deps.clock.now() } });
+}
+
+export function currentPageSize(deps: BoardDeps): number {
+  const ui = deps.ui.getState();
+  const frame = frameLayout(ui.size, headerLines(deps.store.getState()));
+  return pageSize(ui.view, frame.body, ui.dialog);
+}
+
+export function visibleTaskKeys(deps: BoardDeps): readonly string[] {
+  const ui = deps.ui.getState();
+  return deps.listTasks(deps.store.getState(), ui.scope, ui.tasks.filter).keys;
+}
+
+export function visibleVmids(deps: BoardDeps): readonly number[] {
+  return deps.listGuests(deps.store.getState(), deps.ui.getState().guests.filter).vmids;
+}
+
+export function selectedTaskKey(deps: BoardDeps): string | undefined {
+  const ui = deps.ui.getState();
+  if (ui.view === 'detail') return ui.detail?.key;
+  const keys = visibleTaskKeys(deps);
+  return keys[cursorIndex(keys, ui.tasks.cursor)];
+}
+
+/** The marked guests, or the one under the cursor when none is marked. */
+export function targetGuests(deps: BoardDeps): Guest[] {
+  const { guests, guestOrder } = deps.store.getState();
+  const { marks, cursor } = deps.ui.getState().guests;
+  const marked = guestOrder.filter((vmid) => marks[vmid]);
+  if (marked.length > 0) return marked.map((vmid) => guests[vmid]!).filter(Boolean);
+  const vmids = visibleVmids(deps);
+  const vmid = vmids[cursorIndex(vmids, cursor)];
+  const guest = vmid === undefined ? undefined : guests[vmid];
+  return guest ? [guest] : [];
+}
