@@ -55,7 +55,11 @@ export function Board(props: BoardProps) {
   useEffect(() => {
     const stop = new AbortController();
     void runTicker(deps.ticker, deps.clock, stop.signal);
-    return () => stop.abort();
+    return () => {
+      stop.abort();
+      // Leaving from the detail view: the task no longer needs its 1 s reads.
+      if (deps.ui.getState().detail) deps.controller.focusTask(undefined);
+    };
   }, [deps]);
 
   const { isRawModeSupported } = useStdin();

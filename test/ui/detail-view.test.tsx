@@ -91,3 +91,9 @@ test('an ended task shows its outcome and duration; a task gone from the store s
   assert.match(board.frame(), /no longer listed/);
   assert.equal(linesOf(board.frame()).length, 23);
 });
+
+test('quitting from the detail view releases the focused task', async () => {
+  const { controller, key, board } = await openBackup();
+  board.unmount();
+  assert.deepEqual(controller.callsOf('focusTask'), [[key], [undefined]]);
+});
