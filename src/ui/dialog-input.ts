@@ -182,8 +182,6 @@ function backupKey(deps: BoardDeps, dialog: Extract<Dialog, { kind: 'backup' }>,
   }
 }
 
-const LAUNCH_VERBS: Record<LaunchRequest['action'], string> = { start: 'start', backup: 'backup', snapshot: 'snapshot' };
-
 function carryOut(deps: BoardDeps, purpose: ConfirmPurpose): void {
   switch (purpose.type) {
     case 'quit':
@@ -197,7 +195,12 @@ function carryOut(deps: BoardDeps, purpose: ConfirmPurpose): void {
       return;
     case 'launch': {
       const { request } = purpose;
-      deps.controller.launch(request);
+      try {
+        deps.controller.launch(request);
+      } catch (error) {
+        flash(deps, `not launched: ${error instanceof Error ? error.message : String(error)}`, 'error');
+        return;
+      }
       // Watch what was just launched: the new rows are queued, so they sort to the top of `mine`.
       const ui = deps.ui.getState();
       setUi(deps, {
@@ -206,7 +209,7 @@ function carryOut(deps: BoardDeps, purpose: ConfirmPurpose): void {
         tasks: { ...ui.tasks, cursor: { index: 0, top: 0 } },
         guests: { ...ui.guests, marks: {} },
       });
-      flash(deps, `queued ${LAUNCH_VERBS[request.action]} of ${plural(request.vmids.length, 'guest')}`);
+      flash(deps, `queued ${request.action} of ${plural(request.vmids.length, 'guest')}`);
       return;
     }
   }
