@@ -228,7 +228,7 @@ export class Engine {
       running: true,
       log: [],
       warnings: 0,
-      worker: undefined as unknown as TaskWorker,
+      worker: undefined as unknown as TaskWorker, // set right below: the worker needs the task first
       wake: 0,
       locks: new Set(),
       seq: this.seq++,

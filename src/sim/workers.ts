@@ -6,7 +6,7 @@
  */
 import { Interrupt, TaskFailure, type TaskWorker, type WorkerContext } from './engine.js';
 import { renderArchiveStamp, renderBytes, renderDuration, renderHms, renderRate, renderTimestamp } from './format.js';
-import { guestConfigPath, type ClusterState, type GuestState, type GuestType, type StorageState } from './model.js';
+import { guestConfigPath, type ClusterState, type GuestState, type GuestType, type SnapshotState, type StorageState } from './model.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -136,14 +136,14 @@ export function* snapshotGuest(
   if (guest.snapshots.some((snapshot) => snapshot.name === snapname)) {
     throw fail(`snapshot name '${snapname}' already used`);
   }
-  const snapshot = {
+  const snapshot: SnapshotState = {
     name: snapname,
     snaptime: Math.floor(ctx.now() / 1000),
     description: options.description ?? '',
     vmstate: type === 'qemu' && options.vmstate && guest.status === 'running',
     snapstate: 'prepare',
-    ...(guest.currentParent ? { parent: guest.currentParent } : {}),
   };
+  if (guest.currentParent) snapshot.parent = guest.currentParent;
   guest.snapshots.push(snapshot);
   guest.lock = 'snapshot';
   try {
@@ -163,7 +163,7 @@ export function* snapshotGuest(
         '  WARNING: Sum of all thin volume sizes (1.21 TiB) exceeds the size of thin pool pve/data and the size of whole volume group (931.01 GiB).',
       );
     }
-    delete (snapshot as { snapstate?: string }).snapstate;
+    delete snapshot.snapstate;
     guest.currentParent = snapname;
     guest.configVersion++;
   } catch (error) {
