@@ -119,7 +119,7 @@ export const KEYMAP: readonly Binding[] = [
   { command: 'prevField', keys: [sp('tab', true), sp('upArrow')], description: 'previous field', where: ['dialog'] },
   { command: 'choosePrev', keys: [sp('leftArrow')], description: 'previous choice', where: ['dialog'] },
   { command: 'chooseNext', keys: [sp('rightArrow'), ch(' ')], description: 'next choice', where: ['dialog'] },
-  { command: 'typeText', keys: [], description: 'printable keys are typed as text (q, j, y, n too)', where: ['filter', 'dialog'] },
+  { command: 'typeText', keys: [], description: 'typed as text (q, j, y and n too)', where: ['filter', 'dialog'] },
   { command: 'deleteChar', keys: [sp('backspace')], description: 'delete the last character', where: ['filter', 'dialog'] },
   { command: 'keepFilter', keys: [sp('return')], description: 'keep the filter and return to the list', where: ['filter'] },
   { command: 'clearFilter', keys: [sp('escape')], description: 'clear the filter', where: ['filter'] },

@@ -82,7 +82,7 @@ test('? shows the help generated from the keymap; Esc, ? and q close it without 
     assert.ok(frame.includes(keysLabel(binding, false)) && frame.includes(binding.description), `help lists ${binding.command}`);
   }
   assert.match(frame, /In a dialog/);
-  assert.match(frame, /printable keys are typed as text/);
+  assert.match(frame, /typed as text \(q, j, y and n too\)/);
   for (const close of [KEY.esc, '?', 'q']) {
     await board.press(close);
     assert.doesNotMatch(board.frame(), /Keys: Tasks view/);
