@@ -3,7 +3,7 @@
  * one vzdump per node, intents saved before each POST), follow every task on the tracker, and report
  * per requested guest: progress on stderr, `--json` events on stdout, the summary, the exit code.
  */
-import type { PveClient } from '../../api/index.js';
+import type { PveClient, PveClientOptions } from '../../api/index.js';
 import type { LaunchRequest } from '../../tasks/controller.js';
 import type { TaskOutcome } from '../../tasks/exit-status.js';
 import { LaunchQueue, allFinal, planLaunches, type GuestInfo } from '../../tasks/launcher.js';
@@ -101,12 +101,14 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
 
 export interface LaunchCommandDeps {
   clock?: Clock;
+  /** Tests wrap the client (e.g. to die right after a POST). */
+  createClient?: (options: PveClientOptions) => PveClient;
 }
 
 export function createLaunchCommand(action: Action, deps: LaunchCommandDeps = {}): Command {
   return (args, io) => {
     const secrets: string[] = [];
-    return reportingCliErrors(io, secrets, () => runLaunch(action, args, io, deps.clock ?? systemClock, secrets));
+    return reportingCliErrors(io, secrets, () => runLaunch(action, args, io, deps, secrets));
   };
 }
 
@@ -114,7 +116,8 @@ export const startCommand = createLaunchCommand('start');
 export const backupCommand = createLaunchCommand('backup');
 export const snapshotCommand = createLaunchCommand('snapshot');
 
-async function runLaunch(action: Action, args: string[], io: CliIo, clock: Clock, secrets: string[]): Promise<number> {
+async function runLaunch(action: Action, args: string[], io: CliIo, deps: LaunchCommandDeps, secrets: string[]): Promise<number> {
+  const clock = deps.clock ?? systemClock;
   const { values, positionals } = parseCommandArgs(action, args, OPTIONS[action], { positionals: true });
   const flags = values as Record<string, string | boolean | string[] | undefined>;
   const text = (name: string) => lastValue(flags[name] as string | string[] | undefined);
@@ -141,7 +144,7 @@ async function runLaunch(action: Action, args: string[], io: CliIo, clock: Clock
   secrets.push(...secretsOf(config));
   printConfigWarnings(config, io.stderr);
 
-  const client = await connect(config, clock);
+  const client = await connect(config, clock, deps.createClient);
   try {
     let guests: Map<number, GuestInfo>;
     try {
