@@ -135,12 +135,17 @@ const before = (a: SimEvent, b: SimEvent) => a.at < b.at || (a.at === b.at && a.
 /** Per-node task bookkeeping, kept so that lists stay cheap with thousands of tasks. */
 export interface NodeTasks {
   running: Map<string, SimTask>;
-  /** Finished tasks in the order they ended (the archive index, read backwards for lists). */
+  /** Finished tasks in the order they ended (the archive index, read backwards for lists, which see the last ARCHIVE_LISTED). */
   archive: SimTask[];
 }
 
-/** PVE rotates its archive index at about 1000 entries and keeps one old file. */
-const ARCHIVE_KEEP = 2000;
+/**
+ * PVE rotates its archive index at about 1000 entries and keeps one old file, so lists see about the
+ * last 2000 finished tasks of a node. Their status and log stay readable longer (the log files stay);
+ * beyond ARCHIVE_KEEP per node the oldest are forgotten, so a long demo does not grow without bound.
+ */
+export const ARCHIVE_LISTED = 2000;
+const ARCHIVE_KEEP = 10_000;
 
 export class Engine {
   readonly tasks = new Map<string, SimTask>();
@@ -350,7 +355,9 @@ export class Engine {
     const nodeTasks = this.nodeTasks(task.node);
     nodeTasks.running.delete(task.upid);
     nodeTasks.archive.push(task);
-    if (nodeTasks.archive.length > ARCHIVE_KEEP * 1.5) nodeTasks.archive.splice(0, nodeTasks.archive.length - ARCHIVE_KEEP);
+    if (nodeTasks.archive.length > ARCHIVE_KEEP * 1.2) {
+      for (const old of nodeTasks.archive.splice(0, nodeTasks.archive.length - ARCHIVE_KEEP)) this.tasks.delete(old.upid);
+    }
     for (const lock of task.locks) this.release(lock);
     task.locks.clear();
   }

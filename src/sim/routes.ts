@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { parseUpid, type Upid } from '../tasks/upid.js';
 import type { Principal } from './auth.js';
 import type { SimCore } from './core.js';
-import { statusType, taskUserFields, type SimTask } from './engine.js';
+import { ARCHIVE_LISTED, statusType, taskUserFields, type SimTask } from './engine.js';
 import { guestMetrics, nodeMetrics } from './metrics.js';
 import { configDigest, guestConfigPath, type GuestState, type GuestType } from './model.js';
 import { splitList, type Params } from './params.js';
@@ -188,7 +188,8 @@ function nodeTasks(ctx: RouteContext): ApiResult {
   }
   if (source === 'archive' || source === 'all') {
     const archive = lists.archive;
-    for (let i = archive.length - 1; i >= 0; i--) consider(archive[i]!, () => archiveItem(archive[i]!));
+    const oldest = Math.max(0, archive.length - ARCHIVE_LISTED);
+    for (let i = archive.length - 1; i >= oldest; i--) consider(archive[i]!, () => archiveItem(archive[i]!));
   }
   return withTotal(out, count);
 }

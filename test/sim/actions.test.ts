@@ -106,6 +106,17 @@ describe('simulator guest actions fail where PVE fails', () => {
     assert.deepEqual(current.json.data.ha, { managed: 1, state: 'started' });
   });
 
+  test('an HA container answers hastart too, and root@pam\'s vzstart follows', async () => {
+    const guest = t.sim.control.guestWithRole('haStoppedLxc');
+    const reply = await post(`/nodes/${guest.node}/lxc/${guest.vmid}/status/start`);
+    assert.equal(parseUpid(reply.json.data).type, 'hastart');
+    await t.waitTask(reply.json.data);
+    assert.deepEqual((await t.log(reply.json.data))[0], `Requesting HA start for CT ${guest.vmid}`);
+    await t.run(t.clock.sleep(60_000));
+    assert.equal(t.sim.control.guest(guest.vmid)?.status, 'running');
+    assert.equal(t.sim.control.tasks({ type: 'vzstart', id: String(guest.vmid) })[0]?.user, 'root@pam');
+  });
+
   test('HA stop answers hastop and a later qmshutdown stops the guest', async () => {
     const guest = t.sim.control.guestWithRole('haRunningQemu');
     const reply = await post(`/nodes/${guest.node}/qemu/${guest.vmid}/status/stop`);

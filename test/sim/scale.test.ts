@@ -42,3 +42,22 @@ test('1,000 running tasks on 8 nodes stay cheap to list and settle', async (t) =
     await sim.close();
   }
 });
+
+test('/cluster/tasks trims a node\'s list below 32 KiB of JSON, as pmxcfs broadcasts it', async () => {
+  const sim = await startTestSim({ nodes: 2, seed: 5 });
+  try {
+    for (let i = 0; i < 400; i++) sim.sim.control.spawnTask({ node: 'pve1', type: 'qmstart', id: String(1000 + i), durationMs: Infinity });
+    sim.sim.control.spawnTask({ node: 'pve2', type: 'qmstart', id: '100', durationMs: Infinity });
+    const reply = await sim.api('/cluster/tasks');
+    const pve1 = reply.json.data.filter((item: { node: string }) => item.node === 'pve1');
+    assert.ok(pve1.length > 100 && pve1.length < 400, `${pve1.length} rows for pve1`);
+    assert.ok(JSON.stringify(pve1).length < 32 * 1024);
+    // The newest running tasks are the ones kept.
+    assert.equal(pve1[0].id, '1399');
+    assert.equal(reply.json.data.filter((item: { node: string }) => item.node === 'pve2').length, 1);
+    const active = await sim.api('/nodes/pve1/tasks?source=active&limit=0');
+    assert.equal(active.json.total, 400);
+  } finally {
+    await sim.close();
+  }
+});
