@@ -39,7 +39,7 @@ function spawnOne(core: SimCore, rng: Rng, node: string): void {
         vzdump(ctx, {
           node,
           vmids: picked,
-          missing: [],
+          external: [],
           storage: 'backup-nfs',
           mode: 'snapshot',
           compress: 'zstd',

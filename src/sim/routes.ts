@@ -462,8 +462,7 @@ function nodeStorage(ctx: RouteContext): ApiResult {
 function guestListItem(guest: GuestState, now: number) {
   const metrics = guestMetrics(guest, now);
   const item: Record<string, unknown> = {
-    // qemu lists carry vmid as a number; lxc lists as a string, as PVE's hash keys come out.
-    vmid: guest.type === 'qemu' ? guest.vmid : String(guest.vmid),
+    vmid: guest.vmid,
     name: guest.name,
     status: guest.status,
     uptime: metrics.uptime,
@@ -505,7 +504,6 @@ function guestCurrent(type: GuestType) {
   return (ctx: RouteContext): ApiResult => {
     const guest = localGuest(ctx, type);
     const item = guestListItem(guest, ctx.core.clock.now());
-    item.vmid = guest.vmid;
     item.ha = guest.hastate ? { managed: 1, state: guest.hastate } : { managed: 0 };
     if (type === 'qemu') {
       item.qmpstatus = guest.status;
@@ -670,16 +668,17 @@ function vzdumpAction(ctx: RouteContext): ApiResult {
   if (params.pool !== undefined) throw new ApiError(500, `pool '${String(params.pool)}' does not exist`);
   let local: number[];
   let missing: number[] = [];
+  let external: number[] = [];
   if (params.all === 1) {
     const excluded = new Set(splitList(String(params.exclude ?? '')).map(Number));
     local = [...core.cluster.guests.values()]
       .filter((guest) => guest.node === node && !excluded.has(guest.vmid))
-      .map((guest) => guest.vmid)
-      .sort((a, b) => a - b);
+      .map((guest) => guest.vmid);
   } else {
     const listed = [...new Set(splitList(String(params.vmid)).map(Number))];
     local = listed.filter((vmid) => core.cluster.guests.get(vmid)?.node === node);
     missing = listed.filter((vmid) => !core.cluster.guests.has(vmid));
+    external = listed.filter((vmid) => !local.includes(vmid) && !missing.includes(vmid));
     // Silent exit when every listed guest runs on another node.
     if (local.length === 0 && missing.length === 0) return { data: 'OK' };
   }
@@ -687,11 +686,11 @@ function vzdumpAction(ctx: RouteContext): ApiResult {
     .filter(([key]) => key !== 'vmid' && key !== 'all')
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([key, value]) => `--${key} ${quoteArg(String(value))}`);
-  const selection = params.all === 1 ? ['--all 1'] : [...local, ...missing].map(String);
+  const selection = params.all === 1 ? ['--all 1'] : splitList(String(params.vmid));
   const plan: VzdumpPlan = {
     node,
-    vmids: local,
-    missing,
+    vmids: [...local, ...missing].sort((a, b) => a - b),
+    external,
     storage: str(params.storage) ?? 'local',
     mode: str(params.mode) ?? 'snapshot',
     compress: str(params.compress) ?? '0',

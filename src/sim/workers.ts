@@ -265,10 +265,10 @@ function* blockMirror(ctx: WorkerContext, guest: GuestState, log: (line: string)
 
 export interface VzdumpPlan {
   node: string;
-  /** Local guests, in the order given. */
+  /** The guests this node backs up: its own and listed ones that exist nowhere, by vmid as vzdump sorts them. */
   vmids: number[];
-  /** Listed vmids that exist nowhere. */
-  missing: number[];
+  /** Listed guests of other nodes ("skip external VMs"). */
+  external: number[];
   storage: string;
   mode: string;
   compress: string;
@@ -302,26 +302,32 @@ function* vzdumpJob(ctx: WorkerContext, plan: VzdumpPlan): TaskWorker {
   }
   if (!storage.active) throw fail(`could not activate storage '${plan.storage}': ${storage.activationError ?? 'not active'}`);
   ctx.log(`INFO: starting new backup job: ${plan.commandLine}`);
+  if (plan.external.length > 0) ctx.log(`INFO: skip external VMs: ${[...plan.external].sort((a, b) => a - b).join(', ')}`);
   let errors = 0;
-  for (const vmid of plan.missing) {
-    ctx.log(`ERROR: Backup of VM ${vmid} failed - unable to find configuration file for VM ${vmid} on node '${plan.node}'`);
+  const failed = (vmid: number, reason: string) => {
+    ctx.log(`ERROR: Backup of VM ${vmid} failed - ${reason}`);
+    ctx.log(`INFO: Failed at ${renderTimestamp(ctx.now())}`);
     errors++;
-  }
+  };
   for (const vmid of plan.vmids) {
     const guest = ctx.engine.cluster.guests.get(vmid);
-    if (!guest || guest.node !== plan.node) {
-      ctx.log(`ERROR: Backup of VM ${vmid} failed - unable to find configuration file for VM ${vmid} on node '${plan.node}'`);
-      errors++;
+    if (!guest) {
+      failed(vmid, `unable to find VM '${vmid}'`);
+      continue;
+    }
+    if (guest.node !== plan.node) {
+      failed(vmid, `unable to find configuration file for VM ${vmid} on node '${plan.node}'`);
       continue;
     }
     try {
       yield* backupGuest(ctx, guest, plan, storage);
     } catch (error) {
-      const reason = error instanceof Interrupt ? 'interrupted by signal' : (error as Error).message;
-      ctx.log(`ERROR: Backup of VM ${vmid} failed - ${reason}`);
-      ctx.log(`INFO: Failed at ${renderTimestamp(ctx.now())}`);
-      if (error instanceof Interrupt) throw fail('interrupted by signal');
-      errors++;
+      if (error instanceof Interrupt) {
+        failed(vmid, 'interrupted by signal');
+        ctx.log('ERROR: Backup job failed - interrupted by signal');
+        throw fail('interrupted by signal');
+      }
+      failed(vmid, (error as Error).message);
     }
   }
   if (errors > 0) {
@@ -361,7 +367,7 @@ function* backupGuest(ctx: WorkerContext, guest: GuestState, plan: VzdumpPlan, s
     if (guest.type === 'qemu') {
       log(`VM Name: ${guest.name}`);
       log(`include disk 'scsi0' 'local-lvm:vm-${guest.vmid}-disk-0' ${Math.round(guest.maxdisk / GiB)}G`);
-      log(`backup mode: ${plan.mode}`);
+      log(`backup mode: ${wasRunning ? plan.mode : 'stop'}`);
       log(`ionice priority: 7`);
       log(`creating vzdump archive '${dumpDir}/vzdump-qemu-${guest.vmid}-${stamp}.vma${ext}'`);
       if (!wasRunning) log('starting kvm to execute backup task');

@@ -34,7 +34,7 @@ describe('simulator guest actions fail where PVE fails', () => {
     assert.equal(parseUpid(reply.json.data).type, 'vzstart');
     assert.equal((await t.waitTask(reply.json.data)).exitstatus, 'OK');
     const list = await t.api(`/nodes/${guest.node}/lxc`);
-    const row = list.json.data.find((item: { vmid: string }) => item.vmid === String(guest.vmid));
+    const row = list.json.data.find((item: { vmid: number }) => item.vmid === guest.vmid);
     assert.equal(row.status, 'running');
     assert.equal(row.type, 'lxc');
   });
@@ -312,6 +312,13 @@ describe('simulator vzdump', () => {
     assert.deepEqual(ok.json, { data: 'OK' });
     const missing = await vzdump('pve1', { vmid: 4242 });
     assert.equal((await t.waitTask(missing.json.data)).exitstatus, 'job errors');
+    const missingLog = await t.log(missing.json.data);
+    assert.ok(missingLog.includes("ERROR: Backup of VM 4242 failed - unable to find VM '4242'"));
+    const mine = t.sim.control.guests({ node: 'pve1' }).find((g) => g.roles.length === 0)!;
+    const mixed = await vzdump('pve1', { vmid: `${guest.vmid},${mine.vmid}` });
+    assert.equal(parseUpid(mixed.json.data).id, String(mine.vmid), 'the one local guest names the task');
+    await t.waitTask(mixed.json.data);
+    assert.ok((await t.log(mixed.json.data)).includes(`INFO: skip external VMs: ${guest.vmid}`));
   });
 
   test('parameter rules: vmid, all or pool needed; all conflicts with vmid; vmid lists are checked', async () => {
@@ -359,7 +366,7 @@ describe('simulator vzdump', () => {
     assert.equal(done.exitStatus, 'interrupted by signal');
     assert.ok(done.startedAt < firstEnd);
     assert.ok(done.log.includes(`ERROR: Backup of VM ${local[1]!.vmid} failed - interrupted by signal`));
-    assert.equal(done.log.at(-1), 'TASK ERROR: interrupted by signal');
+    assert.deepEqual(done.log.slice(-2), ['ERROR: Backup job failed - interrupted by signal', 'TASK ERROR: interrupted by signal']);
 
     const holder = await vzdump(node, { vmid: local[0]!.vmid });
     const waiting = await vzdump(node, { vmid: local[1]!.vmid });

@@ -91,7 +91,7 @@ describe('simulator HTTP and parameter rules', () => {
     const guest = t.sim.control.guestWithRole('stoppedLxc');
     for (let listener = 0; listener < 3; listener++) {
       const reply = await t.api(`/nodes/${guest.node}/lxc`, { listener });
-      assert.ok(reply.json.data.some((item: { vmid: string }) => item.vmid === String(guest.vmid)));
+      assert.ok(reply.json.data.some((item: { vmid: number }) => item.vmid === guest.vmid));
     }
     const status = await t.api('/cluster/status', { listener: 1 });
     const local = status.json.data.filter((item: { local?: number }) => item.local === 1);
