@@ -95,10 +95,10 @@ function localGuest(ctx: RouteContext, type: GuestType): GuestState {
   return guest;
 }
 
-function rootOnly(ctx: RouteContext, names: string[]): void {
+function rootOnly(ctx: RouteContext, names: string[], message = 'Only root may use this option.'): void {
   if (ctx.principal.authid === 'root@pam') return;
   const errors: Record<string, string> = {};
-  for (const name of names) if (name in ctx.params) errors[name] = 'Only root may use this option.';
+  for (const name of names) if (name in ctx.params) errors[name] = message;
   if (Object.keys(errors).length > 0) throw new ApiError(400, 'Parameter verification failed.', errors);
 }
 
@@ -665,6 +665,7 @@ function vzdumpAction(ctx: RouteContext): ApiResult {
   if (params.all !== 1 && params.vmid === undefined && params.pool === undefined) {
     throw new ApiError(400, 'Parameter verification failed.', { vmid: 'property is missing' });
   }
+  rootOnly(ctx, ['maxfiles', 'prune-backups', 'tmpdir', 'dumpdir', 'script', 'bwlimit', 'ionice'], 'Only root may set this option.');
   if (params.pool !== undefined) throw new ApiError(500, `pool '${String(params.pool)}' does not exist`);
   let local: number[];
   let missing: number[] = [];
@@ -696,7 +697,8 @@ function vzdumpAction(ctx: RouteContext): ApiResult {
     compress: str(params.compress) ?? '0',
     commandLine: ['vzdump', ...selection, ...options].join(' '),
   };
-  const id = local.length === 1 ? String(local[0]) : '';
+  // The task id is the vmid when exactly one guest (deleted ones included) is backed up here.
+  const id = plan.vmids.length === 1 ? String(plan.vmids[0]) : '';
   return upidResult(core.engine.startTask({ node, type: 'vzdump', id, user: principal.authid, worker: (w) => vzdump(w, plan) }));
 }
 

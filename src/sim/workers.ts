@@ -288,11 +288,7 @@ export function* vzdump(ctx: WorkerContext, plan: VzdumpPlan): TaskWorker {
 }
 
 function* vzdumpJob(ctx: WorkerContext, plan: VzdumpPlan): TaskWorker {
-  const waited = yield {
-    lock: `vzdump:${plan.node}`,
-    onWait: () => ctx.log('INFO: trying to get global lock - waiting...'),
-  };
-  if (waited) ctx.log('INFO: got global lock');
+  // PVE::VZDump->new (storage checks) runs before getlock.
   const storage = ctx.engine.cluster.storages.find((candidate) => candidate.storage === plan.storage);
   if (!storage) throw fail(`could not activate storage '${plan.storage}': storage '${plan.storage}' does not exist`);
   if (!storage.content.includes('backup')) {
@@ -301,6 +297,11 @@ function* vzdumpJob(ctx: WorkerContext, plan: VzdumpPlan): TaskWorker {
     );
   }
   if (!storage.active) throw fail(`could not activate storage '${plan.storage}': ${storage.activationError ?? 'not active'}`);
+  const waited = yield {
+    lock: `vzdump:${plan.node}`,
+    onWait: () => ctx.log('INFO: trying to get global lock - waiting...'),
+  };
+  if (waited) ctx.log('INFO: got global lock');
   ctx.log(`INFO: starting new backup job: ${plan.commandLine}`);
   if (plan.external.length > 0) ctx.log(`INFO: skip external VMs: ${[...plan.external].sort((a, b) => a - b).join(', ')}`);
   let errors = 0;

@@ -329,6 +329,8 @@ describe('simulator vzdump', () => {
     assert.deepEqual(both.json.errors, { all: "option conflicts with option 'vmid'" });
     const badList = await vzdump('pve1', { vmid: '100,abc' });
     assert.equal(badList.status, 400);
+    const rootOption = await vzdump('pve1', { vmid: 100, ionice: 5 });
+    assert.deepEqual(rootOption.json.errors, { ionice: 'Only root may set this option.' });
     const badMode = await vzdump('pve1', { vmid: 100, mode: 'fast' });
     assert.deepEqual(badMode.json.errors, { mode: "value 'fast' does not have a value in the enumeration 'snapshot, suspend, stop'" });
   });
