@@ -521,7 +521,12 @@ function startAction(type: GuestType) {
     const { core, principal } = ctx;
     const node = String(ctx.params.node);
     const vmid = int(ctx.params.vmid);
-    rootOnly(ctx, type === 'qemu' ? ['skiplock', 'migratedfrom', 'stateuri', 'force-cpu', 'nets-host-mtu'] : ['skiplock']);
+    rootOnly(
+      ctx,
+      type === 'qemu'
+        ? ['skiplock', 'migratedfrom', 'stateuri', 'force-cpu', 'nets-host-mtu', 'migration_network', 'migration_type', 'targetstorage']
+        : ['skiplock'],
+    );
     const guest = core.cluster.guests.get(vmid);
     if (type === 'lxc') {
       // Containers check synchronously; VMs fail inside their task.
