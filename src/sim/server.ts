@@ -11,7 +11,7 @@ import { DEMO_LEAF_CERT_PEM, DEMO_LEAF_KEY_PEM } from './cert.js';
 import type { SimCore } from './core.js';
 import { PARAM_TABLE } from './params-table.js';
 import { ParamError, verifyParams, type RawValue } from './params.js';
-import { ApiError, matchRoute, templateFor, TICKET_PATH, type ApiResult, type RouteMatch } from './routes.js';
+import { ApiError, matchRoute, templateFor, TICKET_PATH, type ApiResult, type RouteMatch } from './routes/index.js';
 
 const API_PREFIX = '/api2/json';
 /** How long a hanging listener (a powered-off node) keeps a request before giving up on it. */

@@ -2,7 +2,7 @@
 // tracked on the test's ManualClock, and comes back with status, reason phrase, headers and body.
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { ManualClock, type Clock } from '../../src/util/clock.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
 
 export interface HttpReply {
@@ -123,9 +123,4 @@ export async function startTestSim(options: SimulatorOptions = {}): Promise<Test
     log,
     close: () => sim.close(),
   };
-}
-
-/** Sleeps on `clock` (for use inside `run`). */
-export function later(clock: Clock, ms: number): Promise<void> {
-  return clock.sleep(ms);
 }

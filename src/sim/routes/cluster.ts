@@ -1,0 +1,155 @@
+/** Cluster-wide and node endpoints: version, nodes, cluster status and resources, storages. */
+import type { SimCore } from '../core.js';
+import { guestMetrics, nodeMetrics } from '../metrics.js';
+import type { GuestState } from '../model.js';
+import { splitList } from '../params.js';
+import { str, type ApiResult, type RouteContext } from './common.js';
+
+export function version(): ApiResult {
+  return { data: { version: '9.1.1', release: '9.1', repoid: '42d1c1a5b7e3f9d0' } };
+}
+
+export function nodesIndex(ctx: RouteContext): ApiResult {
+  const { core, principal } = ctx;
+  const now = core.clock.now();
+  return {
+    data: core.cluster.nodes.map((node) => {
+      const online = core.isOnline(node.name);
+      const base = {
+        node: node.name,
+        status: online ? 'online' : 'offline',
+        id: `node/${node.name}`,
+        type: 'node',
+        level: '',
+        ssl_fingerprint: core.options.fingerprint,
+      };
+      // Stats only for online nodes and with Sys.Audit, as on PVE.
+      if (!online || !principal.audit) return base;
+      const metrics = nodeMetrics(node, now);
+      return { ...base, maxcpu: node.maxcpu, maxmem: node.maxmem, maxdisk: node.maxdisk, ...metrics };
+    }),
+  };
+}
+
+export function clusterStatus(ctx: RouteContext): ApiResult {
+  const { core, listener } = ctx;
+  const nodes = core.cluster.nodes;
+  const online = nodes.filter((node) => core.isOnline(node.name)).length;
+  return {
+    data: [
+      { type: 'cluster', id: 'cluster', name: core.cluster.name, nodes: nodes.length, quorate: online * 2 > nodes.length ? 1 : 0, version: nodes.length + 2 },
+      ...nodes.map((node) => ({
+        type: 'node',
+        id: `node/${node.name}`,
+        name: node.name,
+        ip: node.ip,
+        level: '',
+        local: node.name === listener ? 1 : 0,
+        nodeid: node.nodeid,
+        online: core.isOnline(node.name) ? 1 : 0,
+      })),
+    ],
+  };
+}
+
+function guestResource(core: SimCore, guest: GuestState, now: number) {
+  const id = `${guest.type}/${guest.vmid}`;
+  // Without RRD data (node offline) PVE shows only these fields and no name.
+  if (!core.isOnline(guest.node)) return { id, vmid: guest.vmid, node: guest.node, type: guest.type, status: 'unknown' };
+  const metrics = guestMetrics(guest, now);
+  const item: Record<string, unknown> = {
+    id,
+    type: guest.type,
+    vmid: guest.vmid,
+    node: guest.node,
+    name: guest.name,
+    status: guest.status,
+    template: guest.template ? 1 : 0,
+    uptime: metrics.uptime,
+    maxcpu: guest.cpus,
+    cpu: metrics.cpu,
+    maxmem: guest.maxmem,
+    mem: metrics.mem,
+    maxdisk: guest.maxdisk,
+    disk: metrics.disk,
+    netin: metrics.netin,
+    netout: metrics.netout,
+    diskread: metrics.diskread,
+    diskwrite: metrics.diskwrite,
+  };
+  if (guest.tags.length > 0) item.tags = guest.tags.join(';');
+  if (guest.hastate) item.hastate = guest.hastate;
+  if (guest.lock) item.lock = guest.lock;
+  return item;
+}
+
+export function clusterResources(ctx: RouteContext): ApiResult {
+  const { core } = ctx;
+  const type = str(ctx.params.type);
+  const now = core.clock.now();
+  const out: unknown[] = [];
+  if (!type || type === 'vm') {
+    for (const guest of core.cluster.guests.values()) out.push(guestResource(core, guest, now));
+  }
+  if (!type || type === 'node') {
+    for (const node of core.cluster.nodes) {
+      const online = core.isOnline(node.name);
+      const base = { id: `node/${node.name}`, type: 'node', node: node.name, status: online ? 'online' : 'offline', level: '' };
+      out.push(
+        online
+          ? { ...base, maxcpu: node.maxcpu, maxmem: node.maxmem, maxdisk: node.maxdisk, ...nodeMetrics(node, now), 'cgroup-mode': 2 }
+          : base,
+      );
+    }
+  }
+  if (!type || type === 'storage') {
+    for (const node of core.cluster.nodes) {
+      const online = core.isOnline(node.name);
+      for (const storage of core.cluster.storages) {
+        out.push({
+          id: `storage/${node.name}/${storage.storage}`,
+          type: 'storage',
+          node: node.name,
+          storage: storage.storage,
+          status: online && storage.active ? 'available' : 'unknown',
+          plugintype: storage.type,
+          content: [...storage.content].sort().join(','),
+          shared: storage.shared ? 1 : 0,
+          disk: storage.active ? storage.used : 0,
+          maxdisk: storage.active ? storage.total : 0,
+        });
+      }
+    }
+  }
+  if (!type || type === 'sdn') {
+    for (const node of core.cluster.nodes) {
+      out.push({ id: `sdn/${node.name}/localnetwork`, type: 'sdn', sdn: 'localnetwork', node: node.name, status: core.isOnline(node.name) ? 'ok' : 'unknown' });
+    }
+  }
+  return { data: out };
+}
+
+export function nodeStorage(ctx: RouteContext): ApiResult {
+  const { params, core } = ctx;
+  const contents = params.content === undefined ? undefined : splitList(String(params.content));
+  const only = str(params.storage);
+  const out = core.cluster.storages
+    .filter((storage) => !contents || contents.some((content) => storage.content.includes(content)))
+    .filter((storage) => only === undefined || storage.storage === only)
+    .map((storage) => {
+      const item: Record<string, unknown> = {
+        storage: storage.storage,
+        type: storage.type,
+        content: [...storage.content].sort().join(','),
+        shared: storage.shared ? 1 : 0,
+        enabled: 1,
+        active: storage.active ? 1 : 0,
+        total: storage.active ? storage.total : 0,
+        used: storage.active ? storage.used : 0,
+        avail: storage.active ? storage.total - storage.used : 0,
+      };
+      if (storage.active) item.used_fraction = Number((storage.used / storage.total).toFixed(6));
+      return item;
+    });
+  return { data: out };
+}
