@@ -42,7 +42,6 @@ export interface Route {
 export const int = (value: unknown) => Number(value);
 export const str = (value: unknown) => (value === undefined ? undefined : String(value));
 
-
 export function parseUpidParam(text: string): Upid {
   try {
     return parseUpid(text);
