@@ -30,6 +30,7 @@ Exit codes: 0 ok, 1 a task failed or ended unknown, 124 a task timed out, 2 usag
 
 // Loaded on demand: `--version` and `--help` stay instant, and each command pays only for itself.
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  board: async () => (await import('./commands/board.js')).boardCommand,
   sim: async () => (await import('./commands/sim.js')).simCommand,
   wait: async () => (await import('./commands/wait.js')).waitCommand,
   tasks: async () => (await import('./commands/tasks.js')).tasksCommand,

@@ -33,6 +33,8 @@ export interface BoardController {
   cancelLaunch(key: string): void;
   /** Queue launches for these guests; rows appear at once as `queued`. */
   launch(request: LaunchRequest): void;
+  /** Launches queued by an earlier session wait for this: send them (`true`) or drop them. */
+  resumeLaunches(resume: boolean): void;
   /** Storage ids that take backups on every node of these guests (for the backup dialog). */
   backupStorages(vmids: readonly number[]): Promise<string[]>;
 }

@@ -17,7 +17,6 @@
 import { PveApiError, type PveClient } from '../api/index.js';
 import type { Clock } from '../util/clock.js';
 import { classifyExitStatus } from './exit-status.js';
-import { describeTask } from './describe.js';
 import { parseBackupResults } from './backup-log.js';
 import { readGuests } from './guests.js';
 import { parseTaskProgress } from './progress.js';
@@ -294,6 +293,7 @@ export class Poller {
         }
       }
       this.trimForeign(tx);
+      this.nameRows(tx);
       this.markReachable(tx, now);
     });
     return covered;
@@ -302,7 +302,7 @@ export class Poller {
   /** Adds another user's (or an earlier session's) task seen in /cluster/tasks. */
   private adoptForeign(tx: TaskTransaction, upid: string, now: number): string | undefined {
     try {
-      return tx.add({ upid, mine: false, firstSeenAt: now, description: '' });
+      return tx.add({ upid, mine: false, firstSeenAt: now });
     } catch {
       return undefined; // not a UPID we can read; ignore it rather than break the cycle
     }
@@ -446,15 +446,12 @@ export class Poller {
     }
   }
 
-  /** Fills in descriptions and guest names on rows that lack them. */
+  /** Puts guest names on the rows. */
   private nameRows(tx: TaskTransaction): void {
     const { guests } = this.store.getState();
     for (const row of Object.values(tx.rows)) {
       const names = row.vmids.map((vmid) => guests[vmid]?.name).filter(Boolean).join(', ');
-      const patch: { guestName?: string; description?: string } = {};
-      if (names && names !== row.guestName) patch.guestName = names;
-      if (!row.description && row.type) patch.description = describeTask(row.type, row.taskId);
-      if (Object.keys(patch).length > 0) tx.patch(row.key, patch);
+      if (names && names !== row.guestName) tx.patch(row.key, { guestName: names });
     }
   }
 

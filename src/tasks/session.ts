@@ -31,6 +31,8 @@ export interface SessionOptions {
   onWarning?: (message: string) => void;
   /** Writes are coalesced over this long. Default 500 ms. */
   writeDelayMs?: number;
+  /** Start empty: the file's rows are not restored (and are replaced at the first write). */
+  fresh?: boolean;
 }
 
 export interface Session {
@@ -165,7 +167,7 @@ export function openSession(options: SessionOptions): Session {
     if (n > 1000) throw new Error(`no free session file in ${options.stateDir}`);
   }
   const lockPath = `${path}.lock`;
-  const restored = readSessionFile(path, warn, clock.now());
+  const restored = options.fresh ? [] : readSessionFile(path, warn, clock.now());
 
   let store: TaskStore | undefined;
   let unsubscribe: (() => void) | undefined;

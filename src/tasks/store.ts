@@ -8,6 +8,7 @@
  * its own task changed.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { describeTask } from './describe.js';
 import type { TaskProgress } from './progress.js';
 import { parseUpid } from './upid.js';
 
@@ -290,12 +291,14 @@ function addToTally(tally: Tally, state: TaskState, sign: 1 | -1): void {
 function rowFromInput(input: NewRow): TaskRow {
   const parsed = input.upid ? parseUpid(input.upid) : undefined;
   const vmidFromId = parsed && /^\d+$/.test(parsed.id) ? [Number(parsed.id)] : [];
+  const type = input.type ?? parsed?.type ?? '';
+  const taskId = input.taskId ?? parsed?.id ?? '';
   const row: TaskRow = {
     key: input.key ?? newRowKey(),
     node: input.node ?? parsed?.node ?? '',
-    type: input.type ?? parsed?.type ?? '',
-    taskId: input.taskId ?? parsed?.id ?? '',
-    description: input.description ?? '',
+    type,
+    taskId,
+    description: input.description || (type ? describeTask(type, taskId) : ''),
     vmids: input.vmids ?? vmidFromId,
     mine: input.mine,
     firstSeenAt: input.firstSeenAt,

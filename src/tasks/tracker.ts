@@ -9,7 +9,7 @@ import { defaultTimeoutFor } from './timeouts.js';
 import { describeTask } from './describe.js';
 import { Poller } from './poller.js';
 import type { Session } from './session.js';
-import { createTaskStore, isFinal, type TaskRow, type TaskState, type TaskStore } from './store.js';
+import { createTaskStore, isFinal, type Scope, type TaskRow, type TaskState, type TaskStore } from './store.js';
 import { parseUpid } from './upid.js';
 
 export interface TrackerOptions {
@@ -25,6 +25,8 @@ export interface TrackerOptions {
   watchAfterTimeout?: boolean;
   /** Guests refresh period for post-checks and names; default 10 s. */
   resourcesEveryMs?: number;
+  /** `cluster`: other users' tasks join the registry too (the board). Default `mine`. */
+  scope?: Scope;
   requestTimeoutMs?: number;
 }
 
@@ -75,7 +77,7 @@ export function createTaskTracker(options: TrackerOptions): TaskTracker {
     store,
     clock,
     intervalMs,
-    scope: 'mine',
+    scope: options.scope ?? 'mine',
     watchAfterTimeout: options.watchAfterTimeout ?? false,
     resourcesEveryMs: options.resourcesEveryMs ?? 10_000,
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),

@@ -7,6 +7,7 @@ import type { BoardController } from '../tasks/controller.js';
 import type { Scope, TaskStore } from '../tasks/store.js';
 import type { Clock } from '../util/clock.js';
 import { Board } from './board.js';
+import { correctedInkOutput } from './ink-output.js';
 import type { BoardExit } from './context.js';
 
 export { Board, type BoardProps } from './board.js';
@@ -34,13 +35,8 @@ const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h';
 const LEAVE_ALTERNATE_SCREEN = '\u001b[?1049l';
 /** A low frame rate keeps a slow SSH link responsive; polling is every 2 s anyway. */
 const MAX_FPS = 8;
-/**
- * Ink 6.8.0's incremental writer moves the cursor up one line too few when a frame ends with a newline,
- * which it does whenever the frame is shorter than the terminal (as ours must be: rows - 1): every
- * update then lands one line low and scrolls the screen (seen in tmux, also with a 3-line app). Until
- * that is fixed, full frames; Ink wraps each one in a synchronized update, so it does not flicker.
- */
-const INCREMENTAL_RENDERING = false;
+/** Only changed lines are rewritten: a few hundred bytes a second over SSH instead of whole frames. */
+const INCREMENTAL_RENDERING = true;
 
 export async function runBoard(options: BoardOptions): Promise<BoardExit> {
   const { stdout, stdin } = options;
@@ -73,7 +69,14 @@ export async function runBoard(options: BoardOptions): Promise<BoardExit> {
         initialScope={options.initialScope}
         onExit={finish}
       />,
-      { stdout, stdin, exitOnCtrlC: false, maxFps: MAX_FPS, incrementalRendering: INCREMENTAL_RENDERING },
+      {
+        // Through correctedInkOutput: Ink 6.8's incremental writer lands frames a line low without it.
+        stdout: correctedInkOutput(stdout),
+        stdin,
+        exitOnCtrlC: false,
+        maxFps: MAX_FPS,
+        incrementalRendering: INCREMENTAL_RENDERING,
+      },
     );
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });

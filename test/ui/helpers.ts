@@ -133,6 +133,9 @@ export class FakeController implements BoardController {
     this.calls.push({ method: 'cancelLaunch', args: [key] });
     this.store?.getState().update((tx) => tx.remove(key));
   }
+  resumeLaunches(resume: boolean): void {
+    this.calls.push({ method: 'resumeLaunches', args: [resume] });
+  }
   launch(request: LaunchRequest): void {
     this.calls.push({ method: 'launch', args: [request] });
     const store = this.store;

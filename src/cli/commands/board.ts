@@ -1,0 +1,248 @@
+/**
+ * `pvetasks [--demo] ...`: the live board. Connects (or starts the embedded demo cluster when asked, or
+ * when no endpoint is configured), restores this cluster's session, runs the poller and the launch
+ * queue, hands the terminal to the board, and prints the session's summary on the normal screen.
+ */
+import { createPveClient, type PveClient } from '../../api/index.js';
+import { startSimulator } from '../../sim/index.js';
+import type { BoardController } from '../../tasks/controller.js';
+import { LaunchError, LaunchQueue, planLaunches } from '../../tasks/launcher.js';
+import { openSession, type Session } from '../../tasks/session.js';
+import { createTaskStore, type TaskStore } from '../../tasks/store.js';
+import { createTaskTracker } from '../../tasks/tracker.js';
+import { colorEnabled, renderSummary, runBoard, shouldUseAscii } from '../../ui/index.js';
+import { systemClock, type Clock } from '../../util/clock.js';
+import { lastValue, parseCommandArgs, parseCountArg } from '../args.js';
+import { loadConfig, printConfigWarnings } from '../config.js';
+import { clusterName, connect, reportingCliErrors, secretsOf } from '../connect.js';
+import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
+
+export const BOARD_HELP = `Usage: pvetasks [--demo] [--interval 2s] [--no-color] [--ascii] [--read-only] [--fresh] [--parallel 4] [--token-file PATH]
+
+The live board: every task of this session (mine) or of the cluster, updated as it runs; start, back up
+and snapshot marked guests; Enter shows a task's log. Press ? on the board for its keys.
+
+Options:
+  --demo              the embedded demo cluster, whatever the configuration says
+  --interval DURATION poll interval (default 2s, or PVETASKS_INTERVAL)
+  --no-color          no colour (also NO_COLOR=1)
+  --ascii             ASCII glyphs only (automatic when the locale is not UTF-8)
+  --read-only         no action keys: watch only
+  --fresh             start with an empty session (the tasks keep running on the server)
+  --parallel N        launch slots (default 4)
+  --token-file PATH   read the API token from the first line of PATH
+  -h, --help          this help
+
+Without a configured endpoint (PROXMOX_VE_ENDPOINT) the board shows the demo cluster.
+`;
+
+const OPTIONS = {
+  demo: { type: 'boolean' },
+  interval: { type: 'string' },
+  'no-color': { type: 'boolean' },
+  ascii: { type: 'boolean' },
+  'read-only': { type: 'boolean' },
+  fresh: { type: 'boolean' },
+  parallel: { type: 'string' },
+  'token-file': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface BoardCommandDeps {
+  clock?: Clock;
+}
+
+export function createBoardCommand(deps: BoardCommandDeps = {}): Command {
+  return (args, io) => {
+    const secrets: string[] = [];
+    return reportingCliErrors(io, secrets, () => runBoardCommand(args, io, deps.clock ?? systemClock, secrets));
+  };
+}
+
+export const boardCommand: Command = createBoardCommand();
+
+interface Connection {
+  client: PveClient;
+  endpoint: string;
+  cluster: string;
+  demo: boolean;
+  close(): Promise<void>;
+}
+
+async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets: string[]): Promise<number> {
+  const { values } = parseCommandArgs('board', args, OPTIONS);
+  if (values.help) {
+    io.stdout.write(BOARD_HELP);
+    return ExitCode.ok;
+  }
+  if (!io.stdin.isTTY || !io.stdout.isTTY) {
+    throw new CliError("the board needs a terminal; from scripts use 'pvetasks tasks' or 'pvetasks wait' (see --help)");
+  }
+  const parallelText = lastValue(values.parallel);
+  const parallel = parallelText === undefined ? 4 : parseCountArg('--parallel', parallelText, { min: 1, max: 64 });
+  const tokenFile = lastValue(values['token-file']);
+  const interval = lastValue(values.interval);
+  const config = loadConfig({
+    flags: { ...(tokenFile !== undefined ? { tokenFile } : {}), ...(interval !== undefined ? { interval } : {}) },
+    env: io.env,
+    cwd: io.cwd,
+    requireEndpoint: false,
+  });
+  secrets.push(...secretsOf(config));
+  printConfigWarnings(config, io.stderr);
+  const demo = values.demo === true || config.endpoints.length === 0;
+  const readOnly = values['read-only'] === true;
+
+  const connection = demo ? await startDemo(clock) : await connectCluster(config, clock);
+  const { client } = connection;
+  const store = createTaskStore();
+  store.getState().update((tx) =>
+    tx.setSession({
+      endpoint: connection.endpoint,
+      user: client.userid,
+      cluster: connection.cluster,
+      demo,
+      intervalMs: config.intervalMs,
+      readOnly,
+    }),
+  );
+  // The demo cluster saves nothing; --fresh leaves the old session's tasks out.
+  let session: Session | undefined;
+  if (!demo) {
+    session = openSession({
+      stateDir: config.stateDir,
+      cluster: connection.cluster,
+      user: client.userid,
+      clock,
+      onWarning: (message) => io.stderr.write(`pvetasks: warning: ${message}\n`),
+      fresh: values.fresh === true,
+    });
+  }
+  const tracker = createTaskTracker({ client, clock, intervalMs: config.intervalMs, store, scope: 'cluster', watchAfterTimeout: true, ...(session ? { session } : {}) });
+  const queue = new LaunchQueue({ client, store, clock, parallel, ...(session ? { session } : {}) });
+  const flushOnHangup = () => session?.flush();
+  process.on('SIGHUP', flushOnHangup);
+  try {
+    await queue.recover().catch(() => undefined);
+    tracker.poller.start();
+    const controller = createController({ client, store, queue, poller: tracker.poller, clock });
+    const exit = await runBoard({
+      store,
+      controller,
+      clock,
+      stdin: io.stdin as NodeJS.ReadStream,
+      stdout: io.stdout as NodeJS.WriteStream,
+      ascii: values.ascii === true || shouldUseAscii(io.env),
+      color: colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: true }),
+      readOnly,
+      signal: io.signal,
+    });
+    const { rows, order } = store.getState();
+    io.stdout.write(
+      renderSummary(
+        order.mine.map((key) => rows[key]!),
+        {
+          ascii: values.ascii === true || shouldUseAscii(io.env),
+          color: colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: true }),
+          columns: io.stdout.columns ?? 80,
+          now: clock.now(),
+        },
+      ),
+    );
+    const running = order.mine.filter((key) => rows[key]!.state === 'running').length;
+    if (running > 0) io.stdout.write(`${running} task(s) keep running on the server.\n`);
+    return exit.reason === 'interrupt' ? ExitCode.interrupted : ExitCode.ok;
+  } finally {
+    process.off('SIGHUP', flushOnHangup);
+    queue.close();
+    await tracker.close();
+    await connection.close();
+  }
+}
+
+async function connectCluster(config: ReturnType<typeof loadConfig>, clock: Clock): Promise<Connection> {
+  const client = await connect(config, clock);
+  return {
+    client,
+    endpoint: config.endpoints[0]!,
+    cluster: await clusterName(client, config.endpoints[0]!),
+    demo: false,
+    close: () => client.close(),
+  };
+}
+
+/** The embedded simulator on a free loopback port, busy with other users' tasks. */
+async function startDemo(clock: Clock): Promise<Connection> {
+  const sim = await startSimulator({ background: true, clock, seed: 1 });
+  const client = createPveClient({ endpoint: sim.url, token: sim.token, clock });
+  return {
+    client,
+    endpoint: sim.url,
+    cluster: 'demo',
+    demo: true,
+    async close() {
+      await client.close();
+      await sim.close();
+    },
+  };
+}
+
+function createController(deps: {
+  client: PveClient;
+  store: TaskStore;
+  queue: LaunchQueue;
+  poller: ReturnType<typeof createTaskTracker>['poller'];
+  clock: Clock;
+}): BoardController {
+  const { client, store, queue, poller, clock } = deps;
+  const notice = (text: string, level: 'info' | 'error' = 'info') =>
+    store.getState().update((tx) => tx.setNotice({ text, level, at: clock.now() }));
+  return {
+    setPaused: (paused) => poller.setPaused(paused),
+    refreshNow: () => poller.refreshNow(),
+    focusTask: (key) => poller.focus(key),
+    async stopTask(key) {
+      const row = store.getState().rows[key];
+      if (!row?.upid) return;
+      notice(`stopping ${row.description || row.upid}...`);
+      try {
+        await client.DELETE('/nodes/{node}/tasks/{upid}', { params: { path: { node: row.node, upid: row.upid } } });
+        notice(`stop requested: ${row.description || row.upid}`);
+        poller.refreshNow();
+      } catch (error) {
+        notice(`cannot stop ${row.description || row.upid}: ${(error as Error).message}`, 'error');
+      }
+    },
+    cancelLaunch(key) {
+      const row = store.getState().rows[key];
+      if (queue.cancel(key)) notice(`cancelled: ${row?.description ?? key}`);
+      else notice('already sent: stop the task instead', 'error');
+    },
+    launch(request) {
+      try {
+        const specs = planLaunches(request, store.getState().guests);
+        const keys = queue.enqueue(specs, store.getState().guests);
+        notice(`queued ${keys.length} ${request.action}${keys.length === 1 ? '' : 's'}`);
+      } catch (error) {
+        if (error instanceof LaunchError) notice(error.message, 'error');
+        else throw error;
+      }
+    },
+    resumeLaunches(resume) {
+      const count = queue.heldKeys().length;
+      queue.releaseHeld(resume);
+      if (count > 0) notice(resume ? `resumed ${count} queued launch(es)` : `dropped ${count} queued launch(es)`);
+    },
+    async backupStorages(vmids) {
+      const { guests } = store.getState();
+      const nodes = [...new Set(vmids.map((vmid) => guests[vmid]?.node).filter((node): node is string => !!node))];
+      let common: Set<string> | undefined;
+      for (const node of nodes) {
+        const response = await client.GET('/nodes/{node}/storage', { params: { path: { node }, query: { content: 'backup', enabled: true } } });
+        const ids = new Set((response.data as Array<{ storage: string; active?: number }>).filter((item) => item.active !== 0).map((item) => item.storage));
+        common = common ? new Set([...common].filter((id) => ids.has(id))) : ids;
+      }
+      return [...(common ?? [])].sort();
+    },
+  };
+}
