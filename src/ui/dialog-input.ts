@@ -8,7 +8,7 @@ import { flash, setUi, targetGuests } from './actions.js';
 import type { BoardDeps } from './context.js';
 import { describeTargets, plural } from './format.js';
 import { commandFor, isPrintable, type Command } from './keymap.js';
-import { defaultSnapshotName, snapshotNameError } from './snapshot-name.js';
+import { defaultSnapshotName, snapshotNameError } from '../tasks/snapshot-name.js';
 import { BACKUP_COMPRESSIONS, BACKUP_MODES, type ConfirmPurpose, type Dialog } from './ui-state.js';
 
 export function askToQuit(deps: BoardDeps): void {

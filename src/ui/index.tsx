@@ -15,7 +15,6 @@ export type { BoardExit } from './context.js';
 export { keymapMarkdown, KEYMAP, type Binding, type Command, type KeyContext } from './keymap.js';
 export { renderSummary } from './summary.js';
 export { colorEnabled, shouldUseAscii } from './theme.js';
-export { defaultSnapshotName, snapshotNameError } from './snapshot-name.js';
 
 export interface BoardOptions {
   store: TaskStore;

@@ -4,7 +4,7 @@ import { createTaskStore, type TaskRow } from '../../src/tasks/store.js';
 import { outcomeText, progressText, elapsedText } from '../../src/ui/format.js';
 import { bindingOf, commandFor, KEYMAP, keymapMarkdown } from '../../src/ui/keymap.js';
 import { frameLayout, guestColumns, taskColumns, windowTop } from '../../src/ui/layout.js';
-import { defaultSnapshotName, snapshotNameError } from '../../src/ui/snapshot-name.js';
+import { defaultSnapshotName, snapshotNameError } from '../../src/tasks/snapshot-name.js';
 import { colorEnabled, createTheme, shouldUseAscii } from '../../src/ui/theme.js';
 import { rowTime } from '../../src/ui/ticker.js';
 import { addTask, T0 } from './helpers.js';

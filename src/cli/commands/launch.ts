@@ -10,7 +10,7 @@ import { LaunchQueue, allFinal, planLaunches, type GuestInfo } from '../../tasks
 import { openSession } from '../../tasks/session.js';
 import type { Guest, LaunchSpec, TaskRow } from '../../tasks/store.js';
 import { createTaskTracker } from '../../tasks/tracker.js';
-import { snapshotNameError } from '../../ui/snapshot-name.js';
+import { snapshotNameError } from '../../tasks/snapshot-name.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg, parseGuestArg, type GuestRef } from '../args.js';
 import { loadConfig, printConfigWarnings } from '../config.js';
