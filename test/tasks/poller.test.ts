@@ -182,3 +182,59 @@ describe('failures', () => {
     await sim.close();
   });
 });
+
+describe('scopes and overlap', () => {
+  test('in the cluster scope other users\' tasks join the registry, without deadlines, and end like ours', async () => {
+    const cluster = await startTestCluster({ nodes: 2 });
+    const { sim, clock, client } = cluster;
+    const theirs = sim.control.spawnTask({ node: 'pve2', type: 'vzdump', id: '', user: 'backup@pve', durationMs: 30 * SECOND, exitStatus: 'WARNINGS: 1' });
+    const ours = sim.control.spawnTask({ node: 'pve1', type: 'qmstart', id: '100', durationMs: 5 * SECOND, exitStatus: 'OK' });
+    const tracker = createTaskTracker({ client, clock, intervalMs: 2 * SECOND, resourcesEveryMs: 0, scope: 'cluster' });
+    tracker.track(ours);
+    await clock.runUntil(tracker.poller.pollOnce());
+    const { byUpid, rows, tallies } = tracker.store.getState();
+    const foreign = rows[byUpid[theirs]!]!;
+    assert.equal(foreign.mine, false);
+    assert.equal(foreign.deadline, undefined);
+    assert.equal(foreign.description, 'Backup Job');
+    assert.equal(tallies.mine.total, 1);
+    assert.ok(tallies.cluster.total >= 2);
+    tracker.poller.start();
+    await clock.runUntil(storeReaches(tracker.store, (state) => state.rows[byUpid[theirs]!]!.state === 'warnings'));
+    assert.equal(tracker.store.getState().rows[byUpid[theirs]!]!.exitStatus, 'WARNINGS: 1');
+    await tracker.close();
+    await cluster.close();
+  });
+
+  test('a node that answers slowly never has two polls in flight', async () => {
+    const cluster = await startTestCluster({ nodes: 3 });
+    const { sim, clock, client } = cluster;
+    const onPve2 = sim.control.spawnTask({ node: 'pve2', type: 'qmstart', id: '200', durationMs: 600 * SECOND, exitStatus: 'OK' });
+    const onPve3 = sim.control.spawnTask({ node: 'pve3', type: 'qmstart', id: '300', durationMs: 600 * SECOND, exitStatus: 'OK' });
+    // Count requests in flight per target node, on the client side.
+    const inFlight = new Map<string, number>();
+    const most = new Map<string, number>();
+    const get = client.GET.bind(client);
+    client.GET = (async (...args: Parameters<typeof get>) => {
+      const node = (args[1] as { params?: { path?: { node?: string } } } | undefined)?.params?.path?.node ?? '-';
+      inFlight.set(node, (inFlight.get(node) ?? 0) + 1);
+      most.set(node, Math.max(most.get(node) ?? 0, inFlight.get(node)!));
+      try {
+        return await get(...args);
+      } finally {
+        inFlight.set(node, inFlight.get(node)! - 1);
+      }
+    }) as typeof client.GET;
+    const tracker = createTaskTracker({ client, clock, intervalMs: 2 * SECOND, resourcesEveryMs: 0, requestTimeoutMs: 10 * SECOND });
+    tracker.track(onPve2, { timeoutMs: 3_600 * SECOND });
+    tracker.track(onPve3, { timeoutMs: 3_600 * SECOND });
+    await sim.control.addFault({ kind: 'slow', ms: 25 * SECOND, listener: 'pve1' });
+    tracker.poller.start();
+    const started = clock.now();
+    await clock.runUntil(storeReaches(tracker.store, () => clock.now() - started >= 120 * SECOND));
+    await tracker.close();
+    await cluster.close();
+    assert.equal(most.get('pve2'), 1, 'one poll at a time for pve2');
+    assert.equal(most.get('pve3'), 1, 'one poll at a time for pve3');
+  });
+});
