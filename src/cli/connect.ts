@@ -48,11 +48,15 @@ export function asCliError(error: unknown, context: string): CliError {
   }
 }
 
-/** Creates the client and proves it can talk to the cluster (exit 3 when it cannot). */
+/**
+ * Creates the client and proves it can talk to the cluster (exit 3 when it cannot). Ctrl-C meanwhile
+ * ends it with the signal's reason (a login may wait on a slow node).
+ */
 export async function connect(
   config: ResolvedConfig,
   clock: Clock,
   create: (options: PveClientOptions) => PveClient = createPveClient,
+  signal?: AbortSignal,
 ): Promise<PveClient> {
   let client: PveClient;
   try {
@@ -61,12 +65,24 @@ export async function connect(
     throw asCliError(error, 'configuration');
   }
   try {
-    await client.ensureAuthenticated();
+    await untilAborted(client.ensureAuthenticated(), signal);
   } catch (error) {
     await client.close();
+    if (signal?.aborted) throw signal.reason;
     throw asCliError(error, `cannot connect to ${config.endpoints.join(', ')}`);
   }
   return client;
+}
+
+/** `work`, or the signal's reason as soon as it aborts (ensureAuthenticated takes no signal). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Runs a command body, printing a CliError as one line (secrets redacted) and returning its code. */

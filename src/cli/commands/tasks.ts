@@ -4,15 +4,15 @@
  * JSON object per task. Exit 0 once listed, 2 on a usage or configuration error, 3 when the cluster cannot
  * be reached or refuses our credentials, 1 when the listing itself fails (a node that is offline).
  */
-import { createPveClient, type PveClient, type PveClientOptions } from '../../api/client.js';
-import { PveApiError, redact } from '../../api/errors.js';
+import type { PveClient, PveClientOptions } from '../../api/client.js';
 import type { PveItem } from '../../api/types.js';
 import { describeTask } from '../../tasks/describe.js';
 import { classifyExitStatus, type ExitStatusClass } from '../../tasks/exit-status.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { formatElapsed } from '../../util/duration.js';
 import { lastValue, parseCommandArgs, parseNodeArg } from '../args.js';
-import { loadConfig, printConfigWarnings, type ResolvedConfig } from '../config.js';
+import { loadConfig, printConfigWarnings } from '../config.js';
+import { asCliError, connect, reportingCliErrors, secretsOf } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { formatTable, paint, shouldColor } from '../output.js';
 
@@ -80,17 +80,9 @@ export interface TasksCommandDeps {
 }
 
 export function createTasksCommand(deps: TasksCommandDeps = {}): Command {
-  return async (args, io) => {
+  return (args, io) => {
     const secrets: string[] = [];
-    try {
-      return await runTasks(args, io, deps, secrets);
-    } catch (error) {
-      if (error instanceof CliError) {
-        io.stderr.write(`pvetasks: ${redact(error.message, secrets)}\n`);
-        return error.exitCode;
-      }
-      throw error;
-    }
+    return reportingCliErrors(io, secrets, () => runTasks(args, io, deps, secrets));
   };
 }
 
@@ -109,15 +101,9 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
   printConfigWarnings(config, io.stderr);
 
   const clock = deps.clock ?? systemClock;
-  const client = connect(config, clock, deps);
+  const client = await connect(config, clock, deps.createClient, io.signal);
   try {
     let items: TaskListItem[];
-    try {
-      await untilAborted(client.ensureAuthenticated(), io.signal);
-    } catch (error) {
-      if (io.signal.aborted) throw io.signal.reason;
-      throw asCliError(error, `cannot connect to ${config.endpoints.join(', ')}`);
-    }
     try {
       items = nodes.length > 0
         ? await listNodeTasks(client, nodes, values.running === true, io)
@@ -146,60 +132,6 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
     return ExitCode.ok;
   } finally {
     await client.close();
-  }
-}
-
-/** `work`, or the signal's reason as soon as it aborts (ensureAuthenticated takes no signal). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-function connect(config: ResolvedConfig, clock: Clock, deps: TasksCommandDeps): PveClient {
-  const options: PveClientOptions = { endpoints: config.endpoints, clock, insecure: config.insecure };
-  if (config.fingerprint) options.fingerprint = config.fingerprint;
-  if (config.auth?.kind === 'token') options.token = config.auth.token;
-  else if (config.auth?.kind === 'password') {
-    options.username = config.auth.username;
-    options.password = config.auth.password;
-  }
-  try {
-    return (deps.createClient ?? createPveClient)(options);
-  } catch (error) {
-    throw asCliError(error, 'configuration');
-  }
-}
-
-function secretsOf(config: ResolvedConfig): string[] {
-  const secrets: string[] = [];
-  if (config.token) secrets.push(config.token, config.token.slice(config.token.indexOf('=') + 1));
-  if (config.password) secrets.push(config.password);
-  return secrets;
-}
-
-/**
- * Maps a client failure to the exit codes of DESIGN.md: a configuration the client refuses is 2; not
- * reaching the cluster, a refused certificate or refused credentials is 3; anything else (a 403, an
- * offline node behind the proxy) is 1.
- */
-function asCliError(error: unknown, context: string): CliError {
-  if (!(error instanceof PveApiError)) {
-    return new CliError(`${context}: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed);
-  }
-  switch (error.kind) {
-    case 'config':
-      return new CliError(error.message, ExitCode.usage);
-    case 'connection':
-    case 'timeout':
-    case 'tls':
-    case 'auth':
-      return new CliError(`${context}: ${error.message}`, ExitCode.connect);
-    default:
-      return new CliError(`${context}: ${error.message}`, ExitCode.failed);
   }
 }
 
