@@ -93,7 +93,7 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
   const demo = values.demo === true || config.endpoints.length === 0;
   const readOnly = values['read-only'] === true;
 
-  const connection = demo ? await startDemo(clock) : await connectCluster(config, clock);
+  const connection = demo ? await startDemo(clock) : await connectCluster(config, clock, io.signal);
   const { client } = connection;
   const store = createTaskStore();
   store.getState().update((tx) =>
@@ -160,8 +160,8 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
   }
 }
 
-async function connectCluster(config: ReturnType<typeof loadConfig>, clock: Clock): Promise<Connection> {
-  const client = await connect(config, clock);
+async function connectCluster(config: ReturnType<typeof loadConfig>, clock: Clock, signal: AbortSignal): Promise<Connection> {
+  const client = await connect(config, clock, undefined, signal);
   return {
     client,
     endpoint: config.endpoints[0]!,

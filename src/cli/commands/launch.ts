@@ -12,7 +12,7 @@ import type { Guest, LaunchSpec, TaskRow } from '../../tasks/store.js';
 import { createTaskTracker } from '../../tasks/tracker.js';
 import { snapshotNameError } from '../../tasks/snapshot-name.js';
 import { systemClock, type Clock } from '../../util/clock.js';
-import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg, parseGuestArg, type GuestRef } from '../args.js';
+import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg, parseGuestArg, WAITING_OPTIONS, type GuestRef } from '../args.js';
 import { loadConfig, printConfigWarnings } from '../config.js';
 import { asCliError, clusterName, connect, fetchGuests, reportingCliErrors, secretsOf } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
@@ -20,15 +20,7 @@ import { TaskReporter, type Target, type TargetResult } from '../output.js';
 
 type Action = LaunchRequest['action'];
 
-const COMMON_OPTIONS = {
-  timeout: { type: 'string' },
-  parallel: { type: 'string' },
-  interval: { type: 'string' },
-  json: { type: 'boolean' },
-  'token-file': { type: 'string' },
-  'no-color': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const COMMON_OPTIONS = { ...WAITING_OPTIONS, parallel: { type: 'string' } } as const;
 
 const OPTIONS = {
   start: COMMON_OPTIONS,
@@ -144,7 +136,7 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
   secrets.push(...secretsOf(config));
   printConfigWarnings(config, io.stderr);
 
-  const client = await connect(config, clock, deps.createClient);
+  const client = await connect(config, clock, deps.createClient, io.signal);
   try {
     let guests: Map<number, GuestInfo>;
     try {

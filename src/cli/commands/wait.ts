@@ -8,7 +8,7 @@ import type { TaskRow } from '../../tasks/store.js';
 import type { TaskOutcome } from '../../tasks/exit-status.js';
 import { InvalidUpidError, parseUpid } from '../../tasks/upid.js';
 import { systemClock, type Clock } from '../../util/clock.js';
-import { lastValue, parseCommandArgs, parseDurationArg } from '../args.js';
+import { lastValue, parseCommandArgs, parseDurationArg, WAITING_OPTIONS } from '../args.js';
 import { loadConfig, printConfigWarnings } from '../config.js';
 import { connect, reportingCliErrors, secretsOf } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
@@ -32,14 +32,7 @@ Exit codes: 0 all ended OK or with warnings, 1 one failed or ended unknown, 124 
 2 usage or configuration error, 3 cannot connect or authenticate, 130 interrupted.
 `;
 
-const OPTIONS = {
-  timeout: { type: 'string' },
-  interval: { type: 'string' },
-  json: { type: 'boolean' },
-  'token-file': { type: 'string' },
-  'no-color': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const OPTIONS = WAITING_OPTIONS;
 
 export interface WaitCommandDeps {
   clock?: Clock;
@@ -83,7 +76,7 @@ async function runWait(args: string[], io: CliIo, clock: Clock, secrets: string[
   secrets.push(...secretsOf(config));
   printConfigWarnings(config, io.stderr);
 
-  const client = await connect(config, clock);
+  const client = await connect(config, clock, undefined, io.signal);
   const tracker = createTaskTracker({ client, clock, intervalMs: config.intervalMs, resourcesEveryMs: 0 });
   const reporter = new TaskReporter(io, { json: values.json === true, noColor: values['no-color'] === true });
   const targets = new Map<string, Target>(); // by UPID
