@@ -3,11 +3,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createLaunchCommand } from '../../src/cli/commands/launch.js';
 import { startSimulator } from '../../src/sim/index.js';
+import { fakeIo } from './fake-io.js';
 
 const diesAfterPost = fileURLToPath(new URL('../fixtures/launch-dies-after-post.ts', import.meta.url));
 
@@ -30,27 +30,18 @@ test('killed between the POST and the recording of the UPID, a rerun finds the t
     assert.ok(saved.rows[0].sentAt, 'the intent was saved before the POST');
     assert.equal(saved.rows[0].upid, undefined, 'the UPID never arrived');
 
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (chunk) => (out += chunk));
-    stderr.on('data', (chunk) => (err += chunk));
-    const code = await createLaunchCommand('start')([String(guest.vmid), '--json'], {
-      stdout,
-      stderr,
-      stdin: new PassThrough(),
+    const io = fakeIo({
       env: { PROXMOX_VE_ENDPOINT: sim.url, PROXMOX_VE_API_TOKEN: sim.token, PVETASKS_STATE_DIR: stateDir, PVETASKS_INTERVAL: '500ms' },
       cwd: stateDir,
-      signal: new AbortController().signal,
     });
-    assert.equal(code, 0, err);
-    assert.match(err, /found 1 task\(s\) an earlier run had started/);
+    const code = await createLaunchCommand('start')([String(guest.vmid), '--json'], io);
+    assert.equal(code, 0, io.stderr.text);
+    assert.match(io.stderr.text, /found 1 task\(s\) an earlier run had started/);
     assert.equal(ours().length, 1, 'the guest was started once');
-    const finished = out.split('\n').filter(Boolean).map((line) => JSON.parse(line)).filter((event) => event.event === 'finished');
+    const finished = io.stdout.json().filter((event) => event.event === 'finished');
     assert.equal(finished.length, 1);
-    assert.equal(finished[0].upid, ours()[0]!.upid);
-    assert.equal(finished[0].outcome, 'ok');
+    assert.equal(finished[0]!.upid, ours()[0]!.upid);
+    assert.equal(finished[0]!.outcome, 'ok');
   } finally {
     await sim.close();
   }

@@ -2,40 +2,18 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { createLaunchCommand } from '../../src/cli/commands/launch.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { startSimulator } from '../../src/sim/index.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { fakeIo } from './fake-io.js';
 
 type Sim = Awaited<ReturnType<typeof startSimulator>>;
 
-function fakeIo(sim: Sim, stateDir: string, signal = new AbortController().signal) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk) => (out += chunk));
-  stderr.on('data', (chunk) => (err += chunk));
-  const io: CliIo = {
-    stdout,
-    stderr,
-    stdin: new PassThrough(),
-    env: { PROXMOX_VE_ENDPOINT: sim.url, PROXMOX_VE_API_TOKEN: sim.token, PVETASKS_STATE_DIR: stateDir },
-    cwd: stateDir,
-    signal,
-  };
-  return {
-    io,
-    out: () => out,
-    err: () => err,
-    events: () =>
-      out
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
+/** A command's I/O pointed at the simulator, with a state dir of its own. */
+function ioFor(sim: Sim) {
+  const stateDir = mkdtempSync(join(tmpdir(), 'pvetasks-launch-'));
+  return fakeIo({ env: { PROXMOX_VE_ENDPOINT: sim.url, PROXMOX_VE_API_TOKEN: sim.token, PVETASKS_STATE_DIR: stateDir }, cwd: stateDir });
 }
 
 /** Highest number of `tasks` running at the same instant. */
@@ -78,20 +56,21 @@ describe('pvetasks start', () => {
     const targets = [...Object.values(special), ...plain];
     assert.equal(new Set(targets.map((guest) => guest.node)).size, 3, 'guests on 3 nodes');
 
-    const { io, events, err } = fakeIo(sim, mkdtempSync(join(tmpdir(), 'pvetasks-launch-')));
+    const io = ioFor(sim);
     // The HA guest's state at the moment its outcome is written: hastart only asked the HA stack.
     let haStatusWhenReported: string | undefined;
-    io.stdout.on('data', (chunk: Buffer) => {
-      if (haStatusWhenReported !== undefined) return;
-      const line = String(chunk).split('\n').find((text) => text.includes('"finished"') && text.includes(`"vmid":${special.ha.vmid},`));
-      if (!line) return;
-      sim.control.settle();
-      haStatusWhenReported = sim.control.guest(special.ha.vmid)!.status;
-    });
+    const write = io.stdout.write.bind(io.stdout) as (chunk: string) => boolean;
+    io.stdout.write = ((chunk: string) => {
+      if (haStatusWhenReported === undefined && chunk.includes('"finished"') && chunk.includes(`"vmid":${special.ha.vmid},`)) {
+        sim.control.settle();
+        haStatusWhenReported = sim.control.guest(special.ha.vmid)!.status;
+      }
+      return write(chunk);
+    }) as typeof io.stdout.write;
     const run = createLaunchCommand('start', { clock });
     const code = await clock.runUntil(run([...targets.map((guest) => String(guest.vmid)), '--parallel', '4', '--json'], io));
 
-    const finished = events().filter((event) => event.event === 'finished');
+    const finished = io.stdout.json().filter((event) => event.event === 'finished');
     assert.equal(finished.length, 20, 'one finished event per requested guest');
     const byVmid = new Map(finished.map((event) => [event.vmid as number, event]));
     assert.equal(byVmid.get(special.alreadyRunningVm.vmid)!.outcome, 'failed');
@@ -105,7 +84,7 @@ describe('pvetasks start', () => {
     assert.equal(byVmid.get(special.ha.vmid)!.outcome, 'ok');
     assert.equal(haStatusWhenReported, 'running', 'the HA guest counted OK only once it ran');
     for (const guest of plain) assert.equal(byVmid.get(guest.vmid)!.outcome, 'ok', `guest ${guest.vmid}`);
-    assert.deepEqual(events().at(-1), { event: 'summary', ok: 16, warnings: 0, failed: 4, timeout: 0, unknown: 0 });
+    assert.deepEqual(io.stdout.json().at(-1), { event: 'summary', ok: 16, warnings: 0, failed: 4, timeout: 0, unknown: 0 });
     assert.equal(code, 1);
 
     const ours = sim.control.tasks().filter((task) => task.user === 'root@pam!pvetasks' || task.user === sim.token.split('=')[0]);
@@ -115,16 +94,16 @@ describe('pvetasks start', () => {
     const starts = new Map<string, number>();
     for (const task of ours) starts.set(task.id, (starts.get(task.id) ?? 0) + 1);
     assert.ok([...starts.values()].every((count) => count === 1), 'no guest was started twice');
-    assert.doesNotMatch(err(), new RegExp(sim.token.split('=')[1]!), 'no secret on stderr');
+    assert.doesNotMatch(io.stderr.text, new RegExp(sim.token.split('=')[1]!), 'no secret on stderr');
   });
 
   test('an unknown guest is refused before anything starts (exit 2)', async () => {
     const before = sim.control.tasks().length;
     const stopped = sim.control.guestWithRole('stoppedQemu');
-    const { io, err } = fakeIo(sim, mkdtempSync(join(tmpdir(), 'pvetasks-launch-')));
+    const io = ioFor(sim);
     const code = await clock.runUntil(createLaunchCommand('start', { clock })([String(stopped.vmid), '99999'], io));
     assert.equal(code, 2);
-    assert.match(err(), /guest 99999 does not exist.*nothing was started/);
+    assert.match(io.stderr.text, /guest 99999 does not exist.*nothing was started/);
     assert.equal(sim.control.tasks().length, before);
   });
 });
@@ -142,11 +121,11 @@ describe('pvetasks backup and snapshot', () => {
     const warns = sim.control.guestWithRole('backupWarnings');
     const others = sim.control.guests({ node: warns.node }).filter((guest) => guest.vmid !== warns.vmid && guest.roles.length === 0 && !guest.template).slice(0, 2);
     const vmids = [warns.vmid, ...others.map((guest) => guest.vmid)];
-    const { io, events } = fakeIo(sim, mkdtempSync(join(tmpdir(), 'pvetasks-launch-')));
+    const io = ioFor(sim);
     const code = await clock.runUntil(createLaunchCommand('backup', { clock })([...vmids.map(String), '--storage', 'local', '--json'], io));
     const jobs = sim.control.tasks({ type: 'vzdump' }).filter((task) => task.node === warns.node && task.id === '');
     assert.equal(jobs.length, 1, 'one Backup Job for the node');
-    const finished = events().filter((event) => event.event === 'finished');
+    const finished = io.stdout.json().filter((event) => event.event === 'finished');
     assert.equal(finished.length, 3);
     assert.ok(finished.every((event) => event.upid === jobs[0]!.upid), 'the guests share the job\'s UPID');
     const warned = finished.find((event) => event.vmid === warns.vmid)!;
@@ -157,27 +136,27 @@ describe('pvetasks backup and snapshot', () => {
 
   test('a snapshot is verified in the list; an invalid name is refused before any request', async () => {
     const guest = sim.control.guestWithRole('stoppedQemu');
-    const { io, events } = fakeIo(sim, mkdtempSync(join(tmpdir(), 'pvetasks-launch-')));
+    const io = ioFor(sim);
     const code = await clock.runUntil(createLaunchCommand('snapshot', { clock })([String(guest.vmid), '--name', 'pre-upgrade', '--json'], io));
     assert.equal(code, 0);
-    assert.equal(events().find((event) => event.event === 'finished')!.outcome, 'ok');
+    assert.equal(io.stdout.json().find((event) => event.event === 'finished')!.outcome, 'ok');
     assert.ok(sim.control.snapshots(guest.node, 'qemu', guest.vmid).some((snapshot) => snapshot.name === 'pre-upgrade'));
 
     sim.control.resetCounters();
     for (const bad of ['1st', 'x', 'current', 'a'.repeat(41), 'has space']) {
-      const bad_io = fakeIo(sim, mkdtempSync(join(tmpdir(), 'pvetasks-launch-')));
-      const badCode = await clock.runUntil(createLaunchCommand('snapshot', { clock })([String(guest.vmid), '--name', bad], bad_io.io));
+      const badIo = ioFor(sim);
+      const badCode = await clock.runUntil(createLaunchCommand('snapshot', { clock })([String(guest.vmid), '--name', bad], badIo));
       assert.equal(badCode, 2, `name '${bad}'`);
-      assert.match(bad_io.err(), /--name/);
+      assert.match(badIo.stderr.text, /--name/);
     }
     assert.equal(sim.control.counters().total, 0, 'no request was made');
   });
 
   test('a duplicate snapshot name fails in its task, as on PVE', async () => {
     const guest = sim.control.guestWithRole('stoppedQemu');
-    const { io, events } = fakeIo(sim, mkdtempSync(join(tmpdir(), 'pvetasks-launch-')));
+    const io = ioFor(sim);
     const code = await clock.runUntil(createLaunchCommand('snapshot', { clock })([String(guest.vmid), '--name', 'pre-upgrade', '--json'], io));
     assert.equal(code, 1);
-    assert.match(String(events().find((event) => event.event === 'finished')!.exitstatus), /already used/);
+    assert.match(String(io.stdout.json().find((event) => event.event === 'finished')!.exitstatus), /already used/);
   });
 });
