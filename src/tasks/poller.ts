@@ -20,6 +20,7 @@ import { classifyExitStatus } from './exit-status.js';
 import { parseBackupResults } from './backup-log.js';
 import { readGuests } from './guests.js';
 import { parseTaskProgress } from './progress.js';
+import { isNoSuchTask } from './wait.js';
 import {
   isFinal,
   type FinalOutcome,
@@ -368,7 +369,7 @@ export class Poller {
         if (current) this.applyEnd(tx, current, status.exitstatus ?? 'unexpected status', clock.now());
       });
     } catch (error) {
-      if (error instanceof PveApiError && error.status === 400 && /no such task/i.test(JSON.stringify(error.errors ?? {}) + error.message)) {
+      if (isNoSuchTask(error)) {
         // PVE does not know this task on its node: a final `unknown`.
         this.store.getState().update((tx) => {
           const current = tx.row(row.key);
