@@ -68,6 +68,12 @@ export interface SpawnTaskOptions {
   user?: string;
   /** Exact run time in ms (not scaled by speed); `Infinity` runs until finishTask or a stop. */
   durationMs: number;
+  /**
+   * The task started this long ago (default 0): its UPID and lists show the earlier start, and
+   * `durationMs` counts from there, so it ends at once if that is already past. For benchmarks and
+   * demos that need tasks older than a minute without waiting for one.
+   */
+  startedAgoMs?: number;
   /** Default `OK`. */
   exitStatus?: string;
   /** Lines logged at the start (the end line is added from the exit status). */
@@ -202,7 +208,13 @@ export function createControl(
         type: options.type,
         ...(options.id === undefined ? {} : { id: options.id }),
         user: options.user ?? 'root@pam',
-        worker: (ctx) => scripted(ctx, { durationMs: options.durationMs, exitStatus: options.exitStatus ?? 'OK', log: options.log ?? [] }),
+        ...(options.startedAgoMs ? { startedAgoMs: options.startedAgoMs } : {}),
+        worker: (ctx) =>
+          scripted(ctx, {
+            durationMs: options.durationMs - Math.max(0, options.startedAgoMs ?? 0),
+            exitStatus: options.exitStatus ?? 'OK',
+            log: options.log ?? [],
+          }),
       });
       return task.upid;
     },

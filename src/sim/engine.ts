@@ -64,6 +64,8 @@ export interface StartTaskOptions {
   type: string;
   id?: string;
   user: string;
+  /** The task started this long before now (its UPID, start time and pstart say so); default 0. */
+  startedAgoMs?: number;
   worker: (ctx: WorkerContext) => TaskWorker;
 }
 
@@ -211,7 +213,7 @@ export class Engine {
 
   startTask(options: StartTaskOptions): SimTask {
     const node = this.node(options.node);
-    const startedAt = this.now();
+    const startedAt = this.now() - Math.max(0, options.startedAgoMs ?? 0);
     node.nextPid += 1 + this.rng.int(0, 40);
     if (node.nextPid > 4_000_000) node.nextPid = 1_000 + this.rng.int(0, 1000);
     const pid = node.nextPid;

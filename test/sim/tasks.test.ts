@@ -63,6 +63,24 @@ describe('simulator tasks: status, log, lists', () => {
     t.sim.control.finishTask(upid, 'OK');
   });
 
+  test('spawnTask startedAgoMs: the task started in the past, and its duration counts from then', async () => {
+    const now = t.clock.now();
+    const upid = t.sim.control.spawnTask({ node: 'pve1', type: 'vzdump', id: '100', durationMs: 100_000, startedAgoMs: 90_000 });
+    assert.equal(parseUpid(upid).starttime, Math.floor((now - 90_000) / 1000));
+    const record = t.sim.control.task(upid)!;
+    assert.equal(record.startedAt, now - 90_000);
+    assert.equal(record.endedAt, undefined);
+    const active = await t.api('/nodes/pve1/tasks?source=active');
+    const item = active.json.data.find((entry: { upid: string }) => entry.upid === upid);
+    assert.equal(item.starttime, Math.floor((now - 90_000) / 1000));
+    await t.run(t.clock.sleep(10_000));
+    assert.equal(t.sim.control.task(upid)!.endedAt, now + 10_000);
+    // Already past its end: it ends at once.
+    const over = t.sim.control.spawnTask({ node: 'pve1', type: 'qmstart', id: '101', durationMs: 1000, startedAgoMs: 5000 });
+    t.sim.control.settle();
+    assert.equal(t.sim.control.task(over)!.exitStatus, 'OK');
+  });
+
   test('log: 1-based n, start/limit, limit=0 is everything, total in the envelope, no content, missing file', async () => {
     const lines = Array.from({ length: 120 }, (_, i) => `line ${i + 1}`);
     const upid = t.sim.control.spawnTask({ node: 'pve2', type: 'vzdump', durationMs: 1000, log: lines, exitStatus: 'WARNINGS: 2' });
