@@ -10,6 +10,7 @@ import type { Scope, TaskStore } from '../tasks/store.js';
 import type { Clock } from '../util/clock.js';
 import { Frame } from './components/frame.js';
 import { BoardContext, type BoardDeps, type BoardExit } from './context.js';
+import { askToResume } from './dialog-input.js';
 import { handleKey } from './input.js';
 import { createTheme } from './theme.js';
 import { createTicker, runTicker } from './ticker.js';
@@ -26,6 +27,11 @@ export interface BoardProps {
   readOnly: boolean;
   /** Default: `mine` when this session has rows, else `cluster`. */
   initialScope?: Scope;
+  /**
+   * Launches an earlier session queued and never sent (the queue holds them): the board opens by
+   * asking whether to resume them, and answers through `controller.resumeLaunches`.
+   */
+  heldLaunches?: number;
   onExit(result: BoardExit): void;
   /** Called on every render of a list row (tests count them). */
   onRowRender?: (key: string | number) => void;
@@ -36,7 +42,7 @@ export function Board(props: BoardProps) {
   // Built once: the board's state lives as long as the board.
   const [deps] = useState<BoardDeps>(() => {
     const scope = props.initialScope ?? (props.store.getState().order.mine.length > 0 ? 'mine' : 'cluster');
-    return {
+    const built: BoardDeps = {
       store: props.store,
       controller: props.controller,
       clock: props.clock,
@@ -49,6 +55,8 @@ export function Board(props: BoardProps) {
       exit: (result) => props.onExit(result),
       onRowRender: props.onRowRender,
     };
+    askToResume(built, props.heldLaunches ?? 0);
+    return built;
   });
 
   useTerminalSize(deps.ui);

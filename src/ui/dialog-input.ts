@@ -83,6 +83,31 @@ export function openLaunchDialog(deps: BoardDeps, action: 'start' | 'backup' | '
   );
 }
 
+/**
+ * Asks whether the launches an earlier session queued (and never sent) go out now. Under --read-only
+ * nothing is sent and nothing is dropped: they stay queued in the session for a later run.
+ */
+export function askToResume(deps: BoardDeps, count: number): void {
+  if (count <= 0) return;
+  const what = count === 1 ? '1 queued launch' : `${count} queued launches`;
+  if (deps.readOnly) {
+    flash(deps, `${what} from the last session ${count === 1 ? 'waits' : 'wait'}: not sent under --read-only`);
+    return;
+  }
+  openConfirm(
+    deps,
+    { type: 'resume', count },
+    `Resume ${what} from the last session?`,
+    true,
+    `y sends ${count === 1 ? 'it' : 'them'} as launch slots free up; n drops ${count === 1 ? 'it' : 'them'}.`,
+  );
+}
+
+function declineResume(deps: BoardDeps, count: number): void {
+  deps.controller.resumeLaunches(false);
+  flash(deps, `dropped ${count === 1 ? '1 queued launch' : `${count} queued launches`} of the last session`);
+}
+
 function closeDialog(deps: BoardDeps): void {
   setUi(deps, { dialog: undefined });
 }
@@ -95,7 +120,12 @@ export function dialogKey(deps: BoardDeps, dialog: Dialog, input: string, key: K
   const binding = commandFor('dialog', input, key);
   if (!binding) return;
   const command = binding.command;
-  if (command === 'cancel') return closeDialog(deps);
+  if (command === 'cancel') {
+    closeDialog(deps);
+    // Held launches wait for an answer: no is an answer too.
+    if (dialog.kind === 'confirm' && dialog.purpose.type === 'resume') declineResume(deps, dialog.purpose.count);
+    return;
+  }
   switch (dialog.kind) {
     case 'confirm':
       if (command === 'confirm' || (command === 'accept' && dialog.defaultYes)) {
@@ -186,6 +216,10 @@ function carryOut(deps: BoardDeps, purpose: ConfirmPurpose): void {
   switch (purpose.type) {
     case 'quit':
       deps.exit({ reason: 'quit' });
+      return;
+    case 'resume':
+      deps.controller.resumeLaunches(true);
+      flash(deps, `resuming ${purpose.count === 1 ? '1 queued launch' : `${purpose.count} queued launches`} of the last session`);
       return;
     case 'stop':
       flash(deps, 'stopping the task');

@@ -26,6 +26,8 @@ export interface BoardOptions {
   color: boolean;
   readOnly: boolean;
   initialScope?: Scope;
+  /** Launches queued by an earlier session and held by the queue: the board asks to resume them. */
+  heldLaunches?: number;
   /** Ends the board from outside (a signal handler); resolves as `interrupt`. */
   signal?: AbortSignal;
 }
@@ -66,6 +68,7 @@ export async function runBoard(options: BoardOptions): Promise<BoardExit> {
         color={options.color}
         readOnly={options.readOnly}
         initialScope={options.initialScope}
+        heldLaunches={options.heldLaunches}
         onExit={finish}
       />,
       {

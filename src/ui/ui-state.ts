@@ -25,7 +25,9 @@ export interface TerminalSize {
 export type ConfirmPurpose =
   | { type: 'quit' }
   | { type: 'stop'; key: string }
-  | { type: 'launch'; request: LaunchRequest };
+  | { type: 'launch'; request: LaunchRequest }
+  /** Launches an earlier session queued and never sent: send them, or drop them. */
+  | { type: 'resume'; count: number };
 
 export type StorageChoices =
   | { status: 'loading' }

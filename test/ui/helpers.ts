@@ -182,6 +182,7 @@ export async function mountBoard(options: MountOptions = {}) {
       color: options.color ?? false,
       readOnly: options.readOnly ?? false,
       initialScope: options.initialScope,
+      heldLaunches: options.heldLaunches,
       onExit: (exit: BoardExit) => exits.push(exit),
       onRowRender: (key: string | number) => renders.set(key, (renders.get(key) ?? 0) + 1),
     }),

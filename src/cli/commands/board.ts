@@ -135,6 +135,7 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
       ascii: values.ascii === true || shouldUseAscii(io.env),
       color: colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: true }),
       readOnly,
+      heldLaunches: queue.heldKeys().length,
       signal: io.signal,
     });
     const { rows, order } = store.getState();
@@ -187,7 +188,8 @@ async function startDemo(clock: Clock): Promise<Connection> {
   };
 }
 
-function createController(deps: {
+/** The board's controller on the real domain: the poller, the launch queue and the API client. */
+export function createController(deps: {
   client: PveClient;
   store: TaskStore;
   queue: LaunchQueue;
