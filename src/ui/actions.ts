@@ -4,6 +4,7 @@
  */
 import type { Guest } from '../tasks/store.js';
 import type { BoardDeps } from './context.js';
+import { guestBlock } from './detail-guests.js';
 import { frameLayout, headerLines, pageSize } from './layout.js';
 import type { UiState } from './ui-state.js';
 import { cursorIndex } from './visible.js';
@@ -18,8 +19,12 @@ export function flash(deps: BoardDeps, text: string, level: 'info' | 'error' = '
 
 export function currentPageSize(deps: BoardDeps): number {
   const ui = deps.ui.getState();
-  const frame = frameLayout(ui.size, headerLines(deps.store.getState()));
-  return pageSize(ui.view, frame.body, ui.dialog);
+  const state = deps.store.getState();
+  const frame = frameLayout(ui.size, headerLines(state));
+  const page = pageSize(ui.view, frame.body, ui.dialog);
+  if (ui.view !== 'detail' || !ui.detail) return page;
+  // A backup job lists its guests above the log, which is that much shorter.
+  return Math.max(1, page - guestBlock(state.rows[ui.detail.key], state, frame.body).height);
 }
 
 export function visibleTaskKeys(deps: BoardDeps): readonly string[] {

@@ -178,6 +178,11 @@ function stopOrCancel(deps: BoardDeps): void {
   const key = selectedTaskKey(deps);
   const row = key === undefined ? undefined : deps.store.getState().rows[key];
   if (!row) return;
+  if (row.state === 'queued' && row.sentAt !== undefined) {
+    // The request is out: PVE may be starting it now. Only a stop can undo it, once its UPID is known.
+    flash(deps, 'already sent, cannot be cancelled any more; x stops the task once it runs', 'error');
+    return;
+  }
   if (row.state === 'queued') {
     deps.controller.cancelLaunch(row.key);
     flash(deps, `cancelled the queued launch: ${taskTitle(row)}`);

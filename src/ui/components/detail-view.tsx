@@ -6,6 +6,8 @@ import { useBoard, useTasks, useTick, useUi } from '../context.js';
 import { STATE_WORDS, clip, elapsedText, fit, formatDateTime, outcomeText, progressText, taskTitle } from '../format.js';
 import { logLines, logTop } from '../visible.js';
 import { DETAIL_FIELD_LINES } from '../layout.js';
+import { guestBlock, type GuestBlock, type GuestEntry } from '../detail-guests.js';
+import type { Theme } from '../theme.js';
 import { Line, Styled } from './styled.js';
 
 export function DetailView({ width, height }: { width: number; height: number }) {
@@ -13,6 +15,8 @@ export function DetailView({ width, height }: { width: number; height: number })
   const detail = useUi((s) => s.detail);
   const row = useTasks((s) => (detail ? s.rows[detail.key] : undefined));
   const lines = useTasks((s) => logLines(s, detail?.key));
+  const guests = useTasks((s) => s.guests);
+  const focusLog = useTasks((s) => s.focusLog);
   const now = useTick((t) => t.now);
   if (!detail) return null;
   if (!row) {
@@ -22,7 +26,8 @@ export function DetailView({ width, height }: { width: number; height: number })
       </Line>
     );
   }
-  const logHeight = Math.max(0, height - DETAIL_FIELD_LINES);
+  const block = guestBlock(row, { guests, focusLog }, height);
+  const logHeight = Math.max(0, height - DETAIL_FIELD_LINES - block.height);
   const top = logTop(lines.length, logHeight, detail);
   const shown = lines.slice(top, top + logHeight);
   const following = detail.follow ? 'following (f stops)' : 'not following (f or G follows)';
@@ -34,7 +39,7 @@ export function DetailView({ width, height }: { width: number; height: number })
         <Styled tone={row.state}>{theme.glyph[row.state]}</Styled>
         <Styled bold>{` ${clip(taskTitle(row), w - 2, theme.ellipsis)}`}</Styled>
       </Line>
-      <Field label="UPID" width={w}>{row.upid ?? '(not started yet)'}</Field>
+      <Field label="UPID" width={w}>{row.upid ?? (row.sentAt !== undefined ? `(sent ${formatDateTime(row.sentAt)}, waiting for PVE's answer)` : '(not sent yet)')}</Field>
       <Field label="Task" width={w}>
         {`node ${row.node}${theme.separator}type ${row.type}${theme.separator}id ${row.taskId || '-'}${theme.separator}user ${row.user ?? '-'}`}
       </Field>
@@ -47,6 +52,7 @@ export function DetailView({ width, height }: { width: number; height: number })
       <Field label="Progress" width={w}>
         {progressText(row.progress?.percent, Math.min(40, w - 10), theme) || 'not reported'}
       </Field>
+      {block.height > 0 ? <GuestLines block={block} width={w} /> : null}
       <Line>
         <Styled tone="heading" bold>{clip(`Log${theme.separator}${following}${theme.separator}${range}`, w, theme.ellipsis)}</Styled>
       </Line>
@@ -54,6 +60,62 @@ export function DetailView({ width, height }: { width: number; height: number })
         <Line key={top + i}>{clip(text, w, theme.ellipsis)}</Line>
       ))}
     </Box>
+  );
+}
+
+const GUEST_WORDS: Record<GuestEntry['outcome'], string> = {
+  ok: 'ok',
+  warnings: 'warnings',
+  failed: 'failed',
+  unknown: 'unknown',
+  running: 'running',
+  waiting: 'waiting',
+};
+
+function guestGlyph(outcome: GuestEntry['outcome'], theme: Theme): string {
+  return outcome === 'waiting' ? theme.glyph.queued : theme.glyph[outcome];
+}
+
+/** The guests of a backup job: a heading with the counts, then one line per guest (its outcome and PVE's reason). */
+function GuestLines({ block, width }: { block: GuestBlock; width: number }) {
+  const theme = useBoard().theme;
+  const counts = new Map<GuestEntry['outcome'], number>();
+  for (const entry of block.entries) counts.set(entry.outcome, (counts.get(entry.outcome) ?? 0) + 1);
+  const order: GuestEntry['outcome'][] = ['ok', 'warnings', 'failed', 'unknown', 'running', 'waiting'];
+  const summary = order
+    .filter((outcome) => counts.has(outcome))
+    .map((outcome) => `${counts.get(outcome)} ${GUEST_WORDS[outcome]}`)
+    .join(', ');
+  const shown = block.entries.slice(0, block.shown);
+  const hidden = block.entries.slice(block.shown);
+  const nameWidth = Math.min(16, Math.max(4, ...shown.map((entry) => (entry.name ?? '').length)));
+  return (
+    <>
+      <Line>
+        <Styled tone="muted">{fit('Guests', 9, theme.ellipsis)}</Styled>
+        {clip(`${block.entries.length}: ${summary}`, Math.max(0, width - 9), theme.ellipsis)}
+      </Line>
+      {shown.map((entry) => {
+        const tone = entry.outcome === 'waiting' ? 'muted' : entry.outcome;
+        const head = `  ${String(entry.vmid).padStart(5)} ${fit(entry.name ?? '', nameWidth, theme.ellipsis)} `;
+        const word = `${guestGlyph(entry.outcome, theme)} ${fit(GUEST_WORDS[entry.outcome], 9, theme.ellipsis)}`;
+        const rest = Math.max(0, width - head.length - word.length - 1);
+        return (
+          <Line key={entry.vmid}>
+            {head}
+            <Styled tone={tone}>{word}</Styled>
+            {entry.message ? ` ${clip(entry.message, rest, theme.ellipsis)}` : ''}
+          </Line>
+        );
+      })}
+      {hidden.length > 0 ? (
+        <Line>
+          <Styled tone="muted">
+            {clip(`  +${hidden.length} more: ${hidden.map((entry) => `${entry.vmid} ${GUEST_WORDS[entry.outcome]}`).join(', ')}`, width, theme.ellipsis)}
+          </Styled>
+        </Line>
+      ) : null}
+    </>
   );
 }
 
