@@ -12,6 +12,7 @@ import { Frame } from './components/frame.js';
 import { BoardContext, type BoardDeps, type BoardExit } from './context.js';
 import { askToResume } from './dialog-input.js';
 import { handleKey } from './input.js';
+import { splitKeys } from './split-keys.js';
 import { createTheme } from './theme.js';
 import { createTicker, runTicker } from './ticker.js';
 import { createUiStore } from './ui-state.js';
@@ -71,7 +72,10 @@ export function Board(props: BoardProps) {
   }, [deps]);
 
   const { isRawModeSupported } = useStdin();
-  const onKey = useCallback((input: string, key: Parameters<typeof handleKey>[2]) => handleKey(deps, input, key), [deps]);
+  const onKey = useCallback((input: string, key: Parameters<typeof handleKey>[2]) => {
+    // Keys typed fast (or over a slow link) arrive together: one at a time, as if typed slowly.
+    for (const [one, oneKey] of splitKeys(input, key)) handleKey(deps, one, oneKey);
+  }, [deps]);
   // Without a TTY there is no raw mode, and Ink throws unless input is switched off explicitly.
   useInput(onKey, { isActive: Boolean(isRawModeSupported) });
 
