@@ -46,7 +46,8 @@ afterEach(async () => {
   cleanup();
   if (!setup) return;
   setup.queue.close();
-  await setup.tracker.close();
+  // Closing may wait on the clock (a poll in flight finishing its cycle): drive it until closed.
+  await setup.cluster.clock.runUntil(setup.tracker.close(), { limitMs: 60_000 });
   await setup.cluster.close();
 });
 

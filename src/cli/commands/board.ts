@@ -125,6 +125,8 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
   try {
     await queue.recover().catch(() => undefined);
     tracker.poller.start();
+    // The first frame shows the cluster when it answers quickly (the demo always does).
+    await firstCycle(store, clock, FIRST_CYCLE_WAIT_MS);
     const controller = createController({ client, store, queue, poller: tracker.poller, clock });
     const exit = await runBoard({
       store,
@@ -158,6 +160,27 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
     queue.close();
     await tracker.close();
     await connection.close();
+  }
+}
+
+/** How long the board waits for the first poll before it shows "waiting for data" instead. */
+const FIRST_CYCLE_WAIT_MS = 1500;
+
+/** Resolves when the poller has finished its first cycle, or after `limitMs`. */
+async function firstCycle(store: TaskStore, clock: Clock, limitMs: number): Promise<void> {
+  if (store.getState().poll.cycles > 0) return;
+  const stop = new AbortController();
+  let unsubscribe = () => {};
+  const polled = new Promise<void>((resolve) => {
+    unsubscribe = store.subscribe((state) => {
+      if (state.poll.cycles > 0) resolve();
+    });
+  });
+  try {
+    await Promise.race([polled, clock.sleep(limitMs, stop.signal).catch(() => undefined)]);
+  } finally {
+    unsubscribe();
+    stop.abort();
   }
 }
 
