@@ -65,13 +65,45 @@ export async function connect(
     throw asCliError(error, 'configuration');
   }
   try {
-    await untilAborted(client.ensureAuthenticated(), signal);
+    await untilAborted(retryingPassingFailures(clock, signal, () => client.ensureAuthenticated()), signal);
   } catch (error) {
     await client.close();
     if (signal?.aborted) throw signal.reason;
     throw asCliError(error, `cannot connect to ${config.endpoints.join(', ')}`);
   }
   return client;
+}
+
+/** Waits between tries of a one-off read that met a passing failure: three more tries over 7 s. */
+const RETRY_DELAYS_MS = [1_000, 2_000, 4_000];
+
+/**
+ * A failure worth another try of a read: the server answered 5xx (PVE's `ipcc_send_rec failed` while
+ * pmxcfs is busy), something that is not JSON, or cut the connection mid-answer. Not a refused
+ * connection, a timeout, a TLS or authentication refusal: trying again would only say the same later.
+ */
+export function isPassingFailure(error: unknown): boolean {
+  if (!(error instanceof PveApiError)) return false;
+  if (error.kind === 'protocol') return true;
+  if (error.kind === 'connection') return !error.notSent;
+  return error.kind === 'http' && error.status >= 500 && error.status !== 501;
+}
+
+/**
+ * Runs a read (GETs may be repeated; a login too) and tries again after a passing failure, on the
+ * clock. The polls have their own backoff; this is for the reads a command makes once (the login,
+ * the guest list, a listing), which would otherwise end the command on one unlucky answer.
+ */
+export async function retryingPassingFailures<T>(clock: Clock, signal: AbortSignal | undefined, read: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      const delay = RETRY_DELAYS_MS[attempt];
+      if (delay === undefined || !isPassingFailure(error) || signal?.aborted) throw error;
+      await clock.sleep(delay, signal);
+    }
+  }
 }
 
 /** `work`, or the signal's reason as soon as it aborts (ensureAuthenticated takes no signal). */
@@ -101,20 +133,23 @@ export async function reportingCliErrors(
 }
 
 /** Guests by VMID, for resolving what the operator typed. */
-export async function fetchGuests(client: PveClient): Promise<Map<number, GuestInfo>> {
-  return new Map((await readGuests(client)).map((guest) => [guest.vmid, guest]));
+export async function fetchGuests(client: PveClient, clock: Clock, signal?: AbortSignal): Promise<Map<number, GuestInfo>> {
+  const guests = await retryingPassingFailures(clock, signal, () => readGuests(client, signal ? { signal } : {}));
+  return new Map(guests.map((guest) => [guest.vmid, guest]));
 }
 
 /**
  * The cluster's name for session file names: from /cluster/status, or for a single node without a
  * cluster, the endpoint's host.
  */
-export async function clusterName(client: PveClient, endpoint: string): Promise<string> {
+export async function clusterName(client: PveClient, endpoint: string, clock: Clock, signal?: AbortSignal): Promise<string> {
   try {
-    const response = await client.GET('/cluster/status');
+    // Retried: a passing 500 must not put this run's session under another file name.
+    const response = await retryingPassingFailures(clock, signal, () => client.GET('/cluster/status', signal ? { signal } : {}));
     const cluster = (response.data as Array<{ type: string; name: string }>).find((item) => item.type === 'cluster');
     if (cluster?.name) return cluster.name;
   } catch {
+    if (signal?.aborted) throw signal.reason;
     // fall back to the host
   }
   return new URL(endpoint).hostname;

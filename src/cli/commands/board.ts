@@ -189,7 +189,7 @@ async function connectCluster(config: ReturnType<typeof loadConfig>, clock: Cloc
   return {
     client,
     endpoint: config.endpoints[0]!,
-    cluster: await clusterName(client, config.endpoints[0]!),
+    cluster: await clusterName(client, config.endpoints[0]!, clock, signal),
     demo: false,
     close: () => client.close(),
   };

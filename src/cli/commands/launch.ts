@@ -14,7 +14,7 @@ import { snapshotNameError } from '../../tasks/snapshot-name.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg, parseGuestArg, WAITING_OPTIONS, type GuestRef } from '../args.js';
 import { loadConfig, printConfigWarnings } from '../config.js';
-import { asCliError, clusterName, connect, fetchGuests, reportingCliErrors, secretsOf } from '../connect.js';
+import { asCliError, clusterName, connect, fetchGuests, reportingCliErrors, retryingPassingFailures, secretsOf } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { TaskReporter, type Target, type TargetResult } from '../output.js';
 
@@ -140,13 +140,14 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
   try {
     let guests: Map<number, GuestInfo>;
     try {
-      guests = await fetchGuests(client);
+      guests = await fetchGuests(client, clock, io.signal);
     } catch (error) {
+      if (io.signal.aborted) throw io.signal.reason;
       throw asCliError(error, 'cannot read the cluster\'s guests');
     }
     const specs = resolveSpecs(request, refs, guests);
-    if (action === 'backup') await checkBackupStorage(client, specs, String(request.action === 'backup' ? request.storage : ''));
-    const cluster = await clusterName(client, config.endpoints[0]!);
+    if (action === 'backup') await checkBackupStorage(client, clock, io.signal, specs, String(request.action === 'backup' ? request.storage : ''));
+    const cluster = await clusterName(client, config.endpoints[0]!, clock, io.signal);
     const session = openSession({
       stateDir: config.stateDir,
       cluster,
@@ -206,13 +207,16 @@ function resolveSpecs(request: LaunchRequest, refs: GuestRef[], guests: Map<numb
 }
 
 /** vzdump to a storage that does not take backups fails late, in its task: say so before launching. */
-async function checkBackupStorage(client: PveClient, specs: LaunchSpec[], storage: string): Promise<void> {
+async function checkBackupStorage(client: PveClient, clock: Clock, signal: AbortSignal, specs: LaunchSpec[], storage: string): Promise<void> {
   for (const node of new Set(specs.map((spec) => spec.node))) {
     let ids: string[];
     try {
-      const response = await client.GET('/nodes/{node}/storage', { params: { path: { node }, query: { content: 'backup' } } });
+      const response = await retryingPassingFailures(clock, signal, () =>
+        client.GET('/nodes/{node}/storage', { params: { path: { node }, query: { content: 'backup' } }, signal }),
+      );
       ids = (response.data as Array<{ storage: string }>).map((item) => item.storage);
     } catch (error) {
+      if (signal.aborted) throw signal.reason;
       throw asCliError(error, `cannot read the storages of ${node}`);
     }
     if (!ids.includes(storage)) {

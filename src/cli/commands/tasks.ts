@@ -12,7 +12,7 @@ import { systemClock, type Clock } from '../../util/clock.js';
 import { formatElapsed } from '../../util/duration.js';
 import { lastValue, parseCommandArgs, parseNodeArg } from '../args.js';
 import { loadConfig, printConfigWarnings } from '../config.js';
-import { asCliError, connect, reportingCliErrors, secretsOf } from '../connect.js';
+import { asCliError, connect, reportingCliErrors, retryingPassingFailures, secretsOf } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { formatTable, paint, shouldColor } from '../output.js';
 
@@ -105,9 +105,10 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
   try {
     let items: TaskListItem[];
     try {
-      items = nodes.length > 0
-        ? await listNodeTasks(client, nodes, values.running === true, io)
-        : await listClusterTasks(client, values.running === true, io.signal);
+      // One read of the list: a passing 500 or a garbled answer is tried again before giving up.
+      items = await retryingPassingFailures(clock, io.signal, () =>
+        nodes.length > 0 ? listNodeTasks(client, nodes, values.running === true, io) : listClusterTasks(client, values.running === true, io.signal),
+      );
     } catch (error) {
       // Ctrl-C: the reason is the executable's own CliError (exit 130).
       if (io.signal.aborted) throw io.signal.reason;
