@@ -41,6 +41,9 @@ export class LaunchError extends Error {
 
 /** How far back (seconds) a lookup searches before the intent's time: clocks of nodes drift. */
 const LOOKUP_SLACK_S = 60;
+/** A lookup that failed is tried again after this long, doubling up to the maximum. */
+const LOOKUP_RETRY_MS = 2_000;
+const LOOKUP_RETRY_MAX_MS = 30_000;
 
 /** Turns a board or command request into launch specs: one per guest, or one backup job per node. */
 export function planLaunches(request: LaunchRequest, guests: ReadonlyMap<number, GuestInfo> | Readonly<Record<number, GuestInfo>>): LaunchSpec[] {
@@ -98,6 +101,8 @@ export class LaunchQueue {
   private pumping = false;
   private readonly unsubscribe: () => void;
   private closed = false;
+  /** Aborted on close: a lookup waiting to try again stops waiting. */
+  private readonly closing = new AbortController();
   private readonly idleWaiters = new Set<() => void>();
   /** Queued launches restored from a session: they wait for `resumeHeld` (the board asks first). */
   private readonly held = new Set<string>();
@@ -169,6 +174,7 @@ export class LaunchQueue {
 
   close(): void {
     this.closed = true;
+    this.closing.abort();
     this.unsubscribe();
   }
 
@@ -329,15 +335,37 @@ export class LaunchQueue {
       return;
     }
     // Sent, but no answer (timeout, reset): it may have started. Look it up rather than send it again.
-    const found = await this.lookUp(key).catch(() => undefined);
-    if (found) this.recordAnswer(key, found);
-    else {
+    const lookup = await this.lookUpPatiently(key);
+    if (lookup.found) this.recordAnswer(key, lookup.found);
+    else if (store.getState().rows[key]) {
+      const node = store.getState().rows[key]?.node;
+      const why = lookup.error
+        ? `and ${node} could not be asked whether it started (${lookup.error.message})`
+        : `and no task found on ${node}`;
       store.getState().update((tx) =>
-        tx.finish(key, 'unknown', {
-          message: `no answer to the request (${error.message}) and no task found on ${store.getState().rows[key]?.node}; not retried`,
-          endedAt: clock.now(),
-        }),
+        tx.finish(key, 'unknown', { message: `no answer to the request (${error.message}) ${why}; not retried`, endedAt: clock.now() }),
       );
+    }
+  }
+
+  /**
+   * `lookUp`, tried again while the node cannot be asked (a GET may be repeated, a POST never): a
+   * failed lookup is not an answer, and taking it for "not started" would lose a running task. Gives
+   * up when the launch's deadline passes or the queue closes.
+   */
+  private async lookUpPatiently(key: string): Promise<{ found?: string; error?: Error }> {
+    const { clock, store } = this.options;
+    const row = store.getState().rows[key];
+    const giveUpAt = clock.now() + (this.options.timeoutMs ?? defaultTimeoutFor(row?.type ?? ''));
+    let delay = LOOKUP_RETRY_MS;
+    for (;;) {
+      try {
+        return { found: await this.lookUp(key) };
+      } catch (error) {
+        if (this.closed || !store.getState().rows[key] || clock.now() + delay > giveUpAt) return { error: error as Error };
+      }
+      await clock.sleep(delay, this.closing.signal).catch(() => undefined);
+      delay = Math.min(delay * 2, LOOKUP_RETRY_MAX_MS);
     }
   }
 
@@ -385,8 +413,16 @@ export class LaunchQueue {
       (row) => row.mine && row.launch && row.state === 'queued' && row.sentAt !== undefined,
     );
     for (const row of orphans) {
-      const found = await this.lookUp(row.key);
-      if (found) {
+      const { found, error } = await this.lookUpPatiently(row.key);
+      if (error) {
+        // Never sent again: its fate stays unknown rather than risking a second start.
+        store.getState().update((tx) =>
+          tx.finish(row.key, 'unknown', {
+            message: `an earlier run sent this request; ${row.node} could not be asked whether it started (${error.message}); not retried`,
+            endedAt: this.options.clock.now(),
+          }),
+        );
+      } else if (found) {
         this.recordAnswer(row.key, found);
         adopted++;
       } else {
