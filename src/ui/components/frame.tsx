@@ -24,8 +24,10 @@ export function Frame() {
       </Box>
     );
   }
+  // Clipped vertically only: every line is cut to the width already (Line truncates), and a
+  // horizontal clip makes Ink re-slice every line of every frame, a third of a frame's cost.
   return (
-    <Box flexDirection="column" width={size.columns} height={frame.height} overflow="hidden">
+    <Box flexDirection="column" width={size.columns} height={frame.height} overflowY="hidden">
       <Header width={size.columns} lines={frame.headerLines} />
       <ViewBar width={size.columns} />
       <Body width={size.columns} height={frame.body} />
@@ -42,7 +44,7 @@ function Body({ width, height }: { width: number; height: number }) {
   // A dialog sits under the view, which keeps the lines above it.
   const above = Math.max(0, height - (dialog ? dialogHeight(dialog) : 0));
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       {view === 'detail' ? (
         <DetailView width={width} height={above} />
       ) : view === 'tasks' ? (

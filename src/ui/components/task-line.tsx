@@ -2,6 +2,7 @@
  * One task row. Memoised, and it selects its own row from the store by key, so an update of one task
  * re-renders that row only; its time comes from the shared ticker at the granularity it shows.
  */
+import { Box } from 'ink';
 import { memo } from 'react';
 import type { TaskRow } from '../../tasks/store.js';
 import { useBoard, useTasks, useTick } from '../context.js';
@@ -53,19 +54,26 @@ export const TaskLine = memo(function TaskLine({ rowKey, selected, columns }: Ta
   const now = useTick((tick) => rowTime(row, tick.now));
   if (!row) return <Line />;
   const progressShown = columns.some((column) => column.id === 'progress');
+  const cells = columns.map((column, i) => {
+    const cell = cellOf(column.id, row, now, column.width, theme, progressShown);
+    const text = fit(cell.text, column.width, theme.ellipsis, column.align);
+    return (
+      <Styled key={column.id} tone={cell.tone}>
+        {i === 0 ? text : ` ${text}`}
+      </Styled>
+    );
+  });
+  // The marker and the state glyph are a text of their own: Ink measures each text's width on every
+  // frame, and one non-ASCII glyph sends the whole line down string-width's slow path (segmenting
+  // every character); the rest of the row is usually plain ASCII and measured at once.
   return (
-    <Line inverse={selected}>
-      {selected ? `${theme.cursor} ` : '  '}
-      {columns.map((column, i) => {
-        const cell = cellOf(column.id, row, now, column.width, theme, progressShown);
-        const text = fit(cell.text, column.width, theme.ellipsis, column.align);
-        return (
-          <Styled key={column.id} tone={cell.tone}>
-            {i === 0 ? text : ` ${text}`}
-          </Styled>
-        );
-      })}
-    </Line>
+    <Box height={1}>
+      <Line inverse={selected}>
+        {selected ? `${theme.cursor} ` : '  '}
+        {cells[0]}
+      </Line>
+      <Line inverse={selected}>{cells.slice(1)}</Line>
+    </Box>
   );
 });
 
