@@ -30,7 +30,7 @@ export interface PveClientOptions {
   insecure?: boolean;
   /** Extra CA certificates (PEM) to trust, like NODE_EXTRA_CA_CERTS (which Node applies by itself). */
   ca?: string | string[];
-  /** Per request, default 30 s. */
+  /** Per request, default 35 s: longer than PVE's 30 s proxy timeout (see DEFAULT_TIMEOUT_MS). */
   timeoutMs?: number;
   /** Renew a ticket once it is this old; default 15 min, as PVE's web UI does (tickets live 2 h). */
   ticketRenewAfterMs?: number;
@@ -60,7 +60,10 @@ export interface PveClient {
   close(): Promise<void>;
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000;
+// A request for a powered-off node, proxied by the node we talk to, gets PVE's 595 after 30 s. Our
+// own timeout must be longer, or we would take that for our endpoint not answering and fail over,
+// blaming the wrong node, instead of learning which node is down.
+const DEFAULT_TIMEOUT_MS = 35_000;
 const DEFAULT_TICKET_RENEW_MS = 15 * 60_000;
 const TICKET_PATH = '/access/ticket';
 
