@@ -166,6 +166,8 @@ export class Poller {
 
   /** Sleeps until `ms` passed or someone calls refreshNow/focus/resume. */
   private async pause(ms: number, signal: AbortSignal): Promise<void> {
+    // Stopped during the cycle: its abort event has fired already and would never wake this sleep.
+    if (signal.aborted) return;
     const controller = new AbortController();
     const onAbort = () => controller.abort();
     signal.addEventListener('abort', onAbort, { once: true });
