@@ -144,7 +144,8 @@ async function boardSession(columns: number, rows: number): Promise<void> {
       tmux.keys('Space');
       await tmux.waitFor(`${guest.vmid} marked`, (s) => s.some((line) => new RegExp(`^. \\* ${guest.vmid} `).test(line)));
       tmux.keys('Escape');
-      await tmux.waitFor('the filter cleared', (_, text) => text.includes(`${targets.indexOf(guest) + 1} marked`) && !text.includes('/ filter:') && !/of \d+ guests/.test(text));
+      // (Ink holds a lone Esc back for a moment: the next key waits until it has cleared the filter.)
+      await tmux.waitFor('the filter cleared', (s) => s[1]!.includes(`${targets.indexOf(guest) + 1} marked`) && !s[1]!.includes('filter "'));
     }
 
     // s, confirm: the three tasks appear in this session's scope and end.
