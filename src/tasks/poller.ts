@@ -580,10 +580,21 @@ function isAbort(error: unknown): boolean {
   return (error instanceof PveApiError && error.kind === 'aborted') || (error as Error)?.name === 'AbortError';
 }
 
+/**
+ * What went wrong, first: it is clipped to the header's width, so no `GET /nodes/.../status: ` in
+ * front of it (the node is named beside it anyway).
+ */
 function shortError(error: unknown): string {
   if (error instanceof PveApiError) {
     if (error.status) return `${error.status} ${error.reason || error.message}`.trim();
-    return error.kind === 'timeout' ? 'no answer (timeout)' : error.message;
+    if (error.kind === 'timeout') return 'no answer (timeout)';
+    if (error.kind === 'protocol') return 'an answer that is not PVE JSON';
+    if (error.kind === 'connection') {
+      if (error.reason === 'ECONNREFUSED') return 'connection refused';
+      if (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(error.reason)) return `connection cut before the answer (${error.reason})`;
+    }
+    const request = `${error.method} ${error.path}: `;
+    return error.message.startsWith(request) ? error.message.slice(request.length) : error.message;
   }
   return error instanceof Error ? error.message : String(error);
 }
