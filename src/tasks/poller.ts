@@ -3,11 +3,13 @@
  * task (DESIGN.md "Polling and sessions"):
  *
  * - each node with watched running tasks is asked for its active list (explicit `limit`, `total`
- *   checked), unless `/cluster/tasks`, read anyway in the cluster scope, already showed them all;
+ *   checked), unless `/cluster/tasks`, read anyway in the cluster scope, already showed them all
+ *   (still, each such node is asked itself every 10 s: a node that is down stays listed there);
  * - `/status` only for watched tasks that are missing from their node's active list (they ended, or
  *   were never seen running);
  * - nodes are polled in parallel and a node still busy from an earlier cycle is skipped, so one slow
- *   node delays nobody else; a failing node backs off exponentially and its rows carry the error;
+ *   node delays nobody else (a slow `/cluster/tasks` neither); a failing node backs off
+ *   exponentially, its rows carry the error, and it is asked until it answers again;
  * - `/cluster/resources` every 10 s (every cycle while a post-check waits for a guest to run);
  * - the task in focus gets its status and an incremental log tail every second.
  *
@@ -69,8 +71,17 @@ interface NodeState {
   busy: boolean;
   failures: number;
   retryAt: number;
+  /** When the node was last asked for its own task list. */
+  askedAt: number;
   error?: PollError;
 }
+
+/**
+ * /cluster/tasks is each node's last broadcast: a node that went down keeps its tasks listed as
+ * running there. So even in the cluster scope each node with watched running tasks is asked itself
+ * this often (and every cycle while it fails), which is how an outage shows up, named and dated.
+ */
+const NODE_CHECK_MS = 10_000;
 
 type ClusterTaskItem = {
   upid: string;
@@ -96,6 +107,8 @@ export class Poller {
   private wake?: () => void;
   private loops: Promise<void>[] = [];
   private focusKey?: string;
+  /** A /cluster/tasks request is in flight (a slow one spans cycles). */
+  private clusterBusy = false;
 
   constructor(private readonly options: PollerOptions) {
     this.resourcesEveryMs = options.resourcesEveryMs ?? 10_000;
@@ -195,14 +208,27 @@ export class Poller {
 
     const work: Promise<void>[] = [];
     let covered = new Set<string>();
-    if (this.options.scope === 'cluster') {
-      covered = await this.pollClusterTasks(signal);
+    if (this.options.scope === 'cluster' && !this.clusterBusy) {
+      const listing = this.pollClusterTasks(signal);
+      if (waitForSlowNodes) covered = await listing;
+      else {
+        // A listing slower than the interval lands later; meanwhile the nodes are asked themselves.
+        const budget = new AbortController();
+        const answer = await Promise.race([listing, clock.sleep(this.options.intervalMs, budget.signal).then(noAnswer, noAnswer)]);
+        budget.abort();
+        if (answer) covered = answer;
+      }
     }
-    for (const [node, rows] of this.watchedByNode()) {
-      const pending = rows.filter((row) => !covered.has(row.key));
-      if (pending.length === 0) continue;
+    const watched = this.watchedByNode();
+    // A node that failed is asked until it answers, tasks to watch there or not: otherwise the board
+    // would show its outage long after it was over.
+    for (const [node, state] of this.nodeStates) if (state.error && !watched.has(node)) watched.set(node, []);
+    for (const [node, rows] of watched) {
       const state = this.nodeState(node);
       if (state.busy || state.retryAt > clock.now()) continue;
+      const check = state.error !== undefined || clock.now() - state.askedAt >= NODE_CHECK_MS;
+      const pending = check ? rows : rows.filter((row) => !covered.has(row.key));
+      if (pending.length === 0 && !check) continue;
       work.push(this.pollNode(node, pending, signal));
     }
     if (this.resourcesDue(now)) work.push(this.pollResources(signal));
@@ -250,7 +276,7 @@ export class Poller {
   private nodeState(node: string): NodeState {
     let state = this.nodeStates.get(node);
     if (!state) {
-      state = { busy: false, failures: 0, retryAt: 0 };
+      state = { busy: false, failures: 0, retryAt: 0, askedAt: -Infinity };
       this.nodeStates.set(node, state);
     }
     return state;
@@ -270,11 +296,14 @@ export class Poller {
   private async pollClusterTasks(signal?: AbortSignal): Promise<Set<string>> {
     const covered = new Set<string>();
     let items: ClusterTaskItem[];
+    this.clusterBusy = true;
     try {
       const response = await this.options.client.GET('/cluster/tasks', this.requestInit(signal));
       items = response.data as ClusterTaskItem[];
     } catch {
       return covered; // per-node polling still runs; node errors are recorded there
+    } finally {
+      this.clusterBusy = false;
     }
     const now = this.options.clock.now();
     this.store.getState().update((tx) => {
@@ -323,6 +352,7 @@ export class Poller {
     const state = this.nodeState(node);
     state.busy = true;
     const { client, clock } = this.options;
+    state.askedAt = clock.now();
     try {
       const active = new Map<string, ActiveItem>();
       for (let start = 0; ; start += ACTIVE_PAGE) {
@@ -575,6 +605,8 @@ export class Poller {
     });
   }
 }
+
+const noAnswer = (): undefined => undefined;
 
 function isAbort(error: unknown): boolean {
   return (error instanceof PveApiError && error.kind === 'aborted') || (error as Error)?.name === 'AbortError';
