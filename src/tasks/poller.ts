@@ -14,7 +14,8 @@
  * - the task in focus gets its status and an incremental log tail every second.
  *
  * One loop, never overlapping: the next cycle starts after the interval plus twice the last cycle's
- * duration, as the PVE web UI schedules its polls. `pollOnce()` runs one full cycle (tests).
+ * duration (at most 30 s more), as the PVE web UI schedules its polls, except after the client moved
+ * to another endpoint. `pollOnce()` runs one full cycle (tests).
  */
 import { PveApiError, type PveClient } from '../api/index.js';
 import type { Clock } from '../util/clock.js';
@@ -82,6 +83,8 @@ interface NodeState {
  * this often (and every cycle while it fails), which is how an outage shows up, named and dated.
  */
 const NODE_CHECK_MS = 10_000;
+/** The web UI's pacing (interval + twice the last cycle) never adds more than this. */
+const MAX_PACING_MS = 30_000;
 
 type ClusterTaskItem = {
   upid: string;
@@ -160,11 +163,14 @@ export class Poller {
     const { clock, intervalMs } = this.options;
     while (!signal.aborted) {
       const started = clock.now();
+      const endpoint = this.options.client.endpoint;
       if (!this.store.getState().poll.paused) {
         await this.pollOnce({ waitForSlowNodes: false, signal }).catch(() => {});
       }
-      const took = clock.now() - started;
-      await this.pause(intervalMs + 2 * took, signal);
+      // Like the PVE web UI: a slow cycle spaces the next one out (bounded). Not when the cycle was
+      // slow because our endpoint stopped answering and the client moved to the next one.
+      const took = this.options.client.endpoint === endpoint ? clock.now() - started : 0;
+      await this.pause(intervalMs + Math.min(2 * took, MAX_PACING_MS), signal);
     }
   }
 
