@@ -79,17 +79,34 @@ function isLoopback(hostname: string): boolean {
   return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** `https://host:8006`, checked. A bare host name gets https and PVE's port 8006. */
+/** An API token's secret (PVE makes them UUIDs): no node's host name or path looks like one. */
+const SECRET_LIKE_RE = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+
+/** Said without repeating any of the value: it holds a secret. */
+function credentialsInEndpoint(): PveApiError {
+  return configError(
+    'not an endpoint: it holds what looks like a token, a secret or a password (not repeated here); expected https://HOST:8006, with the token in PROXMOX_VE_API_TOKEN',
+  );
+}
+
+/**
+ * `https://host:8006`, checked. A bare host name gets https and PVE's port 8006. No message repeats
+ * what may be a secret pasted into the wrong place: without a scheme, `root@pam!ci=SECRET` would
+ * parse as user `root` on host `pam!ci=secret`.
+ */
 export function normalizeEndpoint(raw: string): string {
   const text = raw.trim();
   if (!text) throw configError('empty endpoint: expected https://HOST:8006');
+  if (SECRET_LIKE_RE.test(text)) throw credentialsInEndpoint();
   const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
+  if (!hasScheme && /[@!=]/.test(text)) throw credentialsInEndpoint();
   let url: URL;
   try {
     url = new URL(hasScheme ? text : `https://${text}`);
   } catch {
     throw configError('invalid endpoint: expected https://HOST:8006');
   }
+  if (/[!=]/.test(url.hostname)) throw credentialsInEndpoint();
   if (!hasScheme && url.port === '') url.port = '8006';
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw configError(`invalid endpoint scheme ${url.protocol} for ${url.host}: expected https://${url.host}`);
