@@ -28,17 +28,21 @@ function dataAge(lastSuccessAt: number | undefined, now: number, intervalMs = 20
 }
 
 export function Header({ width, lines }: { width: number; lines: number }) {
-  const { theme, readOnly } = useBoard();
+  const { theme, readOnly, store } = useBoard();
   const session = useTasks((s) => s.session);
-  const poll = useTasks((s) => s.poll);
+  const paused = useTasks((s) => s.poll.paused);
   const nodes = useTasks((s) => s.nodes);
   const now = useTick((t) => t.now);
   const count = useTick((t) => t.count);
+  // The time of the last poll is read on the ticker's beat (every second), not whenever a poll lands:
+  // a quiet board then draws one frame a second, not one more per poll cycle (idle CPU, bytes on the
+  // wire), and the age shown is at most a second late.
+  const lastSuccessAt = useTick(() => store.getState().poll.lastSuccessAt);
 
-  const spinner = poll.paused ? (theme.ascii ? '=' : '■') : theme.spinner[count % theme.spinner.length]!;
-  const flags = [session?.demo ? 'DEMO' : '', poll.paused ? 'PAUSED' : '', readOnly || session?.readOnly ? 'READ-ONLY' : ''].filter(Boolean);
+  const spinner = paused ? (theme.ascii ? '=' : '■') : theme.spinner[count % theme.spinner.length]!;
+  const flags = [session?.demo ? 'DEMO' : '', paused ? 'PAUSED' : '', readOnly || session?.readOnly ? 'READ-ONLY' : ''].filter(Boolean);
   // The age of the data matters most, so it comes before the poll interval, which is cut first.
-  const facts = `${theme.separator}${[dataAge(poll.lastSuccessAt, now, session?.intervalMs), session ? `poll ${formatDuration(session.intervalMs)}` : '']
+  const facts = `${theme.separator}${[dataAge(lastSuccessAt, now, session?.intervalMs), session ? `poll ${formatDuration(session.intervalMs)}` : '']
     .filter(Boolean)
     .join(theme.separator)}`;
   const place = session ? `${session.cluster ?? endpointName(session.endpoint)}${theme.separator}${session.user}` : 'pvetasks';
