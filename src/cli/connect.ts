@@ -69,7 +69,10 @@ export async function connect(
   } catch (error) {
     await client.close();
     if (signal?.aborted) throw signal.reason;
-    throw asCliError(error, `cannot connect to ${config.endpoints.join(', ')}`);
+    const failure = asCliError(error, `cannot connect to ${config.endpoints.join(', ')}`);
+    // Whatever stops the login (a 500 that outlasted the retries included), nothing was watched or
+    // launched yet: that is exit 3, not a failed task's 1.
+    throw failure.exitCode === ExitCode.failed ? new CliError(failure.message, ExitCode.connect) : failure;
   }
   return client;
 }
