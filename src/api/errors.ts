@@ -84,16 +84,33 @@ export function isNodeUnreachable(error: unknown): boolean {
   return isConnectionError(error) || (error instanceof PveApiError && NODE_UNREACHABLE_STATUSES.has(error.status));
 }
 
-/** Secrets shorter than this are not scrubbed: replacing one or two letters would garble messages. */
-const MIN_SECRET_LENGTH = 4;
+/** A secret this long is masked wherever it occurs: no ordinary text holds it by chance. */
+const MASK_ANYWHERE_LENGTH = 8;
 
-/** Replaces every known secret in `text` with `***`. */
+/**
+ * Replaces every known secret in `text` with `***`. A long secret (an API token's, a ticket) goes
+ * wherever it occurs. A short one (a password like `task`) goes wherever it stands as a word of its
+ * own, not inside a longer run of letters and digits: `pvetasks` and `/tasks` stay readable, while
+ * the word itself, even in our own wording, is masked. A secret never shows; a common word as a
+ * password costs some readability.
+ */
 export function redact(text: string, secrets: Iterable<string | undefined>): string {
   let out = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= MIN_SECRET_LENGTH) out = out.split(secret).join('***');
+  const list = [...new Set([...secrets].filter((secret): secret is string => !!secret))].sort((a, b) => b.length - a.length);
+  for (const secret of list) {
+    if (secret.length >= MASK_ANYWHERE_LENGTH) out = out.split(secret).join('***');
+    else {
+      // A word's edges: no letter or digit may touch a letter or digit at either end of the secret.
+      const before = /^[A-Za-z0-9]/.test(secret) ? '(?<![A-Za-z0-9])' : '';
+      const after = /[A-Za-z0-9]$/.test(secret) ? '(?![A-Za-z0-9])' : '';
+      out = out.replace(new RegExp(`${before}${escapeRegExp(secret)}${after}`, 'g'), '***');
+    }
   }
   return out;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** One line: PVE's messages end in `\n` and parameter errors may span lines. */
