@@ -198,6 +198,25 @@ describe('secrets never show', () => {
   });
 });
 
+describe('a password that is an ordinary word', () => {
+  test('is masked wherever it stands as a word, even in our own wording; messages stay readable around it', async () => {
+    const wordClock = new ManualClock();
+    const sim = await startSimulator({ clock: wordClock, nodes: 3, guests: 13, unauthorizedDelayMs: 0, password: 'node' });
+    try {
+      const io = ioFor(sim, { env: { PROXMOX_VE_API_TOKEN: '', PROXMOX_VE_USERNAME: 'root@pam', PROXMOX_VE_PASSWORD: 'node' } });
+      const code = await wordClock.runUntil(createTasksCommand({ clock: wordClock })(['--node', 'pve9'], io));
+      assert.equal(code, 1);
+      // `/nodes/` is not the password: it stays as it is.
+      assert.match(io.stderr.text, /^pvetasks: cannot list tasks: GET \/nodes\/pve9\/tasks: 500 hostname lookup 'pve9' failed/);
+      assert.doesNotMatch(io.stderr.text, /(^|[^A-Za-z0-9])node([^A-Za-z0-9]|$)/, 'the word itself never shows');
+      const { redact } = await import('../../src/api/errors.js');
+      assert.equal(redact('no such node; /nodes/pve1 (node pve1)', ['node']), 'no such ***; /nodes/pve1 (*** pve1)');
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('the real executable', () => {
   test("argv never holds the token (it is read from the environment or --token-file), nor does any output", async () => {
     // Real time: the executable is another process.
