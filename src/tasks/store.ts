@@ -419,7 +419,7 @@ function runTransaction(
         if (sameValue(field, old, value)) continue;
         // Object.assign, not a spread: V8 gives every spread copy that then gains a field a hidden class
         // of its own (about 500 bytes a row, and megamorphic reads of rows everywhere).
-        after ??= Object.assign({}, before);
+        after ??= Object.assign({} as Record<string, unknown>, before);
         if (value === undefined) delete after[field];
         else after[field] = value;
       }
