@@ -357,7 +357,6 @@ function runTransaction(
   write: (tx: TaskTransaction) => void,
 ): Partial<TaskStoreState> | undefined {
   let rows: Record<string, TaskRow> | undefined;
-  let byUpid: Record<string, string> | undefined;
   let tallies: Record<Scope, Tally> | undefined;
   const reordered = new Set<string>();
   const removed = new Set<string>();
@@ -367,7 +366,15 @@ function runTransaction(
 
   const currentRows = () => rows ?? state.rows;
   const mutableRows = () => (rows ??= copyRecord(state.rows));
-  const mutableByUpid = () => (byUpid ??= copyRecord(state.byUpid));
+  // The UPID index is updated in place: it only says which row holds a UPID, and copying it costs as
+  // much as copying the rows. A write that throws takes its entries back out.
+  const index = state.byUpid as Record<string, string>;
+  const undo: Array<[string, string | undefined]> = [];
+  const setIndex = (upid: string, key: string | undefined) => {
+    undo.push([upid, index[upid]]);
+    if (key === undefined) delete index[upid];
+    else index[upid] = key;
+  };
   const mutableTallies = () =>
     (tallies ??= { mine: { ...state.tallies.mine }, cluster: { ...state.tallies.cluster } });
 
@@ -382,12 +389,12 @@ function runTransaction(
     if (after) {
       count(after, 1);
       mutableRows()[key] = after;
-      if (after.upid && after.upid !== before?.upid) mutableByUpid()[after.upid] = key;
+      if (after.upid && after.upid !== before?.upid) setIndex(after.upid, key);
     } else {
       delete mutableRows()[key];
       removed.add(key);
     }
-    if (before?.upid && before.upid !== after?.upid) delete mutableByUpid()[before.upid];
+    if (before?.upid && before.upid !== after?.upid) setIndex(before.upid, undefined);
     if (!before || !after || before.mine !== after.mine || compareRows(before, after) !== 0) {
       reordered.add(key);
       for (const scope of SCOPES) if ((before && inScope(before, scope)) || (after && inScope(after, scope))) touched.add(scope);
@@ -399,7 +406,7 @@ function runTransaction(
       return currentRows();
     },
     row: (key) => currentRows()[key],
-    keyOf: (upid) => (byUpid ?? state.byUpid)[upid],
+    keyOf: (upid) => index[upid],
     add(input) {
       if (input.upid) {
         const existing = tx.keyOf(input.upid);
@@ -488,11 +495,18 @@ function runTransaction(
     },
   };
 
-  write(tx);
+  try {
+    write(tx);
+  } catch (error) {
+    for (const [upid, key] of undo.reverse()) {
+      if (key === undefined) delete index[upid];
+      else index[upid] = key;
+    }
+    throw error;
+  }
 
   if (rows) {
     changes.rows = rows;
-    changes.byUpid = byUpid ?? state.byUpid;
     changes.tallies = tallies ?? state.tallies;
     if (reordered.size > 0 || removed.size > 0) changes.order = reorder(state.order, rows, reordered, removed, touched);
   }

@@ -107,6 +107,28 @@ test('a UPID is registered once', () => {
   assert.equal(store.getState().tallies.cluster.total, 1);
 });
 
+test('a write that throws leaves nothing behind, its UPIDs included', () => {
+  const { store, keys } = seed(2);
+  const before = store.getState();
+  const fresh = upid('pve2', 900, T0 / 1000 + 50);
+  assert.throws(() =>
+    store.getState().update((tx) => {
+      tx.add({ upid: fresh, mine: true, firstSeenAt: T0 });
+      tx.remove(keys[0]!);
+      throw new Error('boom');
+    }),
+  );
+  assert.equal(store.getState(), before);
+  assert.equal(store.getState().byUpid[fresh], undefined);
+  assert.equal(store.getState().byUpid[before.rows[keys[0]!]!.upid!], keys[0]);
+  let key = '';
+  store.getState().update((tx) => {
+    key = tx.add({ upid: fresh, mine: true, firstSeenAt: T0 });
+  });
+  assert.equal(store.getState().rows[key]!.upid, fresh);
+  assert.equal(store.getState().byUpid[fresh], key);
+});
+
 test('a bulk change (full re-sort) and single changes (insertions) give the same order as a fresh sort', () => {
   const { store, keys } = seed(200);
   store.getState().update((tx) => {
