@@ -402,7 +402,7 @@ export class LaunchQueue {
 
   /**
    * After a restart: intents that were sent but have no UPID are looked up (adopted when found; if not,
-   * they go back to the queue unsent, since the request never made a task). Returns how many rows are
+   * they go back to the queue unsent and held, since the request never made a task). Returns how many rows are
    * queued and unsent, which the board offers to resume.
    */
   async recover(): Promise<{ adopted: number; requeued: number; queued: number }> {
@@ -426,7 +426,9 @@ export class LaunchQueue {
         this.recordAnswer(row.key, found);
         adopted++;
       } else {
+        // Never made a task: back in the queue, but held like any restored launch until confirmed.
         store.getState().update((tx) => tx.patch(row.key, { sentAt: undefined }));
+        this.held.add(row.key);
         requeued++;
       }
     }
