@@ -1,0 +1,79 @@
+/**
+ * Builds and runs the benchmark's child programs. Each is bundled with esbuild the way
+ * src/cli/bundle.mjs bundles the binary (one ESM file, production React, the devtools stub), into a
+ * temporary directory that is removed at the end, so a child's timings and memory are those of the
+ * shipped code, not of tsx's on-the-fly compiler.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build, type Plugin } from 'esbuild';
+import { ROOT, childEnv } from './util.js';
+
+const devtoolsStub: Plugin = {
+  name: 'react-devtools-core-stub',
+  setup(b) {
+    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'react-devtools-core', namespace: 'stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export default { initialize() {}, connectToDevTools() {} };', loader: 'js' }));
+  },
+};
+
+const BANNER = "import { createRequire as __benchCreateRequire } from 'node:module';\nconst require = __benchCreateRequire(import.meta.url);";
+
+export class Workdir {
+  readonly path = mkdtempSync(join(tmpdir(), 'pvetasks-bench-'));
+
+  /** Bundles `entry` (a file, or source text resolved from the repository root) to `<name>.mjs`. */
+  async bundle(name: string, entry: { file: string } | { source: string }): Promise<string> {
+    const outfile = join(this.path, `${name}.mjs`);
+    await build({
+      ...('file' in entry ? { entryPoints: [entry.file] } : { stdin: { contents: entry.source, resolveDir: ROOT, loader: 'js', sourcefile: `${name}.js` } }),
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20.19',
+      minify: true,
+      legalComments: 'none',
+      define: { 'process.env.NODE_ENV': '"production"' },
+      banner: { js: BANNER },
+      plugins: [devtoolsStub],
+      logLevel: 'warning',
+      absWorkingDir: ROOT,
+    });
+    return outfile;
+  }
+
+  file(name: string, text: string): string {
+    const path = join(this.path, name);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  remove(): void {
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}
+
+/** Runs `node script arg` and parses the last line of its stdout as JSON. */
+export function runJsonChild<T>(script: string, arg: unknown, timeoutMs = 600_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, JSON.stringify(arg)], { env: childEnv({ NODE_ENV: 'production' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0) return reject(new Error(`${script} exited ${code}: ${err.trim().slice(-2000)}`));
+      try {
+        resolve(JSON.parse(last) as T);
+      } catch {
+        reject(new Error(`${script}: no JSON result (${err.trim().slice(-500)})`));
+      }
+    });
+  });
+}

@@ -1,0 +1,199 @@
+/**
+ * `npm run bench [-- --quick]`: what operators feel, each figure next to the naive way where there is
+ * one, in one run. Progress lines start with `[bench]`; the last line is one JSON object with every
+ * figure as {value, baseline?, target, ok}. See README "Performance" for what each one means.
+ *
+ * --quick: the same figures with fewer samples and 10 s windows instead of 20 s (under two minutes).
+ */
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Workdir, runJsonChild } from './children.js';
+import { detectLatency, requestsPerCycle } from './requests.js';
+import { binaryRss, ensureBinary, idleCpu, requireTools, startup, ttyBytes } from './terminal.js';
+import { ROOT, percentile, progress, round, type Figure } from './util.js';
+
+const quick = process.argv.includes('--quick');
+
+const PLAN = quick
+  ? { cycles: 5, latencyTasks: 100, frameRounds: 1, frameSamples: 42, tableSamples: { 100: 12, 1000: 3, 10000: 1 }, rssWindowMs: 10_000, windowMs: 10_000, warmupMs: 3_000, startupRuns: 3 }
+  : { cycles: 10, latencyTasks: 400, frameRounds: 4, frameSamples: 45, tableSamples: { 100: 30, 1000: 8, 10000: 2 }, rssWindowMs: 20_000, windowMs: 20_000, warmupMs: 5_000, startupRuns: 10 };
+
+const SIZES = [100, 1000, 10000] as const;
+/** 120 columns; 46 rows give a 45-line frame whose task list shows 40 rows. */
+const FRAME_TERMINAL = { columns: 120, rows: 46 };
+
+interface FrameResult {
+  times: number[];
+  kinds: number[];
+  rss: number;
+  peakRss: number;
+}
+
+interface RssResult {
+  peakRss: number;
+  lastRss: number;
+  heapUsed: number;
+  samples: number;
+}
+
+const MB = 1024 * 1024;
+
+function figure(value: number, target: number, baseline?: number, digits = 1): Figure {
+  const out: Figure = { value: round(value, digits), target: round(target, digits), ok: value <= target };
+  if (baseline !== undefined) return { value: out.value, baseline: round(baseline, digits), target: out.target, ok: out.ok };
+  return out;
+}
+
+async function phase<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  progress(`${name} ...`);
+  const result = await work();
+  progress(`${name}: done in ${round((performance.now() - started) / 1000, 1)} s`);
+  return result;
+}
+
+/** ink-table given all `tasks` rows: the naive board's frame times (few updates: they are slow). */
+async function tableFrames(frameChild: string, tasks: 100 | 1000 | 10000): Promise<number[]> {
+  const samples = PLAN.tableSamples[tasks];
+  const result = await runJsonChild<FrameResult>(frameChild, { mode: 'table', tasks, samples, warmup: tasks >= 10000 ? 0 : 1, ...FRAME_TERMINAL }, 900_000);
+  progress(`  ink-table with ${tasks} rows: ${result.times.map((ms) => round(ms, 0)).join(' ')} ms; its peak RSS ${round(result.peakRss / MB, 0)} MB`);
+  return result.times;
+}
+
+async function main(): Promise<void> {
+  progress(`pvetasks benchmark, ${quick ? 'quick' : 'full'} run; node ${process.version}, ${cpus().length} CPUs, load ${loadavg().map((n) => round(n, 2)).join(' ')}; ${ROOT}`);
+  requireTools();
+  ensureBinary();
+  const work = new Workdir();
+  const figures: Record<string, Figure> = {};
+  try {
+    const frameChild = await work.bundle('frame-child', { file: `${ROOT}/test/bench/frame-child.ts` });
+    // ink-table with 10,000 rows takes tens of seconds a frame. The quick run draws it while the
+    // figures that do not depend on this process's CPU time are measured (requests and latency run on
+    // a manual clock; memory; bytes); the full run draws it on its own, after the board.
+    const table10000 = quick ? tableFrames(frameChild, 10000) : undefined;
+    table10000?.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+
+    // 1. Requests per poll cycle, pvetasks' poller next to one /status per task.
+    for (const [tasks, nodes] of [
+      [200, 4],
+      [1000, 8],
+    ] as const) {
+      const result = await phase(`requests per cycle, ${tasks} running tasks on ${nodes} nodes, ${PLAN.cycles} cycles`, () =>
+        requestsPerCycle(tasks, nodes, PLAN.cycles),
+      );
+      progress(`  pvetasks ${round(result.poller, 2)} a cycle ${JSON.stringify(result.byRoute)} (all cycles); per-task loop ${result.naive}`);
+      figures[`requests_per_cycle_${tasks}x${nodes}`] = figure(result.poller, result.naive / 40, result.naive, 2);
+    }
+
+    // 2. From a task's end to its final row, the poller's own loop at the default 2 s.
+    const latency = await phase(`detection latency, ${PLAN.latencyTasks} tasks ending at spread times`, () => detectLatency(PLAN.latencyTasks));
+    progress(`  p50 ${latency.p50} ms, p95 ${latency.p95} ms, max ${latency.max} ms over ${latency.count} tasks`);
+    figures.detect_latency_ms_p95 = figure(latency.p95, 2000 + 250, undefined, 0);
+    const slow = await detectLatency(PLAN.latencyTasks, 20);
+    progress(`  for comparison, when every request takes 20 ms: p95 ${slow.p95} ms (the next cycle waits the interval plus twice the last one's duration)`);
+
+    // 5a. Memory with 10,000 tasks, the board drawn and running as in the binary.
+    const rssChild = await work.bundle('rss-child', { file: `${ROOT}/test/bench/rss-child.ts` });
+    const memory = await phase(`RSS, the board with 10000 tasks for ${PLAN.rssWindowMs / 1000} s`, () =>
+      runJsonChild<RssResult>(rssChild, { tasks: 10000, windowMs: PLAN.rssWindowMs }),
+    );
+    progress(`  peak ${round(memory.peakRss / MB, 0)} MB, at the end ${round(memory.lastRss / MB, 0)} MB (JS heap in use ${round(memory.heapUsed / MB, 0)} MB), ${memory.samples} samples`);
+    figures.rss_mb_10000 = figure(memory.peakRss / MB, 150, undefined, 0);
+    if (!quick) {
+      const whole = await phase('RSS, for comparison: the whole binary (HTTP client, poller) with a session of 10000 tasks, 20 s', () =>
+        binaryRss({ tasks: 10000, windowMs: 20_000, warmupMs: PLAN.warmupMs }),
+      );
+      progress(`  the binary: median ${round(whole.medianMb, 0)} MB, from ${round(whole.minMb, 0)} to ${round(whole.peakMb, 0)} MB as V8 collects (${whole.samples} samples)`);
+    }
+
+    // 4. Bytes to the terminal: the binary in tmux at 120x40 watching 200 running tasks.
+    const tty = await phase(`terminal bytes, the binary at 120x40 with 200 running tasks started 1 to 30 min ago, ${PLAN.windowMs / 1000} s`, () =>
+      ttyBytes({ count: 200, minAgoMs: 61_000, spreadMs: 29 * 60_000, windowMs: PLAN.windowMs, warmupMs: PLAN.warmupMs }),
+    );
+    progress(`  ${tty.bytes} bytes in ${round(tty.seconds, 1)} s: ${round(tty.bytesPerSecond, 0)} B/s; the binary's RSS ${tty.rssMb} MB`);
+    figures.tty_bytes_per_s = figure(tty.bytesPerSecond, 4096, undefined, 0);
+    if (!quick) {
+      const young = await phase('terminal bytes, for comparison: the same 200 tasks all in their first minute', () =>
+        ttyBytes({ count: 200, minAgoMs: 0, spreadMs: 20_000, windowMs: PLAN.windowMs, warmupMs: 2_000 }),
+      );
+      progress(`  ${round(young.bytesPerSecond, 0)} B/s while every time on screen ticks each second (a transient, not the steady state)`);
+    }
+
+    // 3. Frame time after one task update: the board, in rounds over the sizes so that a busy
+    // machine slows every size alike; then ink-table given the whole registry.
+    if (table10000) await phase('frame time, ink-table with all 10000 rows (drawn since the start)', () => table10000);
+    const board: Record<number, number[]> = { 100: [], 1000: [], 10000: [] };
+    const boardRss: Record<number, number> = { 100: 0, 1000: 0, 10000: 0 };
+    await phase(`frame time, the board: ${PLAN.frameRounds} round(s) x ${PLAN.frameSamples} updates at ${SIZES.join(', ')} tasks`, async () => {
+      for (let roundIndex = 0; roundIndex < PLAN.frameRounds; roundIndex++) {
+        for (const tasks of SIZES) {
+          const result = await runJsonChild<FrameResult>(frameChild, {
+            mode: 'board',
+            tasks,
+            samples: PLAN.frameSamples,
+            warmup: 6,
+            offset: roundIndex * PLAN.frameSamples,
+            ...FRAME_TERMINAL,
+          });
+          board[tasks]!.push(...result.times);
+          boardRss[tasks] = Math.max(boardRss[tasks]!, result.peakRss);
+        }
+      }
+    });
+    const table: Record<number, number[]> = {
+      100: await tableFrames(frameChild, 100),
+      1000: await tableFrames(frameChild, 1000),
+      10000: table10000 ? await table10000 : await tableFrames(frameChild, 10000),
+    };
+    for (const tasks of SIZES) {
+      const times = board[tasks]!;
+      progress(
+        `  board ${tasks}: p50 ${round(percentile(times, 50))} ms, p95 ${round(percentile(times, 95))} ms, max ${round(Math.max(...times))} ms (${times.length} updates); ink-table p95 ${round(percentile(table[tasks]!, 95), 0)} ms (${table[tasks]!.length})`,
+      );
+      figures[`frame_ms_p95_${tasks}`] = figure(percentile(times, 95), 25, percentile(table[tasks]!, 95));
+    }
+    progress(`  the board's peak RSS during the updates: ${SIZES.map((tasks) => `${tasks}: ${round(boardRss[tasks]! / MB, 0)} MB`).join(', ')}`);
+    const ratio = percentile(board[10000]!, 95) / percentile(board[100]!, 95);
+    const tableRatio = percentile(table[10000]!, 95) / percentile(table[100]!, 95);
+    figures.frame_ratio_10000_to_100 = figure(ratio, 1.5, tableRatio, 2);
+
+    // 5b. Idle CPU: the binary against a quiet simulator.
+    const idle = await phase(`idle CPU, the binary with nothing changing, ${PLAN.windowMs / 1000} s`, () => idleCpu({ windowMs: PLAN.windowMs, warmupMs: PLAN.warmupMs }));
+    progress(`  ${round(idle.cpuPercent, 2)} % of one CPU over ${round(idle.seconds, 1)} s`);
+    figures.idle_cpu_pct = figure(idle.cpuPercent, 2, undefined, 2);
+
+    // 6. Start-up: to the first frame, next to a bare bundled Ink hello.
+    const start = await phase(`start-up, ${PLAN.startupRuns} runs each`, () => startup(work, PLAN.startupRuns));
+    figures.startup_ms = figure(start.binaryMs, 500, start.helloMs, 0);
+  } finally {
+    work.remove();
+  }
+
+  const ORDER = [
+    'requests_per_cycle_200x4',
+    'requests_per_cycle_1000x8',
+    'detect_latency_ms_p95',
+    'frame_ms_p95_100',
+    'frame_ms_p95_1000',
+    'frame_ms_p95_10000',
+    'frame_ratio_10000_to_100',
+    'tty_bytes_per_s',
+    'rss_mb_10000',
+    'idle_cpu_pct',
+    'startup_ms',
+  ];
+  const result: Record<string, Figure> = {};
+  for (const key of ORDER) result[key] = figures[key]!;
+  const failed = ORDER.filter((key) => !result[key]!.ok);
+  progress(failed.length === 0 ? 'every figure meets its target' : `missed: ${failed.join(', ')}`);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
