@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { Workdir, runJsonChild } from './children.js';
 import { detectLatency, requestsPerCycle } from './requests.js';
 import { binaryRss, ensureBinary, idleCpu, requireTools, startup, ttyBytes } from './terminal.js';
-import { ROOT, percentile, progress, round, type Figure } from './util.js';
+import { ROOT, calibrate, percentile, progress, round, type Figure } from './util.js';
 
 const quick = process.argv.includes('--quick');
 
@@ -62,6 +62,8 @@ async function tableFrames(frameChild: string, tasks: 100 | 1000 | 10000): Promi
 
 async function main(): Promise<void> {
   progress(`pvetasks benchmark, ${quick ? 'quick' : 'full'} run; node ${process.version}, ${cpus().length} CPUs, load ${loadavg().map((n) => round(n, 2)).join(' ')}; ${ROOT}`);
+  calibrate();
+  progress(`machine speed: ${round(calibrate(), 0)} ms for the reference work (smaller is faster; compare runs with it)`);
   requireTools();
   ensureBinary();
   const work = new Workdir();

@@ -1,5 +1,6 @@
 /** Small helpers shared by the benchmark's parts: statistics, progress lines, paths, the result shape. */
 import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 /** The repository's root, without a trailing slash. */
@@ -44,4 +45,28 @@ export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     if (key.startsWith('PROXMOX_VE_') || key.startsWith('PVETASKS_')) delete env[key];
   }
   return { ...env, ...extra };
+}
+
+/**
+ * A fixed slice of work shaped like a frame of Ink (small objects, sets, string joins), in ms: printed
+ * with the results, so that runs on a busier or slower machine can be told apart.
+ */
+export function calibrate(): number {
+  const started = performance.now();
+  let sink = 0;
+  for (let round = 0; round < 5; round++) {
+    const cells: Array<{ value: string; styles: string[] }> = [];
+    for (let i = 0; i < 100_000; i++) cells.push({ value: String.fromCharCode(32 + (i % 90)), styles: i % 3 ? [] : ['\u001b[36m'] });
+    let line = '';
+    for (let i = 1; i < cells.length; i++) {
+      const seen = new Set(cells[i - 1]!.styles);
+      line += cells[i]!.styles.filter((code) => !seen.has(code)).join('') + cells[i]!.value;
+      if (line.length > 120) {
+        sink += line.trimEnd().length;
+        line = '';
+      }
+    }
+  }
+  if (sink < 0) throw new Error('unreachable');
+  return performance.now() - started;
 }
