@@ -228,13 +228,16 @@ export function openSession(options: SessionOptions): Session {
           }
         });
       }
-      let previous = target.getState();
+      let seenVersion = target.getState().rowsChange.version;
       unsubscribe = target.subscribe((state) => {
-        const changed =
-          state.order.mine !== previous.order.mine ||
-          (state.rows !== previous.rows && state.order.mine.some((key) => state.rows[key] !== previous.rows[key] && !onlyTransientChanged(state.rows[key], previous.rows[key])));
-        previous = state;
-        if (changed) scheduleWrite();
+        if (state.rowsChange.version === seenVersion) return;
+        seenVersion = state.rowsChange.version;
+        // A mine row added, removed, or changed in a field worth saving.
+        for (const [key, old] of state.rowsChange.before) {
+          const row = state.rows[key];
+          if (!(row?.mine || old?.mine)) continue;
+          if (!onlyTransientChanged(row, old)) return scheduleWrite();
+        }
       });
       write();
     },

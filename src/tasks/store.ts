@@ -152,12 +152,25 @@ export interface FocusLog {
   read: number;
 }
 
+/** What the last write did to the rows: which it touched, and what each was before (undefined: new). */
+export interface RowsChange {
+  /** Goes up by one with every write that touched a row. */
+  version: number;
+  before: ReadonlyMap<string, TaskRow | undefined>;
+}
+
 export interface TaskStoreState {
+  /**
+   * Rows by key. The record itself is updated in place; a row that changed is a new object and an
+   * unchanged one keeps its identity, so select single rows (`s => s.rows[key]`), and follow
+   * `rowsChange` to learn which rows changed.
+   */
   rows: Readonly<Record<string, TaskRow>>;
+  rowsChange: RowsChange;
   /** Row keys per scope, running and queued first, then newest first. */
   order: Readonly<Record<Scope, readonly string[]>>;
   tallies: Readonly<Record<Scope, Tally>>;
-  /** UPID -> row key. */
+  /** UPID -> row key; a live index, updated in place. */
   byUpid: Readonly<Record<string, string>>;
   guests: Readonly<Record<number, Guest>>;
   /** VMIDs in ascending order. */
@@ -327,6 +340,7 @@ function rowFromInput(input: NewRow): TaskRow {
 export function createTaskStore(): TaskStore {
   return createStore<TaskStoreState>()((set, get) => ({
     rows: {},
+    rowsChange: { version: 0, before: new Map() },
     order: { mine: [], cluster: [] },
     tallies: { mine: emptyTally(), cluster: emptyTally() },
     byUpid: {},
@@ -342,21 +356,18 @@ export function createTaskStore(): TaskStore {
 }
 
 /**
- * A shallow copy that keeps the key order. A for-in loop: with thousands of keys V8 copies this way in
- * about 60 % of the time a spread takes (the copy is the part of a write that grows with the registry).
+ * Applies `write`; returns the changed parts, or undefined when nothing changed. Rows and the UPID index
+ * are updated in place (copying thousands of entries on every write was most of a write's cost); a
+ * changed row is a new object, and `rowsChange` says which rows changed and what they were. A write that
+ * throws is undone.
  */
-function copyRecord<T>(source: Readonly<Record<string, T>>): Record<string, T> {
-  const copy: Record<string, T> = {};
-  for (const key in source) copy[key] = source[key]!;
-  return copy;
-}
-
-/** Applies `write` to a copy-on-write draft; returns the changed parts, or undefined when nothing changed. */
 function runTransaction(
   state: TaskStoreState,
   write: (tx: TaskTransaction) => void,
 ): Partial<TaskStoreState> | undefined {
-  let rows: Record<string, TaskRow> | undefined;
+  const rows = state.rows as Record<string, TaskRow>;
+  /** Each touched row as it was before this write (undefined: it is new). */
+  const before = new Map<string, TaskRow | undefined>();
   let tallies: Record<Scope, Tally> | undefined;
   const reordered = new Set<string>();
   const removed = new Set<string>();
@@ -364,10 +375,12 @@ function runTransaction(
   const touched = new Set<Scope>();
   const changes: Partial<TaskStoreState> = {};
 
-  const currentRows = () => rows ?? state.rows;
-  const mutableRows = () => (rows ??= copyRecord(state.rows));
-  // The UPID index is updated in place: it only says which row holds a UPID, and copying it costs as
-  // much as copying the rows. A write that throws takes its entries back out.
+  const currentRows = () => rows;
+  const setRow = (key: string, row: TaskRow | undefined) => {
+    if (!before.has(key)) before.set(key, rows[key]);
+    if (row) rows[key] = row;
+    else delete rows[key];
+  };
   const index = state.byUpid as Record<string, string>;
   const undo: Array<[string, string | undefined]> = [];
   const setIndex = (upid: string, key: string | undefined) => {
@@ -383,21 +396,21 @@ function runTransaction(
     for (const scope of SCOPES) if (inScope(row, scope)) addToTally(t[scope], row.state, sign);
   };
 
-  const replace = (before: TaskRow | undefined, after: TaskRow | undefined) => {
-    const key = (after ?? before)!.key;
-    if (before) count(before, -1);
+  const replace = (old: TaskRow | undefined, after: TaskRow | undefined) => {
+    const key = (after ?? old)!.key;
+    if (old) count(old, -1);
     if (after) {
       count(after, 1);
-      mutableRows()[key] = after;
-      if (after.upid && after.upid !== before?.upid) setIndex(after.upid, key);
+      setRow(key, after);
+      if (after.upid && after.upid !== old?.upid) setIndex(after.upid, key);
     } else {
-      delete mutableRows()[key];
+      setRow(key, undefined);
       removed.add(key);
     }
-    if (before?.upid && before.upid !== after?.upid) setIndex(before.upid, undefined);
-    if (!before || !after || before.mine !== after.mine || compareRows(before, after) !== 0) {
+    if (old?.upid && old.upid !== after?.upid) setIndex(old.upid, undefined);
+    if (!old || !after || old.mine !== after.mine || compareRows(old, after) !== 0) {
       reordered.add(key);
-      for (const scope of SCOPES) if ((before && inScope(before, scope)) || (after && inScope(after, scope))) touched.add(scope);
+      for (const scope of SCOPES) if ((old && inScope(old, scope)) || (after && inScope(after, scope))) touched.add(scope);
     }
   };
 
@@ -502,11 +515,15 @@ function runTransaction(
       if (key === undefined) delete index[upid];
       else index[upid] = key;
     }
+    for (const [key, row] of before) {
+      if (row) rows[key] = row;
+      else delete rows[key];
+    }
     throw error;
   }
 
-  if (rows) {
-    changes.rows = rows;
+  if (before.size > 0) {
+    changes.rowsChange = { version: state.rowsChange.version + 1, before };
     changes.tallies = tallies ?? state.tallies;
     if (reordered.size > 0 || removed.size > 0) changes.order = reorder(state.order, rows, reordered, removed, touched);
   }

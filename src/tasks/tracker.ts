@@ -94,14 +94,13 @@ export function createTaskTracker(options: TrackerOptions): TaskTracker {
   };
 
   // Reports transitions of mine rows; runs on every store change, looking only at rows that changed.
-  let previousRows = store.getState().rows;
+  let seenVersion = store.getState().rowsChange.version;
   const unsubscribeStore = store.subscribe((state) => {
-    if (state.rows === previousRows) return;
-    const before = previousRows;
-    previousRows = state.rows;
-    for (const key of state.order.mine) {
-      const row = state.rows[key]!;
-      if (before[key] === row) continue;
+    if (state.rowsChange.version === seenVersion) return;
+    seenVersion = state.rowsChange.version;
+    for (const key of state.rowsChange.before.keys()) {
+      const row = state.rows[key];
+      if (!row?.mine) continue;
       const seen = reported.get(key);
       if (isFinal(row.state) && seen !== 'finished') {
         if (!seen && row.upid) emit({ type: 'started', row });

@@ -106,7 +106,7 @@ function keyedCache<T>(): { get(key: string): T | undefined; set(key: string, va
 }
 
 export function createTaskLister(): TaskLister {
-  const cache = keyedCache<{ order: readonly string[]; rows: TaskStoreState['rows']; result: VisibleTasks }>();
+  const cache = keyedCache<{ order: readonly string[]; rowsVersion: number; result: VisibleTasks }>();
   return (state, scope, filter) => {
     const order = state.order[scope];
     const words = filterWords(filter);
@@ -114,7 +114,7 @@ export function createTaskLister(): TaskLister {
     const last = cache.get(cacheKey);
     // Without a filter the result depends on the order only, so row updates keep it identical.
     const rowsMatter = words.length > 0;
-    if (last && last.order === order && (!rowsMatter || last.rows === state.rows)) return last.result;
+    if (last && last.order === order && (!rowsMatter || last.rowsVersion === state.rowsChange.version)) return last.result;
     let result: VisibleTasks;
     if (!rowsMatter) {
       result = { keys: order, total: order.length };
@@ -134,7 +134,7 @@ export function createTaskLister(): TaskLister {
           ? previous
           : { keys, total: order.length, tally };
     }
-    cache.set(cacheKey, { order, rows: state.rows, result });
+    cache.set(cacheKey, { order, rowsVersion: state.rowsChange.version, result });
     return result;
   };
 }

@@ -144,3 +144,43 @@ test('a bulk change (full re-sort) and single changes (insertions) give the same
   assert.deepEqual([...order.cluster], fresh(false));
   assert.deepEqual([...order.mine], fresh(true));
 });
+
+test('rowsChange names the rows a write touched, with what they were before', () => {
+  const { store, keys } = seed(10);
+  const version = store.getState().rowsChange.version;
+  const old = store.getState().rows[keys[3]!];
+  let added = '';
+  store.getState().update((tx) => {
+    tx.patch(keys[3]!, { progress: { percent: 5 } });
+    tx.remove(keys[4]!);
+    added = tx.add({ mine: true, node: 'pve1', type: 'qmstart', firstSeenAt: T0 });
+  });
+  const { rowsChange, rows } = store.getState();
+  assert.equal(rowsChange.version, version + 1);
+  assert.deepEqual([...rowsChange.before.keys()].sort(), [keys[3]!, keys[4]!, added].sort());
+  assert.equal(rowsChange.before.get(keys[3]!), old);
+  assert.equal(rowsChange.before.get(added), undefined);
+  assert.equal(rows[keys[4]!], undefined);
+  // A write that touches no row leaves the version alone.
+  store.getState().update((tx) => tx.setPoll({ cycles: 7 }));
+  assert.equal(store.getState().rowsChange.version, version + 1);
+});
+
+test('a write that throws leaves the rows, the order and the tallies as they were', () => {
+  const { store, keys } = seed(5);
+  const before = { ...store.getState().rows };
+  const { order, tallies, rowsChange } = store.getState();
+  assert.throws(() =>
+    store.getState().update((tx) => {
+      tx.finish(keys[0]!, 'ok');
+      tx.remove(keys[1]!);
+      tx.add({ mine: true, node: 'pve1', type: 'qmstart', firstSeenAt: T0 });
+      throw new Error('boom');
+    }),
+  );
+  assert.deepEqual({ ...store.getState().rows }, before);
+  for (const key of keys) assert.equal(store.getState().rows[key], before[key]);
+  assert.equal(store.getState().order, order);
+  assert.equal(store.getState().tallies, tallies);
+  assert.equal(store.getState().rowsChange, rowsChange);
+});

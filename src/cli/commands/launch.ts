@@ -291,12 +291,12 @@ async function launchAndWatch(options: WatchOptions): Promise<number> {
       if (row.state === 'queued' || row.state === 'running') return;
       for (const target of list) reporter.finished(target, resultFor(row, target.vmid!, clock.now()));
     };
-    let previous = store.getState().rows;
+    const wanted = new Set(keys);
+    let seenVersion = store.getState().rowsChange.version;
     const unsubscribe = store.subscribe((state) => {
-      if (state.rows === previous) return;
-      const before = previous;
-      previous = state.rows;
-      for (const key of keys) if (state.rows[key] !== before[key] && state.rows[key]) report(state.rows[key]!);
+      if (state.rowsChange.version === seenVersion) return;
+      seenVersion = state.rowsChange.version;
+      for (const key of state.rowsChange.before.keys()) if (wanted.has(key) && state.rows[key]) report(state.rows[key]!);
     });
     for (const key of keys) report(store.getState().rows[key]!);
     tracker.poller.start();
