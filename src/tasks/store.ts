@@ -370,7 +370,6 @@ function runTransaction(
   const before = new Map<string, TaskRow | undefined>();
   let tallies: Record<Scope, Tally> | undefined;
   const reordered = new Set<string>();
-  const removed = new Set<string>();
   /** Scopes whose order may change: a list no moved row belongs to keeps its array. */
   const touched = new Set<Scope>();
   const changes: Partial<TaskStoreState> = {};
@@ -405,7 +404,6 @@ function runTransaction(
       if (after.upid && after.upid !== old?.upid) setIndex(after.upid, key);
     } else {
       setRow(key, undefined);
-      removed.add(key);
     }
     if (old?.upid && old.upid !== after?.upid) setIndex(old.upid, undefined);
     if (!old || !after || old.mine !== after.mine || compareRows(old, after) !== 0) {
@@ -525,7 +523,7 @@ function runTransaction(
   if (before.size > 0) {
     changes.rowsChange = { version: state.rowsChange.version + 1, before };
     changes.tallies = tallies ?? state.tallies;
-    if (reordered.size > 0 || removed.size > 0) changes.order = reorder(state.order, rows, reordered, removed, touched);
+    if (reordered.size > 0) changes.order = reorder(state.order, rows, before, reordered, touched);
   }
   return Object.keys(changes).length > 0 ? changes : undefined;
 }
@@ -533,38 +531,50 @@ function runTransaction(
 function reorder(
   previous: Readonly<Record<Scope, readonly string[]>>,
   rows: Record<string, TaskRow>,
+  before: ReadonlyMap<string, TaskRow | undefined>,
   moved: Set<string>,
-  removed: Set<string>,
   touched: ReadonlySet<Scope>,
 ): Record<Scope, readonly string[]> {
   const order = {} as Record<Scope, readonly string[]>;
+  // The previous lists are sorted by the rows as they were: a moved row is found there by binary search.
+  const asWas = (key: string) => (before.has(key) ? before.get(key) : rows[key])!;
   for (const scope of SCOPES) {
     if (!touched.has(scope)) {
       order[scope] = previous[scope];
       continue;
     }
-    if (moved.size + removed.size > INCREMENTAL_REORDER_LIMIT) {
+    if (moved.size > INCREMENTAL_REORDER_LIMIT) {
       order[scope] = Object.values(rows)
         .filter((row) => inScope(row, scope))
         .sort(compareRows)
         .map((row) => row.key);
       continue;
     }
-    const keys = previous[scope].filter((key) => !moved.has(key) && !removed.has(key));
+    const keys = previous[scope].slice();
+    for (const key of moved) {
+      const old = before.get(key);
+      if (!old || !inScope(old, scope)) continue;
+      const at = searchSorted(keys, old, asWas);
+      keys.splice(keys[at] === key ? at : keys.indexOf(key), 1);
+    }
+    // What is left holds no moved row, so the rows as they are now keep it sorted.
     for (const key of moved) {
       const row = rows[key];
-      if (!row || !inScope(row, scope)) continue;
-      // Binary search for the insertion point in the already sorted list.
-      let low = 0;
-      let high = keys.length;
-      while (low < high) {
-        const mid = (low + high) >>> 1;
-        if (compareRows(rows[keys[mid]!]!, row) <= 0) low = mid + 1;
-        else high = mid;
-      }
-      keys.splice(low, 0, key);
+      if (row && inScope(row, scope)) keys.splice(searchSorted(keys, row, (k) => rows[k]!), 0, key);
     }
     order[scope] = keys;
   }
   return order;
+}
+
+/** The first index whose row sorts at or after `row`. */
+function searchSorted(keys: readonly string[], row: TaskRow, rowOf: (key: string) => TaskRow): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareRows(rowOf(keys[mid]!), row) < 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }

@@ -184,3 +184,34 @@ test('a write that throws leaves the rows, the order and the tallies as they wer
   assert.equal(store.getState().tallies, tallies);
   assert.equal(store.getState().rowsChange, rowsChange);
 });
+
+test('random small writes (adds, ends, removals, rows becoming mine) keep both orders equal to a fresh sort', () => {
+  const { store, keys } = seed(300);
+  let seedValue = 42;
+  const random = () => ((seedValue = (seedValue * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const live = [...keys];
+  for (let round = 0; round < 400; round++) {
+    store.getState().update((tx) => {
+      for (let op = 0; op < 1 + Math.floor(random() * 3); op++) {
+        const key = live[Math.floor(random() * live.length)]!;
+        const choice = random();
+        if (choice < 0.3) tx.finish(key, random() < 0.5 ? 'ok' : 'failed');
+        else if (choice < 0.45) tx.patch(key, { mine: !tx.row(key)?.mine });
+        else if (choice < 0.6 && live.length > 50) {
+          tx.remove(key);
+          live.splice(live.indexOf(key), 1);
+        } else if (choice < 0.8) {
+          live.push(tx.add({ upid: upid('pve2', 5000 + round * 3 + op, T0 / 1000 + Math.floor(random() * 400)), mine: random() < 0.5, firstSeenAt: T0 }));
+        } else tx.patch(key, { progress: { percent: Math.floor(random() * 100) } });
+      }
+    });
+    const { rows, order } = store.getState();
+    const fresh = (mineOnly: boolean) =>
+      Object.values(rows)
+        .filter((row) => !mineOnly || row.mine)
+        .sort(compareRows)
+        .map((row) => row.key);
+    assert.deepEqual([...order.cluster], fresh(false), `round ${round}`);
+    assert.deepEqual([...order.mine], fresh(true), `round ${round}`);
+  }
+});
