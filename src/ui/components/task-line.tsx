@@ -54,9 +54,13 @@ export const TaskLine = memo(function TaskLine({ rowKey, selected, columns }: Ta
   const now = useTick((tick) => rowTime(row, tick.now));
   if (!row) return <Line />;
   const progressShown = columns.some((column) => column.id === 'progress');
+  const last = columns.length - 1;
   const cells = columns.map((column, i) => {
     const cell = cellOf(column.id, row, now, column.width, theme, progressShown);
-    const text = fit(cell.text, column.width, theme.ellipsis, column.align);
+    const padded = fit(cell.text, column.width, theme.ellipsis, column.align);
+    // Ink re-reads every character on screen each frame: no padding after the last column, except on
+    // the cursor row, whose highlight spans the row.
+    const text = i === last && !selected ? padded.trimEnd() : padded;
     return (
       <Styled key={column.id} tone={cell.tone}>
         {i === 0 ? text : ` ${text}`}
