@@ -154,10 +154,13 @@ test('p pauses polling, r refreshes; the header shows PAUSED with a static spinn
   });
   const board = await mountBoard({ store, controller });
   const header = () => linesOf(board.frame())[0]!;
-  assert.match(header(), /^. pve1\.example\.com:8006 · root@pam DEMO · updated 3s ago · poll 2s$/);
+  assert.match(header(), /^. pve1\.example\.com:8006 · root@pam DEMO · live · poll 2s$/);
   const spin = header()[0];
   await advance(board, 1000);
-  assert.notEqual(header()[0], spin, 'the spinner moves while polling');
+  assert.equal(header()[0], spin, 'no poll cycle, no step');
+  store.getState().update((tx) => tx.setPoll({ cycles: 1 }));
+  await board.press();
+  assert.notEqual(header()[0], spin, 'the spinner steps with each poll cycle');
   await board.press('p', 'r');
   assert.deepEqual(controller.callsOf('setPaused'), [[true]]);
   assert.equal(controller.callsOf('refreshNow').length, 1);

@@ -18,12 +18,20 @@ function endpointName(endpoint: string): string {
   }
 }
 
+/** Data is `live` while the last poll is at most this many intervals old; then its age counts up. */
+const LIVE_INTERVALS = 2;
 /** Data older than this many poll intervals is called stale. */
 const STALE_INTERVALS = 3;
 
-function dataAge(lastSuccessAt: number | undefined, now: number, intervalMs = 2000): string {
+/**
+ * How fresh the data is. While polls arrive on time it says `live` and does not change, so a quiet
+ * board draws no frame between polls (each frame costs Ink a full pass over the screen); once polls
+ * are late, the age counts up every second.
+ */
+export function dataAge(lastSuccessAt: number | undefined, now: number, intervalMs = 2000): string {
   if (lastSuccessAt === undefined) return 'waiting for data';
   const age = Math.max(0, now - lastSuccessAt);
+  if (age <= LIVE_INTERVALS * intervalMs) return 'live';
   return `updated ${formatElapsed(age)} ago${age > STALE_INTERVALS * intervalMs ? ' (stale)' : ''}`;
 }
 
@@ -32,17 +40,15 @@ export function Header({ width, lines }: { width: number; lines: number }) {
   const session = useTasks((s) => s.session);
   const paused = useTasks((s) => s.poll.paused);
   const nodes = useTasks((s) => s.nodes);
-  const now = useTick((t) => t.now);
-  const count = useTick((t) => t.count);
-  // The time of the last poll is read on the ticker's beat (every second), not whenever a poll lands:
-  // a quiet board then draws one frame a second, not one more per poll cycle (idle CPU, bytes on the
-  // wire), and the age shown is at most a second late.
-  const lastSuccessAt = useTick(() => store.getState().poll.lastSuccessAt);
+  // The spinner steps once per completed poll cycle: it says polling is alive, and stops when it is not.
+  const cycles = useTasks((s) => s.poll.cycles);
+  // Read on the ticker's beat, as a label: it changes (and draws a frame) only when the text does.
+  const age = useTick((t) => dataAge(store.getState().poll.lastSuccessAt, t.now, session?.intervalMs));
 
-  const spinner = paused ? (theme.ascii ? '=' : '■') : theme.spinner[count % theme.spinner.length]!;
+  const spinner = paused ? (theme.ascii ? '=' : '■') : theme.spinner[cycles % theme.spinner.length]!;
   const flags = [session?.demo ? 'DEMO' : '', paused ? 'PAUSED' : '', readOnly || session?.readOnly ? 'READ-ONLY' : ''].filter(Boolean);
   // The age of the data matters most, so it comes before the poll interval, which is cut first.
-  const facts = `${theme.separator}${[dataAge(lastSuccessAt, now, session?.intervalMs), session ? `poll ${formatDuration(session.intervalMs)}` : '']
+  const facts = `${theme.separator}${[age, session ? `poll ${formatDuration(session.intervalMs)}` : '']
     .filter(Boolean)
     .join(theme.separator)}`;
   const place = session ? `${session.cluster ?? endpointName(session.endpoint)}${theme.separator}${session.user}` : 'pvetasks';
@@ -61,13 +67,14 @@ export function Header({ width, lines }: { width: number; lines: number }) {
         ))}
         {factsText}
       </Line>
-      {lines > 1 ? <UnreachableLine nodes={nodes} now={now} width={width} /> : null}
+      {lines > 1 ? <UnreachableLine nodes={nodes} width={width} /> : null}
     </Box>
   );
 }
 
-function UnreachableLine({ nodes, now, width }: { nodes: Readonly<Record<string, NodeHealth>>; now: number; width: number }) {
+function UnreachableLine({ nodes, width }: { nodes: Readonly<Record<string, NodeHealth>>; width: number }) {
   const theme = useBoard().theme;
+  const now = useTick((t) => t.now);
   const down = Object.values(nodes)
     .filter((node) => node.error)
     .sort((a, b) => a.name.localeCompare(b.name))
