@@ -184,15 +184,17 @@ function transportError(error: unknown, context: RequestContext): PveApiError {
   const code = errorCode(error);
   const host = context.endpoint;
   const connectFailure = causes(error).find((item): item is ConnectFailedError => item instanceof ConnectFailedError);
-  if (connectFailure?.duringTls && code !== undefined && !CONNECT_PHASE_CODES.has(code) && code !== 'UND_ERR_CONNECT_TIMEOUT') {
-    // Closed or garbled during the handshake: typically https to a port that speaks plain HTTP.
-    return new PveApiError({
+  const handshakeFailed = (tlsCode: string): PveApiError =>
+    new PveApiError({
       ...base,
       kind: 'tls',
       notSent: true,
-      reason: code,
-      message: `${prefix}: the TLS handshake with ${host} failed (${code}); does it serve https on that port?`,
+      reason: tlsCode,
+      message: `${prefix}: the TLS handshake with ${host} failed (${tlsCode}); does it serve https on that port?`,
     });
+  if (connectFailure?.duringTls && code !== undefined && !CONNECT_PHASE_CODES.has(code) && code !== 'UND_ERR_CONNECT_TIMEOUT') {
+    // Closed or garbled during the handshake: typically https to a port that speaks plain HTTP.
+    return handshakeFailed(code);
   }
   const connection = (message: string, notSent: boolean): PveApiError =>
     new PveApiError({
@@ -224,15 +226,7 @@ function transportError(error: unknown, context: RequestContext): PveApiError {
     default:
       break;
   }
-  if (code && (code === 'EPROTO' || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'))) {
-    return new PveApiError({
-      ...base,
-      kind: 'tls',
-      notSent: true,
-      reason: code,
-      message: `${prefix}: the TLS handshake with ${host} failed (${code}); does it serve https on that port?`,
-    });
-  }
+  if (code && (code === 'EPROTO' || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'))) return handshakeFailed(code);
   const detail = error instanceof Error ? oneLine(error.message) : String(error);
   return connection(`request to ${host} failed${code ? ` (${code})` : ''}: ${detail}`, code ? CONNECT_PHASE_CODES.has(code) : false);
 }

@@ -8,8 +8,8 @@ import { redact } from '../api/errors.js';
 import type { GuestInfo } from '../tasks/launcher.js';
 import { readGuests } from '../tasks/guests.js';
 import type { Clock } from '../util/clock.js';
-import type { ResolvedConfig } from './config.js';
-import { CliError, ExitCode } from './io.js';
+import { loadConfig, printConfigWarnings, type ResolvedConfig } from './config.js';
+import { CliError, ExitCode, type CliIo } from './io.js';
 
 export function clientOptionsFor(config: ResolvedConfig, clock: Clock): PveClientOptions {
   const options: PveClientOptions = { endpoints: config.endpoints, clock, insecure: config.insecure };
@@ -28,6 +28,30 @@ export function secretsOf(config: ResolvedConfig): string[] {
   if (config.token) secrets.push(config.token, config.token.slice(config.token.indexOf('=') + 1));
   if (config.password) secrets.push(config.password);
   return secrets;
+}
+
+/**
+ * A command's configuration from its flags, the environment and `.env`: its secrets are added to
+ * `secrets` at once (so any later error is scrubbed of them) and its warnings printed.
+ */
+export function loadCommandConfig(
+  io: CliIo,
+  secrets: string[],
+  flags: { tokenFile: string | undefined; interval?: string | undefined },
+  requireEndpoint = true,
+): ResolvedConfig {
+  const config = loadConfig({
+    flags: {
+      ...(flags.tokenFile !== undefined ? { tokenFile: flags.tokenFile } : {}),
+      ...(flags.interval !== undefined ? { interval: flags.interval } : {}),
+    },
+    env: io.env,
+    cwd: io.cwd,
+    requireEndpoint,
+  });
+  secrets.push(...secretsOf(config));
+  printConfigWarnings(config, io.stderr);
+  return config;
 }
 
 export function asCliError(error: unknown, context: string): CliError {

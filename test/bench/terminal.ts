@@ -5,7 +5,7 @@
  * variable: Ink would draw only the last frame.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,28 +16,19 @@ import { openSession } from '../../src/tasks/session.js';
 import { createTaskStore } from '../../src/tasks/store.js';
 import { formatUpid } from '../../src/tasks/upid.js';
 import { systemClock } from '../../src/util/clock.js';
+import { BUNDLE, buildBundle, bundleIsStale } from '../helpers/bundle.js';
 import type { Workdir } from './children.js';
-import { ROOT, childEnv, median, progress, round, sleep } from './util.js';
+import { childEnv, median, progress, round, sleep } from './util.js';
 
 /** The bundle under test; PVETASKS_BENCH_BINARY measures another build instead (it is then not rebuilt). */
-export const BINARY = process.env.PVETASKS_BENCH_BINARY ?? join(ROOT, 'dist', 'pvetasks.mjs');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
+export const BINARY = process.env.PVETASKS_BENCH_BINARY ?? BUNDLE;
 
 /** Builds the bundle when it is missing or older than the sources (what `npm run bundle` makes). */
 export function ensureBinary(): void {
   if (process.env.PVETASKS_BENCH_BINARY) return;
-  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
+  if (!bundleIsStale()) return;
   progress('building dist/pvetasks.mjs (npm run bundle)');
-  const result = spawnSync('npm', ['run', 'bundle'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
-  if (result.status !== 0) throw new Error(`npm run bundle failed:\n${result.stdout}\n${result.stderr}`);
+  buildBundle();
 }
 
 export function requireTools(): void {

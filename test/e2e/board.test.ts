@@ -5,39 +5,25 @@
 // small terminal that counts scrolled lines. Without tmux this test fails; it never skips.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { BUNDLE, ensureBundle } from '../helpers/bundle.js';
 import { VirtualTerminal } from '../helpers/vt.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const binary = join(root, 'dist', 'pvetasks.mjs');
+const binary = BUNDLE;
 
 /** Overall limit for one screen state to appear (the board polls every second; the simulator runs at 5x). */
 const WAIT_MS = 15_000;
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
 
 before(() => {
   const version = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
   if (version.error || version.status !== 0) {
     throw new Error('tmux is needed for the end-to-end test and was not found (.ci/run installs it: apt-get install tmux)');
   }
-  // The binary under test is the bundle; build it when it is missing or older than the sources.
-  if (!existsSync(binary) || statSync(binary).mtimeMs < newestMtime(join(root, 'src'))) {
-    const build = spawnSync('npm', ['run', 'bundle'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-    assert.equal(build.status, 0, `npm run bundle failed:\n${build.stdout}\n${build.stderr}`);
-  }
+  ensureBundle();
 });
 
 /** A tmux server of our own (its own socket), so nothing of the user's tmux is touched. */

@@ -4,30 +4,15 @@
 // against it), and `wait` on a task started on that simulator.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { VERSION } from '../../src/util/version.js';
+import { BUNDLE, buildBundle, ensureBundle } from '../helpers/bundle.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const bundle = join(root, 'dist', 'pvetasks.mjs');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-function build(): void {
-  const result = spawnSync('npm', ['run', 'bundle'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  assert.equal(result.status, 0, `npm run bundle failed:\n${result.stdout}\n${result.stderr}`);
-}
+const bundle = BUNDLE;
 
 /** A clean environment: no PROXMOX_VE_*, no NODE_PATH, HOME in the folder. */
 function envIn(folder: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -42,7 +27,7 @@ let folder: string;
 let sim: ChildProcess | undefined;
 
 before(() => {
-  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newestMtime(join(root, 'src'))) build();
+  ensureBundle();
   folder = mkdtempSync(join(tmpdir(), 'pvetasks-jumphost-'));
   // Another test may be rebuilding the bundle right now: copy until the copy runs (a half-written
   // file would not), rebuilding once if need be.
@@ -50,7 +35,7 @@ before(() => {
     copyFileSync(bundle, join(folder, 'pvetasks.mjs'));
     if (runIn(folder, ['--version']).status === 0) break;
     assert.ok(attempt < 2, 'the copied bundle does not run');
-    build();
+    buildBundle();
   }
 });
 

@@ -13,8 +13,8 @@ import { createTaskTracker } from '../../tasks/tracker.js';
 import { colorEnabled, renderSummary, runBoard, shouldUseAscii } from '../../ui/index.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { lastValue, parseCommandArgs, parseCountArg } from '../args.js';
-import { loadConfig, printConfigWarnings } from '../config.js';
-import { clusterName, connect, reportingCliErrors, secretsOf } from '../connect.js';
+import type { ResolvedConfig } from '../config.js';
+import { clusterName, connect, loadCommandConfig, reportingCliErrors } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 
 export const BOARD_HELP = `Usage: pvetasks [--demo] [--interval 2s] [--no-color] [--ascii] [--read-only] [--fresh] [--parallel 4] [--token-file PATH]
@@ -80,16 +80,7 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
   }
   const parallelText = lastValue(values.parallel);
   const parallel = parallelText === undefined ? 4 : parseCountArg('--parallel', parallelText, { min: 1, max: 64 });
-  const tokenFile = lastValue(values['token-file']);
-  const interval = lastValue(values.interval);
-  const config = loadConfig({
-    flags: { ...(tokenFile !== undefined ? { tokenFile } : {}), ...(interval !== undefined ? { interval } : {}) },
-    env: io.env,
-    cwd: io.cwd,
-    requireEndpoint: false,
-  });
-  secrets.push(...secretsOf(config));
-  printConfigWarnings(config, io.stderr);
+  const config = loadCommandConfig(io, secrets, { tokenFile: lastValue(values['token-file']), interval: lastValue(values.interval) }, false);
   const demo = values.demo === true || config.endpoints.length === 0;
   const readOnly = values['read-only'] === true;
 
@@ -184,7 +175,7 @@ async function firstCycle(store: TaskStore, clock: Clock, limitMs: number): Prom
   }
 }
 
-async function connectCluster(config: ReturnType<typeof loadConfig>, clock: Clock, signal: AbortSignal): Promise<Connection> {
+async function connectCluster(config: ResolvedConfig, clock: Clock, signal: AbortSignal): Promise<Connection> {
   const client = await connect(config, clock, undefined, signal);
   return {
     client,

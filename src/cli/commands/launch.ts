@@ -13,8 +13,7 @@ import { createTaskTracker } from '../../tasks/tracker.js';
 import { snapshotNameError } from '../../tasks/snapshot-name.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg, parseGuestArg, WAITING_OPTIONS, type GuestRef } from '../args.js';
-import { loadConfig, printConfigWarnings } from '../config.js';
-import { asCliError, clusterName, connect, fetchGuests, reportingCliErrors, retryingPassingFailures, secretsOf } from '../connect.js';
+import { asCliError, clusterName, connect, fetchGuests, loadCommandConfig, reportingCliErrors, retryingPassingFailures } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { TaskReporter, type Target, type TargetResult } from '../output.js';
 
@@ -126,15 +125,7 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
   const parallel = parallelText === undefined ? 4 : parseCountArg('--parallel', parallelText, { min: 1, max: 64 });
   const request = requestFor(action, refs, text, flags);
 
-  const tokenFile = text('token-file');
-  const interval = text('interval');
-  const config = loadConfig({
-    flags: { ...(tokenFile !== undefined ? { tokenFile } : {}), ...(interval !== undefined ? { interval } : {}) },
-    env: io.env,
-    cwd: io.cwd,
-  });
-  secrets.push(...secretsOf(config));
-  printConfigWarnings(config, io.stderr);
+  const config = loadCommandConfig(io, secrets, { tokenFile: text('token-file'), interval: text('interval') });
 
   const client = await connect(config, clock, deps.createClient, io.signal);
   try {

@@ -11,8 +11,7 @@ import { classifyExitStatus, type ExitStatusClass } from '../../tasks/exit-statu
 import { systemClock, type Clock } from '../../util/clock.js';
 import { formatElapsed } from '../../util/duration.js';
 import { lastValue, parseCommandArgs, parseNodeArg } from '../args.js';
-import { loadConfig, printConfigWarnings } from '../config.js';
-import { asCliError, connect, reportingCliErrors, retryingPassingFailures, secretsOf } from '../connect.js';
+import { asCliError, connect, loadCommandConfig, reportingCliErrors, retryingPassingFailures } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { formatTable, paint, shouldColor } from '../output.js';
 
@@ -95,10 +94,7 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
     return ExitCode.ok;
   }
   const nodes = [...new Set((values.node ?? []).map((node) => parseNodeArg('--node', node)))];
-  const tokenFile = lastValue(values['token-file']);
-  const config = loadConfig({ flags: tokenFile === undefined ? {} : { tokenFile }, env: io.env, cwd: io.cwd });
-  secrets.push(...secretsOf(config));
-  printConfigWarnings(config, io.stderr);
+  const config = loadCommandConfig(io, secrets, { tokenFile: lastValue(values['token-file']) });
 
   const clock = deps.clock ?? systemClock;
   const client = await connect(config, clock, deps.createClient, io.signal);

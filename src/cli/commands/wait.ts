@@ -9,8 +9,7 @@ import type { TaskOutcome } from '../../tasks/exit-status.js';
 import { InvalidUpidError, parseUpid } from '../../tasks/upid.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { lastValue, parseCommandArgs, parseDurationArg, WAITING_OPTIONS } from '../args.js';
-import { loadConfig, printConfigWarnings } from '../config.js';
-import { connect, reportingCliErrors, secretsOf } from '../connect.js';
+import { connect, loadCommandConfig, reportingCliErrors } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { TaskReporter, type Target } from '../output.js';
 
@@ -66,15 +65,7 @@ async function runWait(args: string[], io: CliIo, clock: Clock, secrets: string[
   }
   const timeoutText = lastValue(values.timeout);
   const timeoutMs = timeoutText === undefined ? undefined : parseDurationArg('--timeout', timeoutText);
-  const tokenFile = lastValue(values['token-file']);
-  const interval = lastValue(values.interval);
-  const config = loadConfig({
-    flags: { ...(tokenFile !== undefined ? { tokenFile } : {}), ...(interval !== undefined ? { interval } : {}) },
-    env: io.env,
-    cwd: io.cwd,
-  });
-  secrets.push(...secretsOf(config));
-  printConfigWarnings(config, io.stderr);
+  const config = loadCommandConfig(io, secrets, { tokenFile: lastValue(values['token-file']), interval: lastValue(values.interval) });
 
   const client = await connect(config, clock, undefined, io.signal);
   const tracker = createTaskTracker({ client, clock, intervalMs: config.intervalMs, resourcesEveryMs: 0 });

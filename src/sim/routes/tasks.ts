@@ -15,7 +15,8 @@ import {
   type RouteContext,
 } from './common.js';
 
-function archiveItem(task: SimTask) {
+/** The fields every task list item has: the UPID and its parts. */
+function upidFields(task: SimTask) {
   return {
     upid: task.upid,
     node: task.node,
@@ -24,6 +25,12 @@ function archiveItem(task: SimTask) {
     starttime: task.starttime,
     type: task.type,
     id: task.id,
+  };
+}
+
+function archiveItem(task: SimTask) {
+  return {
+    ...upidFields(task),
     ...taskUserFields(task),
     endtime: Math.floor((task.endedAt ?? 0) / 1000),
     status: task.exitStatus ?? 'unexpected status',
@@ -32,17 +39,7 @@ function archiveItem(task: SimTask) {
 
 function activeItem(task: SimTask) {
   // The active list is not passed through the token split, as on PVE.
-  return {
-    upid: task.upid,
-    node: task.node,
-    pid: task.pid,
-    pstart: task.pstart,
-    starttime: task.starttime,
-    type: task.type,
-    id: task.id,
-    user: task.user,
-    status: 'RUNNING',
-  };
+  return { ...upidFields(task), user: task.user, status: 'RUNNING' };
 }
 
 export function nodeTasks(ctx: RouteContext): ApiResult {
