@@ -53,18 +53,8 @@ export class FakeTerminal extends EventEmitter {
   }
 }
 
-export class FakeKeyboard extends EventEmitter {
-  isTTY = true;
-  setRawMode() {}
-  setEncoding() {}
-  resume() {}
-  pause() {}
-  ref() {}
-  unref() {}
-  read(): string | null {
-    return null;
-  }
-}
+/** A keyboard nobody types on. */
+export { FakeStdin as FakeKeyboard } from '../helpers/fake-tty.js';
 
 export const noController: BoardController = {
   setPaused() {},

@@ -4,7 +4,6 @@
 // the error messages and the real executable's argv are searched for them.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +17,7 @@ import { startSimulator } from '../../src/sim/index.js';
 import { ManualClock } from '../../src/util/clock.js';
 import type { FakeIo } from '../cli/fake-io.js';
 import { at, ioFor, scratchDir, SECOND, spawnBatch, type Simulator } from './helpers.js';
+import { FakeStdin, FakeStdout } from '../helpers/fake-tty.js';
 
 const TOKEN_SECRET = '7f3e9c1a-52b4-4d6e-9a8f-0c1b2d3e4f5a';
 const TOKEN = `root@pam!reliability=${TOKEN_SECRET}`;
@@ -49,35 +49,6 @@ function assertNoSecret(traces: Trace[], secrets: string[]): void {
     }
     // Nor a PVE ticket or CSRF token (a password login's session).
     assert.doesNotMatch(text, /PVE:[^:\s]+:[0-9A-F]{8}::/, `${label} contains a ticket`);
-  }
-}
-
-class FakeStdout extends EventEmitter {
-  columns = 100;
-  rows = 30;
-  isTTY = true;
-  text = '';
-  write(chunk: string | Uint8Array): boolean {
-    this.text += String(chunk);
-    return true;
-  }
-}
-
-class FakeStdin extends EventEmitter {
-  isTTY = true;
-  private queue: string[] = [];
-  setRawMode() {}
-  setEncoding() {}
-  resume() {}
-  pause() {}
-  ref() {}
-  unref() {}
-  read(): string | null {
-    return this.queue.shift() ?? null;
-  }
-  type(text: string) {
-    this.queue.push(text);
-    this.emit('readable');
   }
 }
 
@@ -136,7 +107,7 @@ describe('secrets never show', () => {
     await sim.control.clearFaults();
 
     // The board, in-process on a fake terminal: start a guest from it, then quit.
-    const stdout = new FakeStdout();
+    const stdout = new FakeStdout(100, 30);
     const stdin = new FakeStdin();
     const boardIo = { ...ioFor(sim, { cwd: dir, env: envFor(auth) }), stdout: stdout as unknown as FakeIo['stdout'], stdin: stdin as unknown as FakeIo['stdin'] };
     const [e] = fresh();

@@ -1,42 +1,10 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { createTaskStore } from '../../src/tasks/store.js';
 import { runBoard, type BoardOptions } from '../../src/ui/index.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { FakeController, addTask, settle } from './helpers.js';
-
-class FakeStdout extends EventEmitter {
-  columns = 80;
-  rows = 24;
-  isTTY = true;
-  readonly chunks: string[] = [];
-  write(chunk: string | Uint8Array): boolean {
-    this.chunks.push(String(chunk));
-    return true;
-  }
-}
-
-class FakeStdin extends EventEmitter {
-  isTTY: boolean | undefined = true;
-  rawMode = false;
-  private queue: string[] = [];
-  setRawMode(on: boolean) {
-    this.rawMode = on;
-  }
-  setEncoding() {}
-  resume() {}
-  pause() {}
-  ref() {}
-  unref() {}
-  read(): string | null {
-    return this.queue.shift() ?? null;
-  }
-  type(text: string) {
-    this.queue.push(text);
-    this.emit('readable');
-  }
-}
+import { FakeStdin, FakeStdout } from '../helpers/fake-tty.js';
 
 function start(overrides: Partial<BoardOptions> = {}) {
   const store = createTaskStore();

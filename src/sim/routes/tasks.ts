@@ -148,13 +148,7 @@ export function taskStatus(ctx: RouteContext): ApiResult {
   const task = findTaskOnNode(ctx.core, String(ctx.params.node), String(ctx.params.upid));
   if (!canSeeTask(ctx.principal, task.user)) throw permissionDenied(`/nodes/${task.node}`, 'Sys.Audit');
   const data: Record<string, unknown> = {
-    upid: task.upid,
-    node: task.node,
-    pid: task.pid,
-    pstart: task.pstart,
-    starttime: task.starttime,
-    type: task.type,
-    id: task.id,
+    ...upidFields(task),
     ...taskUserFields(task),
     status: task.running ? 'running' : 'stopped',
   };
