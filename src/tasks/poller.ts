@@ -107,7 +107,8 @@ export class Poller {
   private cycle = 0;
   private running = false;
   private loopAbort?: AbortController;
-  private wake?: () => void;
+  /** Wakes each loop's current pause: the main loop's and the focus loop's, each its own. */
+  private readonly wakers = { main: undefined as (() => void) | undefined, focus: undefined as (() => void) | undefined };
   private loops: Promise<void>[] = [];
   private focusKey?: string;
   /** A /cluster/tasks request is in flight (a slow one spans cycles). */
@@ -141,14 +142,14 @@ export class Poller {
 
   setPaused(paused: boolean): void {
     this.store.getState().update((tx) => tx.setPoll({ paused }));
-    if (!paused) this.wake?.();
+    if (!paused) this.wakeAll();
   }
 
   /** Polls now instead of at the next interval. */
   refreshNow(): void {
     this.lastResourcesAt = -Infinity;
     for (const state of this.nodeStates.values()) state.retryAt = 0;
-    this.wake?.();
+    this.wakeAll();
   }
 
   /** The task in the detail view: followed every second; undefined to stop. */
@@ -156,7 +157,7 @@ export class Poller {
     if (key === this.focusKey) return;
     this.focusKey = key;
     this.store.getState().update((tx) => tx.setFocusLog(key ? { key, lines: [], read: 0 } : undefined));
-    if (key) this.wake?.();
+    if (key) this.wakers.focus?.();
   }
 
   private async mainLoop(signal: AbortSignal): Promise<void> {
@@ -170,7 +171,7 @@ export class Poller {
       // Like the PVE web UI: a slow cycle spaces the next one out (bounded). Not when the cycle was
       // slow because our endpoint stopped answering and the client moved to the next one.
       const took = this.options.client.endpoint === endpoint ? clock.now() - started : 0;
-      await this.pause(intervalMs + Math.min(2 * took, MAX_PACING_MS), signal);
+      await this.pause('main', intervalMs + Math.min(2 * took, MAX_PACING_MS), signal);
     }
   }
 
@@ -179,25 +180,30 @@ export class Poller {
       if (this.focusKey && !this.store.getState().poll.paused) {
         await this.pollFocus(signal).catch(() => {});
       }
-      await this.pause(this.focusEveryMs, signal);
+      await this.pause('focus', this.focusEveryMs, signal);
     }
   }
 
-  /** Sleeps until `ms` passed or someone calls refreshNow/focus/resume. */
-  private async pause(ms: number, signal: AbortSignal): Promise<void> {
+  private wakeAll(): void {
+    this.wakers.main?.();
+    this.wakers.focus?.();
+  }
+
+  /** Sleeps until `ms` passed or someone wakes this loop (refreshNow, focus, resume). */
+  private async pause(loop: 'main' | 'focus', ms: number, signal: AbortSignal): Promise<void> {
     // Stopped during the cycle: its abort event has fired already and would never wake this sleep.
     if (signal.aborted) return;
     const controller = new AbortController();
     const onAbort = () => controller.abort();
     signal.addEventListener('abort', onAbort, { once: true });
-    this.wake = () => controller.abort();
+    this.wakers[loop] = () => controller.abort();
     try {
       await this.options.clock.sleep(ms, controller.signal);
     } catch {
       // woken early
     } finally {
       signal.removeEventListener('abort', onAbort);
-      this.wake = undefined;
+      this.wakers[loop] = undefined;
     }
   }
 

@@ -238,3 +238,39 @@ describe('scopes and overlap', () => {
     assert.equal(most.get('pve3'), 1, 'one poll at a time for pve3');
   });
 });
+
+describe('waking the loops', () => {
+  test('refresh (r) and resume poll at once, whichever loop went to sleep last', async () => {
+    const cluster = await startTestCluster({ nodes: 2 });
+    const { sim, clock, client } = cluster;
+    const upid = sim.control.spawnTask({ node: 'pve1', type: 'qmstart', id: '100', durationMs: 600 * SECOND, exitStatus: 'OK' });
+    const tracker = createTaskTracker({ client, clock, intervalMs: 2 * SECOND, resourcesEveryMs: 0 });
+    tracker.track(upid, { timeoutMs: 3_600 * SECOND });
+    const cycles = () => tracker.store.getState().poll.cycles;
+    try {
+      tracker.poller.start();
+      await clock.idle();
+      // One second on, the focus loop (it follows the task in the detail view) has gone back to sleep
+      // after the main loop did; a refresh must still wake the main loop.
+      await clock.advance(SECOND);
+      await clock.idle();
+      const at = clock.now();
+      const before = cycles();
+      tracker.poller.refreshNow();
+      await clock.idle();
+      assert.equal(clock.now(), at, 'no clock time passed');
+      assert.equal(cycles(), before + 1, 'refreshNow polled at once');
+
+      tracker.poller.setPaused(true);
+      await clock.advance(SECOND);
+      await clock.idle();
+      const paused = cycles();
+      tracker.poller.setPaused(false);
+      await clock.idle();
+      assert.equal(cycles(), paused + 1, 'resuming polled at once');
+    } finally {
+      await tracker.close();
+      await cluster.close();
+    }
+  });
+});
