@@ -1,6 +1,6 @@
 /**
  * Builds and runs the benchmark's child programs. Each is bundled with esbuild the way
- * src/cli/bundle.mjs bundles the binary (one ESM file, production React, the devtools stub), into a
+ * src/cli/bundle.mjs bundles the binary (the same esbuild options and plugins: src/cli/bundle-config.mjs), into a
  * temporary directory that is removed at the end, so a child's timings and memory are those of the
  * shipped code, not of tsx's on-the-fly compiler.
  */
@@ -8,16 +8,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
+import { BUNDLE_OPTIONS } from '../../src/cli/bundle-config.mjs';
 import { ROOT, childEnv } from './util.js';
-
-const devtoolsStub: Plugin = {
-  name: 'react-devtools-core-stub',
-  setup(b) {
-    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'react-devtools-core', namespace: 'stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export default { initialize() {}, connectToDevTools() {} };', loader: 'js' }));
-  },
-};
 
 const BANNER = "import { createRequire as __benchCreateRequire } from 'node:module';\nconst require = __benchCreateRequire(import.meta.url);";
 
@@ -30,16 +23,8 @@ export class Workdir {
     await build({
       ...('file' in entry ? { entryPoints: [entry.file] } : { stdin: { contents: entry.source, resolveDir: ROOT, loader: 'js', sourcefile: `${name}.js` } }),
       outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20.19',
-      minify: true,
-      legalComments: 'none',
-      define: { 'process.env.NODE_ENV': '"production"' },
+      ...BUNDLE_OPTIONS,
       banner: { js: BANNER },
-      plugins: [devtoolsStub],
-      logLevel: 'warning',
       absWorkingDir: ROOT,
     });
     return outfile;
