@@ -180,7 +180,8 @@ export class Poller {
       if (this.focusKey && !this.store.getState().poll.paused) {
         await this.pollFocus(signal).catch(() => {});
       }
-      await this.pause('focus', this.focusEveryMs, signal);
+      // Nothing in focus: sleep until focus() wakes this loop, rather than waking every second for nothing.
+      await this.pause('focus', this.focusKey ? this.focusEveryMs : undefined, signal);
     }
   }
 
@@ -189,8 +190,8 @@ export class Poller {
     this.wakers.focus?.();
   }
 
-  /** Sleeps until `ms` passed or someone wakes this loop (refreshNow, focus, resume). */
-  private async pause(loop: 'main' | 'focus', ms: number, signal: AbortSignal): Promise<void> {
+  /** Sleeps until `ms` passed (undefined: no time limit) or someone wakes this loop (refreshNow, focus, resume). */
+  private async pause(loop: 'main' | 'focus', ms: number | undefined, signal: AbortSignal): Promise<void> {
     // Stopped during the cycle: its abort event has fired already and would never wake this sleep.
     if (signal.aborted) return;
     const controller = new AbortController();
@@ -198,7 +199,8 @@ export class Poller {
     signal.addEventListener('abort', onAbort, { once: true });
     this.wakers[loop] = () => controller.abort();
     try {
-      await this.options.clock.sleep(ms, controller.signal);
+      if (ms === undefined) await new Promise((resolve) => controller.signal.addEventListener('abort', resolve, { once: true }));
+      else await this.options.clock.sleep(ms, controller.signal);
     } catch {
       // woken early
     } finally {
