@@ -14,6 +14,7 @@ import { askToResume } from './dialog-input.js';
 import { handleKey } from './input.js';
 import { splitKeys } from './split-keys.js';
 import { createTheme } from './theme.js';
+import { tickDemand } from './tick-demand.js';
 import { createTicker, runTicker } from './ticker.js';
 import { createUiStore } from './ui-state.js';
 import { terminalSize, useTerminalSize } from './use-terminal-size.js';
@@ -63,7 +64,7 @@ export function Board(props: BoardProps) {
   useTerminalSize(deps.ui);
   useEffect(() => {
     const stop = new AbortController();
-    void runTicker(deps.ticker, deps.clock, stop.signal);
+    void runTicker(deps.ticker, deps.clock, stop.signal, tickDemand(deps));
     return () => {
       stop.abort();
       // Leaving from the detail view: the task no longer needs its 1 s reads.
