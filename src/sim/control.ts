@@ -7,7 +7,7 @@ import type { Clock } from '../util/clock.js';
 import type { SimCore } from './core.js';
 import type { SimTask } from './engine.js';
 import { toFaultSpec, type FaultInput, type FaultSpec } from './faults.js';
-import type { GuestRole, GuestType, SnapshotState } from './model.js';
+import type { GuestRole, GuestState, GuestType, SnapshotState } from './model.js';
 import type { SimServer } from './server.js';
 import { scripted } from './workers.js';
 
@@ -19,18 +19,8 @@ export interface SimNodeInfo {
   listening: boolean;
 }
 
-export interface SimGuestInfo {
-  vmid: number;
-  type: GuestType;
-  node: string;
-  name: string;
-  status: 'running' | 'stopped';
-  template: boolean;
-  tags: string[];
-  hastate?: 'started' | 'stopped';
-  lock?: string;
-  roles: GuestRole[];
-}
+/** What tests and tools see of a guest (the model's own state, less its internals). */
+export type SimGuestInfo = Pick<GuestState, 'vmid' | 'type' | 'node' | 'name' | 'status' | 'template' | 'tags' | 'hastate' | 'lock' | 'roles'>;
 
 export interface GuestFilter {
   role?: GuestRole;

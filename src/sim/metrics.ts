@@ -33,6 +33,23 @@ export function guestMetrics(guest: GuestState, now: number) {
   };
 }
 
+/** The usage fields a guest shows in /cluster/resources and in the qemu and lxc lists alike. */
+export function guestUsage(guest: GuestState, now: number) {
+  const metrics = guestMetrics(guest, now);
+  return {
+    uptime: metrics.uptime,
+    cpu: metrics.cpu,
+    maxmem: guest.maxmem,
+    mem: metrics.mem,
+    maxdisk: guest.maxdisk,
+    disk: metrics.disk,
+    netin: metrics.netin,
+    netout: metrics.netout,
+    diskread: metrics.diskread,
+    diskwrite: metrics.diskwrite,
+  };
+}
+
 export function nodeMetrics(node: NodeState, now: number) {
   return {
     uptime: Math.floor((now - node.bootAt) / 1000),

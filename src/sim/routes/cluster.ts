@@ -1,6 +1,6 @@
 /** Cluster-wide and node endpoints: version, nodes, cluster status and resources, storages. */
 import type { SimCore } from '../core.js';
-import { guestMetrics, nodeMetrics } from '../metrics.js';
+import { guestUsage, nodeMetrics } from '../metrics.js';
 import type { GuestState } from '../model.js';
 import { splitList } from '../params.js';
 import { str, type ApiResult, type RouteContext } from './common.js';
@@ -56,7 +56,6 @@ function guestResource(core: SimCore, guest: GuestState, now: number) {
   const id = `${guest.type}/${guest.vmid}`;
   // Without RRD data (node offline) PVE shows only these fields and no name.
   if (!core.isOnline(guest.node)) return { id, vmid: guest.vmid, node: guest.node, type: guest.type, status: 'unknown' };
-  const metrics = guestMetrics(guest, now);
   const item: Record<string, unknown> = {
     id,
     type: guest.type,
@@ -65,17 +64,8 @@ function guestResource(core: SimCore, guest: GuestState, now: number) {
     name: guest.name,
     status: guest.status,
     template: guest.template ? 1 : 0,
-    uptime: metrics.uptime,
     maxcpu: guest.cpus,
-    cpu: metrics.cpu,
-    maxmem: guest.maxmem,
-    mem: metrics.mem,
-    maxdisk: guest.maxdisk,
-    disk: metrics.disk,
-    netin: metrics.netin,
-    netout: metrics.netout,
-    diskread: metrics.diskread,
-    diskwrite: metrics.diskwrite,
+    ...guestUsage(guest, now),
   };
   if (guest.tags.length > 0) item.tags = guest.tags.join(';');
   if (guest.hastate) item.hastate = guest.hastate;

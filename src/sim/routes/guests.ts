@@ -1,5 +1,5 @@
 /** Guest endpoints: lists and status, power actions (with HA), snapshots, migration and vzdump. */
-import { guestMetrics } from '../metrics.js';
+import { guestUsage } from '../metrics.js';
 import { configDigest, type GuestState, type GuestType } from '../model.js';
 import { splitList } from '../params.js';
 import {
@@ -16,22 +16,12 @@ import {
 import { ApiError, int, localGuest, rootOnly, str, upidResult, type ApiResult, type RouteContext } from './common.js';
 
 function guestListItem(guest: GuestState, now: number) {
-  const metrics = guestMetrics(guest, now);
   const item: Record<string, unknown> = {
     vmid: guest.vmid,
     name: guest.name,
     status: guest.status,
-    uptime: metrics.uptime,
     cpus: guest.cpus,
-    cpu: metrics.cpu,
-    maxmem: guest.maxmem,
-    mem: metrics.mem,
-    maxdisk: guest.maxdisk,
-    disk: metrics.disk,
-    netin: metrics.netin,
-    netout: metrics.netout,
-    diskread: metrics.diskread,
-    diskwrite: metrics.diskwrite,
+    ...guestUsage(guest, now),
   };
   if (guest.type === 'lxc') item.type = 'lxc';
   if (guest.status === 'running') item.pid = 10_000 + guest.vmid * 7;
