@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../util/clock.js';
-import { isFinal, type TaskRow, type TaskStore } from './store.js';
+import { isFinal, subscribeRowChanges, type TaskRow, type TaskStore } from './store.js';
 
 export interface SessionOptions {
   stateDir: string;
@@ -228,13 +228,10 @@ export function openSession(options: SessionOptions): Session {
           }
         });
       }
-      let seenVersion = target.getState().rowsChange.version;
-      unsubscribe = target.subscribe((state) => {
-        if (state.rowsChange.version === seenVersion) return;
-        seenVersion = state.rowsChange.version;
+      unsubscribe = subscribeRowChanges(target, (rows, before) => {
         // A mine row added, removed, or changed in a field worth saving.
-        for (const [key, old] of state.rowsChange.before) {
-          const row = state.rows[key];
+        for (const [key, old] of before) {
+          const row = rows[key];
           if (!(row?.mine || old?.mine)) continue;
           if (!onlyTransientChanged(row, old)) return scheduleWrite();
         }

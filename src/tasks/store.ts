@@ -241,6 +241,22 @@ export interface TaskTransaction {
 
 export const ACTIVE_STATES: ReadonlySet<TaskState> = new Set(['queued', 'running']);
 
+/**
+ * Calls `onWrite` after every write that touched rows, with the rows as they are now and each touched
+ * row as it was before (undefined: new; a key missing from `rows`: removed). Returns the unsubscribe.
+ */
+export function subscribeRowChanges(
+  store: TaskStore,
+  onWrite: (rows: TaskStoreState['rows'], before: RowsChange['before']) => void,
+): () => void {
+  let seen = store.getState().rowsChange;
+  return store.subscribe((state) => {
+    if (state.rowsChange === seen) return;
+    seen = state.rowsChange;
+    onWrite(state.rows, seen.before);
+  });
+}
+
 export function isFinal(state: TaskState): boolean {
   return !ACTIVE_STATES.has(state);
 }
@@ -374,7 +390,6 @@ function runTransaction(
   const touched = new Set<Scope>();
   const changes: Partial<TaskStoreState> = {};
 
-  const currentRows = () => rows;
   const setRow = (key: string, row: TaskRow | undefined) => {
     if (!before.has(key)) before.set(key, rows[key]);
     if (row) rows[key] = row;
@@ -414,9 +429,9 @@ function runTransaction(
 
   const tx: TaskTransaction = {
     get rows() {
-      return currentRows();
+      return rows;
     },
-    row: (key) => currentRows()[key],
+    row: (key) => rows[key],
     keyOf: (upid) => index[upid],
     add(input) {
       if (input.upid) {
@@ -424,12 +439,12 @@ function runTransaction(
         if (existing) return existing;
       }
       const row = rowFromInput(input);
-      if (currentRows()[row.key]) throw new Error(`duplicate row key ${row.key}`);
+      if (rows[row.key]) throw new Error(`duplicate row key ${row.key}`);
       replace(undefined, row);
       return row.key;
     },
     patch(key, patch) {
-      const before = currentRows()[key];
+      const before = rows[key];
       if (!before) return;
       let after: Record<string, unknown> | undefined;
       for (const [field, value] of Object.entries(patch)) {
@@ -444,7 +459,7 @@ function runTransaction(
       if (after) replace(before, after as unknown as TaskRow);
     },
     finish(key, outcome, fields = {}) {
-      const row = currentRows()[key];
+      const row = rows[key];
       if (!row) return;
       if (row.state === 'timeout') {
         tx.patch(key, { lateOutcome: outcome, lateExitStatus: fields.exitStatus, endedAt: row.endedAt ?? fields.endedAt });
@@ -453,11 +468,11 @@ function runTransaction(
       tx.patch(key, { state: outcome, ...fields, pollError: undefined });
     },
     timeOut(key) {
-      const row = currentRows()[key];
+      const row = rows[key];
       if (row && !isFinal(row.state)) tx.patch(key, { state: 'timeout' });
     },
     remove(key) {
-      const row = currentRows()[key];
+      const row = rows[key];
       if (row) replace(row, undefined);
     },
     setGuests(guests) {

@@ -9,7 +9,7 @@ import { defaultTimeoutFor } from './timeouts.js';
 import { describeTask } from './describe.js';
 import { Poller } from './poller.js';
 import type { Session } from './session.js';
-import { createTaskStore, isFinal, type Scope, type TaskRow, type TaskState, type TaskStore } from './store.js';
+import { createTaskStore, isFinal, subscribeRowChanges, type Scope, type TaskRow, type TaskState, type TaskStore } from './store.js';
 import { parseUpid } from './upid.js';
 
 export interface TrackerOptions {
@@ -94,12 +94,9 @@ export function createTaskTracker(options: TrackerOptions): TaskTracker {
   };
 
   // Reports transitions of mine rows; runs on every store change, looking only at rows that changed.
-  let seenVersion = store.getState().rowsChange.version;
-  const unsubscribeStore = store.subscribe((state) => {
-    if (state.rowsChange.version === seenVersion) return;
-    seenVersion = state.rowsChange.version;
-    for (const key of state.rowsChange.before.keys()) {
-      const row = state.rows[key];
+  const unsubscribeStore = subscribeRowChanges(store, (rows, before) => {
+    for (const key of before.keys()) {
+      const row = rows[key];
       if (!row?.mine) continue;
       const seen = reported.get(key);
       if (isFinal(row.state) && seen !== 'finished') {

@@ -10,29 +10,16 @@
  * - detection latency: tasks that end at spread times, the poller's real loop at the default interval;
  *   the latency of a task is the clock when its row turned final minus its end in the simulator.
  */
-import { createPveClient } from '../../src/api/index.js';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import type { Simulator } from '../../src/sim/index.js';
 import { isFinal, type TaskStoreState } from '../../src/tasks/store.js';
 import { createTaskTracker } from '../../src/tasks/tracker.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { startTestCluster } from '../helpers/cluster.js';
 import { percentile } from './util.js';
 
 const INTERVAL_MS = 2000;
 
-async function cluster(nodes: number, faults: string[] = []) {
-  const clock = new ManualClock();
-  const sim = await startSimulator({ nodes, guests: 40, seed: 11, clock, unauthorizedDelayMs: 0, faults });
-  const client = createPveClient({ endpoint: sim.url, token: sim.token, clock });
-  return {
-    sim,
-    clock,
-    client,
-    async close() {
-      await client.close();
-      await sim.close();
-    },
-  };
-}
+/** A cluster on a ManualClock, as the tests use it (helpers/cluster.ts), with the benchmark's seed. */
+const cluster = (nodes: number, faults: string[] = []) => startTestCluster({ nodes, guests: 40, seed: 11, faults });
 
 function total(sim: Simulator): number {
   return sim.control.counters().total;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareRows, createTaskStore, type TaskRow } from '../../src/tasks/store.js';
+import { compareRows, createTaskStore, type TaskRow, type TaskStoreState } from '../../src/tasks/store.js';
 import { formatUpid } from '../../src/tasks/upid.js';
 
 const T0 = Date.UTC(2026, 10, 27, 8, 0, 0);
@@ -129,6 +129,14 @@ test('a write that throws leaves nothing behind, its UPIDs included', () => {
   assert.equal(store.getState().byUpid[fresh], key);
 });
 
+/** The order a fresh sort of every row gives: what the store's kept order must equal. */
+function freshOrder(rows: TaskStoreState['rows'], mineOnly: boolean): string[] {
+  return Object.values(rows)
+    .filter((row) => !mineOnly || row.mine)
+    .sort(compareRows)
+    .map((row) => row.key);
+}
+
 test('a bulk change (full re-sort) and single changes (insertions) give the same order as a fresh sort', () => {
   const { store, keys } = seed(200);
   store.getState().update((tx) => {
@@ -136,13 +144,8 @@ test('a bulk change (full re-sort) and single changes (insertions) give the same
   });
   for (const key of keys.filter((_, i) => i % 7 === 1)) store.getState().update((tx) => tx.finish(key, 'failed'));
   const { rows, order } = store.getState();
-  const fresh = (mineOnly: boolean) =>
-    Object.values(rows)
-      .filter((row) => !mineOnly || row.mine)
-      .sort(compareRows)
-      .map((row) => row.key);
-  assert.deepEqual([...order.cluster], fresh(false));
-  assert.deepEqual([...order.mine], fresh(true));
+  assert.deepEqual([...order.cluster], freshOrder(rows, false));
+  assert.deepEqual([...order.mine], freshOrder(rows, true));
 });
 
 test('rowsChange names the rows a write touched, with what they were before', () => {
@@ -206,12 +209,7 @@ test('random small writes (adds, ends, removals, rows becoming mine) keep both o
       }
     });
     const { rows, order } = store.getState();
-    const fresh = (mineOnly: boolean) =>
-      Object.values(rows)
-        .filter((row) => !mineOnly || row.mine)
-        .sort(compareRows)
-        .map((row) => row.key);
-    assert.deepEqual([...order.cluster], fresh(false), `round ${round}`);
-    assert.deepEqual([...order.mine], fresh(true), `round ${round}`);
+    assert.deepEqual([...order.cluster], freshOrder(rows, false), `round ${round}`);
+    assert.deepEqual([...order.mine], freshOrder(rows, true), `round ${round}`);
   }
 });

@@ -8,7 +8,7 @@ import type { LaunchRequest } from '../../tasks/controller.js';
 import type { TaskOutcome } from '../../tasks/exit-status.js';
 import { LaunchQueue, allFinal, planLaunches, type GuestInfo } from '../../tasks/launcher.js';
 import { openSession } from '../../tasks/session.js';
-import type { Guest, LaunchSpec, TaskRow } from '../../tasks/store.js';
+import { subscribeRowChanges, type Guest, type LaunchSpec, type TaskRow } from '../../tasks/store.js';
 import { createTaskTracker } from '../../tasks/tracker.js';
 import { snapshotNameError } from '../../tasks/snapshot-name.js';
 import { systemClock, type Clock } from '../../util/clock.js';
@@ -283,11 +283,8 @@ async function launchAndWatch(options: WatchOptions): Promise<number> {
       for (const target of list) reporter.finished(target, resultFor(row, target.vmid!, clock.now()));
     };
     const wanted = new Set(keys);
-    let seenVersion = store.getState().rowsChange.version;
-    const unsubscribe = store.subscribe((state) => {
-      if (state.rowsChange.version === seenVersion) return;
-      seenVersion = state.rowsChange.version;
-      for (const key of state.rowsChange.before.keys()) if (wanted.has(key) && state.rows[key]) report(state.rows[key]!);
+    const unsubscribe = subscribeRowChanges(store, (rows, before) => {
+      for (const key of before.keys()) if (wanted.has(key) && rows[key]) report(rows[key]!);
     });
     for (const key of keys) report(store.getState().rows[key]!);
     tracker.poller.start();

@@ -28,7 +28,7 @@ const STALE_INTERVALS = 3;
  * board draws no frame between polls (each frame costs Ink a full pass over the screen); once polls
  * are late, the age counts up every second.
  */
-export function dataAge(lastSuccessAt: number | undefined, now: number, intervalMs = 2000): string {
+function dataAge(lastSuccessAt: number | undefined, now: number, intervalMs = 2000): string {
   if (lastSuccessAt === undefined) return 'waiting for data';
   const age = Math.max(0, now - lastSuccessAt);
   if (age <= LIVE_INTERVALS * intervalMs) return 'live';
