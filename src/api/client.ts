@@ -48,10 +48,7 @@ export interface PveClient {
   readonly auth: 'token' | 'ticket';
   GET<P extends PvePathsWith<'get'>>(path: P, ...init: PveInitArgs<PveOperation<P, 'get'>>): Promise<PveResponse<P, 'get'>>;
   POST<P extends PvePathsWith<'post'>>(path: P, ...init: PveInitArgs<PveOperation<P, 'post'>>): Promise<PveResponse<P, 'post'>>;
-  DELETE<P extends PvePathsWith<'delete'>>(
-    path: P,
-    ...init: PveInitArgs<PveOperation<P, 'delete'>>
-  ): Promise<PveResponse<P, 'delete'>>;
+  DELETE<P extends PvePathsWith<'delete'>>(path: P, ...init: PveInitArgs<PveOperation<P, 'delete'>>): Promise<PveResponse<P, 'delete'>>;
   /** Ticket: logs in now (again). Token: checks it with a cheap request. */
   login(): Promise<void>;
   /** Ticket: logs in or renews when due. Token: checks it once. */
@@ -244,7 +241,9 @@ function httpError(response: Response, body: unknown, context: RequestContext, h
   }
   let text = bodyMessage || oneLine(reason) || 'no reason given';
   if (errors && Object.keys(errors).length > 0) {
-    text += ` (${Object.entries(errors).map(([name, message]) => `${name}: ${message}`).join('; ')})`;
+    text += ` (${Object.entries(errors)
+      .map(([name, message]) => `${name}: ${message}`)
+      .join('; ')})`;
   }
   if (hint) text += ` ${hint}`;
   return new PveApiError({
@@ -304,7 +303,9 @@ export function createPveClient(options: PveClientOptions): PveClient {
     }
     username = validateUsername(options.username);
   } else {
-    throw configError('no credentials: set PROXMOX_VE_API_TOKEN (USER@REALM!TOKENID=SECRET), or PROXMOX_VE_USERNAME and PROXMOX_VE_PASSWORD');
+    throw configError(
+      'no credentials: set PROXMOX_VE_API_TOKEN (USER@REALM!TOKENID=SECRET), or PROXMOX_VE_USERNAME and PROXMOX_VE_PASSWORD',
+    );
   }
 
   const clock = options.clock ?? systemClock;
@@ -344,9 +345,7 @@ export function createPveClient(options: PveClientOptions): PveClient {
     const clean = (text: string) => redact(text, list);
     const message = clean(error.message);
     const reason = clean(error.reason);
-    const errors = error.errors
-      ? Object.fromEntries(Object.entries(error.errors).map(([name, text]) => [name, clean(text)]))
-      : undefined;
+    const errors = error.errors ? Object.fromEntries(Object.entries(error.errors).map(([name, text]) => [name, clean(text)])) : undefined;
     if (message === error.message && reason === error.reason && JSON.stringify(errors) === JSON.stringify(error.errors)) {
       return error;
     }
@@ -379,7 +378,14 @@ export function createPveClient(options: PveClientOptions): PveClient {
       endpoint,
       timeoutMs,
     };
-    if (closed) throw new PveApiError({ kind: 'aborted', endpoint, method, path: context.displayPath, message: `${method} ${context.displayPath}: the client was closed` });
+    if (closed)
+      throw new PveApiError({
+        kind: 'aborted',
+        endpoint,
+        method,
+        path: context.displayPath,
+        message: `${method} ${context.displayPath}: the client was closed`,
+      });
     const userSignal = init.signal;
     const abortedError = () =>
       new PveApiError({
@@ -466,12 +472,7 @@ export function createPveClient(options: PveClientOptions): PveClient {
   }
 
   /** Sends to the current endpoint, moving on to the next ones as the failover rules allow. */
-  async function sendWithFailover(
-    method: Method,
-    path: string,
-    init: RawInit & PveRequestOptions,
-    send: SendOptions,
-  ): Promise<Envelope> {
+  async function sendWithFailover(method: Method, path: string, init: RawInit & PveRequestOptions, send: SendOptions): Promise<Envelope> {
     const retriable = method === 'GET' || send.failoverLikeGet;
     const order = endpoints.map((_, offset) => (current + offset) % endpoints.length);
     // With one endpoint, a GET gets one more try after a reset: a kept-alive connection the server

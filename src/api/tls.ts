@@ -85,9 +85,9 @@ export interface TlsOptions {
 
 const AUTHORIZATION_ERRORS: Record<string, string> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: 'it is self-signed',
-  SELF_SIGNED_CERT_IN_CHAIN: 'it is signed by an untrusted CA (such as the cluster\'s pve-root-ca)',
+  SELF_SIGNED_CERT_IN_CHAIN: "it is signed by an untrusted CA (such as the cluster's pve-root-ca)",
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its issuer is not trusted',
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'its issuer is not trusted (such as the cluster\'s pve-root-ca)',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "its issuer is not trusted (such as the cluster's pve-root-ca)",
   UNABLE_TO_GET_ISSUER_CERT: 'its issuer is not trusted',
   CERT_HAS_EXPIRED: 'it has expired',
   CERT_NOT_YET_VALID: 'it is not valid yet',
@@ -146,9 +146,5 @@ function checkCertificate(socket: TLSSocket, options: TlsOptions): TlsRejectedEr
   if (options.insecure) return undefined;
   if (socket.authorized) return undefined;
   const reason = socket.authorizationError;
-  return new TlsRejectedError(
-    'untrusted',
-    fingerprint,
-    describeAuthorizationError(typeof reason === 'string' ? reason : reason?.message),
-  );
+  return new TlsRejectedError('untrusted', fingerprint, describeAuthorizationError(typeof reason === 'string' ? reason : reason?.message));
 }

@@ -27,6 +27,8 @@ export type PveItem<P extends PvePathsWith<M>, M extends PveMethod = 'get'> =
 /** The error body `{data: null, errors?, message?}`. */
 export type PveErrorBody = components['schemas']['PveError'];
 
+// The optional-key test needs the empty object type: {} extends Pick<T, K> only when K is optional.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 type RequiredKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? never : K }[keyof T];
 type Params<Op> = Op extends { parameters: infer P } ? P : never;
 
@@ -38,8 +40,7 @@ type QueryPart<Op> =
       ? { query?: never }
       : { query?: NonNullable<Params<Op>['query' & keyof Params<Op>]> };
 type ParamsObject<Op> = PathPart<Op> & QueryPart<Op>;
-type ParamsPart<Op> =
-  RequiredKeys<ParamsObject<Op>> extends never ? { params?: ParamsObject<Op> } : { params: ParamsObject<Op> };
+type ParamsPart<Op> = RequiredKeys<ParamsObject<Op>> extends never ? { params?: ParamsObject<Op> } : { params: ParamsObject<Op> };
 
 type FormOf<Body> = Body extends { content: { 'application/x-www-form-urlencoded': infer Form } } ? Form : never;
 type BodyPart<Op> = Op extends { requestBody: infer Body }
@@ -63,5 +64,4 @@ export interface PveRequestOptions {
 export type PveRequestInit<Op> = ParamsPart<Op> & BodyPart<Op> & PveRequestOptions;
 
 /** The init argument is optional exactly when nothing in it is required. */
-export type PveInitArgs<Op> =
-  RequiredKeys<PveRequestInit<Op>> extends never ? [init?: PveRequestInit<Op>] : [init: PveRequestInit<Op>];
+export type PveInitArgs<Op> = RequiredKeys<PveRequestInit<Op>> extends never ? [init?: PveRequestInit<Op>] : [init: PveRequestInit<Op>];

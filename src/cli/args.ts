@@ -62,9 +62,7 @@ function describeParseError(error: unknown): string {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option ${flag ?? ''}`.trimEnd();
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return /argument missing/.test(message)
-        ? `option ${flag ?? ''} needs a value`
-        : `option ${flag ?? ''} does not take a value`;
+      return /argument missing/.test(message) ? `option ${flag ?? ''} needs a value` : `option ${flag ?? ''} does not take a value`;
     default:
       return message.split('\n', 1)[0]!;
   }
@@ -115,10 +113,7 @@ export function isNodeName(text: string): boolean {
 
 export function parseNodeArg(flag: string, text: string): string {
   if (!isNodeName(text)) {
-    throw new CliError(
-      `${flag}: '${clip(text)}' is not a node name (letters, digits and inner dashes, e.g. pve1)`,
-      ExitCode.usage,
-    );
+    throw new CliError(`${flag}: '${clip(text)}' is not a node name (letters, digits and inner dashes, e.g. pve1)`, ExitCode.usage);
   }
   return text;
 }

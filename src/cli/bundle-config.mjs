@@ -58,11 +58,23 @@ const frameCaches = {
   name: 'ink-frame-caches',
   setup(b) {
     b.onLoad({ filter: /[\\/]node_modules[\\/]ink[\\/]build[\\/]output\.js$/ }, async ({ path }) => ({
-      contents: patched(path, await readFile(path, 'utf8'), 'caches = new OutputCaches();', 'caches = sharedOutputCaches();', SHARED_OUTPUT_CACHES),
+      contents: patched(
+        path,
+        await readFile(path, 'utf8'),
+        'caches = new OutputCaches();',
+        'caches = sharedOutputCaches();',
+        SHARED_OUTPUT_CACHES,
+      ),
       loader: 'js',
     }));
     b.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, async ({ path }) => ({
-      contents: patched(path, await readFile(path, 'utf8'), 'export default function stringWidth(', 'function measureStringWidth(', MEMOISED_STRING_WIDTH),
+      contents: patched(
+        path,
+        await readFile(path, 'utf8'),
+        'export default function stringWidth(',
+        'function measureStringWidth(',
+        MEMOISED_STRING_WIDTH,
+      ),
       loader: 'js',
     }));
   },

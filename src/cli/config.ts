@@ -37,9 +37,7 @@ export interface LoadConfigOptions {
 
 export type ConfigSource = 'flag' | 'environment' | '.env' | '--token-file' | 'default';
 
-export type PveAuth =
-  | { kind: 'token'; token: string }
-  | { kind: 'password'; username: string; password: string };
+export type PveAuth = { kind: 'token'; token: string } | { kind: 'password'; username: string; password: string };
 
 export interface ResolvedConfig {
   /** Normalized origins (`https://pve1.example.com:8006`), in failover order; empty only without requireEndpoint. */
@@ -93,8 +91,7 @@ export function loadConfig({ flags = {}, env, cwd, requireEndpoint = true }: Loa
   const endpoints = endpointSetting ? parseEndpoints(endpointSetting) : [];
   if (requireEndpoint && endpoints.length === 0) {
     throw configError(
-      'no Proxmox VE endpoint configured: set PROXMOX_VE_ENDPOINT (e.g. https://pve1.example.com:8006) ' +
-        'in the environment or in .env',
+      'no Proxmox VE endpoint configured: set PROXMOX_VE_ENDPOINT (e.g. https://pve1.example.com:8006) ' + 'in the environment or in .env',
     );
   }
 
@@ -102,11 +99,7 @@ export function loadConfig({ flags = {}, env, cwd, requireEndpoint = true }: Loa
   const intervalMs = intervalSetting ? parseInterval(intervalSetting) : DEFAULT_INTERVAL_MS;
 
   const fingerprintSetting = lookup('PROXMOX_VE_FINGERPRINT', flags.fingerprint, '--fingerprint');
-  const insecureSetting = lookup(
-    'PROXMOX_VE_INSECURE',
-    flags.insecure === undefined ? undefined : String(flags.insecure),
-    '--insecure',
-  );
+  const insecureSetting = lookup('PROXMOX_VE_INSECURE', flags.insecure === undefined ? undefined : String(flags.insecure), '--insecure');
 
   const config: ResolvedConfig = {
     endpoints,
@@ -227,7 +220,7 @@ function readTokenFile(path: string, warnings: string[]): string {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code ?? 'unreadable';
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
     throw configError(`cannot read --token-file '${path}': ${why}`);
   }
   warnIfOthersCanRead(path, '--token-file', warnings);
@@ -236,11 +229,7 @@ function readTokenFile(path: string, warnings: string[]): string {
   return firstLine;
 }
 
-function readDotenv(
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-  warnings: string[],
-): { path: string; values: NodeJS.Dict<string> } | undefined {
+function readDotenv(cwd: string, env: NodeJS.ProcessEnv, warnings: string[]): { path: string; values: NodeJS.Dict<string> } | undefined {
   const path = join(cwd, '.env');
   let text: string;
   try {

@@ -89,7 +89,10 @@ export async function connect(
     throw asCliError(error, 'configuration');
   }
   try {
-    await untilAborted(retryingPassingFailures(clock, signal, () => client.ensureAuthenticated()), signal);
+    await untilAborted(
+      retryingPassingFailures(clock, signal, () => client.ensureAuthenticated()),
+      signal,
+    );
   } catch (error) {
     await client.close();
     if (signal?.aborted) throw signal.reason;

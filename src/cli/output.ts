@@ -135,11 +135,7 @@ export function outcomeMessage(outcome: TaskOutcome, exitStatus: string | null):
 }
 
 /** Whether to colour a stream: never with NO_COLOR, `--no-color` or TERM=dumb; FORCE_COLOR forces it. */
-export function shouldColor(
-  stream: { isTTY?: boolean },
-  env: NodeJS.ProcessEnv,
-  { noColor = false }: { noColor?: boolean } = {},
-): boolean {
+export function shouldColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, { noColor = false }: { noColor?: boolean } = {}): boolean {
   if (noColor || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return env.FORCE_COLOR !== '0';
   if (env.TERM === 'dumb') return false;
@@ -244,9 +240,7 @@ export class TaskReporter {
     if (this.options.json) this.writeJson(event);
     const word = paint(outcomeWord(result.outcome), result.outcome, this.color);
     const detail = result.outcome === 'ok' ? '' : `  ${event.message}`;
-    this.io.stderr.write(
-      `finished  ${targetLabel(target)}  ${word}  ${formatDuration(result.durationMs)}${detail}\n`,
-    );
+    this.io.stderr.write(`finished  ${targetLabel(target)}  ${word}  ${formatDuration(result.durationMs)}${detail}\n`);
   }
 
   /** The outcomes so far, in the order targets were first reported. */

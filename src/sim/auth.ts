@@ -230,8 +230,26 @@ function safeDecode(text: string): string {
 function capabilities(): Record<string, Record<string, 1>> {
   const privs = (names: string[]) => Object.fromEntries(names.map((name) => [name, 1 as const]));
   return {
-    vms: privs(['VM.Allocate', 'VM.Audit', 'VM.Backup', 'VM.Clone', 'VM.Config.Disk', 'VM.Console', 'VM.Migrate', 'VM.PowerMgmt', 'VM.Snapshot', 'VM.Snapshot.Rollback', 'Permissions.Modify']),
-    storage: privs(['Datastore.Allocate', 'Datastore.AllocateSpace', 'Datastore.AllocateTemplate', 'Datastore.Audit', 'Permissions.Modify']),
+    vms: privs([
+      'VM.Allocate',
+      'VM.Audit',
+      'VM.Backup',
+      'VM.Clone',
+      'VM.Config.Disk',
+      'VM.Console',
+      'VM.Migrate',
+      'VM.PowerMgmt',
+      'VM.Snapshot',
+      'VM.Snapshot.Rollback',
+      'Permissions.Modify',
+    ]),
+    storage: privs([
+      'Datastore.Allocate',
+      'Datastore.AllocateSpace',
+      'Datastore.AllocateTemplate',
+      'Datastore.Audit',
+      'Permissions.Modify',
+    ]),
     nodes: privs(['Sys.Audit', 'Sys.Console', 'Sys.Incoming', 'Sys.Modify', 'Sys.PowerMgmt', 'Sys.Syslog', 'Permissions.Modify']),
     dc: privs(['Sys.Audit', 'Sys.Modify', 'SDN.Audit', 'SDN.Allocate']),
     access: privs(['User.Modify', 'Group.Allocate', 'Permissions.Modify']),

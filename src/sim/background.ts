@@ -43,7 +43,13 @@ function spawnOne(core: SimCore, rng: Rng, node: string): void {
   const roll = rng.next();
   if (roll < 0.5 && local.length > 0) {
     const guest = rng.pick(local);
-    engine.startTask({ node, type: 'vncproxy', id: String(guest.vmid), user: rng.pick(USERS), worker: (ctx) => vncProxy(ctx, rng.chance(0.1)) });
+    engine.startTask({
+      node,
+      type: 'vncproxy',
+      id: String(guest.vmid),
+      user: rng.pick(USERS),
+      worker: (ctx) => vncProxy(ctx, rng.chance(0.1)),
+    });
   } else if (roll < 0.8 && local.length > 0) {
     const picked = [...new Set(Array.from({ length: rng.int(1, 3) }, () => rng.pick(local).vmid))].sort((a, b) => a - b);
     startBackup(core, node, picked);
@@ -98,7 +104,10 @@ function writeHistory(core: SimCore, rng: Rng): void {
     // whose backups warn or fail are among them, so the archive holds a `WARNINGS` and a `job errors`.
     at(52 * MINUTE, () => {
       for (const node of nodes) {
-        const vmids = plain.filter((guest) => guest.node === node).map((guest) => guest.vmid).sort((a, b) => a - b);
+        const vmids = plain
+          .filter((guest) => guest.node === node)
+          .map((guest) => guest.vmid)
+          .sort((a, b) => a - b);
         if (vmids.length > 0) startBackup(core, node, vmids);
       }
     });
@@ -138,7 +147,8 @@ function writeHistory(core: SimCore, rng: Rng): void {
             type: guest.type === 'qemu' ? 'qmsnapshot' : 'vzsnapshot',
             id: String(guest.vmid),
             user,
-            worker: (ctx) => snapshotGuest(ctx, guest.type, guest.vmid, guest.node, snapname, { vmstate: false, description: `by ${user}` }),
+            worker: (ctx) =>
+              snapshotGuest(ctx, guest.type, guest.vmid, guest.node, snapname, { vmstate: false, description: `by ${user}` }),
           }),
         );
       } else {
@@ -180,7 +190,12 @@ function writeHistory(core: SimCore, rng: Rng): void {
     }
     const shellNode = rng.pick(nodes);
     at(engine.scale(rng.range(2 * MINUTE, 6 * MINUTE)), () =>
-      engine.startTask({ node: shellNode, type: 'vncshell', user: 'root@pam', worker: (ctx) => openSession(ctx, rng.range(20 * MINUTE, 40 * MINUTE)) }),
+      engine.startTask({
+        node: shellNode,
+        type: 'vncshell',
+        user: 'root@pam',
+        worker: (ctx) => openSession(ctx, rng.range(20 * MINUTE, 40 * MINUTE)),
+      }),
     );
   });
   // Play the hour forward now, so the first request already sees it.
@@ -208,6 +223,8 @@ function guestChore(core: SimCore, rng: Rng, at: (agoMs: number, run: () => void
       }),
     );
   } else {
-    at(ago, () => engine.startTask({ node: guest.node, type: `${prefix}shutdown`, id: String(guest.vmid), user, worker: (ctx) => pastShutdown(ctx) }));
+    at(ago, () =>
+      engine.startTask({ node: guest.node, type: `${prefix}shutdown`, id: String(guest.vmid), user, worker: (ctx) => pastShutdown(ctx) }),
+    );
   }
 }

@@ -20,7 +20,10 @@ export interface SimNodeInfo {
 }
 
 /** What tests and tools see of a guest (the model's own state, less its internals). */
-export type SimGuestInfo = Pick<GuestState, 'vmid' | 'type' | 'node' | 'name' | 'status' | 'template' | 'tags' | 'hastate' | 'lock' | 'roles'>;
+export type SimGuestInfo = Pick<
+  GuestState,
+  'vmid' | 'type' | 'node' | 'name' | 'status' | 'template' | 'tags' | 'hastate' | 'lock' | 'roles'
+>;
 
 export interface GuestFilter {
   role?: GuestRole;

@@ -13,10 +13,7 @@ import type { ClusterState, NodeState } from './model.js';
 import { Rng } from './rng.js';
 
 /** What a worker waits for. `sleep` is nominal ms (divided by speed) unless `exact`. */
-export type Step =
-  | { sleep: number; exact?: boolean }
-  | { lock: string; onWait?: () => void }
-  | { forever: true };
+export type Step = { sleep: number; exact?: boolean } | { lock: string; onWait?: () => void } | { forever: true };
 
 export type WorkerResult = string | undefined | void;
 export type TaskWorker = Generator<Step, WorkerResult, unknown>;
@@ -256,13 +253,11 @@ export class Engine {
       locks: new Set(),
       seq: this.seq++,
     };
-    const rng = this.rng;
-    const engine = this;
     const ctx: WorkerContext = {
       task,
-      engine,
-      rng,
-      now: () => engine.now(),
+      engine: this,
+      rng: this.rng,
+      now: () => this.now(),
       log: (line) => {
         task.log.push(line);
       },

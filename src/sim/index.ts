@@ -66,7 +66,10 @@ export interface Simulator {
   control: SimControl;
 }
 
-const secret = () => randomBytes(16).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+const secret = () =>
+  randomBytes(16)
+    .toString('hex')
+    .replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const clock = options.clock ?? systemClock;
@@ -116,7 +119,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   return simulator;
 }
 
-export type { SimControl, SimGuestInfo, SimNodeInfo, SimTaskRecord, SpawnTaskOptions, TaskFilter, GuestFilter, SimCounters } from './control.js';
+export type {
+  SimControl,
+  SimGuestInfo,
+  SimNodeInfo,
+  SimTaskRecord,
+  SpawnTaskOptions,
+  TaskFilter,
+  GuestFilter,
+  SimCounters,
+} from './control.js';
 export type { FaultSpec, FaultInput } from './faults.js';
 export { parseFaultSpec, formatFaultSpec, FAULT_HELP, FaultSyntaxError } from './faults.js';
 export type { GuestRole, GuestType, SnapshotState } from './model.js';

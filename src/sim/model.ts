@@ -186,9 +186,35 @@ export function generateCluster(options: { seed: number; nodes: number; guests: 
   }
 
   const storages: StorageState[] = [
-    { storage: 'local', type: 'dir', content: ['backup', 'iso', 'vztmpl'], shared: false, active: true, total: 98 * GiB, used: 31 * GiB, path: '/var/lib/vz' },
-    { storage: 'local-lvm', type: 'lvmthin', content: ['images', 'rootdir'], shared: false, active: true, total: 832 * GiB, used: 301 * GiB },
-    { storage: 'backup-nfs', type: 'nfs', content: ['backup'], shared: true, active: true, total: 8000 * GiB, used: 3400 * GiB, path: '/mnt/pve/backup-nfs' },
+    {
+      storage: 'local',
+      type: 'dir',
+      content: ['backup', 'iso', 'vztmpl'],
+      shared: false,
+      active: true,
+      total: 98 * GiB,
+      used: 31 * GiB,
+      path: '/var/lib/vz',
+    },
+    {
+      storage: 'local-lvm',
+      type: 'lvmthin',
+      content: ['images', 'rootdir'],
+      shared: false,
+      active: true,
+      total: 832 * GiB,
+      used: 301 * GiB,
+    },
+    {
+      storage: 'backup-nfs',
+      type: 'nfs',
+      content: ['backup'],
+      shared: true,
+      active: true,
+      total: 8000 * GiB,
+      used: 3400 * GiB,
+      path: '/mnt/pve/backup-nfs',
+    },
     {
       storage: 'nfs-archive',
       type: 'nfs',

@@ -46,10 +46,15 @@ export class SimServer {
   async start(): Promise<void> {
     const { host, port, tls } = this.options;
     for (const [index, node] of this.core.cluster.nodes.entries()) {
-      const server = tls
-        ? createHttpsServer({ key: DEMO_LEAF_KEY_PEM, cert: DEMO_LEAF_CERT_PEM })
-        : createHttpServer();
-      const listener: Listener = { node: node.name, port: port === 0 ? 0 : port + index, url: '', server, listening: false, sockets: new Set() };
+      const server = tls ? createHttpsServer({ key: DEMO_LEAF_KEY_PEM, cert: DEMO_LEAF_CERT_PEM }) : createHttpServer();
+      const listener: Listener = {
+        node: node.name,
+        port: port === 0 ? 0 : port + index,
+        url: '',
+        server,
+        listening: false,
+        sockets: new Set(),
+      };
       server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.handle(listener, req, res));
       server.on('connection', (socket: Socket) => {
         listener.sockets.add(socket);

@@ -41,13 +41,7 @@ export function* startGuest(ctx: WorkerContext, type: GuestType, vmid: number, n
   guest.startedAt = ctx.now();
 }
 
-export function* stopGuest(
-  ctx: WorkerContext,
-  type: GuestType,
-  vmid: number,
-  node: string,
-  how: 'stop' | 'shutdown',
-): TaskWorker {
+export function* stopGuest(ctx: WorkerContext, type: GuestType, vmid: number, node: string, how: 'stop' | 'shutdown'): TaskWorker {
   yield configLock(vmid);
   const guest = guestOn(ctx.engine.cluster, vmid, node, type);
   if (!guest) throw fail(`unable to find configuration file for VM ${vmid} on node '${node}'`);
@@ -180,7 +174,7 @@ export function* migrateGuest(ctx: WorkerContext, vmid: number, source: string, 
   const started = ctx.now();
   const stamp = () => renderTimestamp(ctx.now());
   const log = (line: string) => ctx.log(`${stamp()} ${line}`);
-  const elapsed = () => renderHms((ctx.now() - started) / 1000 * ctx.engine.speed);
+  const elapsed = () => renderHms(((ctx.now() - started) / 1000) * ctx.engine.speed);
   const guest = guestOn(cluster, vmid, source, 'qemu');
   if (!guest) throw fail(`Configuration file '${guestConfigPath({ type: 'qemu', vmid }, source)}' does not exist`);
   const targetNode = cluster.nodes.find((node) => node.name === target);
@@ -214,7 +208,9 @@ export function* migrateGuest(ctx: WorkerContext, vmid: number, source: string, 
       const step = Math.max(1, Math.ceil(seconds / 15));
       for (let t = step; t < seconds; t += step) {
         yield { sleep: step * 1000 };
-        log(`migration active, transferred ${renderBytes((total * t) / seconds)} of ${renderBytes(total)} VM-state, ${renderBytes(rate)}/s`);
+        log(
+          `migration active, transferred ${renderBytes((total * t) / seconds)} of ${renderBytes(total)} VM-state, ${renderBytes(rate)}/s`,
+        );
       }
       yield { sleep: 1000 };
       log(`average migration speed: ${renderBytes(rate)}/s - downtime ${ctx.rng.int(20, 120)} ms`);
@@ -391,7 +387,9 @@ function* backupGuest(ctx: WorkerContext, guest: GuestState, plan: VzdumpPlan, s
       const seconds = Math.max(3, Math.round(guest.diskUsed / rate));
       if (guest.backupError) {
         yield { sleep: (seconds * 1000) / 3 };
-        throw fail(`command 'set -o pipefail && lxc-usernsexec -m u:0:100000:65536 -m g:0:100000:65536 -- tar cpf - ...' failed: exit code 2`);
+        throw fail(
+          `command 'set -o pipefail && lxc-usernsexec -m u:0:100000:65536 -m g:0:100000:65536 -- tar cpf - ...' failed: exit code 2`,
+        );
       }
       yield { sleep: seconds * 1000 };
       log(`Total bytes written: ${guest.diskUsed} (${renderBytes(guest.diskUsed)}, ${renderBytes(rate)}/s)`);

@@ -46,7 +46,10 @@ const LOOKUP_RETRY_MS = 2_000;
 const LOOKUP_RETRY_MAX_MS = 30_000;
 
 /** Turns a board or command request into launch specs: one per guest, or one backup job per node. */
-export function planLaunches(request: LaunchRequest, guests: ReadonlyMap<number, GuestInfo> | Readonly<Record<number, GuestInfo>>): LaunchSpec[] {
+export function planLaunches(
+  request: LaunchRequest,
+  guests: ReadonlyMap<number, GuestInfo> | Readonly<Record<number, GuestInfo>>,
+): LaunchSpec[] {
   const lookup = (vmid: number) => (guests instanceof Map ? guests.get(vmid) : (guests as Record<number, GuestInfo>)[vmid]);
   const targets = [...new Set(request.vmids)].map((vmid) => {
     const guest = lookup(vmid);
@@ -125,7 +128,10 @@ export class LaunchQueue {
         const haManaged = spec.action === 'start' && spec.guests.some((guest) => guests[guest.vmid]?.hastate !== undefined);
         const type = expectedTaskType(spec, haManaged);
         const taskId = taskIdOf(spec);
-        const names = spec.guests.map((guest) => guest.name).filter(Boolean).join(', ');
+        const names = spec.guests
+          .map((guest) => guest.name)
+          .filter(Boolean)
+          .join(', ');
         keys.push(
           tx.add({
             mine: true,
@@ -183,7 +189,12 @@ export class LaunchQueue {
     return Object.values(this.options.store.getState().rows)
       .filter(
         (row) =>
-          row.mine && row.launch && row.state === 'queued' && row.sentAt === undefined && !this.inFlight.has(row.key) && !this.held.has(row.key),
+          row.mine &&
+          row.launch &&
+          row.state === 'queued' &&
+          row.sentAt === undefined &&
+          !this.inFlight.has(row.key) &&
+          !this.held.has(row.key),
       )
       .sort((a, b) => a.firstSeenAt - b.firstSeenAt || (a.key < b.key ? -1 : 1));
   }
@@ -294,7 +305,11 @@ export class LaunchQueue {
     try {
       upid = parseUpid(answer);
     } catch {
-      store.getState().update((tx) => tx.finish(key, 'unknown', { message: `PVE answered '${answer.slice(0, 80)}' instead of a task id`, endedAt: clock.now() }));
+      store
+        .getState()
+        .update((tx) =>
+          tx.finish(key, 'unknown', { message: `PVE answered '${answer.slice(0, 80)}' instead of a task id`, endedAt: clock.now() }),
+        );
       return;
     }
     store.getState().update((tx) => tx.patch(key, this.adoptionPatch(row, upid)));
@@ -308,7 +323,13 @@ export class LaunchQueue {
     let postCheck: PostCheck | undefined;
     if (upid.type === 'hastart') postCheck = { kind: 'guest-running', vmid: guest.vmid };
     else if (spec.action === 'snapshot') {
-      postCheck = { kind: 'snapshot-exists', node: spec.node, guestType: guest.type, vmid: guest.vmid, snapname: String(spec.params.snapname) };
+      postCheck = {
+        kind: 'snapshot-exists',
+        node: spec.node,
+        guestType: guest.type,
+        vmid: guest.vmid,
+        snapname: String(spec.params.snapname),
+      };
     } else if (spec.action === 'backup' && spec.guests.length > 1) postCheck = { kind: 'backup-guests' };
     return {
       upid: upid.upid,
@@ -342,9 +363,11 @@ export class LaunchQueue {
       const why = lookup.error
         ? `and ${node} could not be asked whether it started (${lookup.error.message})`
         : `and no task found on ${node}`;
-      store.getState().update((tx) =>
-        tx.finish(key, 'unknown', { message: `no answer to the request (${error.message}) ${why}; not retried`, endedAt: clock.now() }),
-      );
+      store
+        .getState()
+        .update((tx) =>
+          tx.finish(key, 'unknown', { message: `no answer to the request (${error.message}) ${why}; not retried`, endedAt: clock.now() }),
+        );
     }
   }
 

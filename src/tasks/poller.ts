@@ -497,7 +497,10 @@ export class Poller {
   private nameRows(tx: TaskTransaction): void {
     const { guests } = this.store.getState();
     for (const row of Object.values(tx.rows)) {
-      const names = row.vmids.map((vmid) => guests[vmid]?.name).filter(Boolean).join(', ');
+      const names = row.vmids
+        .map((vmid) => guests[vmid]?.name)
+        .filter(Boolean)
+        .join(', ');
       if (names && names !== row.guestName) tx.patch(row.key, { guestName: names });
     }
   }
@@ -637,7 +640,8 @@ function shortError(error: unknown): string {
     if (error.kind === 'protocol') return 'an answer that is not PVE JSON';
     if (error.kind === 'connection') {
       if (error.reason === 'ECONNREFUSED') return 'connection refused';
-      if (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(error.reason)) return `connection cut before the answer (${error.reason})`;
+      if (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(error.reason))
+        return `connection cut before the answer (${error.reason})`;
     }
     const request = `${error.method} ${error.path}: `;
     return error.message.startsWith(request) ? error.message.slice(request.length) : error.message;

@@ -5,17 +5,7 @@
  * when that pid is gone (so a SIGKILL releases it). Writes are atomic (temp file, fsync, rename),
  * mode 0600, and hold no secrets. An unreadable or corrupt file is moved aside, never overwritten.
  */
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../util/clock.js';
 import { isFinal, subscribeRowChanges, type TaskRow, type TaskStore } from './store.js';
@@ -135,9 +125,7 @@ function moveAside(path: string, why: string, warn: (message: string) => void, n
 /** Oldest finished rows go first when the file holds too many. */
 function capRows(rows: TaskRow[], maxRows: number): TaskRow[] {
   if (rows.length <= maxRows) return rows;
-  const finished = rows
-    .filter((row) => isFinal(row.state))
-    .sort((a, b) => (a.endedAt ?? a.firstSeenAt) - (b.endedAt ?? b.firstSeenAt));
+  const finished = rows.filter((row) => isFinal(row.state)).sort((a, b) => (a.endedAt ?? a.firstSeenAt) - (b.endedAt ?? b.firstSeenAt));
   const drop = new Set(finished.slice(0, rows.length - maxRows).map((row) => row.key));
   return rows.filter((row) => !drop.has(row.key));
 }

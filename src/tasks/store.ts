@@ -377,10 +377,7 @@ export function createTaskStore(): TaskStore {
  * changed row is a new object, and `rowsChange` says which rows changed and what they were. A write that
  * throws is undone.
  */
-function runTransaction(
-  state: TaskStoreState,
-  write: (tx: TaskTransaction) => void,
-): Partial<TaskStoreState> | undefined {
+function runTransaction(state: TaskStoreState, write: (tx: TaskTransaction) => void): Partial<TaskStoreState> | undefined {
   const rows = state.rows as Record<string, TaskRow>;
   /** Each touched row as it was before this write (undefined: it is new). */
   const before = new Map<string, TaskRow | undefined>();
@@ -402,8 +399,7 @@ function runTransaction(
     if (key === undefined) delete index[upid];
     else index[upid] = key;
   };
-  const mutableTallies = () =>
-    (tallies ??= { mine: { ...state.tallies.mine }, cluster: { ...state.tallies.cluster } });
+  const mutableTallies = () => (tallies ??= { mine: { ...state.tallies.mine }, cluster: { ...state.tallies.cluster } });
 
   const count = (row: TaskRow, sign: 1 | -1) => {
     const t = mutableTallies();
@@ -575,7 +571,12 @@ function reorder(
     // What is left holds no moved row, so the rows as they are now keep it sorted.
     for (const key of moved) {
       const row = rows[key];
-      if (row && inScope(row, scope)) keys.splice(searchSorted(keys, row, (k) => rows[k]!), 0, key);
+      if (row && inScope(row, scope))
+        keys.splice(
+          searchSorted(keys, row, (k) => rows[k]!),
+          0,
+          key,
+        );
     }
     order[scope] = keys;
   }

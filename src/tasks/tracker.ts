@@ -38,9 +38,7 @@ export interface TrackOptions {
   vmids?: readonly number[];
 }
 
-export type TrackerEvent =
-  | { type: 'started'; row: TaskRow }
-  | { type: 'finished'; row: TaskRow };
+export type TrackerEvent = { type: 'started'; row: TaskRow } | { type: 'finished'; row: TaskRow };
 
 export interface TrackerSummary {
   total: number;

@@ -63,8 +63,7 @@ export function parseUpid(text: string): Upid {
 
   if (parts.length === 6 && HEX8_RE.test(parts[1] ?? '') && HEX8_RE.test(parts[2] ?? '')) {
     fail(
-      'it lacks the pstart field (the UPID:node:pid:starttime:type:id:user: form of older docs); ' +
-        'a real UPID has pid:pstart:starttime',
+      'it lacks the pstart field (the UPID:node:pid:starttime:type:id:user: form of older docs); ' + 'a real UPID has pid:pstart:starttime',
     );
   }
   if (parts.length !== 7 && parts.length !== 8) {

@@ -109,18 +109,9 @@ const MIN_REQUEST_TIMEOUT_MS = 1_000;
 const SHORTEN_REQUEST_BELOW_MS = 30_000;
 
 /** Waits until the task ends or the deadline passes. See WaitForTaskOptions. */
-export async function waitForTask(
-  client: PveClient,
-  upid: string,
-  options: WaitForTaskOptions = {},
-): Promise<WaitForTaskResult> {
+export async function waitForTask(client: PveClient, upid: string, options: WaitForTaskOptions = {}): Promise<WaitForTaskResult> {
   const { node } = parseUpid(upid);
-  const {
-    signal,
-    onUpdate,
-    clock = systemClock,
-    stopOnTimeout = false,
-  } = options;
+  const { signal, onUpdate, clock = systemClock, stopOnTimeout = false } = options;
   const intervalMs = positiveOr(options.intervalMs, DEFAULT_WAIT_INTERVAL_MS);
   const timeoutMs = positiveOr(options.timeoutMs, DEFAULT_WAIT_TIMEOUT_MS);
   const startedAt = clock.now();

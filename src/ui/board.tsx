@@ -73,10 +73,13 @@ export function Board(props: BoardProps) {
   }, [deps]);
 
   const { isRawModeSupported } = useStdin();
-  const onKey = useCallback((input: string, key: Parameters<typeof handleKey>[2]) => {
-    // Keys typed fast (or over a slow link) arrive together: one at a time, as if typed slowly.
-    for (const [one, oneKey] of splitKeys(input, key)) handleKey(deps, one, oneKey);
-  }, [deps]);
+  const onKey = useCallback(
+    (input: string, key: Parameters<typeof handleKey>[2]) => {
+      // Keys typed fast (or over a slow link) arrive together: one at a time, as if typed slowly.
+      for (const [one, oneKey] of splitKeys(input, key)) handleKey(deps, one, oneKey);
+    },
+    [deps],
+  );
   // Without a TTY there is no raw mode, and Ink throws unless input is switched off explicitly.
   useInput(onKey, { isActive: Boolean(isRawModeSupported) });
 

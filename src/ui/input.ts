@@ -218,7 +218,8 @@ function filterKey(deps: BoardDeps, ui: UiState, input: string, key: Key): void 
   const edit = (change: (filter: string) => string) => {
     const current = deps.ui.getState();
     // A new filter starts the list from its top.
-    if (list === 'guests') setUi(deps, { guests: { ...current.guests, filter: change(current.guests.filter), cursor: { index: 0, top: 0 } } });
+    if (list === 'guests')
+      setUi(deps, { guests: { ...current.guests, filter: change(current.guests.filter), cursor: { index: 0, top: 0 } } });
     else setUi(deps, { tasks: { ...current.tasks, filter: change(current.tasks.filter), cursor: { index: 0, top: 0 } } });
   };
   if (isPrintable(input, key)) {

@@ -46,18 +46,7 @@ export type Command =
   | 'typeText';
 
 type SpecialKey =
-  | 'upArrow'
-  | 'downArrow'
-  | 'leftArrow'
-  | 'rightArrow'
-  | 'pageUp'
-  | 'pageDown'
-  | 'home'
-  | 'end'
-  | 'tab'
-  | 'return'
-  | 'escape'
-  | 'backspace';
+  'upArrow' | 'downArrow' | 'leftArrow' | 'rightArrow' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'tab' | 'return' | 'escape' | 'backspace';
 
 /** One key: a printable character, or a named key, with the modifiers that must be held. */
 export interface KeyStroke {
@@ -96,14 +85,48 @@ export const KEYMAP: readonly Binding[] = [
   { command: 'switchView', keys: [sp('tab')], description: 'switch between the Tasks and Guests views', where: LISTS, hint: 'view' },
   { command: 'open', keys: [sp('return')], description: 'open the task: details, progress, log', where: ['tasks'], hint: 'open' },
   { command: 'back', keys: [sp('escape')], description: 'back; clear the filter', where: VIEWS },
-  { command: 'filter', keys: [ch('/')], description: 'filter the list (vmid, name, node, type, user, outcome)', where: LISTS, hint: 'filter' },
+  {
+    command: 'filter',
+    keys: [ch('/')],
+    description: 'filter the list (vmid, name, node, type, user, outcome)',
+    where: LISTS,
+    hint: 'filter',
+  },
   { command: 'mark', keys: [ch(' ')], description: 'mark or unmark the guest, then move down', where: ['guests'], hint: 'mark' },
   { command: 'markAll', keys: [ch('*')], description: 'mark every visible guest', where: ['guests'] },
   { command: 'clearMarks', keys: [ch('u')], description: 'clear the marks', where: ['guests'] },
-  { command: 'start', keys: [ch('s')], description: 'start the marked guests (or the one under the cursor)', where: ['guests'], action: true, hint: 'start' },
-  { command: 'backup', keys: [ch('b')], description: 'back up the marked guests (asks storage, mode, compression)', where: ['guests'], action: true, hint: 'backup' },
-  { command: 'snapshot', keys: [ch('n')], description: 'snapshot the marked guests (asks the name)', where: ['guests'], action: true, hint: 'snapshot' },
-  { command: 'stop', keys: [ch('x')], description: 'stop the running task, or cancel a queued launch', where: ['tasks', 'detail'], action: true, hint: 'stop' },
+  {
+    command: 'start',
+    keys: [ch('s')],
+    description: 'start the marked guests (or the one under the cursor)',
+    where: ['guests'],
+    action: true,
+    hint: 'start',
+  },
+  {
+    command: 'backup',
+    keys: [ch('b')],
+    description: 'back up the marked guests (asks storage, mode, compression)',
+    where: ['guests'],
+    action: true,
+    hint: 'backup',
+  },
+  {
+    command: 'snapshot',
+    keys: [ch('n')],
+    description: 'snapshot the marked guests (asks the name)',
+    where: ['guests'],
+    action: true,
+    hint: 'snapshot',
+  },
+  {
+    command: 'stop',
+    keys: [ch('x')],
+    description: 'stop the running task, or cancel a queued launch',
+    where: ['tasks', 'detail'],
+    action: true,
+    hint: 'stop',
+  },
   { command: 'follow', keys: [ch('f')], description: 'follow the log on/off', where: ['detail'], hint: 'follow' },
   { command: 'scope', keys: [ch('c')], description: 'tasks started here (mine) / the whole cluster', where: ['tasks'], hint: 'scope' },
   { command: 'pause', keys: [ch('p')], description: 'pause or resume polling', where: VIEWS, hint: 'pause' },
@@ -215,11 +238,8 @@ export function keymapMarkdown(): string {
   const lines = ['| Keys | Action | Where |', '| --- | --- | --- |'];
   for (const binding of KEYMAP) {
     const keys =
-      binding.command === 'typeText'
-        ? 'printable keys'
-        : binding.keys.map((stroke) => `\`${strokeLabel(stroke, false)}\``).join(', ');
-    const where =
-      binding.where === ALL ? 'everywhere' : binding.where.map((context) => CONTEXT_NAMES[context]).join(', ');
+      binding.command === 'typeText' ? 'printable keys' : binding.keys.map((stroke) => `\`${strokeLabel(stroke, false)}\``).join(', ');
+    const where = binding.where === ALL ? 'everywhere' : binding.where.map((context) => CONTEXT_NAMES[context]).join(', ');
     const description = binding.action ? `${binding.description} (off with \`--read-only\`)` : binding.description;
     lines.push(`| ${escapeCell(keys)} | ${escapeCell(description)} | ${where} |`);
   }

@@ -91,9 +91,7 @@ interface ColumnDef<Id extends string> {
  * the columns that are never dropped do not fit.
  */
 function fitColumns<Id extends string>(defs: readonly ColumnDef<Id>[], width: number): Column<Id>[] | undefined {
-  const droppable = defs
-    .filter((def) => def.dropRank !== undefined)
-    .sort((a, b) => b.dropRank! - a.dropRank!);
+  const droppable = defs.filter((def) => def.dropRank !== undefined).sort((a, b) => b.dropRank! - a.dropRank!);
   let kept = [...defs];
   const needed = (columns: readonly ColumnDef<Id>[]) =>
     MARKER_WIDTH + columns.reduce((sum, def) => sum + def.width, 0) + Math.max(0, columns.length - 1);

@@ -66,11 +66,7 @@ export function renderSummary(rows: readonly TaskRow[], { ascii, color, columns,
   const table = fitted(data, columns, 3 * FIELDS.length + 1, theme.ellipsis);
   const plain = ({ children }: { children?: ReactNode }) => <Text>{children}</Text>;
   const rendered = renderToString(
-    <Table
-      data={table}
-      columns={FIELDS}
-      {...(color ? {} : { header: plain, cell: plain, skeleton: plain })}
-    />,
+    <Table data={table} columns={FIELDS} {...(color ? {} : { header: plain, cell: plain, skeleton: plain })} />,
     // Wide enough never to wrap: the columns were already cut to fit the terminal where that is possible.
     { columns: 1000 },
   );
@@ -80,6 +76,8 @@ export function renderSummary(rows: readonly TaskRow[], { ascii, color, columns,
 function plainTable(rows: SummaryRow[]): string {
   const widths = FIELDS.map((field) => Math.max(HEADINGS[field].length, ...rows.map((r) => r[field].length)));
   const line = (r: SummaryRow) =>
-    FIELDS.map((field, i) => (i === FIELDS.length - 1 ? r[field] : fit(r[field], widths[i]!, '~'))).join('  ').trimEnd();
+    FIELDS.map((field, i) => (i === FIELDS.length - 1 ? r[field] : fit(r[field], widths[i]!, '~')))
+      .join('  ')
+      .trimEnd();
   return [line(HEADINGS), ...rows.map(line)].join('\n');
 }

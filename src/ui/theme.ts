@@ -5,14 +5,7 @@
  */
 import type { TaskState } from '../tasks/store.js';
 
-export type Tone =
-  | TaskState
-  | 'accent'
-  | 'muted'
-  | 'error'
-  | 'warn'
-  | 'heading'
-  | 'marked';
+export type Tone = TaskState | 'accent' | 'muted' | 'error' | 'warn' | 'heading' | 'marked';
 
 export interface Theme {
   readonly color: boolean;
@@ -93,15 +86,7 @@ export function shouldUseAscii(env: NodeJS.ProcessEnv): boolean {
  * NO_COLOR (any non-empty value, see no-color.org) and FORCE_COLOR=0 switch colour off; so does a
  * stdout that is not a terminal.
  */
-export function colorEnabled({
-  env,
-  flag,
-  isTTY,
-}: {
-  env: NodeJS.ProcessEnv;
-  flag?: boolean;
-  isTTY?: boolean;
-}): boolean {
+export function colorEnabled({ env, flag, isTTY }: { env: NodeJS.ProcessEnv; flag?: boolean; isTTY?: boolean }): boolean {
   if (flag === false) return false;
   if (env.NO_COLOR) return false;
   if (env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false;

@@ -29,10 +29,7 @@ export type ConfirmPurpose =
   /** Launches an earlier session queued and never sent: send them, or drop them. */
   | { type: 'resume'; count: number };
 
-export type StorageChoices =
-  | { status: 'loading' }
-  | { status: 'ready'; ids: readonly string[] }
-  | { status: 'failed'; message: string };
+export type StorageChoices = { status: 'loading' } | { status: 'ready'; ids: readonly string[] } | { status: 'failed'; message: string };
 
 export const BACKUP_MODES: readonly BackupMode[] = ['snapshot', 'suspend', 'stop'];
 export const BACKUP_COMPRESSIONS: readonly BackupCompress[] = ['zstd', 'lzo', 'gzip', '0'];

@@ -3,14 +3,7 @@
  * that the components and the input dispatcher see the same list, and so that a selector returns the
  * same object while nothing it depends on changed (zustand 5 loops on a fresh object per call).
  */
-import {
-  emptyTally,
-  type Guest,
-  type Scope,
-  type Tally,
-  type TaskRow,
-  type TaskStoreState,
-} from '../tasks/store.js';
+import { emptyTally, type Guest, type Scope, type Tally, type TaskRow, type TaskStoreState } from '../tasks/store.js';
 import { STATE_WORDS, taskTitle } from './format.js';
 import { windowTop } from './layout.js';
 import type { Cursor } from './ui-state.js';
@@ -155,10 +148,7 @@ export function createGuestLister(): GuestLister {
         return guest !== undefined && matchesAll(guestHaystack(guest), words);
       });
       const previous = last?.result;
-      result =
-        previous && previous.total === order.length && sameArray(previous.vmids, vmids)
-          ? previous
-          : { vmids, total: order.length };
+      result = previous && previous.total === order.length && sameArray(previous.vmids, vmids) ? previous : { vmids, total: order.length };
     }
     cache.set(filter, { order, guests: state.guests, result });
     return result;

@@ -13,9 +13,7 @@ export function parseDuration(text: string): number {
   const trimmed = text.trim();
   if (!DURATION_RE.test(trimmed)) {
     const hint = /^\d+(\.\d+)?$/.test(trimmed) ? ' (add a unit)' : '';
-    throw new InvalidDurationError(
-      `invalid duration '${text}'${hint}: use a number with ms, s, m or h, e.g. 500ms, 30s, 2m, 1h`,
-    );
+    throw new InvalidDurationError(`invalid duration '${text}'${hint}: use a number with ms, s, m or h, e.g. 500ms, 30s, 2m, 1h`);
   }
   let total = 0;
   for (const [, amount, unit] of trimmed.matchAll(PART_RE)) total += Number(amount) * UNIT_MS[unit!]!;

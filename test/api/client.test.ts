@@ -149,7 +149,12 @@ describe('PVE client over HTTP', () => {
     assert.equal(bad.status, 400);
     assert.equal(bad.reason, 'Parameter verification failed.');
     assert.match(bad.errors?.snapname ?? '', /invalid format/);
-    assert.match(bad.message, new RegExp(`^POST /nodes/${guest.node}/qemu/${guest.vmid}/snapshot: 400 Parameter verification failed\\. \\(snapname: invalid format`));
+    assert.match(
+      bad.message,
+      new RegExp(
+        `^POST /nodes/${guest.node}/qemu/${guest.vmid}/snapshot: 400 Parameter verification failed\\. \\(snapname: invalid format`,
+      ),
+    );
 
     // Stays stopped: its starts fail.
     const stopped = t.sim.control.guestWithRole('failsToStart');
@@ -181,7 +186,10 @@ describe('PVE client over HTTP', () => {
       assert.equal(error.status, 595);
       assert.equal(error.kind, 'http');
       assert.equal(error.reason, 'Errors during connection establishment, proxy handshake: Connection refused');
-      assert.equal(error.message, `GET /nodes/pve3/tasks/${upid}/status: 595 Errors during connection establishment, proxy handshake: Connection refused`);
+      assert.equal(
+        error.message,
+        `GET /nodes/pve3/tasks/${upid}/status: 595 Errors during connection establishment, proxy handshake: Connection refused`,
+      );
       assert.ok(isNodeUnreachable(error));
       assert.ok(!isConnectionError(error));
     } finally {

@@ -49,7 +49,9 @@ describe('endpoint failover', () => {
     await t.sim.control.addFault('listener-down=pve1');
     const key = 'POST /nodes/{node}/vzdump';
     const before = route(key);
-    const started = await t.run(api.POST('/nodes/{node}/vzdump', { params: { path: { node: 'pve2' } }, body: { vmid: String(guest.vmid) } }));
+    const started = await t.run(
+      api.POST('/nodes/{node}/vzdump', { params: { path: { node: 'pve2' } }, body: { vmid: String(guest.vmid) } }),
+    );
     assert.match(started.data, /^UPID:pve2:/);
     assert.equal(route(key), before + 1);
     assert.equal(api.endpoint, t.sim.urls[1]);
@@ -89,6 +91,9 @@ describe('endpoint failover', () => {
     assert.equal(error.kind, 'connection');
     assert.equal(error.status, 0);
     assert.ok(error.notSent);
-    assert.match(error.message, new RegExp(`^GET /version: connection refused by ${t.sim.urls[1]}; also failed: ${t.sim.urls[0]} \\(connection\\)$`));
+    assert.match(
+      error.message,
+      new RegExp(`^GET /version: connection refused by ${t.sim.urls[1]}; also failed: ${t.sim.urls[0]} \\(connection\\)$`),
+    );
   });
 });

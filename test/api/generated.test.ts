@@ -16,10 +16,14 @@ test('the committed OpenAPI document and types match what the committed subset g
 });
 
 const fullSchema = fileURLToPath(new URL('../../../shared/pve-api/pve-api-schema.json', import.meta.url));
-test('the committed subset matches the full schema (run npm run gen:api:extract)', { skip: !existsSync(fullSchema) && 'full schema not present' }, () => {
-  const extracted = extractSubset(JSON.parse(readFileSync(fullSchema, 'utf8')));
-  assert.deepEqual(committedSubset(), JSON.parse(JSON.stringify(extracted)));
-});
+test(
+  'the committed subset matches the full schema (run npm run gen:api:extract)',
+  { skip: !existsSync(fullSchema) && 'full schema not present' },
+  () => {
+    const extracted = extractSubset(JSON.parse(readFileSync(fullSchema, 'utf8')));
+    assert.deepEqual(committedSubset(), JSON.parse(JSON.stringify(extracted)));
+  },
+);
 
 test('the subset holds exactly the endpoints and methods pvetasks uses', () => {
   const subset = committedSubset();
@@ -77,7 +81,10 @@ test('the OpenAPI document wraps responses, derives required fields and adds wha
 
   // path parameters in the path, POST parameters in a form body with their required ones
   const snapshotPost = document.paths['/nodes/{node}/qemu/{vmid}/snapshot'].post;
-  assert.deepEqual(snapshotPost.parameters.map((p: Json) => `${p.in}:${p.name}`), ['path:node', 'path:vmid']);
+  assert.deepEqual(
+    snapshotPost.parameters.map((p: Json) => `${p.in}:${p.name}`),
+    ['path:node', 'path:vmid'],
+  );
   const form = snapshotPost.requestBody.content['application/x-www-form-urlencoded'].schema;
   assert.deepEqual(form.required, ['snapname']);
   assert.equal(form.properties.vmstate.type, 'boolean');

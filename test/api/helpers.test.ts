@@ -81,11 +81,14 @@ test('normalizeEndpoint keeps https://host:port, adds PVE defaults to a bare hos
       /https:\/\/pve1\.example\.com:8006/.test(error.message) &&
       !error.message.includes('\n'),
   );
-  assert.throws(() => normalizeEndpoint('https://root:hunter2@pve1:8006'), (error: unknown) => {
-    assert.ok(error instanceof PveApiError);
-    assert.ok(!error.message.includes('hunter2'));
-    return true;
-  });
+  assert.throws(
+    () => normalizeEndpoint('https://root:hunter2@pve1:8006'),
+    (error: unknown) => {
+      assert.ok(error instanceof PveApiError);
+      assert.ok(!error.message.includes('hunter2'));
+      return true;
+    },
+  );
   assert.throws(() => normalizeEndpoint('ftp://pve1'), /https/);
 });
 
@@ -95,7 +98,10 @@ test('createPveClient refuses a missing endpoint, missing credentials and plain 
   assert.throws(() => createPveClient({ endpoint: 'https://pve1:8006', username: 'root@pam' }), /PASSWORD/);
   assert.throws(() => createPveClient({ endpoint: 'https://pve1:8006', username: 'root', password: 'x' }), /USER@REALM/);
   assert.throws(() => createPveClient({ endpoint: 'http://pve1:8006', token: `root@pam!ci=${SECRET}` }), /use https:\/\/pve1:8006/);
-  assert.throws(() => createPveClient({ endpoint: 'https://pve1:8006', token: `root@pam!ci=${SECRET}`, fingerprint: 'AB:CD' }), /fingerprint/);
+  assert.throws(
+    () => createPveClient({ endpoint: 'https://pve1:8006', token: `root@pam!ci=${SECRET}`, fingerprint: 'AB:CD' }),
+    /fingerprint/,
+  );
   const client = createPveClient({ endpoints: ['https://pve1:8006', 'https://pve2:8006,pve3'], token: `root@pam!ci=${SECRET}` });
   assert.deepEqual(client.endpoints, ['https://pve1:8006', 'https://pve2:8006', 'https://pve3:8006']);
   assert.equal(client.endpoint, 'https://pve1:8006');
@@ -105,7 +111,10 @@ test('createPveClient refuses a missing endpoint, missing credentials and plain 
 });
 
 test('parameters: booleans as 1/0, lists comma-separated, UPIDs fully percent-encoded in paths', () => {
-  assert.equal(serializeParameters({ errors: true, download: false, limit: 0, source: 'all', skip: undefined }), 'errors=1&download=0&limit=0&source=all');
+  assert.equal(
+    serializeParameters({ errors: true, download: false, limit: 0, source: 'all', skip: undefined }),
+    'errors=1&download=0&limit=0&source=all',
+  );
   assert.equal(serializeParameters({ vmid: [100, 101], notes: 'a b&c' }), 'vmid=100%2C101&notes=a%20b%26c');
   const upid = 'UPID:pve1:0001A2B3:00C0FFEE:6700AB12:qmstart:100:ops@pve!ci:';
   assert.equal(encodePathSegment(upid), 'UPID%3Apve1%3A0001A2B3%3A00C0FFEE%3A6700AB12%3Aqmstart%3A100%3Aops%40pve%21ci%3A');

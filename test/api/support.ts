@@ -56,7 +56,14 @@ export async function setup(options: SimulatorOptions = {}): Promise<Setup> {
 /** Fails when a secret shows in the error's message, fields, JSON or inspected form (causes included). */
 export function assertNoSecret(error: PveApiError, secrets: string[]): void {
   assert.ok(!error.message.includes('\n'), `not one line: ${error.message}`);
-  const views = [error.message, error.reason, JSON.stringify(error), JSON.stringify(error.errors ?? {}), inspect(error, { depth: 8 }), String(error.stack)];
+  const views = [
+    error.message,
+    error.reason,
+    JSON.stringify(error),
+    JSON.stringify(error.errors ?? {}),
+    inspect(error, { depth: 8 }),
+    String(error.stack),
+  ];
   for (const secret of secrets) {
     for (const view of views) assert.ok(!view.includes(secret), `a secret leaked into the error: ${error.message}`);
   }

@@ -45,7 +45,11 @@ describe('TLS', () => {
 
   test('a fingerprint mismatch is refused, even with the chain trusted, and the message shows the real one', async () => {
     const before = requests();
-    for (const options of [{ fingerprint: otherFingerprint() }, { fingerprint: otherFingerprint(), ca: t.sim.caPem! }, { fingerprint: otherFingerprint(), insecure: true }]) {
+    for (const options of [
+      { fingerprint: otherFingerprint() },
+      { fingerprint: otherFingerprint(), ca: t.sim.caPem! },
+      { fingerprint: otherFingerprint(), insecure: true },
+    ]) {
       const error = await t.failure(t.client(options).GET('/version'));
       assert.equal(error.kind, 'tls');
       assert.equal(error.fingerprint, t.sim.fingerprint);

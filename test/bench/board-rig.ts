@@ -97,7 +97,14 @@ function newTask(i: number, startMs: number): { upid: string; vmid: number; type
 export function fillRegistry(store: TaskStore, count: number, now: number): void {
   const running = Math.min(200, Math.floor(count / 2));
   store.getState().update((tx) => {
-    tx.setSession({ endpoint: 'https://pve1.example.com:8006', user: 'root@pam!pvetasks', cluster: 'bench', demo: false, intervalMs: 2000, readOnly: false });
+    tx.setSession({
+      endpoint: 'https://pve1.example.com:8006',
+      user: 'root@pam!pvetasks',
+      cluster: 'bench',
+      demo: false,
+      intervalMs: 2000,
+      readOnly: false,
+    });
     tx.setPoll({ paused: false, lastSuccessAt: now, cycles: 10 });
     for (let i = 0; i < count; i++) {
       const start = now - 30_000 - i * 9_000;
@@ -115,7 +122,11 @@ export function fillRegistry(store: TaskStore, count: number, now: number): void
 }
 
 /** The kinds of one-task update, in the order the frame benchmark rotates through them. */
-export const UPDATE_KINDS = ['progress of a running task in view', 'the newest running task ends', "another user's task starts (a new row on top)"] as const;
+export const UPDATE_KINDS = [
+  'progress of a running task in view',
+  'the newest running task ends',
+  "another user's task starts (a new row on top)",
+] as const;
 
 /** One task update: the write to make, chosen beforehand so that only the write itself is timed. */
 export type Update = (tx: TaskTransaction) => void;

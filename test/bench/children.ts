@@ -12,7 +12,8 @@ import { build } from 'esbuild';
 import { BUNDLE_OPTIONS } from '../../src/cli/bundle-config.mjs';
 import { ROOT, childEnv } from './util.js';
 
-const BANNER = "import { createRequire as __benchCreateRequire } from 'node:module';\nconst require = __benchCreateRequire(import.meta.url);";
+const BANNER =
+  "import { createRequire as __benchCreateRequire } from 'node:module';\nconst require = __benchCreateRequire(import.meta.url);";
 
 export class Workdir {
   readonly path = mkdtempSync(join(tmpdir(), 'pvetasks-bench-'));
@@ -21,7 +22,9 @@ export class Workdir {
   async bundle(name: string, entry: { file: string } | { source: string }): Promise<string> {
     const outfile = join(this.path, `${name}.mjs`);
     await build({
-      ...('file' in entry ? { entryPoints: [entry.file] } : { stdin: { contents: entry.source, resolveDir: ROOT, loader: 'js', sourcefile: `${name}.js` } }),
+      ...('file' in entry
+        ? { entryPoints: [entry.file] }
+        : { stdin: { contents: entry.source, resolveDir: ROOT, loader: 'js', sourcefile: `${name}.js` } }),
       outfile,
       ...BUNDLE_OPTIONS,
       banner: { js: BANNER },
@@ -44,7 +47,10 @@ export class Workdir {
 /** Runs `node script arg` and parses the last line of its stdout as JSON. */
 export function runJsonChild<T>(script: string, arg: unknown, timeoutMs = 600_000): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, JSON.stringify(arg)], { env: childEnv({ NODE_ENV: 'production' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, JSON.stringify(arg)], {
+      env: childEnv({ NODE_ENV: 'production' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

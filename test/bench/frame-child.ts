@@ -23,7 +23,17 @@ import { createTaskStore } from '../../src/tasks/store.js';
 import { correctedInkOutput } from '../../src/ui/ink-output.js';
 import { runBoard } from '../../src/ui/index.js';
 import { MANUAL_CLOCK_EPOCH, ManualClock } from '../../src/util/clock.js';
-import { FakeKeyboard, FakeTerminal, UPDATE_KINDS, fillRegistry, noController, pickUpdate, runChild, sleep, tableData } from './board-rig.js';
+import {
+  FakeKeyboard,
+  FakeTerminal,
+  UPDATE_KINDS,
+  fillRegistry,
+  noController,
+  pickUpdate,
+  runChild,
+  sleep,
+  tableData,
+} from './board-rig.js';
 
 interface Args {
   mode: 'board' | 'table';
@@ -111,5 +121,7 @@ runChild(async () => {
   }
   const rss = process.memoryUsage().rss;
   await stop();
-  process.stdout.write(`${JSON.stringify({ times, kinds, rss, peakRss: Math.max(peakRss, rss), writes: terminal.writes, bytes: terminal.bytes })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ times, kinds, rss, peakRss: Math.max(peakRss, rss), writes: terminal.writes, bytes: terminal.bytes })}\n`,
+  );
 });

@@ -41,7 +41,13 @@ export async function requestsPerCycle(tasks: number, nodes: number, cycles: num
     for (let i = 0; i < tasks; i++) {
       const node = `pve${(i % nodes) + 1}`;
       // Long-running starts, begun over the last few minutes: none ends inside the window.
-      const upid = sim.control.spawnTask({ node, type: 'qmstart', id: String(1000 + i), durationMs: Infinity, startedAgoMs: (i * 977) % 300_000 });
+      const upid = sim.control.spawnTask({
+        node,
+        type: 'qmstart',
+        id: String(1000 + i),
+        durationMs: Infinity,
+        startedAgoMs: (i * 977) % 300_000,
+      });
       upids.push({ upid, node });
     }
     const tracker = createTaskTracker({ client, clock, intervalMs: INTERVAL_MS });

@@ -63,5 +63,7 @@ runChild(async () => {
   const memory = process.memoryUsage();
   abort.abort();
   await done;
-  process.stdout.write(`${JSON.stringify({ peakRss: Math.max(peakRss, memory.rss), lastRss: memory.rss, heapUsed: memory.heapUsed, samples })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ peakRss: Math.max(peakRss, memory.rss), lastRss: memory.rss, heapUsed: memory.heapUsed, samples })}\n`,
+  );
 });

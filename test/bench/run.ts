@@ -15,8 +15,28 @@ import { ROOT, calibrate, percentile, progress, round, type Figure } from './uti
 const quick = process.argv.includes('--quick');
 
 const PLAN = quick
-  ? { cycles: 5, latencyTasks: 100, frameRounds: 1, frameSamples: 42, tableSamples: { 100: 12, 1000: 3, 10000: 1 }, rssWindowMs: 10_000, windowMs: 10_000, warmupMs: 3_000, startupRuns: 3 }
-  : { cycles: 10, latencyTasks: 400, frameRounds: 4, frameSamples: 45, tableSamples: { 100: 30, 1000: 8, 10000: 2 }, rssWindowMs: 20_000, windowMs: 20_000, warmupMs: 5_000, startupRuns: 10 };
+  ? {
+      cycles: 5,
+      latencyTasks: 100,
+      frameRounds: 1,
+      frameSamples: 42,
+      tableSamples: { 100: 12, 1000: 3, 10000: 1 },
+      rssWindowMs: 10_000,
+      windowMs: 10_000,
+      warmupMs: 3_000,
+      startupRuns: 3,
+    }
+  : {
+      cycles: 10,
+      latencyTasks: 400,
+      frameRounds: 4,
+      frameSamples: 45,
+      tableSamples: { 100: 30, 1000: 8, 10000: 2 },
+      rssWindowMs: 20_000,
+      windowMs: 20_000,
+      warmupMs: 5_000,
+      startupRuns: 10,
+    };
 
 const SIZES = [100, 1000, 10000] as const;
 /** 120 columns; 46 rows give a 45-line frame whose task list shows 40 rows. */
@@ -55,14 +75,24 @@ async function phase<T>(name: string, work: () => Promise<T>): Promise<T> {
 /** ink-table given all `tasks` rows: the naive board's frame times (few updates: they are slow). */
 async function tableFrames(frameChild: string, tasks: 100 | 1000 | 10000): Promise<number[]> {
   const samples = PLAN.tableSamples[tasks];
-  const result = await runJsonChild<FrameResult>(frameChild, { mode: 'table', tasks, samples, warmup: tasks >= 10000 ? 0 : 1, ...FRAME_TERMINAL }, 900_000);
-  progress(`  ink-table with ${tasks} rows: ${result.times.map((ms) => round(ms, 0)).join(' ')} ms; its peak RSS ${round(result.peakRss / MB, 0)} MB`);
+  const result = await runJsonChild<FrameResult>(
+    frameChild,
+    { mode: 'table', tasks, samples, warmup: tasks >= 10000 ? 0 : 1, ...FRAME_TERMINAL },
+    900_000,
+  );
+  progress(
+    `  ink-table with ${tasks} rows: ${result.times.map((ms) => round(ms, 0)).join(' ')} ms; its peak RSS ${round(result.peakRss / MB, 0)} MB`,
+  );
   return result.times;
 }
 
 /** Resolves to whether every figure met its target. */
 async function main(): Promise<boolean> {
-  progress(`pvetasks benchmark, ${quick ? 'quick' : 'full'} run; node ${process.version}, ${cpus().length} CPUs, load ${loadavg().map((n) => round(n, 2)).join(' ')}; ${ROOT}`);
+  progress(
+    `pvetasks benchmark, ${quick ? 'quick' : 'full'} run; node ${process.version}, ${cpus().length} CPUs, load ${loadavg()
+      .map((n) => round(n, 2))
+      .join(' ')}; ${ROOT}`,
+  );
   calibrate();
   progress(`machine speed: ${round(calibrate(), 0)} ms for the reference work (smaller is faster; compare runs with it)`);
   requireTools();
@@ -85,34 +115,45 @@ async function main(): Promise<boolean> {
       const result = await phase(`requests per cycle, ${tasks} running tasks on ${nodes} nodes, ${PLAN.cycles} cycles`, () =>
         requestsPerCycle(tasks, nodes, PLAN.cycles),
       );
-      progress(`  pvetasks ${round(result.poller, 2)} a cycle ${JSON.stringify(result.byRoute)} (all cycles); per-task loop ${result.naive}`);
+      progress(
+        `  pvetasks ${round(result.poller, 2)} a cycle ${JSON.stringify(result.byRoute)} (all cycles); per-task loop ${result.naive}`,
+      );
       figures[`requests_per_cycle_${tasks}x${nodes}`] = figure(result.poller, result.naive / 40, result.naive, 2);
     }
 
     // 2. From a task's end to its final row, the poller's own loop at the default 2 s.
-    const latency = await phase(`detection latency, ${PLAN.latencyTasks} tasks ending at spread times`, () => detectLatency(PLAN.latencyTasks));
+    const latency = await phase(`detection latency, ${PLAN.latencyTasks} tasks ending at spread times`, () =>
+      detectLatency(PLAN.latencyTasks),
+    );
     progress(`  p50 ${latency.p50} ms, p95 ${latency.p95} ms, max ${latency.max} ms over ${latency.count} tasks`);
     figures.detect_latency_ms_p95 = figure(latency.p95, 2000 + 250, undefined, 0);
     const slow = await detectLatency(PLAN.latencyTasks, 20);
-    progress(`  for comparison, when every request takes 20 ms: p95 ${slow.p95} ms (the next cycle waits the interval plus twice the last one's duration)`);
+    progress(
+      `  for comparison, when every request takes 20 ms: p95 ${slow.p95} ms (the next cycle waits the interval plus twice the last one's duration)`,
+    );
 
     // 5a. Memory with 10,000 tasks, the board drawn and running as in the binary.
     const rssChild = await work.bundle('rss-child', { file: `${ROOT}/test/bench/rss-child.ts` });
     const memory = await phase(`RSS, the board with 10000 tasks for ${PLAN.rssWindowMs / 1000} s`, () =>
       runJsonChild<RssResult>(rssChild, { tasks: 10000, windowMs: PLAN.rssWindowMs }),
     );
-    progress(`  peak ${round(memory.peakRss / MB, 0)} MB, at the end ${round(memory.lastRss / MB, 0)} MB (JS heap in use ${round(memory.heapUsed / MB, 0)} MB), ${memory.samples} samples`);
+    progress(
+      `  peak ${round(memory.peakRss / MB, 0)} MB, at the end ${round(memory.lastRss / MB, 0)} MB (JS heap in use ${round(memory.heapUsed / MB, 0)} MB), ${memory.samples} samples`,
+    );
     figures.rss_mb_10000 = figure(memory.peakRss / MB, 150, undefined, 0);
     if (!quick) {
       const whole = await phase('RSS, for comparison: the whole binary (HTTP client, poller) with a session of 10000 tasks, 20 s', () =>
         binaryRss({ tasks: 10000, windowMs: 20_000, warmupMs: PLAN.warmupMs }),
       );
-      progress(`  the binary: median ${round(whole.medianMb, 0)} MB, from ${round(whole.minMb, 0)} to ${round(whole.peakMb, 0)} MB as V8 collects (${whole.samples} samples)`);
+      progress(
+        `  the binary: median ${round(whole.medianMb, 0)} MB, from ${round(whole.minMb, 0)} to ${round(whole.peakMb, 0)} MB as V8 collects (${whole.samples} samples)`,
+      );
     }
 
     // 4. Bytes to the terminal: the binary in tmux at 120x40 watching 200 running tasks.
-    const tty = await phase(`terminal bytes, the binary at 120x40 with 200 running tasks started 1 to 30 min ago, ${PLAN.windowMs / 1000} s`, () =>
-      ttyBytes({ count: 200, minAgoMs: 61_000, spreadMs: 29 * 60_000, windowMs: PLAN.windowMs, warmupMs: PLAN.warmupMs }),
+    const tty = await phase(
+      `terminal bytes, the binary at 120x40 with 200 running tasks started 1 to 30 min ago, ${PLAN.windowMs / 1000} s`,
+      () => ttyBytes({ count: 200, minAgoMs: 61_000, spreadMs: 29 * 60_000, windowMs: PLAN.windowMs, warmupMs: PLAN.warmupMs }),
     );
     progress(`  ${tty.bytes} bytes in ${round(tty.seconds, 1)} s: ${round(tty.bytesPerSecond, 0)} B/s; the binary's RSS ${tty.rssMb} MB`);
     figures.tty_bytes_per_s = figure(tty.bytesPerSecond, 4096, undefined, 0);
@@ -128,22 +169,25 @@ async function main(): Promise<boolean> {
     if (table10000) await phase('frame time, ink-table with all 10000 rows (drawn since the start)', () => table10000);
     const board: Record<number, number[]> = { 100: [], 1000: [], 10000: [] };
     const boardRss: Record<number, number> = { 100: 0, 1000: 0, 10000: 0 };
-    await phase(`frame time, the board: ${PLAN.frameRounds} round(s) x ${PLAN.frameSamples} updates at ${SIZES.join(', ')} tasks`, async () => {
-      for (let roundIndex = 0; roundIndex < PLAN.frameRounds; roundIndex++) {
-        for (const tasks of SIZES) {
-          const result = await runJsonChild<FrameResult>(frameChild, {
-            mode: 'board',
-            tasks,
-            samples: PLAN.frameSamples,
-            warmup: 6,
-            offset: roundIndex * PLAN.frameSamples,
-            ...FRAME_TERMINAL,
-          });
-          board[tasks]!.push(...result.times);
-          boardRss[tasks] = Math.max(boardRss[tasks]!, result.peakRss);
+    await phase(
+      `frame time, the board: ${PLAN.frameRounds} round(s) x ${PLAN.frameSamples} updates at ${SIZES.join(', ')} tasks`,
+      async () => {
+        for (let roundIndex = 0; roundIndex < PLAN.frameRounds; roundIndex++) {
+          for (const tasks of SIZES) {
+            const result = await runJsonChild<FrameResult>(frameChild, {
+              mode: 'board',
+              tasks,
+              samples: PLAN.frameSamples,
+              warmup: 6,
+              offset: roundIndex * PLAN.frameSamples,
+              ...FRAME_TERMINAL,
+            });
+            board[tasks]!.push(...result.times);
+            boardRss[tasks] = Math.max(boardRss[tasks]!, result.peakRss);
+          }
         }
-      }
-    });
+      },
+    );
     const table: Record<number, number[]> = {
       100: await tableFrames(frameChild, 100),
       1000: await tableFrames(frameChild, 1000),
@@ -156,7 +200,9 @@ async function main(): Promise<boolean> {
       );
       figures[`frame_ms_p95_${tasks}`] = figure(percentile(times, 95), 25, percentile(table[tasks]!, 95));
     }
-    progress(`  the board's peak RSS during the updates: ${SIZES.map((tasks) => `${tasks}: ${round(boardRss[tasks]! / MB, 0)} MB`).join(', ')}`);
+    progress(
+      `  the board's peak RSS during the updates: ${SIZES.map((tasks) => `${tasks}: ${round(boardRss[tasks]! / MB, 0)} MB`).join(', ')}`,
+    );
     const ratio = percentile(board[10000]!, 95) / percentile(board[100]!, 95);
     const tableRatio = percentile(table[10000]!, 95) / percentile(table[100]!, 95);
     figures.frame_ratio_10000_to_100 = figure(ratio, 1.5, tableRatio, 2);
@@ -164,7 +210,9 @@ async function main(): Promise<boolean> {
     // 5b. Idle CPU: the binary against a quiet simulator.
     // The window opens 8 s after the first frame: start-up work (compiling, the first polls, the
     // first collections) is not idleness.
-    const idle = await phase(`idle CPU, the binary with nothing changing, ${PLAN.windowMs / 1000} s`, () => idleCpu({ windowMs: PLAN.windowMs, warmupMs: 8_000 }));
+    const idle = await phase(`idle CPU, the binary with nothing changing, ${PLAN.windowMs / 1000} s`, () =>
+      idleCpu({ windowMs: PLAN.windowMs, warmupMs: 8_000 }),
+    );
     progress(`  ${round(idle.cpuPercent, 2)} % of one CPU over ${round(idle.seconds, 1)} s`);
     figures.idle_cpu_pct = figure(idle.cpuPercent, 2, undefined, 2);
 

@@ -155,7 +155,13 @@ function residentMb(pid: number): number {
  * The binary at `columns`x`rows` watching `count` running tasks. Warm-up: until the footer counts them
  * all, then `warmupMs` more (first polls, guest names); then every byte for `windowMs`.
  */
-export async function ttyBytes(options: { count: number; minAgoMs: number; spreadMs: number; windowMs: number; warmupMs: number }): Promise<TtyResult> {
+export async function ttyBytes(options: {
+  count: number;
+  minAgoMs: number;
+  spreadMs: number;
+  windowMs: number;
+  warmupMs: number;
+}): Promise<TtyResult> {
   const sim = await busyCluster(options.count, options.minAgoMs, options.spreadMs);
   const board = new TmuxBoard(sim, 120, 40);
   try {
@@ -231,7 +237,10 @@ function timeToFirstFrame(argv: string[], env: NodeJS.ProcessEnv, marker: string
       if (error) reject(error);
       else resolve(ms!);
     };
-    const timer = setTimeout(() => finish(new Error(`no '${marker}' within ${limitMs} ms; output: ${JSON.stringify(seen.slice(-500))}`)), limitMs);
+    const timer = setTimeout(
+      () => finish(new Error(`no '${marker}' within ${limitMs} ms; output: ${JSON.stringify(seen.slice(-500))}`)),
+      limitMs,
+    );
     child.stdout.on('data', (chunk: Buffer) => {
       const at = performance.now();
       seen += chunk.toString('utf8');
@@ -283,7 +292,9 @@ export async function startup(work: Workdir, runs: number): Promise<StartupResul
     await sim.close();
     rmSync(stateDir, { recursive: true, force: true });
   }
-  progress(`startup runs (ms): pvetasks ${binaryRuns.map((ms) => round(ms, 0)).join(' ')}; ink hello ${helloRuns.map((ms) => round(ms, 0)).join(' ')}`);
+  progress(
+    `startup runs (ms): pvetasks ${binaryRuns.map((ms) => round(ms, 0)).join(' ')}; ink hello ${helloRuns.map((ms) => round(ms, 0)).join(' ')}`,
+  );
   return { binaryMs: median(binaryRuns), helloMs: median(helloRuns), binaryRuns, helloRuns };
 }
 
@@ -311,7 +322,15 @@ async function writeSession(sim: Simulator, stateDir: string, tasks: number): Pr
     for (const task of running) tx.add({ upid: task.upid, mine: true, firstSeenAt: task.startedAt, deadline: now + 24 * 3600_000 });
     for (let i = 0; i < tasks - running.length; i++) {
       const start = now - 30 * 60_000 - i * 9_000;
-      const upid = formatUpid({ node: `pve${(i % 4) + 1}`, pid: 20_000 + i, pstart: 9_000_000 + i, starttime: Math.floor(start / 1000), type: TYPES[i % TYPES.length]!, id: String(100 + (i % 60)), user });
+      const upid = formatUpid({
+        node: `pve${(i % 4) + 1}`,
+        pid: 20_000 + i,
+        pstart: 9_000_000 + i,
+        starttime: Math.floor(start / 1000),
+        type: TYPES[i % TYPES.length]!,
+        id: String(100 + (i % 60)),
+        user,
+      });
       const key = tx.add({ upid, mine: true, firstSeenAt: start, deadline: start + 3600_000 });
       const [exitStatus, outcome] = OUTCOMES[i % OUTCOMES.length]!;
       tx.finish(key, outcome, { exitStatus, endedAt: start + 5_000 + (i % 50) * 1000 });
@@ -340,7 +359,11 @@ export async function binaryRss(options: { tasks: number; windowMs: number; warm
   try {
     await writeSession(sim, board.stateDir, options.tasks);
     board.start();
-    await board.waitFor(`the board with ${options.tasks} tasks of ours`, (screen) => screen.includes('[Tasks: mine]') && screen.includes(`${options.tasks} tasks`) && screen.includes('running 200 '), 60_000);
+    await board.waitFor(
+      `the board with ${options.tasks} tasks of ours`,
+      (screen) => screen.includes('[Tasks: mine]') && screen.includes(`${options.tasks} tasks`) && screen.includes('running 200 '),
+      60_000,
+    );
     await sleep(options.warmupMs);
     const pid = board.pid();
     const samples: number[] = [];

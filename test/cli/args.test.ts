@@ -49,7 +49,11 @@ test('parse errors become one-line usage errors naming the flag and pointing at 
 
 test('secret flags are refused without echoing their value', () => {
   const secret = '0b4e5b1c-6a0b-4f3e-9d1e-2a9c5c7e8f01';
-  usage(() => parseCommandArgs('tasks', [`--token=root@pam!x=${secret}`], OPTIONS), /--token is not accepted: secrets never go on the command line/, secret);
+  usage(
+    () => parseCommandArgs('tasks', [`--token=root@pam!x=${secret}`], OPTIONS),
+    /--token is not accepted: secrets never go on the command line/,
+    secret,
+  );
   usage(() => parseCommandArgs('tasks', ['--password', secret], OPTIONS), /--password is not accepted/, secret);
   // After '--' everything is an operand.
   assert.deepEqual(parseCommandArgs('wait', ['--', '--token'], OPTIONS, { positionals: true }).positionals, ['--token']);

@@ -120,15 +120,10 @@ test('several endpoints, normalized, for failover', () => {
     PROXMOX_VE_ENDPOINT: ' https://pve1.example.com:8006/ , pve2.example.com, https://pve3:8006/api2/json,,pve2.example.com:8006',
     PROXMOX_VE_API_TOKEN: TOKEN,
   });
-  assert.deepEqual(config.endpoints, [
-    'https://pve1.example.com:8006',
-    'https://pve2.example.com:8006',
-    'https://pve3:8006',
+  assert.deepEqual(config.endpoints, ['https://pve1.example.com:8006', 'https://pve2.example.com:8006', 'https://pve3:8006']);
+  assert.deepEqual(load({ PROXMOX_VE_ENDPOINT: 'http://127.0.0.1:18006', PROXMOX_VE_API_TOKEN: TOKEN }).endpoints, [
+    'http://127.0.0.1:18006',
   ]);
-  assert.deepEqual(
-    load({ PROXMOX_VE_ENDPOINT: 'http://127.0.0.1:18006', PROXMOX_VE_API_TOKEN: TOKEN }).endpoints,
-    ['http://127.0.0.1:18006'],
-  );
 });
 
 test('username and password instead of a token; a token wins when both are set', () => {
@@ -208,11 +203,7 @@ test("bad endpoints (the client's own rules)", () => {
     /not an endpoint \(it contains '@'/,
     'hunter2',
   );
-  rejects(
-    () => load({ PROXMOX_VE_ENDPOINT: `https://${TOKEN}`, PROXMOX_VE_API_TOKEN: TOKEN }),
-    /PROXMOX_VE_ENDPOINT/,
-    TOKEN_SECRET,
-  );
+  rejects(() => load({ PROXMOX_VE_ENDPOINT: `https://${TOKEN}`, PROXMOX_VE_API_TOKEN: TOKEN }), /PROXMOX_VE_ENDPOINT/, TOKEN_SECRET);
 });
 
 test('bad intervals name their source', () => {
@@ -282,7 +273,9 @@ test('a .env readable by group or others gets a warning, not an error', () => {
 });
 
 test('NODE_EXTRA_CA_CERTS in .env is pointed out: Node reads it only at start', () => {
-  const cwd = workdir(`PROXMOX_VE_ENDPOINT=https://pve1:8006\nPROXMOX_VE_API_TOKEN=${TOKEN}\nNODE_EXTRA_CA_CERTS=/etc/pve/pve-root-ca.pem\n`);
+  const cwd = workdir(
+    `PROXMOX_VE_ENDPOINT=https://pve1:8006\nPROXMOX_VE_API_TOKEN=${TOKEN}\nNODE_EXTRA_CA_CERTS=/etc/pve/pve-root-ca.pem\n`,
+  );
   assert.match(load({}, cwd).warnings.join('\n'), /NODE_EXTRA_CA_CERTS in \.env has no effect/);
   assert.deepEqual(load({ NODE_EXTRA_CA_CERTS: '/etc/pve/pve-root-ca.pem' }, cwd).warnings, []);
 });

@@ -19,7 +19,9 @@ test('killed between the POST and the recording of the UPID, a rerun finds the t
     const stateDir = mkdtempSync(join(tmpdir(), 'pvetasks-crash-'));
     const env = { ...process.env, PROXMOX_VE_ENDPOINT: sim.url, PROXMOX_VE_API_TOKEN: sim.token, PVETASKS_STATE_DIR: stateDir };
     const first = spawn(process.execPath, ['--import', 'tsx', diesAfterPost, String(guest.vmid)], { env, stdio: 'ignore' });
-    const [, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => first.once('exit', (...args) => resolve(args)));
+    const [, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      first.once('exit', (...args) => resolve(args)),
+    );
     assert.equal(signal, 'SIGKILL');
     const ours = () => sim.control.tasks({ id: String(guest.vmid) }).filter((task) => task.type === 'qmstart');
     assert.equal(ours().length, 1, 'the first run did start the guest');

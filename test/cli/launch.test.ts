@@ -50,7 +50,10 @@ describe('pvetasks start', () => {
     const specialIds = new Set(Object.values(special).map((guest) => guest.vmid));
     const plain = sim.control
       .guests()
-      .filter((guest) => guest.status === 'stopped' && !guest.template && guest.roles.length === 0 && !guest.hastate && !specialIds.has(guest.vmid))
+      .filter(
+        (guest) =>
+          guest.status === 'stopped' && !guest.template && guest.roles.length === 0 && !guest.hastate && !specialIds.has(guest.vmid),
+      )
       .slice(0, 15);
     assert.equal(plain.length, 15);
     const targets = [...Object.values(special), ...plain];
@@ -93,7 +96,10 @@ describe('pvetasks start', () => {
     assert.ok(maxConcurrent(ours, clock.now()) >= 2, 'the slots were used in parallel');
     const starts = new Map<string, number>();
     for (const task of ours) starts.set(task.id, (starts.get(task.id) ?? 0) + 1);
-    assert.ok([...starts.values()].every((count) => count === 1), 'no guest was started twice');
+    assert.ok(
+      [...starts.values()].every((count) => count === 1),
+      'no guest was started twice',
+    );
     assert.doesNotMatch(io.stderr.text, new RegExp(sim.token.split('=')[1]!), 'no secret on stderr');
   });
 
@@ -119,7 +125,10 @@ describe('pvetasks backup and snapshot', () => {
 
   test('a multi-guest backup is one vzdump per node, with per-guest results from its log', async () => {
     const warns = sim.control.guestWithRole('backupWarnings');
-    const others = sim.control.guests({ node: warns.node }).filter((guest) => guest.vmid !== warns.vmid && guest.roles.length === 0 && !guest.template).slice(0, 2);
+    const others = sim.control
+      .guests({ node: warns.node })
+      .filter((guest) => guest.vmid !== warns.vmid && guest.roles.length === 0 && !guest.template)
+      .slice(0, 2);
     const vmids = [warns.vmid, ...others.map((guest) => guest.vmid)];
     const io = ioFor(sim);
     const code = await clock.runUntil(createLaunchCommand('backup', { clock })([...vmids.map(String), '--storage', 'local', '--json'], io));
@@ -127,7 +136,10 @@ describe('pvetasks backup and snapshot', () => {
     assert.equal(jobs.length, 1, 'one Backup Job for the node');
     const finished = io.stdout.json().filter((event) => event.event === 'finished');
     assert.equal(finished.length, 3);
-    assert.ok(finished.every((event) => event.upid === jobs[0]!.upid), 'the guests share the job\'s UPID');
+    assert.ok(
+      finished.every((event) => event.upid === jobs[0]!.upid),
+      "the guests share the job's UPID",
+    );
     const warned = finished.find((event) => event.vmid === warns.vmid)!;
     assert.equal(warned.outcome, 'warnings');
     assert.match(String(warned.exitstatus), /^WARNINGS: \d+$/);
@@ -137,7 +149,9 @@ describe('pvetasks backup and snapshot', () => {
   test('a snapshot is verified in the list; an invalid name is refused before any request', async () => {
     const guest = sim.control.guestWithRole('stoppedQemu');
     const io = ioFor(sim);
-    const code = await clock.runUntil(createLaunchCommand('snapshot', { clock })([String(guest.vmid), '--name', 'pre-upgrade', '--json'], io));
+    const code = await clock.runUntil(
+      createLaunchCommand('snapshot', { clock })([String(guest.vmid), '--name', 'pre-upgrade', '--json'], io),
+    );
     assert.equal(code, 0);
     assert.equal(io.stdout.json().find((event) => event.event === 'finished')!.outcome, 'ok');
     assert.ok(sim.control.snapshots(guest.node, 'qemu', guest.vmid).some((snapshot) => snapshot.name === 'pre-upgrade'));
@@ -155,7 +169,9 @@ describe('pvetasks backup and snapshot', () => {
   test('a duplicate snapshot name fails in its task, as on PVE', async () => {
     const guest = sim.control.guestWithRole('stoppedQemu');
     const io = ioFor(sim);
-    const code = await clock.runUntil(createLaunchCommand('snapshot', { clock })([String(guest.vmid), '--name', 'pre-upgrade', '--json'], io));
+    const code = await clock.runUntil(
+      createLaunchCommand('snapshot', { clock })([String(guest.vmid), '--name', 'pre-upgrade', '--json'], io),
+    );
     assert.equal(code, 1);
     assert.match(String(io.stdout.json().find((event) => event.event === 'finished')!.exitstatus), /already used/);
   });

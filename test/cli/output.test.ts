@@ -31,16 +31,21 @@ test('exit codes, first match wins: failed or unknown 1, timeout 124, else 0', (
 
 test('events have exactly the fields of DESIGN.md, in order', () => {
   assert.deepEqual(Object.keys(startedEvent(target(), START_MS)), ['event', 'upid', 'node', 'vmid', 'type', 'time']);
-  assert.equal(JSON.stringify(startedEvent(target(), START_MS)),
-    `{"event":"started","upid":"${UPID}","node":"pve1","vmid":100,"type":"qmstart","time":"2024-10-05T02:57:22Z"}`);
+  assert.equal(
+    JSON.stringify(startedEvent(target(), START_MS)),
+    `{"event":"started","upid":"${UPID}","node":"pve1","vmid":100,"type":"qmstart","time":"2024-10-05T02:57:22Z"}`,
+  );
   const finished = finishedEvent(target(), { outcome: 'warnings', exitStatus: 'WARNINGS: 1', durationMs: 12_345 });
-  assert.deepEqual(Object.keys(finished), [
-    'event', 'upid', 'node', 'vmid', 'type', 'outcome', 'exitstatus', 'message', 'duration_s',
-  ]);
+  assert.deepEqual(Object.keys(finished), ['event', 'upid', 'node', 'vmid', 'type', 'outcome', 'exitstatus', 'message', 'duration_s']);
   assert.equal(finished.duration_s, 12.3);
   assert.equal(finished.exitstatus, 'WARNINGS: 1');
   assert.deepEqual(summaryEvent(['ok', 'ok', 'warnings', 'failed', 'timeout', 'unknown', 'unknown']), {
-    event: 'summary', ok: 2, warnings: 1, failed: 1, timeout: 1, unknown: 2,
+    event: 'summary',
+    ok: 2,
+    warnings: 1,
+    failed: 1,
+    timeout: 1,
+    unknown: 2,
   });
   assert.deepEqual(Object.keys(summaryEvent([])), ['event', 'ok', 'warnings', 'failed', 'timeout', 'unknown']);
 });
@@ -60,8 +65,10 @@ test('a refused guest has a null upid and exit status', () => {
     { upid: null, node: null, vmid: 105, type: null },
     { outcome: 'failed', exitStatus: null, message: 'guest 105 does not exist', durationMs: 0 },
   );
-  assert.equal(JSON.stringify(refused),
-    '{"event":"finished","upid":null,"node":null,"vmid":105,"type":null,"outcome":"failed","exitstatus":null,"message":"guest 105 does not exist","duration_s":0}');
+  assert.equal(
+    JSON.stringify(refused),
+    '{"event":"finished","upid":null,"node":null,"vmid":105,"type":null,"outcome":"failed","exitstatus":null,"message":"guest 105 does not exist","duration_s":0}',
+  );
 });
 
 test('the reporter: JSON lines on stdout, human lines and a summary on stderr', () => {
@@ -80,15 +87,21 @@ test('the reporter: JSON lines on stdout, human lines and a summary on stderr', 
   assert.equal(reporter.summary(), 1);
 
   const events = io.stdout.json();
-  assert.deepEqual(events.map((e) => e.event), ['started', 'started', 'finished', 'finished', 'finished', 'summary']);
-  assert.deepEqual(events.filter((e) => e.event === 'finished').map((e) => e.outcome), ['ok', 'timeout', 'failed']);
+  assert.deepEqual(
+    events.map((e) => e.event),
+    ['started', 'started', 'finished', 'finished', 'finished', 'summary'],
+  );
+  assert.deepEqual(
+    events.filter((e) => e.event === 'finished').map((e) => e.outcome),
+    ['ok', 'timeout', 'failed'],
+  );
   assert.deepEqual(events.at(-1), { event: 'summary', ok: 1, warnings: 0, failed: 1, timeout: 1, unknown: 0 });
 
   const err = io.stderr.text;
-  assert.match(err, /^started   VM 100 - Start on pve1  UPID:pve1:/m);
-  assert.match(err, /^finished  VM 100 - Start  OK  3s$/m);
-  assert.match(err, /^finished  VM 101 - Start  TIMED OUT  2m  timed out; the task keeps running on the server$/m);
-  assert.match(err, /^finished  guest 102  FAILED  0ms  guest 102 does not exist$/m);
+  assert.match(err, /^started {3}VM 100 - Start on pve1 {2}UPID:pve1:/m);
+  assert.match(err, /^finished {2}VM 100 - Start {2}OK {2}3s$/m);
+  assert.match(err, /^finished {2}VM 101 - Start {2}TIMED OUT {2}2m {2}timed out; the task keeps running on the server$/m);
+  assert.match(err, /^finished {2}guest 102 {2}FAILED {2}0ms {2}guest 102 does not exist$/m);
   assert.match(err, /^TARGET +NODE +OUTCOME +TIME +DETAIL$/m);
   assert.match(err, /^3 targets: 1 ok, 1 failed, 1 timed out$/m);
   assert.ok(!/\u001b\[/.test(err), 'no colour without a TTY');
@@ -100,7 +113,7 @@ test('without --json stdout stays empty', () => {
   reporter.finished(target(), { outcome: 'warnings', exitStatus: 'WARNINGS: 2', durationMs: 1500 });
   assert.equal(reporter.summary(), 0);
   assert.equal(io.stdout.text, '');
-  assert.match(io.stderr.text, /WARNINGS  1s  WARNINGS: 2/);
+  assert.match(io.stderr.text, /WARNINGS {2}1s {2}WARNINGS: 2/);
 });
 
 test('colour only on a TTY, never with NO_COLOR or --no-color; the words stay', () => {
@@ -126,7 +139,16 @@ test('colour only on a TTY, never with NO_COLOR or --no-color; the words stay', 
 });
 
 test('plain tables and tallies', () => {
-  assert.equal(formatTable(['A', 'LONG'], [['xyz', '1'], ['', '2']]), 'A    LONG\nxyz  1\n     2\n');
+  assert.equal(
+    formatTable(
+      ['A', 'LONG'],
+      [
+        ['xyz', '1'],
+        ['', '2'],
+      ],
+    ),
+    'A    LONG\nxyz  1\n     2\n',
+  );
   assert.equal(tallyLine([]), '0 targets');
   assert.equal(tallyLine(['ok']), '1 target: 1 ok');
 });

@@ -60,10 +60,24 @@ describe('pvetasks tasks', () => {
     const items = io.stdout.json() as unknown as TaskListItem[];
     for (const upid of [...running, ...finished]) assert.ok(byUpid(items, upid), upid);
     assert.deepEqual(Object.keys(items[0]!), [
-      'upid', 'node', 'type', 'id', 'user', 'tokenid', 'starttime', 'endtime', 'running', 'exitstatus', 'outcome', 'description',
+      'upid',
+      'node',
+      'type',
+      'id',
+      'user',
+      'tokenid',
+      'starttime',
+      'endtime',
+      'running',
+      'exitstatus',
+      'outcome',
+      'description',
     ]);
     const firstFinished = items.findIndex((item) => !item.running);
-    assert.ok(items.slice(firstFinished).every((item) => !item.running), 'running tasks come first');
+    assert.ok(
+      items.slice(firstFinished).every((item) => !item.running),
+      'running tasks come first',
+    );
 
     const start = byUpid(items, running[0]!)!;
     assert.equal(start.running, true);

@@ -17,12 +17,26 @@ const examples = [...readme.matchAll(/```ts example\n([\s\S]*?)```/g)].map((matc
 
 test('the README shows a runnable example for every library function', () => {
   const surface = [
-    'createPveClient', 'parseUpid', 'formatUpid', 'isTaskRunning', 'getTaskExitStatus', 'waitForTask',
-    'classifyExitStatus', 'describeTask', 'parseTaskProgress', 'defaultTimeoutFor', 'createTaskTracker',
-    'startSimulator', 'PveApiError', 'InvalidUpidError',
+    'createPveClient',
+    'parseUpid',
+    'formatUpid',
+    'isTaskRunning',
+    'getTaskExitStatus',
+    'waitForTask',
+    'classifyExitStatus',
+    'describeTask',
+    'parseTaskProgress',
+    'defaultTimeoutFor',
+    'createTaskTracker',
+    'startSimulator',
+    'PveApiError',
+    'InvalidUpidError',
   ];
   for (const name of surface) {
-    assert.ok(examples.some((code) => new RegExp(`\\b${name}\\b`).test(code)), `an example uses ${name}`);
+    assert.ok(
+      examples.some((code) => new RegExp(`\\b${name}\\b`).test(code)),
+      `an example uses ${name}`,
+    );
   }
 });
 
@@ -50,8 +64,16 @@ test('the quick start is the two commands, and .env.example lists every variable
   assert.match(readme, /^npm test/m);
   const envExample = readFileSync(join(root, '.env.example'), 'utf8');
   for (const name of [
-    'PROXMOX_VE_ENDPOINT', 'PROXMOX_VE_API_TOKEN', 'PROXMOX_VE_USERNAME', 'PROXMOX_VE_PASSWORD', 'PROXMOX_VE_FINGERPRINT',
-    'PROXMOX_VE_INSECURE', 'NODE_EXTRA_CA_CERTS', 'PVETASKS_INTERVAL', 'PVETASKS_STATE_DIR', 'PVETASKS_SIM_TOKEN',
+    'PROXMOX_VE_ENDPOINT',
+    'PROXMOX_VE_API_TOKEN',
+    'PROXMOX_VE_USERNAME',
+    'PROXMOX_VE_PASSWORD',
+    'PROXMOX_VE_FINGERPRINT',
+    'PROXMOX_VE_INSECURE',
+    'NODE_EXTRA_CA_CERTS',
+    'PVETASKS_INTERVAL',
+    'PVETASKS_STATE_DIR',
+    'PVETASKS_SIM_TOKEN',
   ]) {
     assert.match(envExample, new RegExp(`^#? ?${name}=`, 'm'), name);
   }

@@ -64,7 +64,7 @@ class Tmux {
   /** Polls the screen until `ready` holds; fails with the last screen after WAIT_MS. */
   async waitFor(what: string, ready: (screen: string[], text: string) => boolean): Promise<string[]> {
     const deadline = Date.now() + WAIT_MS;
-    let screen: string[] = [];
+    let screen: string[];
     for (;;) {
       screen = this.capture();
       if (ready(screen, screen.join('\n'))) return screen;
@@ -87,7 +87,14 @@ async function boardSession(columns: number, rows: number): Promise<void> {
     log: ['INFO: starting new backup job: vzdump 104 107 --mode snapshot --storage backup-nfs'],
   });
   sim.control.spawnTask({ node: 'pve1', type: 'aptupdate', user: 'root@pam', durationMs: 0, exitStatus: 'OK' });
-  sim.control.spawnTask({ node: 'pve3', type: 'vncproxy', id: '110', user: 'ops@pve', durationMs: 0, exitStatus: 'Failed to run vncproxy.' });
+  sim.control.spawnTask({
+    node: 'pve3',
+    type: 'vncproxy',
+    id: '110',
+    user: 'ops@pve',
+    durationMs: 0,
+    exitStatus: 'Failed to run vncproxy.',
+  });
   const plain = sim.control.guests({ status: 'stopped' }).filter((guest) => guest.roles.length === 0 && !guest.hastate && !guest.template);
   const failing = sim.control.guestWithRole('failsToStart');
   const targets = [plain[0]!, plain[1]!, failing];
@@ -115,9 +122,15 @@ async function boardSession(columns: number, rows: number): Promise<void> {
     tmux.keys('Enter');
 
     // The board shows the cluster's tasks (this session has none yet, so it opens on the cluster).
-    let screen = await tmux.waitFor('the board with the cluster\'s tasks', (_, text) => text.includes('[Tasks: cluster]') && text.includes('Backup Job'));
+    let screen = await tmux.waitFor(
+      "the board with the cluster's tasks",
+      (_, text) => text.includes('[Tasks: cluster]') && text.includes('Backup Job'),
+    );
     assert.match(screen[0]!, /root@pam!pvetasks/, 'the header says who we are');
-    screen = await tmux.waitFor('the finished tasks', (_, text) => /✗ .*Console.*Failed to run vncproxy\./.test(text) && /✓ Update package database/.test(text));
+    screen = await tmux.waitFor(
+      'the finished tasks',
+      (_, text) => /✗ .*Console.*Failed to run vncproxy\./.test(text) && /✓ Update package database/.test(text),
+    );
 
     // Tab to the guests; mark three through the filter.
     tmux.keys('Tab');
@@ -131,19 +144,31 @@ async function boardSession(columns: number, rows: number): Promise<void> {
       await tmux.waitFor(`${guest.vmid} marked`, (s) => s.some((line) => new RegExp(`^. \\* ${guest.vmid} `).test(line)));
       tmux.keys('Escape');
       // (Ink holds a lone Esc back for a moment: the next key waits until it has cleared the filter.)
-      await tmux.waitFor('the filter cleared', (s) => s[1]!.includes(`${targets.indexOf(guest) + 1} marked`) && !s[1]!.includes('filter "'));
+      await tmux.waitFor(
+        'the filter cleared',
+        (s) => s[1]!.includes(`${targets.indexOf(guest) + 1} marked`) && !s[1]!.includes('filter "'),
+      );
     }
 
     // s, confirm: the three tasks appear in this session's scope and end.
     tmux.type('s');
     await tmux.waitFor('the start dialog', (_, text) => /Start 3 guests on \d nodes?\?/.test(text) && text.includes('[Y/n]'));
     tmux.type('y');
-    await tmux.waitFor('the three launches', (_, text) => text.includes('[Tasks: mine]') && targets.every((guest) => text.includes(guest.name)));
+    await tmux.waitFor(
+      'the three launches',
+      (_, text) => text.includes('[Tasks: mine]') && targets.every((guest) => text.includes(guest.name)),
+    );
     screen = await tmux.waitFor('the three tasks ended', (_, text) => /running 0 · queued 0 · ok 2 · warnings 0 · failed 1/.test(text));
     for (const guest of targets.slice(0, 2)) {
-      assert.match(screen.find((line) => line.includes(guest.name))!, /✓ VM \d+ - Start .* OK\s*$/);
+      assert.match(
+        screen.find((line) => line.includes(guest.name))!,
+        /✓ VM \d+ - Start .* OK\s*$/,
+      );
     }
-    assert.match(screen.find((line) => line.includes(failing.name))!, /✗ VM \d+ - Start .*start failed/);
+    assert.match(
+      screen.find((line) => line.includes(failing.name))!,
+      /✗ VM \d+ - Start .*start failed/,
+    );
 
     // Enter on a task shows its log: the failed start, found with the filter.
     tmux.type('/');
@@ -151,7 +176,10 @@ async function boardSession(columns: number, rows: number): Promise<void> {
     tmux.keys('Enter');
     await tmux.waitFor('the failed task alone', (s) => cursorLine(s).includes(failing.name));
     tmux.keys('Enter');
-    screen = await tmux.waitFor('the task log', (_, text) => text.includes('[Task detail]') && text.includes('TASK ERROR: start failed: QEMU exited with code 1'));
+    screen = await tmux.waitFor(
+      'the task log',
+      (_, text) => text.includes('[Task detail]') && text.includes('TASK ERROR: start failed: QEMU exited with code 1'),
+    );
     assert.match(screen.join('\n'), /^kvm: -drive file=\/dev\/pve\/vm-\d+-disk-0/m);
     tmux.keys('Escape');
     await tmux.waitFor('back in the list', (_, text) => text.includes('[Tasks: mine]'));
@@ -164,11 +192,13 @@ async function boardSession(columns: number, rows: number): Promise<void> {
     assert.doesNotMatch(text, /\[Tasks: |Tab view/, 'nothing of the board is left');
     for (const guest of targets) assert.match(text, new RegExp(`VM ${guest.vmid} - Start ${guest.name}`));
     assert.match(text, /3 tasks: 2 ok, 1 failed/);
-    assert.ok(sim.control.task(backupJob)!.exitStatus === undefined, 'other users\' tasks keep running');
+    assert.ok(sim.control.task(backupJob)!.exitStatus === undefined, "other users' tasks keep running");
 
     // The rows-1 rule on every screen captured while the board was up: the last line stays empty and
     // the header stays on the first (a frame as tall as the terminal would have scrolled it away).
-    const boardScreens = tmux.screens.filter((s) => s.some((line) => line.includes('[Tasks: ') || line.includes('[Guests]') || line.includes('[Task detail]')));
+    const boardScreens = tmux.screens.filter((s) =>
+      s.some((line) => line.includes('[Tasks: ') || line.includes('[Guests]') || line.includes('[Task detail]')),
+    );
     assert.ok(boardScreens.length >= 10, `${boardScreens.length} board screens`);
     for (const s of boardScreens) {
       assert.equal(s.length, rows);

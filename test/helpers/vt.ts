@@ -36,7 +36,11 @@ export class VirtualTerminal {
   }
 
   screen(): string[] {
-    return this.lines.map((line) => Array.from({ length: line.length }, (_, i) => line[i] ?? ' ').join('').trimEnd());
+    return this.lines.map((line) =>
+      Array.from({ length: line.length }, (_, i) => line[i] ?? ' ')
+        .join('')
+        .trimEnd(),
+    );
   }
 
   private newline(): void {

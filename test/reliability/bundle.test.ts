@@ -20,7 +20,12 @@ function envIn(folder: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv
 }
 
 function runIn(folder: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, ['pvetasks.mjs', ...args], { cwd: folder, env: envIn(folder, env), encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, ['pvetasks.mjs', ...args], {
+    cwd: folder,
+    env: envIn(folder, env),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 let folder: string;
@@ -87,7 +92,13 @@ test('sim --json from the copy answers requests, and wait follows a task started
   };
   const version = (await api('GET', '/version')) as { version: string };
   assert.match(version.version, /^\d+\.\d+/);
-  const guests = (await api('GET', '/cluster/resources?type=vm')) as Array<{ vmid: number; node: string; type: string; status: string; template?: number }>;
+  const guests = (await api('GET', '/cluster/resources?type=vm')) as Array<{
+    vmid: number;
+    node: string;
+    type: string;
+    status: string;
+    template?: number;
+  }>;
   const guest = guests.find((item) => item.type === 'qemu' && item.status === 'stopped' && !item.template)!;
   const upid = (await api('POST', `/nodes/${guest.node}/qemu/${guest.vmid}/status/start`)) as string;
   assert.match(upid, /^UPID:pve\d:/);
@@ -106,8 +117,14 @@ test('sim --json from the copy answers requests, and wait follows a task started
     waiter.on('close', (code) => resolve({ code, stdout: out, stderr: err }));
   });
   assert.equal(wait.code, 0, wait.stderr);
-  const events = wait.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-  assert.deepEqual(events.map((event) => event.event), ['started', 'finished', 'summary']);
+  const events = wait.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.deepEqual(
+    events.map((event) => event.event),
+    ['started', 'finished', 'summary'],
+  );
   assert.equal(events[1]!.upid, upid);
   assert.equal(events[1]!.outcome, 'ok');
   assert.deepEqual(events[2], { event: 'summary', ok: 1, warnings: 0, failed: 0, timeout: 0, unknown: 0 });

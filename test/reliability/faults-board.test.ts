@@ -12,7 +12,7 @@ import { createTaskStore, isFinal, type TaskStore } from '../../src/tasks/store.
 import { createTaskTracker, type TaskTracker } from '../../src/tasks/tracker.js';
 import type { ManualClock } from '../../src/util/clock.js';
 import { storeReaches } from '../helpers/cluster.js';
-import { KEY, cleanup, lineWith, mountBoard, settle, type Mounted } from '../ui/helpers.js';
+import { KEY, cleanup, mountBoard, settle, type Mounted } from '../ui/helpers.js';
 import { MINUTE, SECOND, spawnBatch, startCluster, tally, type Simulator, type SpawnedTask } from './helpers.js';
 
 interface Rig {
@@ -47,7 +47,14 @@ async function startRig({ allEndpoints = false, password = false } = {}): Promis
   });
   const store = createTaskStore();
   store.getState().update((tx) =>
-    tx.setSession({ endpoint: sim.url, user: allEndpoints ? 'root@pam' : client.userid, cluster: 'sim', demo: false, intervalMs: 2000, readOnly: false }),
+    tx.setSession({
+      endpoint: sim.url,
+      user: allEndpoints ? 'root@pam' : client.userid,
+      cluster: 'sim',
+      demo: false,
+      intervalMs: 2000,
+      readOnly: false,
+    }),
   );
   const tracker = createTaskTracker({ client, clock, intervalMs: 2000, store, scope: 'cluster', watchAfterTimeout: true });
   const queue = new LaunchQueue({ client, store, clock, parallel: 4 });
@@ -92,7 +99,8 @@ async function endsRight(r: Rig): Promise<void> {
   await r.clock.runUntil(
     storeReaches(
       r.store,
-      (state) => state.order.mine.every((key) => isFinal(state.rows[key]!.state)) && Object.values(state.nodes).every((node) => !node.error),
+      (state) =>
+        state.order.mine.every((key) => isFinal(state.rows[key]!.state)) && Object.values(state.nodes).every((node) => !node.error),
     ),
     { limitMs: 15 * MINUTE },
   );
@@ -129,7 +137,12 @@ interface BoardScenario {
 }
 
 const SCENARIOS: BoardScenario[] = [
-  { name: '20 % of requests answer 500', faults: ['error500=0.2'], forMs: 90 * SECOND, seen: /! unreachable: pve\d since 08:0\d:\d\d \(\d+s: 500 ipcc_send_rec/ },
+  {
+    name: '20 % of requests answer 500',
+    faults: ['error500=0.2'],
+    forMs: 90 * SECOND,
+    seen: /! unreachable: pve\d since 08:0\d:\d\d \(\d+s: 500 ipcc_send_rec/,
+  },
   { name: '2 s added to every request', faults: ['latency=2000'], forMs: 90 * SECOND },
   {
     name: 'a node offline (refusing at once), then back',
@@ -159,9 +172,25 @@ const SCENARIOS: BoardScenario[] = [
     allEndpoints: true,
     shows: /! unreachable: pve1 since 08:00:\d\d \(\d+s: 595 /,
   },
-  { name: 'connections dropped mid-response', faults: ['drop=0.3'], forMs: 90 * SECOND, seen: /! unreachable: pve\d since 08:0\d:\d\d \(\d+s: connection cut before the answer/ },
-  { name: 'responses slower than the client timeout', faults: ['slow=40000'], forMs: 2 * MINUTE, showsAfterMs: 70 * SECOND, shows: /! unreachable: pve\d since 08:00:\d\d \(\d+s: no answer/ },
-  { name: 'malformed JSON', faults: ['malformed=0.3'], forMs: 90 * SECOND, seen: /! unreachable: pve\d since 08:0\d:\d\d \(\d+s: an answer that is not PVE JSON/ },
+  {
+    name: 'connections dropped mid-response',
+    faults: ['drop=0.3'],
+    forMs: 90 * SECOND,
+    seen: /! unreachable: pve\d since 08:0\d:\d\d \(\d+s: connection cut before the answer/,
+  },
+  {
+    name: 'responses slower than the client timeout',
+    faults: ['slow=40000'],
+    forMs: 2 * MINUTE,
+    showsAfterMs: 70 * SECOND,
+    shows: /! unreachable: pve\d since 08:00:\d\d \(\d+s: no answer/,
+  },
+  {
+    name: 'malformed JSON',
+    faults: ['malformed=0.3'],
+    forMs: 90 * SECOND,
+    seen: /! unreachable: pve\d since 08:0\d:\d\d \(\d+s: an answer that is not PVE JSON/,
+  },
   { name: 'a ticket expiring mid-run', faults: [], forMs: 0, password: true, during: (sim) => sim.control.expireTickets() },
 ];
 
@@ -176,7 +205,11 @@ describe('the board under faults', () => {
       if (scenario.shows) assert.match(r.board.frame(), scenario.shows);
       await keysWork(r.board);
       await pass(r, Math.max(0, scenario.forMs - (scenario.showsAfterMs ?? 30 * SECOND)));
-      if (scenario.seen) assert.ok(r.board.frames.some((frame) => scenario.seen!.test(frame)), `a frame matching ${scenario.seen}`);
+      if (scenario.seen)
+        assert.ok(
+          r.board.frames.some((frame) => scenario.seen!.test(frame)),
+          `a frame matching ${scenario.seen}`,
+        );
       await r.sim.control.clearFaults();
       await endsRight(r);
     });

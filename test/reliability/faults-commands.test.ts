@@ -7,7 +7,19 @@ import { createLaunchCommand } from '../../src/cli/commands/launch.js';
 import { createWaitCommand } from '../../src/cli/commands/wait.js';
 import type { FaultInput } from '../../src/sim/index.js';
 import type { ManualClock } from '../../src/util/clock.js';
-import { assertCleanStderr, at, eventsOf, faultWindow, ioFor, MINUTE, SECOND, spawnBatch, startCluster, tally, type Simulator } from './helpers.js';
+import {
+  assertCleanStderr,
+  at,
+  eventsOf,
+  faultWindow,
+  ioFor,
+  MINUTE,
+  SECOND,
+  spawnBatch,
+  startCluster,
+  tally,
+  type Simulator,
+} from './helpers.js';
 
 interface Scenario {
   name: string;
@@ -44,7 +56,13 @@ const SCENARIOS: Scenario[] = [
     allEndpoints: true,
   },
   { name: 'connections dropped mid-response', faults: ['drop=0.3'], forMs: 3 * MINUTE },
-  { name: 'responses slower than the client timeout', faults: ['slow=40000@pve1'], fromMs: 5 * SECOND, forMs: 2 * MINUTE, allEndpoints: true },
+  {
+    name: 'responses slower than the client timeout',
+    faults: ['slow=40000@pve1'],
+    fromMs: 5 * SECOND,
+    forMs: 2 * MINUTE,
+    allEndpoints: true,
+  },
   { name: 'malformed JSON', faults: ['malformed=0.3'], forMs: 3 * MINUTE },
   { name: 'a ticket expiring mid-run', faults: [], forMs: 0, password: true, during: (sim) => sim.control.expireTickets() },
 ];
@@ -101,7 +119,10 @@ describe('start under faults', () => {
         const io = ioFor(sim, { allEndpoints: scenario.allEndpoints, password: scenario.password });
         await armed(sim, clock, scenario);
         const code = await clock.runUntil(
-          createLaunchCommand('start', { clock })([...guests.map((guest) => String(guest.vmid)), '--json', '--parallel', '2', '--timeout', '10m'], io),
+          createLaunchCommand('start', { clock })(
+            [...guests.map((guest) => String(guest.vmid)), '--json', '--parallel', '2', '--timeout', '10m'],
+            io,
+          ),
         );
         assertCleanStderr(io.stderr.text);
         const { finished, summary } = eventsOf(io);

@@ -45,9 +45,7 @@ export function ioFor(sim: Simulator, options: IoOptions = {}): FakeIo & { state
     HOME: dir,
     PROXMOX_VE_ENDPOINT: options.allEndpoints ? sim.urls.join(',') : sim.url,
     PVETASKS_STATE_DIR: stateDir,
-    ...(options.password
-      ? { PROXMOX_VE_USERNAME: sim.username, PROXMOX_VE_PASSWORD: sim.password }
-      : { PROXMOX_VE_API_TOKEN: sim.token }),
+    ...(options.password ? { PROXMOX_VE_USERNAME: sim.username, PROXMOX_VE_PASSWORD: sim.password } : { PROXMOX_VE_API_TOKEN: sim.token }),
     ...options.env,
   };
   return Object.assign(fakeIo({ env, cwd: dir, tty: options.tty ?? false }), { stateDir });
@@ -82,7 +80,13 @@ export function spawnBatch(sim: Simulator, count: number, { firstVmid = 9000, no
     const node = `pve${(i % nodes) + 1}`;
     const exitStatus = STATUSES[i % STATUSES.length]!;
     const vmid = firstVmid + i;
-    const upid = sim.control.spawnTask({ node, type: 'qmstart', id: String(vmid), durationMs: (20 + ((i * 17) % spreadSeconds)) * SECOND, exitStatus });
+    const upid = sim.control.spawnTask({
+      node,
+      type: 'qmstart',
+      id: String(vmid),
+      durationMs: (20 + ((i * 17) % spreadSeconds)) * SECOND,
+      exitStatus,
+    });
     return { upid, node, vmid, exitStatus, expected: classifyExitStatus(exitStatus) };
   });
 }

@@ -65,7 +65,12 @@ describe('secrets never show', () => {
 
   const secrets = [TOKEN, TOKEN_SECRET, PASSWORD, encodeURIComponent(PASSWORD)];
   const fresh = () =>
-    sim.control.guests({ status: 'stopped' }).filter((guest) => guest.roles.length === 0 && !guest.template && !guest.hastate && sim.control.tasks({ id: String(guest.vmid) }).length === 0);
+    sim.control
+      .guests({ status: 'stopped' })
+      .filter(
+        (guest) =>
+          guest.roles.length === 0 && !guest.template && !guest.hastate && sim.control.tasks({ id: String(guest.vmid) }).length === 0,
+      );
 
   function envFor(auth: Auth, overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     return auth === 'token'
@@ -77,7 +82,12 @@ describe('secrets never show', () => {
   async function everyCommand(auth: Auth): Promise<Trace[]> {
     const dir = scratchDir();
     const ios: Array<{ label: string; io: FakeIo }> = [];
-    const run = async (label: string, command: (args: string[], io: CliIo) => Promise<number>, args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const run = async (
+      label: string,
+      command: (args: string[], io: CliIo) => Promise<number>,
+      args: string[],
+      env: NodeJS.ProcessEnv = {},
+    ) => {
       const io = ioFor(sim, { cwd: dir, env: envFor(auth, env) });
       ios.push({ label, io });
       return clock.runUntil(command(args, io));
@@ -90,9 +100,15 @@ describe('secrets never show', () => {
     assert.equal(await run('tasks', createTasksCommand({ clock }), ['--node', 'pve1']), 0);
     assert.equal(await run('start', createLaunchCommand('start', { clock }), [String(a!.vmid), '--json']), 0);
     assert.equal(await run('backup', createLaunchCommand('backup', { clock }), [String(b!.vmid), '--storage', 'local']), 0);
-    assert.equal(await run('snapshot', createLaunchCommand('snapshot', { clock }), [String(c!.vmid), '--name', `rel-${auth}`, '--json']), 0);
+    assert.equal(
+      await run('snapshot', createLaunchCommand('snapshot', { clock }), [String(c!.vmid), '--name', `rel-${auth}`, '--json']),
+      0,
+    );
     // Forced failures: refused credentials, 500s, a node that is down.
-    const wrong = auth === 'token' ? { PROXMOX_VE_API_TOKEN: `root@pam!reliability=${TOKEN_SECRET.replace(/^7/, '8')}` } : { PROXMOX_VE_PASSWORD: `${PASSWORD}x` };
+    const wrong =
+      auth === 'token'
+        ? { PROXMOX_VE_API_TOKEN: `root@pam!reliability=${TOKEN_SECRET.replace(/^7/, '8')}` }
+        : { PROXMOX_VE_PASSWORD: `${PASSWORD}x` };
     assert.equal(await run('401', createTasksCommand({ clock }), [], wrong), 3);
     await sim.control.addFault('error500=1');
     const failing = await run('500s', createTasksCommand({ clock }), []);
@@ -109,7 +125,11 @@ describe('secrets never show', () => {
     // The board, in-process on a fake terminal: start a guest from it, then quit.
     const stdout = new FakeStdout(100, 30);
     const stdin = new FakeStdin();
-    const boardIo = { ...ioFor(sim, { cwd: dir, env: envFor(auth) }), stdout: stdout as unknown as FakeIo['stdout'], stdin: stdin as unknown as FakeIo['stdin'] };
+    const boardIo = {
+      ...ioFor(sim, { cwd: dir, env: envFor(auth) }),
+      stdout: stdout as unknown as FakeIo['stdout'],
+      stdin: stdin as unknown as FakeIo['stdin'],
+    };
     const [e] = fresh();
     const board = createBoardCommand({ clock })(['--interval', '1s'], boardIo);
     at(clock, 5 * SECOND, () => stdin.type('\t'));
@@ -140,16 +160,33 @@ describe('secrets never show', () => {
     test(`with a ${auth}: wait, tasks, start, backup, snapshot, the board, and their failures`, async () => {
       const traces = await everyCommand(auth);
       // The runs did say things, and kept session files.
-      assert.ok(traces.some((trace) => trace.label.endsWith('.json') && trace.text.includes('"rows"')), 'a session file was searched');
-      assert.ok(traces.some((trace) => /401/.test(trace.text)), 'the refused login was reported');
-      assert.ok(traces.some((trace) => /500 ipcc_send_rec/.test(trace.text)), 'the 500 was reported');
+      assert.ok(
+        traces.some((trace) => trace.label.endsWith('.json') && trace.text.includes('"rows"')),
+        'a session file was searched',
+      );
+      assert.ok(
+        traces.some((trace) => /401/.test(trace.text)),
+        'the refused login was reported',
+      );
+      assert.ok(
+        traces.some((trace) => /500 ipcc_send_rec/.test(trace.text)),
+        'the 500 was reported',
+      );
       assertNoSecret(traces, secrets);
     });
   }
 
   test('a TLS mismatch, and a certificate not trusted: the messages name the fingerprint, never the credentials', async () => {
     const tlsClock = new ManualClock();
-    const tls = await startSimulator({ clock: tlsClock, tls: true, nodes: 1, guests: 13, unauthorizedDelayMs: 0, token: TOKEN, password: PASSWORD });
+    const tls = await startSimulator({
+      clock: tlsClock,
+      tls: true,
+      nodes: 1,
+      guests: 13,
+      unauthorizedDelayMs: 0,
+      token: TOKEN,
+      password: PASSWORD,
+    });
     try {
       const traces: Trace[] = [];
       for (const auth of ['token', 'password'] as const) {
@@ -157,7 +194,10 @@ describe('secrets never show', () => {
           const io = ioFor(tls, { env: envFor(auth, fingerprint ? { PROXMOX_VE_FINGERPRINT: fingerprint } : {}) });
           const code = await tlsClock.runUntil(createTasksCommand({ clock: tlsClock })([], io));
           assert.equal(code, 3);
-          assert.match(io.stderr.text, fingerprint ? /not the pinned one; refused/ : /is not trusted: it is signed by an untrusted CA|is not trusted/);
+          assert.match(
+            io.stderr.text,
+            fingerprint ? /not the pinned one; refused/ : /is not trusted: it is signed by an untrusted CA|is not trusted/,
+          );
           assert.ok(io.stderr.text.includes(tls.fingerprint!));
           traces.push({ label: `tls ${auth} ${fingerprint ? 'pin' : 'ca'}`, text: io.stderr.text + io.stdout.text });
         }
@@ -189,7 +229,7 @@ describe('a password that is an ordinary word', () => {
 });
 
 describe('the real executable', () => {
-  test("argv never holds the token (it is read from the environment or --token-file), nor does any output", async () => {
+  test('argv never holds the token (it is read from the environment or --token-file), nor does any output', async () => {
     // Real time: the executable is another process.
     const sim = await startSimulator({ nodes: 3, guests: 13, unauthorizedDelayMs: 0, token: TOKEN, password: PASSWORD });
     try {

@@ -53,19 +53,32 @@ describe('TLS, command level, against the simulator', () => {
   async function run(command: 'tasks' | 'wait' | 'start', args: string[], env: NodeJS.ProcessEnv) {
     const io = ioFor(sim, { env });
     sim.control.resetCounters();
-    const make = command === 'tasks' ? createTasksCommand({ clock }) : command === 'wait' ? createWaitCommand({ clock }) : createLaunchCommand('start', { clock });
+    const make =
+      command === 'tasks'
+        ? createTasksCommand({ clock })
+        : command === 'wait'
+          ? createWaitCommand({ clock })
+          : createLaunchCommand('start', { clock });
     const code = await clock.runUntil(make(args, io));
     return { code, io, requests: sim.control.counters().total, line: io.stderr.lines()[0] ?? '' };
   }
 
   test('verification is on by default: refused before any request, one line that says how to fix it', async () => {
     for (const command of ['tasks', 'wait', 'start'] as const) {
-      const args = command === 'tasks' ? [] : command === 'wait' ? [spawnBatch(sim, 1)[0]!.upid] : [String(sim.control.guestWithRole('stoppedQemu').vmid)];
+      const args =
+        command === 'tasks'
+          ? []
+          : command === 'wait'
+            ? [spawnBatch(sim, 1)[0]!.upid]
+            : [String(sim.control.guestWithRole('stoppedQemu').vmid)];
       const { code, io, requests, line } = await run(command, args, {});
       assert.equal(code, 3, io.stderr.text);
       assert.equal(io.stderr.lines().length, 1);
       assertCleanStderr(io.stderr.text);
-      assert.match(line, /^pvetasks: cannot connect to https:\/\/127\.0\.0\.1:\d+: GET \/version: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted: /);
+      assert.match(
+        line,
+        /^pvetasks: cannot connect to https:\/\/127\.0\.0\.1:\d+: GET \/version: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted: /,
+      );
       assert.ok(line.includes(`PROXMOX_VE_FINGERPRINT=${sim.fingerprint}`), line);
       assert.match(line, /pvenode cert info/);
       assert.match(line, /NODE_EXTRA_CA_CERTS=\/path\/to\/pve-root-ca\.pem/);
@@ -84,10 +97,17 @@ describe('TLS, command level, against the simulator', () => {
     const started = await run('start', [String(guest.vmid), '--json'], { PROXMOX_VE_FINGERPRINT: sim.fingerprint! });
     assert.equal(started.code, 0, started.io.stderr.text);
 
-    const { code, io, requests, line } = await run('start', [String(sim.control.guestWithRole('stoppedQemu').vmid)], { PROXMOX_VE_FINGERPRINT: OTHER_FINGERPRINT });
+    const { code, io, requests, line } = await run('start', [String(sim.control.guestWithRole('stoppedQemu').vmid)], {
+      PROXMOX_VE_FINGERPRINT: OTHER_FINGERPRINT,
+    });
     assert.equal(code, 3);
     assert.equal(io.stderr.lines().length, 1);
-    assert.match(line, new RegExp(`has SHA-256 fingerprint ${sim.fingerprint}, not the pinned one; refused\\. If the node's certificate was renewed, check it with \`pvenode cert info\` and set PROXMOX_VE_FINGERPRINT=`));
+    assert.match(
+      line,
+      new RegExp(
+        `has SHA-256 fingerprint ${sim.fingerprint}, not the pinned one; refused\\. If the node's certificate was renewed, check it with \`pvenode cert info\` and set PROXMOX_VE_FINGERPRINT=`,
+      ),
+    );
     assert.equal(requests, 0, 'nothing was sent');
   });
 
@@ -117,7 +137,16 @@ describe('TLS, command level, a self-signed certificate', () => {
 
   async function tasks(env: NodeJS.ProcessEnv) {
     const dir = scratchDir();
-    const io = fakeIo({ env: { HOME: dir, PVETASKS_STATE_DIR: join(dir, 'state'), PROXMOX_VE_ENDPOINT: url, PROXMOX_VE_API_TOKEN: 'root@pam!ci=5e1f0c3a-1b2c-4d5e-8f90-a1b2c3d4e5f6', ...env }, cwd: dir });
+    const io = fakeIo({
+      env: {
+        HOME: dir,
+        PVETASKS_STATE_DIR: join(dir, 'state'),
+        PROXMOX_VE_ENDPOINT: url,
+        PROXMOX_VE_API_TOKEN: 'root@pam!ci=5e1f0c3a-1b2c-4d5e-8f90-a1b2c3d4e5f6',
+        ...env,
+      },
+      cwd: dir,
+    });
     requests.length = 0;
     // Real time: the server above is not on a ManualClock.
     const code = await createTasksCommand()(['--json'], io);
@@ -127,7 +156,10 @@ describe('TLS, command level, a self-signed certificate', () => {
   test('refused by default with the fix; accepted when its fingerprint is pinned; a wrong pin is refused; nothing sent before', async () => {
     const refused = await tasks({});
     assert.equal(refused.code, 3);
-    assert.match(refused.line, /is not trusted: it is self-signed \(DEPTH_ZERO_SELF_SIGNED_CERT\)\. To trust it, set PROXMOX_VE_FINGERPRINT=9F:CF:BD:F1:/);
+    assert.match(
+      refused.line,
+      /is not trusted: it is self-signed \(DEPTH_ZERO_SELF_SIGNED_CERT\)\. To trust it, set PROXMOX_VE_FINGERPRINT=9F:CF:BD:F1:/,
+    );
     assert.ok(refused.line.includes(`PROXMOX_VE_FINGERPRINT=${SELF_SIGNED_FINGERPRINT} (compare with \`pvenode cert info\` on the node)`));
     assert.deepEqual(requests, [], 'no request was sent');
 
@@ -195,7 +227,12 @@ describe('TLS, NODE_EXTRA_CA_CERTS and plain http', () => {
           const code = await clock.runUntil(createTasksCommand({ clock })([], io));
           assert.equal(code, 2);
           const hostPort = new URL(endpoint).host;
-          assert.match(io.stderr.text, new RegExp(`^pvetasks: PROXMOX_VE_ENDPOINT: refusing plain http:// for ${hostPort.replace(/\./g, '\\.')}: credentials would cross the network unencrypted; use https://${new URL(endpoint).hostname.replace(/\./g, '\\.')}:`));
+          assert.match(
+            io.stderr.text,
+            new RegExp(
+              `^pvetasks: PROXMOX_VE_ENDPOINT: refusing plain http:// for ${hostPort.replace(/\./g, '\\.')}: credentials would cross the network unencrypted; use https://${new URL(endpoint).hostname.replace(/\./g, '\\.')}:`,
+            ),
+          );
         }
       } finally {
         await sim.close();

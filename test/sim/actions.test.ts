@@ -76,7 +76,7 @@ describe('simulator guest actions fail where PVE fails', () => {
     assert.equal(ctReply.reason, `Configuration file 'nodes/${ctOther}/lxc/${ct.vmid}.conf' does not exist`);
   });
 
-  test('HA guests answer hastart; root@pam\'s qmstart follows later and starts the guest', async () => {
+  test("HA guests answer hastart; root@pam's qmstart follows later and starts the guest", async () => {
     const guest = t.sim.control.guestWithRole('haStoppedQemu');
     const reply = await post(`/nodes/${guest.node}/qemu/${guest.vmid}/status/start`);
     const upid: string = reply.json.data;
@@ -106,7 +106,7 @@ describe('simulator guest actions fail where PVE fails', () => {
     assert.deepEqual(current.json.data.ha, { managed: 1, state: 'started' });
   });
 
-  test('an HA container answers hastart too, and root@pam\'s vzstart follows', async () => {
+  test("an HA container answers hastart too, and root@pam's vzstart follows", async () => {
     const guest = t.sim.control.guestWithRole('haStoppedLxc');
     const reply = await post(`/nodes/${guest.node}/lxc/${guest.vmid}/status/start`);
     assert.equal(parseUpid(reply.json.data).type, 'hastart');
@@ -277,7 +277,11 @@ describe('simulator vzdump', () => {
     assert.equal(log[1], `INFO: Starting Backup of VM ${vm.vmid} (qemu)`);
     assert.match(log[2]!, /^INFO: Backup started at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     assert.ok(log.some((line) => /^INFO: {3}0% \(0\.0 B of [\d.]+ GiB\) in 0s, read: 0 B\/s, write: 0 B\/s$/.test(line)));
-    assert.ok(log.some((line) => /^INFO: 100% \([\d.]+ GiB of [\d.]+ GiB\) in \d+(m \d+)?s, read: [\d.]+ [KMG]iB\/s, write: [\d.]+ [KMG]iB\/s$/.test(line)));
+    assert.ok(
+      log.some((line) =>
+        /^INFO: 100% \([\d.]+ GiB of [\d.]+ GiB\) in \d+(m \d+)?s, read: [\d.]+ [KMG]iB\/s, write: [\d.]+ [KMG]iB\/s$/.test(line),
+      ),
+    );
     assert.ok(log.some((line) => /^INFO: Finished Backup of VM \d+ \(\d\d:\d\d:\d\d\)$/.test(line)));
     assert.deepEqual(log.slice(-2), ['INFO: Backup job finished successfully', 'TASK OK']);
   });
@@ -373,7 +377,10 @@ describe('simulator vzdump', () => {
     const holder = await vzdump(node, { vmid: local[0]!.vmid });
     const waiting = await vzdump(node, { vmid: local[1]!.vmid });
     await t.api(`/nodes/${node}/tasks/${enc(waiting.json.data)}`, { method: 'DELETE' });
-    assert.deepEqual(t.sim.control.task(waiting.json.data)!.log, ['INFO: trying to get global lock - waiting...', 'TASK ERROR: interrupted by signal']);
+    assert.deepEqual(t.sim.control.task(waiting.json.data)!.log, [
+      'INFO: trying to get global lock - waiting...',
+      'TASK ERROR: interrupted by signal',
+    ]);
     await t.api(`/nodes/${node}/tasks/${enc(holder.json.data)}`, { method: 'DELETE' });
   });
 

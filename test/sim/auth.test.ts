@@ -113,7 +113,7 @@ describe('simulator authentication', () => {
     assert.equal((await t.api('/version', { headers: { cookie } })).status, 401);
   });
 
-  test('tokens without Sys.Audit: /nodes without stats, others\' tasks forbidden', async () => {
+  test("tokens without Sys.Audit: /nodes without stats, others' tasks forbidden", async () => {
     const token = t.sim.control.addToken('noaudit', { audit: false });
     const nodes = await t.api('/nodes', { headers: { authorization: `PVEAPIToken=${token}` } });
     assert.equal(nodes.status, 200);
@@ -130,7 +130,9 @@ test('every 401 is delayed 3 s by default (on the shared clock)', async () => {
     const reply = await clock.runUntil(t.api('/version', { auth: 'none' }));
     assert.equal(reply.status, 401);
     assert.equal(clock.now() - started, 3000);
-    const login = await clock.runUntil(t.api('/access/ticket', { method: 'POST', form: { username: 'root@pam', password: 'bad' }, auth: 'none' }));
+    const login = await clock.runUntil(
+      t.api('/access/ticket', { method: 'POST', form: { username: 'root@pam', password: 'bad' }, auth: 'none' }),
+    );
     assert.equal(login.status, 401);
     assert.equal(clock.now() - started, 6000);
     const ok = await clock.runUntil(t.api('/version'));

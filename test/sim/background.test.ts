@@ -39,7 +39,10 @@ test('history: at start the archive holds the last hour (mixed outcomes, several
     assert.ok((outcomes.get('ok') ?? 0) >= 15, 'mostly OK');
     assert.ok((outcomes.get('warnings') ?? 0) >= 1, 'some with warnings');
     assert.ok((outcomes.get('error') ?? 0) >= 2, 'some with errors');
-    assert.ok(tasks.some((task) => task.status === 'job errors'), 'a backup job that failed');
+    assert.ok(
+      tasks.some((task) => task.status === 'job errors'),
+      'a backup job that failed',
+    );
 
     const users = new Set(tasks.map((task) => task.user));
     assert.ok(users.size >= 3, `users: ${[...users].join(', ')}`);
@@ -50,7 +53,10 @@ test('history: at start the archive holds the last hour (mixed outcomes, several
     assert.ok(running.length >= 3 && running.length <= 6, `${running.length} running`);
     const job = running.find((task) => task.type === 'vzdump');
     assert.ok(job, 'a backup job runs');
-    assert.ok(running.some((task) => task.type === 'vncproxy'), 'a console is open');
+    assert.ok(
+      running.some((task) => task.type === 'vncproxy'),
+      'a console is open',
+    );
     assert.ok(job.starttime < now, 'the running job started before now');
     const log = await t.log(job.upid);
     assert.match(log.join('\n'), /INFO: starting new backup job: vzdump/);
@@ -67,7 +73,10 @@ test('history: at start the archive holds the last hour (mixed outcomes, several
     const later = await clusterTasks(t);
     const jobStatus = await t.api(`/nodes/${job.node}/tasks/${enc(job.upid)}/status`);
     assert.equal(jobStatus.json.data.status, 'stopped', 'the running job ended');
-    assert.ok(later.some((task) => task.starttime > now), 'new tasks since the start');
+    assert.ok(
+      later.some((task) => task.starttime > now),
+      'new tasks since the start',
+    );
   } finally {
     await t.close();
   }

@@ -13,7 +13,10 @@ describe('simulated cluster content', () => {
 
   test('/nodes: online nodes with stats, id/type, and the leaf fingerprint', async () => {
     const reply = await t.api('/nodes');
-    assert.deepEqual(reply.json.data.map((node: { node: string }) => node.node), ['pve1', 'pve2', 'pve3']);
+    assert.deepEqual(
+      reply.json.data.map((node: { node: string }) => node.node),
+      ['pve1', 'pve2', 'pve3'],
+    );
     const node = reply.json.data[0];
     assert.equal(node.status, 'online');
     assert.equal(node.id, 'node/pve1');
@@ -50,7 +53,10 @@ describe('simulated cluster content', () => {
     assert.equal(byName['nfs-archive'].active, 0);
     assert.equal(byName.local.active, 1);
     const backup = await t.api('/nodes/pve2/storage?content=backup');
-    assert.deepEqual(backup.json.data.map((item: { storage: string }) => item.storage), ['local', 'backup-nfs', 'nfs-archive']);
+    assert.deepEqual(
+      backup.json.data.map((item: { storage: string }) => item.storage),
+      ['local', 'backup-nfs', 'nfs-archive'],
+    );
     const badContent = await t.api('/nodes/pve2/storage?content=movies');
     assert.equal(badContent.status, 400);
   });
@@ -134,7 +140,10 @@ test('same seed: same cluster, same UPIDs, same task timings and logs', async ()
   const other = await startTestSim({ seed: 43 });
   try {
     const names = (await other.api('/cluster/resources?type=vm')).json.data.map((item: { name: string }) => item.name);
-    assert.notDeepEqual(names, first.resources.map((item: { name: unknown }) => item.name));
+    assert.notDeepEqual(
+      names,
+      first.resources.map((item: { name: unknown }) => item.name),
+    );
   } finally {
     await other.close();
   }
@@ -159,7 +168,7 @@ test('speed divides task durations', async () => {
   assert.equal(Math.round(slow / fast), 10);
 });
 
-test('background: other users\' tasks appear over time, visible only with Sys.Audit', async () => {
+test("background: other users' tasks appear over time, visible only with Sys.Audit", async () => {
   const t = await startTestSim({ seed: 6, background: true });
   try {
     await t.run(t.clock.sleep(180_000));
@@ -171,7 +180,9 @@ test('background: other users\' tasks appear over time, visible only with Sys.Au
     const hidden = await t.api('/cluster/tasks', { headers: { authorization: `PVEAPIToken=${token}` } });
     assert.deepEqual(hidden.json.data, []);
     const some = tasks.json.data[0];
-    const status = await t.api(`/nodes/${some.node}/tasks/${enc(some.upid)}/status`, { headers: { authorization: `PVEAPIToken=${token}` } });
+    const status = await t.api(`/nodes/${some.node}/tasks/${enc(some.upid)}/status`, {
+      headers: { authorization: `PVEAPIToken=${token}` },
+    });
     assert.equal(status.status, 403);
   } finally {
     await t.close();

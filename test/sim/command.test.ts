@@ -77,7 +77,10 @@ test('pvetasks sim --tls --port P --json: one JSON object, and every node answer
   const running = simCommand(['--tls', '--port', String(port), '--json', '--speed', '5'], fake.io);
   const info = JSON.parse(await fake.firstLine());
   assert.deepEqual(Object.keys(info).sort(), ['fingerprint', 'password', 'token', 'url', 'urls', 'username']);
-  assert.deepEqual(info.urls, [0, 1, 2].map((i) => `https://127.0.0.1:${port + i}`));
+  assert.deepEqual(
+    info.urls,
+    [0, 1, 2].map((i) => `https://127.0.0.1:${port + i}`),
+  );
   assert.equal(info.url, info.urls[0]);
   assert.equal(info.username, 'root@pam');
   assert.match(info.token, /^root@pam!pvetasks=\S+$/);
@@ -90,7 +93,11 @@ test('pvetasks sim --tls --port P --json: one JSON object, and every node answer
     assert.equal(reply.json.data.length, 3);
     assert.equal(await peerFingerprint(Number(new URL(url).port), DEMO_CA_PEM), info.fingerprint);
   }
-  const login = await rawRequest(`${info.url}/api2/json/access/ticket`, { method: 'POST', form: { username: info.username, password: info.password }, ca: DEMO_CA_PEM });
+  const login = await rawRequest(`${info.url}/api2/json/access/ticket`, {
+    method: 'POST',
+    form: { username: info.username, password: info.password },
+    ca: DEMO_CA_PEM,
+  });
   assert.equal(login.status, 200);
 
   fake.controller.abort();

@@ -28,7 +28,10 @@ describe('cv4pve-api-javascript against the simulator (HTTPS)', () => {
     const upid = result.response.data as string;
     assert.equal(await client.waitForTaskToFinish(upid, 50, 20_000), true);
     const exit = await client.getExitStatusTask(upid);
-    const log = await client.nodes.get(node).tasks.get(upid).log.readTaskLog(undefined as never, undefined as never, undefined as never);
+    const log = await client.nodes
+      .get(node)
+      .tasks.get(upid)
+      .log.readTaskLog(undefined as never, undefined as never, undefined as never);
     return { upid, exit, log: log.response as { data: Array<{ n: number; t: string }>; total: number } };
   };
 

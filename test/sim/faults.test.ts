@@ -79,7 +79,9 @@ describe('simulator faults', () => {
     await assert.rejects(t.api('/version', { listener: 1 }), { code: 'ECONNREFUSED' });
     const resources = await t.api('/cluster/resources?type=vm');
     const onPve2 = resources.json.data.filter((item: { node: string }) => item.node === 'pve2');
-    assert.ok(onPve2.length > 0 && onPve2.every((item: { status: string; name?: string }) => item.status === 'unknown' && item.name === undefined));
+    assert.ok(
+      onPve2.length > 0 && onPve2.every((item: { status: string; name?: string }) => item.status === 'unknown' && item.name === undefined),
+    );
     await c().clearFaults();
     assert.equal((await t.api('/version', { listener: 1 })).status, 200, 'the listener is back');
   });
@@ -104,7 +106,12 @@ describe('simulator faults', () => {
     assert.equal(nodes.json.data.find((node: { node: string }) => node.node === 'pve3').status, 'online');
     const proxied = await t.api('/nodes/pve3/tasks');
     assert.equal(proxied.status, 595);
-    assert.deepEqual(c().nodes().find((node) => node.node === 'pve3')?.listening, false);
+    assert.deepEqual(
+      c()
+        .nodes()
+        .find((node) => node.node === 'pve3')?.listening,
+      false,
+    );
     await c().clearFaults();
   });
 

@@ -95,7 +95,10 @@ describe('simulator HTTP and parameter rules', () => {
     }
     const status = await t.api('/cluster/status', { listener: 1 });
     const local = status.json.data.filter((item: { local?: number }) => item.local === 1);
-    assert.deepEqual(local.map((item: { name: string }) => item.name), ['pve2']);
+    assert.deepEqual(
+      local.map((item: { name: string }) => item.name),
+      ['pve2'],
+    );
     assert.equal(status.json.data[0].type, 'cluster');
     assert.equal(status.json.data[0].quorate, 1);
   });

@@ -20,9 +20,7 @@ test('1,000 running tasks on 8 nodes stay cheap to list and settle', async (t) =
       const elapsed = cycle * 2000;
       const expectedRunning = [...durations.values()].filter((ms) => ms > elapsed).length;
       let running = 0;
-      const replies = await Promise.all(
-        nodes.map((node, i) => sim.api(`/nodes/${node}/tasks?source=active&limit=1000`, { listener: i })),
-      );
+      const replies = await Promise.all(nodes.map((node, i) => sim.api(`/nodes/${node}/tasks?source=active&limit=1000`, { listener: i })));
       for (const reply of replies) {
         assert.equal(reply.status, 200);
         running += reply.json.data.length;
@@ -43,7 +41,7 @@ test('1,000 running tasks on 8 nodes stay cheap to list and settle', async (t) =
   }
 });
 
-test('/cluster/tasks trims a node\'s list below 32 KiB of JSON, as pmxcfs broadcasts it', async () => {
+test("/cluster/tasks trims a node's list below 32 KiB of JSON, as pmxcfs broadcasts it", async () => {
   const sim = await startTestSim({ nodes: 2, seed: 5 });
   try {
     for (let i = 0; i < 400; i++) sim.sim.control.spawnTask({ node: 'pve1', type: 'qmstart', id: String(1000 + i), durationMs: Infinity });

@@ -90,7 +90,10 @@ describe('simulator tasks: status, log, lists', () => {
     assert.equal(first.json.data.length, 50, 'default limit is 50');
     assert.deepEqual(first.json.data[0], { n: 1, t: 'line 1' });
     const window = await t.api(`/nodes/pve2/tasks/${enc(upid)}/log?start=100&limit=5`);
-    assert.deepEqual(window.json.data.map((line: { n: number }) => line.n), [101, 102, 103, 104, 105]);
+    assert.deepEqual(
+      window.json.data.map((line: { n: number }) => line.n),
+      [101, 102, 103, 104, 105],
+    );
     const all = await t.api(`/nodes/pve2/tasks/${enc(upid)}/log?limit=0`);
     assert.equal(all.json.data.length, 121);
     assert.deepEqual(all.json.data.at(-1), { n: 121, t: 'TASK WARNINGS: 2' });
@@ -215,12 +218,16 @@ describe('simulator task lists', () => {
 
   test('/cluster/tasks lists at most 25 per node: with 25 running, none of the finished', async () => {
     const c = t.sim.control;
-    const extra = Array.from({ length: 30 }, (_, i) => c.spawnTask({ node: 'pve2', type: 'qmstart', id: String(200 + i), durationMs: i < 10 ? 0 : Infinity }));
+    const extra = Array.from({ length: 30 }, (_, i) =>
+      c.spawnTask({ node: 'pve2', type: 'qmstart', id: String(200 + i), durationMs: i < 10 ? 0 : Infinity }),
+    );
     const reply = await t.api('/cluster/tasks');
     const pve2 = reply.json.data.filter((item: { node: string }) => item.node === 'pve2');
     assert.equal(pve2.length, 20 + 5);
     assert.equal(pve2.filter((item: { status?: string }) => item.status === undefined).length, 20);
-    const more = Array.from({ length: 5 }, (_, i) => c.spawnTask({ node: 'pve2', type: 'qmstart', id: String(300 + i), durationMs: Infinity }));
+    const more = Array.from({ length: 5 }, (_, i) =>
+      c.spawnTask({ node: 'pve2', type: 'qmstart', id: String(300 + i), durationMs: Infinity }),
+    );
     const full = await t.api('/cluster/tasks');
     const rows = full.json.data.filter((item: { node: string }) => item.node === 'pve2');
     assert.equal(rows.length, 25);

@@ -26,14 +26,18 @@ test('the TLS listeners serve the demo leaf: fingerprint pinnable, CA trusted th
       });
       assert.equal(served, sim.fingerprint);
     }
-    const nodes = await fetch(`${sim.url}/api2/json/nodes`, { headers: { authorization: `PVEAPIToken=${sim.token}` } }).catch((error: Error) => error);
+    const nodes = await fetch(`${sim.url}/api2/json/nodes`, { headers: { authorization: `PVEAPIToken=${sim.token}` } }).catch(
+      (error: Error) => error,
+    );
     assert.ok(nodes instanceof Error, 'not trusted without the CA');
 
     const caFile = join(dir, 'pve-root-ca.pem');
     writeFileSync(caFile, sim.caPem!);
     const script = `fetch(${JSON.stringify(`${sim.url}/api2/json/version`)}, { headers: { authorization: ${JSON.stringify(`PVEAPIToken=${sim.token}`)} } })
       .then((r) => r.json()).then((body) => process.stdout.write(body.data.release))`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile } });
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], {
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile },
+    });
     assert.equal(stdout, '9.1');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -16,10 +16,24 @@ test('after a crash, a sent launch is adopted when its task exists and held (not
   let foundKey = '';
   let lostKey = '';
   store.getState().update((tx) => {
-    foundKey = tx.add({ mine: true, node: found.node, type: 'qmstart', firstSeenAt: sentAt, sentAt, vmids: [found.vmid],
-      launch: { action: 'start', node: found.node, guests: [{ vmid: found.vmid, type: 'qemu' }], params: {} } });
-    lostKey = tx.add({ mine: true, node: lost.node, type: 'vzstart', firstSeenAt: sentAt, sentAt, vmids: [lost.vmid],
-      launch: { action: 'start', node: lost.node, guests: [{ vmid: lost.vmid, type: 'lxc' }], params: {} } });
+    foundKey = tx.add({
+      mine: true,
+      node: found.node,
+      type: 'qmstart',
+      firstSeenAt: sentAt,
+      sentAt,
+      vmids: [found.vmid],
+      launch: { action: 'start', node: found.node, guests: [{ vmid: found.vmid, type: 'qemu' }], params: {} },
+    });
+    lostKey = tx.add({
+      mine: true,
+      node: lost.node,
+      type: 'vzstart',
+      firstSeenAt: sentAt,
+      sentAt,
+      vmids: [lost.vmid],
+      launch: { action: 'start', node: lost.node, guests: [{ vmid: lost.vmid, type: 'lxc' }], params: {} },
+    });
   });
   sim.control.resetCounters();
   const queue = new LaunchQueue({ client, store, clock, parallel: 4 });

@@ -23,7 +23,12 @@ describe('200 running tasks on 4 nodes', () => {
 
   test('cost at most one request per node with running tasks plus one per task that ended, and every end is reported', async () => {
     const { sim, clock, client } = cluster;
-    const layout: Array<[string, number]> = [['pve1', 120], ['pve2', 30], ['pve3', 30], ['pve4', 20]];
+    const layout: Array<[string, number]> = [
+      ['pve1', 120],
+      ['pve2', 30],
+      ['pve3', 30],
+      ['pve4', 20],
+    ];
     const statuses = ['OK', 'WARNINGS: 2', 'backup storage full', 'OK', 'unexpected status'];
     const expected = new Map<string, string>();
     let n = 0;
@@ -63,7 +68,12 @@ describe('200 running tasks on 4 nodes', () => {
       );
       await clock.advance(2 * SECOND);
     }
-    const classOf: Record<string, string> = { OK: 'ok', 'WARNINGS: 2': 'warnings', 'backup storage full': 'failed', 'unexpected status': 'unknown' };
+    const classOf: Record<string, string> = {
+      OK: 'ok',
+      'WARNINGS: 2': 'warnings',
+      'backup storage full': 'failed',
+      'unexpected status': 'unknown',
+    };
     for (const row of finished) {
       const exitStatus = expected.get(row.upid!)!;
       assert.equal(row.state, classOf[exitStatus], `${row.upid} ended ${exitStatus}`);
@@ -184,10 +194,17 @@ describe('failures', () => {
 });
 
 describe('scopes and overlap', () => {
-  test('in the cluster scope other users\' tasks join the registry, without deadlines, and end like ours', async () => {
+  test("in the cluster scope other users' tasks join the registry, without deadlines, and end like ours", async () => {
     const cluster = await startTestCluster({ nodes: 2 });
     const { sim, clock, client } = cluster;
-    const theirs = sim.control.spawnTask({ node: 'pve2', type: 'vzdump', id: '', user: 'backup@pve', durationMs: 30 * SECOND, exitStatus: 'WARNINGS: 1' });
+    const theirs = sim.control.spawnTask({
+      node: 'pve2',
+      type: 'vzdump',
+      id: '',
+      user: 'backup@pve',
+      durationMs: 30 * SECOND,
+      exitStatus: 'WARNINGS: 1',
+    });
     const ours = sim.control.spawnTask({ node: 'pve1', type: 'qmstart', id: '100', durationMs: 5 * SECOND, exitStatus: 'OK' });
     const tracker = createTaskTracker({ client, clock, intervalMs: 2 * SECOND, resourcesEveryMs: 0, scope: 'cluster' });
     tracker.track(ours);

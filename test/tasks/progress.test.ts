@@ -56,14 +56,16 @@ test('lines that mention sizes or percentages but are not progress are ignored',
 });
 
 test('vzdump, the two older generations', () => {
-  assert.deepEqual(
-    parseTaskProgress(['INFO: status: 12% (1234567/10000000), sparse 3% (123), duration 5, read/write 200/150 MB/s']),
-    { percent: 12, bytesDone: 1234567, bytesTotal: 10000000 },
-  );
-  assert.deepEqual(
-    parseTaskProgress(['INFO: status: 12% (1.2 GiB of 10.0 GiB), duration 5, read: 200.0 MiB/s, write: 150.0 MiB/s']),
-    { percent: 12, bytesDone: Math.round(1.2 * GiB), bytesTotal: 10 * GiB },
-  );
+  assert.deepEqual(parseTaskProgress(['INFO: status: 12% (1234567/10000000), sparse 3% (123), duration 5, read/write 200/150 MB/s']), {
+    percent: 12,
+    bytesDone: 1234567,
+    bytesTotal: 10000000,
+  });
+  assert.deepEqual(parseTaskProgress(['INFO: status: 12% (1.2 GiB of 10.0 GiB), duration 5, read: 200.0 MiB/s, write: 150.0 MiB/s']), {
+    percent: 12,
+    bytesDone: Math.round(1.2 * GiB),
+    bytesTotal: 10 * GiB,
+  });
   assert.deepEqual(parseTaskProgress(['INFO:   0% (0 B of 10.0 GiB) in 1s, read: 0 B/s, write: 0 B/s']), {
     percent: 0,
     bytesDone: 0,
@@ -117,10 +119,11 @@ test('live migration: the percentage comes from the bytes, capped at 100', () =>
     '2026-01-01 10:00:02 migration active, transferred 2.0 GiB of 8.0 GiB VM-state, 110.3 MiB/s (+ 12.0 MiB VFIO-state), VM dirties lots of memory: 300.0 MiB/s',
   ];
   assert.deepEqual(parseTaskProgress(lines), { percent: 25, bytesDone: 2 * GiB, bytesTotal: 8 * GiB });
-  assert.deepEqual(
-    parseTaskProgress(['2026-01-01 10:00:09 migration active, transferred 8.5 GiB of 8.0 GiB VM-state, 1.0 GiB/s']),
-    { percent: 100, bytesDone: Math.round(8.5 * GiB), bytesTotal: 8 * GiB },
-  );
+  assert.deepEqual(parseTaskProgress(['2026-01-01 10:00:09 migration active, transferred 8.5 GiB of 8.0 GiB VM-state, 1.0 GiB/s']), {
+    percent: 100,
+    bytesDone: Math.round(8.5 * GiB),
+    bytesTotal: 8 * GiB,
+  });
 });
 
 test('every unit from B to PiB', () => {

@@ -82,7 +82,10 @@ describe('a session survives a SIGKILL', () => {
     assert.equal(byUpid.get(first[1])!.state, 'failed');
     assert.equal(byUpid.get(first[1])!.exitStatus, 'VM 501 failed to start');
     for (const upid of first.slice(2)) assert.equal(byUpid.get(upid)!.state, 'running');
-    assert.ok(rows().every((row) => row.mine && row.deadline !== undefined), 'deadlines survive the restart');
+    assert.ok(
+      rows().every((row) => row.mine && row.deadline !== undefined),
+      'deadlines survive the restart',
+    );
     await tracker.close();
     await client.close();
     // Closing released the lock: the file is saved with the outcomes.
@@ -130,10 +133,13 @@ describe('session files', () => {
     });
     session.flush();
     const saved = JSON.parse(readFileSync(session.path, 'utf8'));
-    assert.deepEqual(
-      saved.rows.map((row: { description: string }) => row.description).sort(),
-      ['row 3', 'row 4', 'row 5', 'row 6', 'row 7'],
-    );
+    assert.deepEqual(saved.rows.map((row: { description: string }) => row.description).sort(), [
+      'row 3',
+      'row 4',
+      'row 5',
+      'row 6',
+      'row 7',
+    ]);
     await session.close();
   });
 

@@ -92,7 +92,9 @@ test('order: running and queued first, then newest first, kept as states change'
   });
   const expected = [queued, keys[4], keys[3], keys[2], keys[1], keys[0]];
   assert.deepEqual([...store.getState().order.cluster], expected);
-  const freshSort = Object.values(store.getState().rows).sort(compareRows).map((row) => row.key);
+  const freshSort = Object.values(store.getState().rows)
+    .sort(compareRows)
+    .map((row) => row.key);
   assert.deepEqual(freshSort, expected);
 });
 
@@ -191,7 +193,7 @@ test('a write that throws leaves the rows, the order and the tallies as they wer
 test('random small writes (adds, ends, removals, rows becoming mine) keep both orders equal to a fresh sort', () => {
   const { store, keys } = seed(300);
   let seedValue = 42;
-  const random = () => ((seedValue = (seedValue * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seedValue = (seedValue * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const live = [...keys];
   for (let round = 0; round < 400; round++) {
     store.getState().update((tx) => {
@@ -204,7 +206,13 @@ test('random small writes (adds, ends, removals, rows becoming mine) keep both o
           tx.remove(key);
           live.splice(live.indexOf(key), 1);
         } else if (choice < 0.8) {
-          live.push(tx.add({ upid: upid('pve2', 5000 + round * 3 + op, T0 / 1000 + Math.floor(random() * 400)), mine: random() < 0.5, firstSeenAt: T0 }));
+          live.push(
+            tx.add({
+              upid: upid('pve2', 5000 + round * 3 + op, T0 / 1000 + Math.floor(random() * 400)),
+              mine: random() < 0.5,
+              firstSeenAt: T0,
+            }),
+          );
         } else tx.patch(key, { progress: { percent: Math.floor(random() * 100) } });
       }
     });

@@ -5,8 +5,19 @@ import { DEFAULT_TASK_TIMEOUT_MS, defaultTimeoutFor } from '../../src/tasks/time
 const MIN = 60_000;
 
 test('deadlines by task type follow DESIGN.md', () => {
-  for (const type of ['qmstart', 'qmstop', 'qmshutdown', 'qmreboot', 'vzstart', 'vzstop', 'vzshutdown',
-    'vzreboot', 'hastart', 'hastop', 'hashutdown']) {
+  for (const type of [
+    'qmstart',
+    'qmstop',
+    'qmshutdown',
+    'qmreboot',
+    'vzstart',
+    'vzstop',
+    'vzshutdown',
+    'vzreboot',
+    'hastart',
+    'hastop',
+    'hashutdown',
+  ]) {
     assert.equal(defaultTimeoutFor(type), 2 * MIN, type);
   }
   assert.equal(defaultTimeoutFor('qmcreate'), 10 * MIN);

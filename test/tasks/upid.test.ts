@@ -5,8 +5,7 @@ import { InvalidUpidError, escapeSystemdId, formatUpid, isUpid, parseUpid, split
 // Upstream test vectors (pve-common test/upid-test.pl), quoted in pve-api-facts.md "Samples".
 const APTUPDATE = 'UPID:example-node:0000C346:165A0CE4:68D7279C:aptupdate::root@pam:';
 const HASTART = 'UPID:example-node:000934AF:0D015579:68BF3A41:hastart:100:root@pam:';
-const TOKEN_VZDUMP =
-  'UPID:example-node:000934AF:0D015579:68BF3A41:vzdump:100:91a1da29-a47d-11f0-84e0-fafbfc944d00@pam!some-token:';
+const TOKEN_VZDUMP = 'UPID:example-node:000934AF:0D015579:68BF3A41:vzdump:100:91a1da29-a47d-11f0-84e0-fafbfc944d00@pam!some-token:';
 const NINE_DIGIT_PSTART = 'UPID:example-node:000934AF:FFFFFFFFF:68BF3A41:fake-but-valid-type:100:root@pam:';
 const BROKEN_TYPE = 'UPID:example-node:000934AF:0D015579:68BF3A41:broken type string:100:root@pam:';
 const PBS_GC = 'UPID:elsa:00004F37:0039E469:00000000:5CA78B83:garbage_collection::root@pam:';

@@ -48,7 +48,17 @@ function scriptedClient(clock: ManualClock, script: (call: number, elapsedMs: nu
         const answer = script(statusCalls++, clock.now() - start);
         if (latencyMs > 0) await clock.track(clock.holdRequest(latencyMs, init.signal));
         if ('error' in answer) throw answer.error;
-        const data = { upid: init.params.path.upid, node: init.params.path.node, pid: 1, pstart: 2, starttime: 3, type: 'qmstart', id: '100', user: 'root@pam', ...answer };
+        const data = {
+          upid: init.params.path.upid,
+          node: init.params.path.node,
+          pid: 1,
+          pstart: 2,
+          starttime: 3,
+          type: 'qmstart',
+          id: '100',
+          user: 'root@pam',
+          ...answer,
+        };
         return { data: data as TaskStatus };
       } finally {
         inFlight--;
@@ -82,7 +92,10 @@ test('a task that ends OK: reads every interval from its own node, then stops re
   const updates: TaskWaitUpdate[] = [];
   const result = await clock.runUntil(waitForTask(fake.client, UPID, { clock, onUpdate: (u) => updates.push(u) }));
   assert.deepEqual(result, { outcome: 'ok', exitStatus: 'OK', durationMs: 2_000 });
-  assert.deepEqual(fake.calls.map((c) => c.at), [0, 500, 1_000, 1_500, 2_000]);
+  assert.deepEqual(
+    fake.calls.map((c) => c.at),
+    [0, 500, 1_000, 1_500, 2_000],
+  );
   for (const call of fake.calls) {
     assert.equal(call.path, '/nodes/{node}/tasks/{upid}/status');
     assert.equal(call.node, 'pve2', 'the node named in the UPID');
@@ -121,9 +134,15 @@ test('a timeout returns timeout, reads a last time on the deadline and leaves th
   const fake = scriptedClient(clock, running);
   const result = await clock.runUntil(waitForTask(fake.client, UPID, { clock, intervalMs: 400, timeoutMs: 1_000 }));
   assert.deepEqual(result, { outcome: 'timeout', exitStatus: null, durationMs: 1_000 });
-  assert.deepEqual(fake.calls.map((c) => `${c.method}@${c.at}`), ['GET@0', 'GET@400', 'GET@800', 'GET@1000']);
+  assert.deepEqual(
+    fake.calls.map((c) => `${c.method}@${c.at}`),
+    ['GET@0', 'GET@400', 'GET@800', 'GET@1000'],
+  );
   // Near the deadline each read's timeout is cut to the time left (at least 1 s).
-  assert.deepEqual(fake.calls.map((c) => c.timeoutMs), [1_000, 1_000, 1_000, 1_000]);
+  assert.deepEqual(
+    fake.calls.map((c) => c.timeoutMs),
+    [1_000, 1_000, 1_000, 1_000],
+  );
 });
 
 test('defaults: every 500 ms for 10 s', async () => {
@@ -142,7 +161,10 @@ test('stopOnTimeout stops the task once, and says when that failed', async () =>
   assert.equal(result.outcome, 'timeout');
   assert.equal(result.stopped, true);
   const deletes = fake.calls.filter((c) => c.method === 'DELETE');
-  assert.deepEqual(deletes.map((c) => [c.path, c.node, c.upid]), [['/nodes/{node}/tasks/{upid}', 'pve2', UPID]]);
+  assert.deepEqual(
+    deletes.map((c) => [c.path, c.node, c.upid]),
+    [['/nodes/{node}/tasks/{upid}', 'pve2', UPID]],
+  );
 
   const failing = scriptedClient(clock, running);
   failing.deleteErrors.push(httpError(403, 'Permission check failed (/nodes/pve2, Sys.Modify)'));
@@ -162,12 +184,13 @@ test('transient failures are retried with backoff inside the deadline', async ()
     return stopped('OK');
   });
   const updates: TaskWaitUpdate[] = [];
-  const result = await clock.runUntil(
-    waitForTask(fake.client, UPID, { clock, timeoutMs: 60_000, onUpdate: (u) => updates.push(u) }),
-  );
+  const result = await clock.runUntil(waitForTask(fake.client, UPID, { clock, timeoutMs: 60_000, onUpdate: (u) => updates.push(u) }));
   assert.equal(result.outcome, 'ok');
   // 0 ok, 500 fails, then 500, 1000, 2000, 4000 apart while it keeps failing, back to normal after.
-  assert.deepEqual(fake.calls.map((c) => c.at), [0, 500, 1_000, 2_000, 4_000, 8_000]);
+  assert.deepEqual(
+    fake.calls.map((c) => c.at),
+    [0, 500, 1_000, 2_000, 4_000, 8_000],
+  );
   assert.equal(updates.filter((u) => u.error).length, 4);
   assert.equal(updates.find((u) => u.error)?.error?.status, 595);
 });
@@ -195,7 +218,10 @@ test('a node unreachable until the deadline: timeout, with the last failure atta
   assert.equal(result.outcome, 'timeout');
   assert.equal(result.durationMs, 5_000);
   assert.equal(result.lastError, offline);
-  assert.deepEqual(fake.calls.map((c) => c.at), [0, 500, 1_500, 3_500, 5_000]);
+  assert.deepEqual(
+    fake.calls.map((c) => c.at),
+    [0, 500, 1_500, 3_500, 5_000],
+  );
 });
 
 test('errors that retrying cannot fix are thrown', async () => {
@@ -213,7 +239,10 @@ test('requests never overlap, even when each takes longer than the interval', as
   assert.equal(result.outcome, 'ok');
   assert.equal(fake.maxInFlight, 1);
   // Each read starts an interval after the previous one answered.
-  assert.deepEqual(fake.calls.map((c) => c.at), [0, 1_700, 3_400, 5_100]);
+  assert.deepEqual(
+    fake.calls.map((c) => c.at),
+    [0, 1_700, 3_400, 5_100],
+  );
   assert.equal(result.durationMs, 6_300);
 });
 

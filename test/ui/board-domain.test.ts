@@ -24,7 +24,14 @@ async function start(options: { readOnly?: boolean } = {}): Promise<Setup> {
   const { client, clock } = cluster;
   const store = createTaskStore();
   store.getState().update((tx) =>
-    tx.setSession({ endpoint: cluster.sim.url, user: client.userid, cluster: 'sim', demo: false, intervalMs: 2000, readOnly: options.readOnly ?? false }),
+    tx.setSession({
+      endpoint: cluster.sim.url,
+      user: client.userid,
+      cluster: 'sim',
+      demo: false,
+      intervalMs: 2000,
+      readOnly: options.readOnly ?? false,
+    }),
   );
   const tracker = createTaskTracker({ client, clock, intervalMs: 2000, store, scope: 'cluster', watchAfterTimeout: true });
   const queue = new LaunchQueue({ client, store, clock, parallel: 4 });
@@ -32,7 +39,10 @@ async function start(options: { readOnly?: boolean } = {}): Promise<Setup> {
   const controller = createController({ client, store, queue, poller: tracker.poller, clock });
   const board = await mountBoard({ store, controller, clock, readOnly: options.readOnly ?? false });
   // The first cycle brings the guests (and the cluster's tasks).
-  await clock.runUntil(storeReaches(store, (state) => state.guestOrder.length === 30), { limitMs: 60_000 });
+  await clock.runUntil(
+    storeReaches(store, (state) => state.guestOrder.length === 30),
+    { limitMs: 60_000 },
+  );
   await settle();
   setup = { cluster, store, tracker, queue, board };
   return setup;
@@ -54,7 +64,10 @@ afterEach(async () => {
 /** Moves the Guests view's cursor to `vmid` through the filter, marks it, and clears the filter. */
 async function mark(board: Mounted, vmid: number): Promise<void> {
   await board.press('/', String(vmid), KEY.enter);
-  assert.match(linesOf(board.frame()).find((line) => line.startsWith('> '))!, new RegExp(`^> +${vmid} `));
+  assert.match(
+    linesOf(board.frame()).find((line) => line.startsWith('> '))!,
+    new RegExp(`^> +${vmid} `),
+  );
   await board.press(' ', KEY.esc);
 }
 
@@ -73,7 +86,11 @@ test('real domain: mark three guests, s, confirm: the three tasks appear, run on
   await board.press('s');
   const nodes = new Set([ok1, ok2, bad].map((guest) => guest.node)).size;
   assert.match(board.frame(), new RegExp(`Start 3 guests on ${nodes} nodes?\\?`));
-  assert.equal(sim.control.tasks({ type: 'qmstart' }).length + sim.control.tasks({ type: 'vzstart' }).length, 0, 'nothing sent before the confirm');
+  assert.equal(
+    sim.control.tasks({ type: 'qmstart' }).length + sim.control.tasks({ type: 'vzstart' }).length,
+    0,
+    'nothing sent before the confirm',
+  );
   await board.press('y');
 
   // The rows appear in this session's scope at once.
@@ -100,9 +117,17 @@ test('real domain: mark three guests, s, confirm: the three tasks appear, run on
 
   // Enter on the failed one shows its log, read from the simulator.
   await board.press('g');
-  while (!linesOf(board.frame()).find((line) => line.startsWith('> '))!.includes(bad.name)) await board.press('j');
+  while (
+    !linesOf(board.frame())
+      .find((line) => line.startsWith('> '))!
+      .includes(bad.name)
+  )
+    await board.press('j');
   await board.press(KEY.enter);
-  await clock.runUntil(storeReaches(store, (state) => (state.focusLog?.lines.length ?? 0) > 0), { limitMs: 10_000 });
+  await clock.runUntil(
+    storeReaches(store, (state) => (state.focusLog?.lines.length ?? 0) > 0),
+    { limitMs: 10_000 },
+  );
   await settle();
   assert.match(board.frame(), /\[Task detail\]/);
   assert.match(board.frame(), /TASK ERROR: start failed: QEMU exited with code 1/);
@@ -113,7 +138,10 @@ test('real domain: --read-only refuses s, b, n and x; nothing reaches the simula
   const { sim, clock } = cluster;
   // Someone else's task, seen in the cluster scope.
   const console = sim.control.spawnTask({ node: 'pve2', type: 'vncproxy', id: '101', user: 'admin@pve', durationMs: Infinity });
-  await clock.runUntil(storeReaches(store, (state) => state.byUpid[console] !== undefined), { limitMs: 60_000 });
+  await clock.runUntil(
+    storeReaches(store, (state) => state.byUpid[console] !== undefined),
+    { limitMs: 60_000 },
+  );
   await settle();
 
   await board.press(KEY.tab, ' ', 's');

@@ -27,11 +27,14 @@ function setLog(store: TaskStore, key: string, lines: string[]) {
 
 function guestStore(vmids: number[]) {
   const store = createTaskStore();
-  setGuests(store, vmids.map((vmid, i) => guest(vmid, { node: 'pve1', name: ['db01', 'web01', 'cache', 'mail', 'dns'][i % 5] })));
+  setGuests(
+    store,
+    vmids.map((vmid, i) => guest(vmid, { node: 'pve1', name: ['db01', 'web01', 'cache', 'mail', 'dns'][i % 5] })),
+  );
   return store;
 }
 
-test('a finished backup job lists each guest: outcome and PVE\'s message per VMID', async () => {
+test("a finished backup job lists each guest: outcome and PVE's message per VMID", async () => {
   const store = guestStore([101, 102, 103]);
   const key = addBackupJob(store, [101, 102, 103]);
   store.getState().update((tx) =>
@@ -74,18 +77,27 @@ test('while the job runs, the log tail tells which guests are done, which runs, 
   assert.match(lineWith(frame, ' 102 ')!, /● running/);
   assert.match(lineWith(frame, ' 103 ')!, /… waiting/);
   // The log still shows below the guests.
-  assert.match(frame, /INFO:  37% \(12\.0 GiB of 32\.0 GiB\)/);
+  assert.match(frame, /INFO: {2}37% \(12\.0 GiB of 32\.0 GiB\)/);
 });
 
 test('a job of many guests keeps half the room for the log: the rest are summed up', async () => {
   const vmids = Array.from({ length: 12 }, (_, i) => 101 + i);
   const store = guestStore(vmids);
   const key = addBackupJob(store, vmids);
-  const results = Object.fromEntries(vmids.map((vmid) => [vmid, { outcome: vmid === 112 ? ('failed' as const) : ('ok' as const), ...(vmid === 112 ? { message: 'no space left' } : {}) }]));
+  const results = Object.fromEntries(
+    vmids.map((vmid) => [
+      vmid,
+      { outcome: vmid === 112 ? ('failed' as const) : ('ok' as const), ...(vmid === 112 ? { message: 'no space left' } : {}) },
+    ]),
+  );
   store.getState().update((tx) => tx.finish(key, 'failed', { exitStatus: 'job errors', endedAt: T0, guestResults: results }));
   const board = await mountBoard({ store });
   await board.press(KEY.enter);
-  setLog(store, key, Array.from({ length: 40 }, (_, i) => `INFO: log line ${i + 1}`));
+  setLog(
+    store,
+    key,
+    Array.from({ length: 40 }, (_, i) => `INFO: log line ${i + 1}`),
+  );
   await board.press();
   const frame = board.frame();
   assert.match(lineWith(frame, 'Guests')!, /12: 11 ok, 1 failed/);
@@ -117,7 +129,16 @@ test('x on a queued launch that was already sent says it cannot be cancelled any
   const controller = new FakeController(store);
   let key = '';
   store.getState().update((tx) => {
-    key = tx.add({ mine: true, node: 'pve1', type: 'qmstart', taskId: '101', vmids: [101], firstSeenAt: T0, description: 'Start VM 101', guestName: 'db01' });
+    key = tx.add({
+      mine: true,
+      node: 'pve1',
+      type: 'qmstart',
+      taskId: '101',
+      vmids: [101],
+      firstSeenAt: T0,
+      description: 'Start VM 101',
+      guestName: 'db01',
+    });
     tx.patch(key, { sentAt: T0 });
   });
   const board = await mountBoard({ store, controller });

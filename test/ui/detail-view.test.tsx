@@ -41,9 +41,15 @@ test('the log tail follows new lines; scrolling up stops following; f and G foll
   const { store, key, board } = await openBackup();
   setLog(store, key, 40);
   await board.press();
-  const logShown = () => linesOf(board.frame()).filter((line) => line.startsWith('INFO: log line')).map((line) => Number(line.split(' ').pop()));
+  const logShown = () =>
+    linesOf(board.frame())
+      .filter((line) => line.startsWith('INFO: log line'))
+      .map((line) => Number(line.split(' ').pop()));
   // 24 rows: 19 body lines, 7 of them task fields, so 12 log lines.
-  assert.deepEqual(logShown(), Array.from({ length: 12 }, (_, i) => 29 + i));
+  assert.deepEqual(
+    logShown(),
+    Array.from({ length: 12 }, (_, i) => 29 + i),
+  );
   assert.match(board.frame(), /following \(f stops\) · lines 29-40 of 40/);
 
   setLog(store, key, 45);

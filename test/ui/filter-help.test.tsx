@@ -12,7 +12,16 @@ function mixedStore() {
   addTask(store, { vmid: 101, node: 'pve2', at: -2000 });
   addTask(store, { vmid: 102, node: 'pve2', state: 'ok', exitStatus: 'OK', at: -3000, endedAfter: 100 });
   addTask(store, { vmid: 103, node: 'pve2', state: 'failed', exitStatus: 'VM 103 already running', at: -4000, endedAfter: 100 });
-  addTask(store, { vmid: 104, node: 'pve3', state: 'warnings', exitStatus: 'WARNINGS: 2', at: -5000, endedAfter: 100, type: 'vzdump', description: 'Backup VM 104' });
+  addTask(store, {
+    vmid: 104,
+    node: 'pve3',
+    state: 'warnings',
+    exitStatus: 'WARNINGS: 2',
+    at: -5000,
+    endedAfter: 100,
+    type: 'vzdump',
+    description: 'Backup VM 104',
+  });
   addTask(store, { vmid: 105, node: 'pve2', mine: false, user: 'alice@pve', at: -6000 });
   return store;
 }
@@ -29,7 +38,11 @@ test('/ filters the tasks: "N of M", the footer tallies the filtered rows, Enter
   assert.match(board.frame(), /filter "pve2": 3 of 5/, 'Enter keeps the filter');
   assert.doesNotMatch(linesOf(board.frame()).at(-1)!, /^\//);
   await board.press('j');
-  assert.match(linesOf(board.frame()).find((line) => line.startsWith('> '))!, /VM 102/, 'keys move again once the filter is kept');
+  assert.match(
+    linesOf(board.frame()).find((line) => line.startsWith('> '))!,
+    /VM 102/,
+    'keys move again once the filter is kept',
+  );
   await board.press(KEY.esc);
   assert.doesNotMatch(board.frame(), /filter "/);
   assert.match(board.frame(), /running 2 · queued 0 · ok 1 · warnings 1 · failed 1/);

@@ -44,8 +44,8 @@ test('Tab shows the guests: vmid, name, node, type, status, HA state, tags, temp
 test('Space marks and moves on, * marks every visible guest, u clears the marks', async () => {
   const { board } = await openGuests();
   await board.press(' ', ' ');
-  assert.match(lineWith(board.frame(), 'db01')!, /^  \* 100/);
-  assert.match(lineWith(board.frame(), 'web01')!, /^  \* 101/);
+  assert.match(lineWith(board.frame(), 'db01')!, /^ {2}\* 100/);
+  assert.match(lineWith(board.frame(), 'web01')!, /^ {2}\* 101/);
   assert.match(cursorLine(board.frame())!, /102 +web02/);
   assert.match(board.frame(), /2 marked/);
   await board.press('k', ' ');
@@ -134,7 +134,9 @@ test('backup: Enter takes the defaults; Esc cancels; a failed storage lookup ref
   await board.press('b');
   await settle();
   await board.press(KEY.enter);
-  assert.deepEqual(controller.callsOf('launch'), [[{ action: 'backup', vmids: [100], storage: 'local', mode: 'snapshot', compress: 'zstd' }]]);
+  assert.deepEqual(controller.callsOf('launch'), [
+    [{ action: 'backup', vmids: [100], storage: 'local', mode: 'snapshot', compress: 'zstd' }],
+  ]);
   await board.press(KEY.tab, 'b', KEY.esc);
   assert.doesNotMatch(board.frame(), /Back up/);
   controller.storageError = new Error('pve2: 595 no route to host');
@@ -163,7 +165,10 @@ test('snapshot: default name from the clock, text fields take q, j, y and n, an 
   await board.press('1bad');
   await board.press(KEY.enter);
   assert.match(board.frame(), /! a snapshot name starts with a letter/);
-  assert.deepEqual(controller.calls.filter((call) => call.method === 'launch'), []);
+  assert.deepEqual(
+    controller.calls.filter((call) => call.method === 'launch'),
+    [],
+  );
   for (let i = 0; i < 4; i++) await board.press(KEY.backspace);
   await board.press('current', KEY.enter);
   assert.match(board.frame(), /'current' is reserved by PVE/);
@@ -199,5 +204,8 @@ test('--read-only: s, b, n and x do nothing but say so; help and hints say actio
   await board.press('?');
   assert.match(board.frame(), /read-only: actions are off/);
   assert.match(board.frame(), /stop the running task, or cancel a queued launch \(off\)/);
-  assert.deepEqual(controller.methods().filter((m) => m !== 'focusTask'), []);
+  assert.deepEqual(
+    controller.methods().filter((m) => m !== 'focusTask'),
+    [],
+  );
 });

@@ -35,7 +35,15 @@ export async function settle(): Promise<void> {
 }
 
 export function upid(node: string, vmid: number | '', startMs: number, type = 'qmstart', user = 'root@pam'): string {
-  return formatUpid({ node, pid: 0x1000 + Number(vmid || 0), pstart: 0xabcdef, starttime: Math.floor(startMs / 1000), type, id: String(vmid), user });
+  return formatUpid({
+    node,
+    pid: 0x1000 + Number(vmid || 0),
+    pstart: 0xabcdef,
+    starttime: Math.floor(startMs / 1000),
+    type,
+    id: String(vmid),
+    user,
+  });
 }
 
 export interface TaskSpec {
@@ -144,7 +152,15 @@ export class FakeController implements BoardController {
       for (const vmid of request.vmids) {
         const g = store.getState().guests[vmid];
         this.launchedKeys.push(
-          tx.add({ mine: true, firstSeenAt: T0, node: g?.node ?? 'pve1', type: 'qmstart', vmids: [vmid], description: `Start VM ${vmid}`, guestName: g?.name }),
+          tx.add({
+            mine: true,
+            firstSeenAt: T0,
+            node: g?.node ?? 'pve1',
+            type: 'qmstart',
+            vmids: [vmid],
+            description: `Start VM ${vmid}`,
+            guestName: g?.name,
+          }),
         );
       }
     });

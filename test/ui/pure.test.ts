@@ -10,14 +10,44 @@ import { rowTime } from '../../src/ui/ticker.js';
 import { addTask, T0 } from './helpers.js';
 
 const noKey = {
-  upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
-  return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false,
-  super: false, hyper: false, capsLock: false, numLock: false,
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
 };
 
 test('snapshot names follow PVE: letter first, letters/digits/-/_, 2 to 40, not reserved', () => {
   for (const ok of ['pre-20261127-0800', 'ab', 'Before_Upgrade', 'x1', 'a'.repeat(40)]) assert.equal(snapshotNameError(ok), undefined, ok);
-  for (const bad of ['', 'a', '1abc', '-abc', 'has space', 'dot.name', 'a'.repeat(41), 'current', 'vzdump', 'pending', 'Current', 'ümlaut']) {
+  for (const bad of [
+    '',
+    'a',
+    '1abc',
+    '-abc',
+    'has space',
+    'dot.name',
+    'a'.repeat(41),
+    'current',
+    'vzdump',
+    'pending',
+    'Current',
+    'ümlaut',
+  ]) {
     assert.ok(snapshotNameError(bad), `'${bad}' should be refused`);
   }
 });
@@ -99,8 +129,14 @@ test('columns drop by priority as the terminal narrows; too narrow gives no layo
     const total = 2 + taskColumns(width)!.reduce((sum, c) => sum + c.width + 1, -1);
     assert.equal(total, width, `task columns fill ${width}`);
   }
-  assert.deepEqual(guestColumns(80)?.map((c) => c.id), ['mark', 'vmid', 'name', 'node', 'type', 'status', 'ha', 'tags']);
-  assert.deepEqual(guestColumns(45)?.map((c) => c.id), ['mark', 'vmid', 'name', 'node', 'status']);
+  assert.deepEqual(
+    guestColumns(80)?.map((c) => c.id),
+    ['mark', 'vmid', 'name', 'node', 'type', 'status', 'ha', 'tags'],
+  );
+  assert.deepEqual(
+    guestColumns(45)?.map((c) => c.id),
+    ['mark', 'vmid', 'name', 'node', 'status'],
+  );
 });
 
 test('frame layout keeps the frame at rows - 1 and says when the terminal is too small', () => {
@@ -121,10 +157,32 @@ test('the window follows the cursor and moves as little as possible', () => {
 
 test('the keymap has the keys of DESIGN.md and dispatches by context', () => {
   const expected: Record<string, string[]> = {
-    up: ['↑', 'k'], down: ['↓', 'j'], pageUp: ['PgUp'], pageDown: ['PgDn'], top: ['g', 'Home'], bottom: ['G', 'End'],
-    switchView: ['Tab'], open: ['Enter'], back: ['Esc'], filter: ['/'], mark: ['Space'], markAll: ['*'], clearMarks: ['u'],
-    start: ['s'], backup: ['b'], snapshot: ['n'], stop: ['x'], follow: ['f'], scope: ['c'], pause: ['p'], refresh: ['r'],
-    help: ['?'], quit: ['q'], confirm: ['y'], cancel: ['n', 'Esc'], accept: ['Enter'],
+    up: ['↑', 'k'],
+    down: ['↓', 'j'],
+    pageUp: ['PgUp'],
+    pageDown: ['PgDn'],
+    top: ['g', 'Home'],
+    bottom: ['G', 'End'],
+    switchView: ['Tab'],
+    open: ['Enter'],
+    back: ['Esc'],
+    filter: ['/'],
+    mark: ['Space'],
+    markAll: ['*'],
+    clearMarks: ['u'],
+    start: ['s'],
+    backup: ['b'],
+    snapshot: ['n'],
+    stop: ['x'],
+    follow: ['f'],
+    scope: ['c'],
+    pause: ['p'],
+    refresh: ['r'],
+    help: ['?'],
+    quit: ['q'],
+    confirm: ['y'],
+    cancel: ['n', 'Esc'],
+    accept: ['Enter'],
   };
   const markdown = keymapMarkdown();
   for (const [command, keys] of Object.entries(expected)) {
@@ -132,7 +190,11 @@ test('the keymap has the keys of DESIGN.md and dispatches by context', () => {
     assert.ok(binding, command);
     for (const key of keys) assert.ok(markdown.includes(`\`${key}\``), `${key} in the README table`);
   }
-  assert.equal(markdown.split('\n').filter((line) => line.startsWith('| ')).length, KEYMAP.length + 2, 'a heading, a rule and one line per binding');
+  assert.equal(
+    markdown.split('\n').filter((line) => line.startsWith('| ')).length,
+    KEYMAP.length + 2,
+    'a heading, a rule and one line per binding',
+  );
   assert.equal(commandFor('tasks', 'q', noKey)?.command, 'quit');
   assert.equal(commandFor('help', 'q', noKey)?.command, 'closeHelp');
   assert.equal(commandFor('guests', 'n', noKey)?.command, 'snapshot');

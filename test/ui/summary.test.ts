@@ -8,7 +8,14 @@ function rows() {
   const store = createTaskStore();
   addTask(store, { vmid: 100, state: 'ok', exitStatus: 'OK', endedAfter: 12_000, guestName: 'db01' });
   addTask(store, { vmid: 101, state: 'failed', exitStatus: 'VM 101 already running', endedAfter: 1000 });
-  addTask(store, { vmid: 102, state: 'warnings', exitStatus: 'WARNINGS: 1', endedAfter: 65_000, type: 'vzdump', description: 'Backup VM 102' });
+  addTask(store, {
+    vmid: 102,
+    state: 'warnings',
+    exitStatus: 'WARNINGS: 1',
+    endedAfter: 65_000,
+    type: 'vzdump',
+    description: 'Backup VM 102',
+  });
   addTask(store, { vmid: 103, state: 'timeout' });
   addTask(store, { vmid: 104 });
   const state = store.getState();

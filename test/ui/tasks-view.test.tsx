@@ -11,7 +11,13 @@ function sampleStore() {
     backup: addTask(store, { vmid: 100, type: 'vzdump', description: 'Backup VM 100', guestName: 'db01', at: -5000, percent: 42 }),
     ok: addTask(store, { vmid: 101, state: 'ok', exitStatus: 'OK', at: -60_000, endedAfter: 12_000, guestName: 'web01' }),
     warn: addTask(store, { vmid: 102, state: 'warnings', exitStatus: 'WARNINGS: 1', at: -70_000, endedAfter: 30_000 }),
-    failed: addTask(store, { vmid: 103, state: 'failed', exitStatus: "can't lock file '/var/lock/qemu-server/lock-103.conf'", at: -80_000, endedAfter: 1000 }),
+    failed: addTask(store, {
+      vmid: 103,
+      state: 'failed',
+      exitStatus: "can't lock file '/var/lock/qemu-server/lock-103.conf'",
+      at: -80_000,
+      endedAfter: 1000,
+    }),
     timeout: addTask(store, { vmid: 104, state: 'timeout', at: -200_000 }),
     queued: addTask(store, { vmid: 105, state: 'queued', at: -1000 }),
     other: addTask(store, { vmid: 200, mine: false, user: 'alice@pve', at: -3000, node: 'pve2' }),
@@ -25,14 +31,16 @@ test('opens on mine when this session has rows, shows glyph, task, node, time, p
   const frame = board.frame();
   assert.match(frame, /\[Tasks: mine\]/);
   assert.doesNotMatch(frame, /Start VM 200/, 'rows of others are only in the cluster scope');
-  assert.match(lineWith(frame, 'Backup VM 100')!, /^  ● Backup VM 100 db01 +pve1 +5s +\[█+░+\] +42%/);
+  assert.match(lineWith(frame, 'Backup VM 100')!, /^ {2}● Backup VM 100 db01 +pve1 +5s +\[█+░+\] +42%/);
   assert.match(lineWith(frame, 'Start VM 101')!, /✓ Start VM 101 web01 +pve1 +12s +OK$/);
   assert.match(lineWith(frame, 'Start VM 102')!, /! .* 30s +WARNINGS: 1$/);
   assert.match(lineWith(frame, 'Start VM 103')!, /✗ .* can't lock file/);
   assert.match(lineWith(frame, 'Start VM 104')!, /◷ .* timed out$/);
   assert.match(lineWith(frame, 'Start VM 105')!, /… Start VM 105 .* queued$/);
   assert.match(frame, /running 1 · queued 1 · ok 1 · warnings 1 · failed 1 · timed out 1/);
-  const order = linesOf(frame).filter((line) => / Start VM | Backup VM /.test(line)).map((line) => line.match(/VM (\d+)/)![1]);
+  const order = linesOf(frame)
+    .filter((line) => / Start VM | Backup VM /.test(line))
+    .map((line) => line.match(/VM (\d+)/)![1]);
   assert.deepEqual(order, ['105', '100', '101', '102', '103', '104'], 'active first, then newest first');
 });
 
@@ -90,9 +98,15 @@ test('only the visible window of a long list is rendered, and PgDn/G reach the e
   assert.equal(shown(), 18, '24 rows: header, view bar, heading, footer (2) and the rows-1 rule leave 18');
   assert.ok(board.renders.size <= 18, `rendered ${board.renders.size} rows`);
   await board.press(KEY.pageDown);
-  assert.match(linesOf(board.frame()).find((line) => line.startsWith('> '))!, /VM 1018/);
+  assert.match(
+    linesOf(board.frame()).find((line) => line.startsWith('> '))!,
+    /VM 1018/,
+  );
   await board.press('G');
-  assert.match(linesOf(board.frame()).find((line) => line.startsWith('> '))!, /VM 1299/);
+  assert.match(
+    linesOf(board.frame()).find((line) => line.startsWith('> '))!,
+    /VM 1299/,
+  );
   assert.ok(board.renders.size < 60, `rendered ${board.renders.size} distinct rows for 300`);
 });
 
@@ -115,7 +129,10 @@ test('x on a queued row cancels the launch; on a running row it asks y/N before 
   const running = addTask(store, { vmid: 100, at: -5000 });
   const queued = addTask(store, { vmid: 101, state: 'queued' });
   const board = await mountBoard({ store, controller });
-  assert.match(linesOf(board.frame()).find((line) => line.startsWith('> '))!, /VM 101/);
+  assert.match(
+    linesOf(board.frame()).find((line) => line.startsWith('> '))!,
+    /VM 101/,
+  );
   await board.press('x');
   assert.deepEqual(controller.callsOf('cancelLaunch'), [[queued]]);
   assert.equal(lineWith(board.frame(), '… Start VM 101'), undefined);

@@ -27,7 +27,13 @@ function busyStore(): TaskStore {
   }
   const key = store.getState().order.mine[0]!;
   store.getState().update((tx) => {
-    tx.setSession({ endpoint: 'https://pve-a-very-long-hostname.datacenter.example.com:8006', user: 'automation@pve!pvetasks', demo: true, intervalMs: 2000, readOnly: false });
+    tx.setSession({
+      endpoint: 'https://pve-a-very-long-hostname.datacenter.example.com:8006',
+      user: 'automation@pve!pvetasks',
+      demo: true,
+      intervalMs: 2000,
+      readOnly: false,
+    });
     tx.setPoll({ paused: true, lastSuccessAt: T0 - 1000 });
     tx.setNode('pve2', { online: false, error: { message: 'connect ETIMEDOUT 10.0.0.2:8006', since: T0 - 90_000 } });
     tx.setFocusLog({ key, lines: Array.from({ length: 500 }, (_, i) => `INFO: ${'x'.repeat(i % 250)} ${i}`), read: 500 });

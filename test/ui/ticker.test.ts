@@ -63,16 +63,21 @@ test('when polls stop, the ticker goes back to every second, so the header age c
 test('a running task, an unreachable node, a fresh message or the detail view tick every second', async () => {
   for (const make of [
     (r: ReturnType<typeof rig>) => addTask(r.store, { vmid: 100, state: 'running' }),
-    (r: ReturnType<typeof rig>) => r.store.getState().update((tx) => tx.setNode('pve2', { online: false, error: { message: 'connection refused', since: T0 } })),
+    (r: ReturnType<typeof rig>) =>
+      r.store.getState().update((tx) => tx.setNode('pve2', { online: false, error: { message: 'connection refused', since: T0 } })),
     (r: ReturnType<typeof rig>) => r.store.getState().update((tx) => tx.setNotice({ text: 'started 3 guests', level: 'info', at: T0 })),
-    (r: ReturnType<typeof rig>) => r.ui.setState({ detail: { key: addTask(r.store, { vmid: 100, state: 'ok', exitStatus: 'OK' }), follow: true, top: 0 } }),
+    (r: ReturnType<typeof rig>) =>
+      r.ui.setState({ detail: { key: addTask(r.store, { vmid: 100, state: 'ok', exitStatus: 'OK' }), follow: true, top: 0 } }),
   ]) {
     const r = rig();
     make(r);
     await r.clock.idle();
     // Within the poll interval (the data is live); a quiet board would first look at QUIET_TICK_MS.
     await walk(r.clock, INTERVAL_MS, 250);
-    assert.deepEqual(r.ticks.filter((at) => at > 0), [TICK_MS, 2 * TICK_MS]);
+    assert.deepEqual(
+      r.ticks.filter((at) => at > 0),
+      [TICK_MS, 2 * TICK_MS],
+    );
     await r.close();
   }
 });

@@ -10,8 +10,7 @@ import { isTaskStartingPost, type PveMethod, type PveOperation, type PveSchema, 
 
 type JsonSchema = Record<string, unknown>;
 
-const isOptional = (schema: PveSchema): boolean =>
-  schema.optional === 1 || schema.optional === '1' || schema.optional === true;
+const isOptional = (schema: PveSchema): boolean => schema.optional === 1 || schema.optional === '1' || schema.optional === true;
 
 /** Where a schema is used: PVE wants 1/0 for booleans it receives, and sends 0/1 integers back. */
 type Direction = 'request' | 'response';
@@ -246,7 +245,13 @@ function operationToOpenApi(path: string, method: PveMethod, operation: PveOpera
 
   for (const name of pathParams) {
     const schema = properties[name] ?? { type: 'string' };
-    parameters.push({ name, in: 'path', required: true, schema: convertSchema({ ...schema, description: undefined }, 'request'), ...(schema.description ? { description: schema.description } : {}) });
+    parameters.push({
+      name,
+      in: 'path',
+      required: true,
+      schema: convertSchema({ ...schema, description: undefined }, 'request'),
+      ...(schema.description ? { description: schema.description } : {}),
+    });
   }
   for (const name of Object.keys(properties).sort()) {
     if (pathParams.includes(name)) continue;

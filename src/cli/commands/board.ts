@@ -80,7 +80,12 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
   }
   const parallelText = lastValue(values.parallel);
   const parallel = parallelText === undefined ? 4 : parseCountArg('--parallel', parallelText, { min: 1, max: 64 });
-  const config = loadCommandConfig(io, secrets, { tokenFile: lastValue(values['token-file']), interval: lastValue(values.interval) }, false);
+  const config = loadCommandConfig(
+    io,
+    secrets,
+    { tokenFile: lastValue(values['token-file']), interval: lastValue(values.interval) },
+    false,
+  );
   const demo = values.demo === true || config.endpoints.length === 0;
   const readOnly = values['read-only'] === true;
 
@@ -109,7 +114,15 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
       fresh: values.fresh === true,
     });
   }
-  const tracker = createTaskTracker({ client, clock, intervalMs: config.intervalMs, store, scope: 'cluster', watchAfterTimeout: true, ...(session ? { session } : {}) });
+  const tracker = createTaskTracker({
+    client,
+    clock,
+    intervalMs: config.intervalMs,
+    store,
+    scope: 'cluster',
+    watchAfterTimeout: true,
+    ...(session ? { session } : {}),
+  });
   const queue = new LaunchQueue({ client, store, clock, parallel, ...(session ? { session } : {}) });
   const flushOnHangup = () => session?.flush();
   process.on('SIGHUP', flushOnHangup);
@@ -254,8 +267,12 @@ export function createController(deps: {
       const nodes = [...new Set(vmids.map((vmid) => guests[vmid]?.node).filter((node): node is string => !!node))];
       let common: Set<string> | undefined;
       for (const node of nodes) {
-        const response = await client.GET('/nodes/{node}/storage', { params: { path: { node }, query: { content: 'backup', enabled: true } } });
-        const ids = new Set((response.data as Array<{ storage: string; active?: number }>).filter((item) => item.active !== 0).map((item) => item.storage));
+        const response = await client.GET('/nodes/{node}/storage', {
+          params: { path: { node }, query: { content: 'backup', enabled: true } },
+        });
+        const ids = new Set(
+          (response.data as Array<{ storage: string; active?: number }>).filter((item) => item.active !== 0).map((item) => item.storage),
+        );
         common = common ? new Set([...common].filter((id) => ids.has(id))) : ids;
       }
       return [...(common ?? [])].sort();

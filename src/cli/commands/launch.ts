@@ -13,7 +13,15 @@ import { createTaskTracker } from '../../tasks/tracker.js';
 import { snapshotNameError } from '../../tasks/snapshot-name.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg, parseGuestArg, WAITING_OPTIONS, type GuestRef } from '../args.js';
-import { asCliError, clusterName, connect, fetchGuests, loadCommandConfig, reportingCliErrors, retryingPassingFailures } from '../connect.js';
+import {
+  asCliError,
+  clusterName,
+  connect,
+  fetchGuests,
+  loadCommandConfig,
+  reportingCliErrors,
+  retryingPassingFailures,
+} from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { TaskReporter, type Target, type TargetResult } from '../output.js';
 
@@ -134,10 +142,11 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
       guests = await fetchGuests(client, clock, io.signal);
     } catch (error) {
       if (io.signal.aborted) throw io.signal.reason;
-      throw asCliError(error, 'cannot read the cluster\'s guests');
+      throw asCliError(error, "cannot read the cluster's guests");
     }
     const specs = resolveSpecs(request, refs, guests);
-    if (action === 'backup') await checkBackupStorage(client, clock, io.signal, specs, String(request.action === 'backup' ? request.storage : ''));
+    if (action === 'backup')
+      await checkBackupStorage(client, clock, io.signal, specs, String(request.action === 'backup' ? request.storage : ''));
     const cluster = await clusterName(client, config.endpoints[0]!, clock, io.signal);
     const session = openSession({
       stateDir: config.stateDir,
@@ -146,7 +155,19 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
       clock,
       onWarning: (message) => io.stderr.write(`pvetasks: warning: ${message}\n`),
     });
-    return await launchAndWatch({ client, clock, io, specs, guests, session, parallel, timeoutMs, intervalMs: config.intervalMs, json: flags.json === true, noColor: flags['no-color'] === true });
+    return await launchAndWatch({
+      client,
+      clock,
+      io,
+      specs,
+      guests,
+      session,
+      parallel,
+      timeoutMs,
+      intervalMs: config.intervalMs,
+      json: flags.json === true,
+      noColor: flags['no-color'] === true,
+    });
   } finally {
     await client.close();
   }
@@ -198,7 +219,13 @@ function resolveSpecs(request: LaunchRequest, refs: GuestRef[], guests: Map<numb
 }
 
 /** vzdump to a storage that does not take backups fails late, in its task: say so before launching. */
-async function checkBackupStorage(client: PveClient, clock: Clock, signal: AbortSignal, specs: LaunchSpec[], storage: string): Promise<void> {
+async function checkBackupStorage(
+  client: PveClient,
+  clock: Clock,
+  signal: AbortSignal,
+  specs: LaunchSpec[],
+  storage: string,
+): Promise<void> {
   for (const node of new Set(specs.map((spec) => spec.node))) {
     let ids: string[];
     try {

@@ -4,7 +4,15 @@
  * node's URL and the demo credentials (the one place secrets are printed: they are the simulator's
  * own), then serves until interrupted.
  */
-import { FAULT_HELP, FaultSyntaxError, parseApiToken, parseFaultSpec, startSimulator, type FaultSpec, type Simulator } from '../../sim/index.js';
+import {
+  FAULT_HELP,
+  FaultSyntaxError,
+  parseApiToken,
+  parseFaultSpec,
+  startSimulator,
+  type FaultSpec,
+  type Simulator,
+} from '../../sim/index.js';
 import { lastValue, parseCommandArgs } from '../args.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 

@@ -12,7 +12,7 @@ import { systemClock, type Clock } from '../../util/clock.js';
 import { formatElapsed } from '../../util/duration.js';
 import { lastValue, parseCommandArgs, parseNodeArg } from '../args.js';
 import { asCliError, connect, loadCommandConfig, reportingCliErrors, retryingPassingFailures } from '../connect.js';
-import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
+import { ExitCode, type CliIo, type Command } from '../io.js';
 import { formatTable, paint, shouldColor } from '../output.js';
 
 export const TASKS_HELP = `Usage: pvetasks tasks [--running] [--node NODE]... [--json] [--token-file PATH]
@@ -103,7 +103,9 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
     try {
       // One read of the list: a passing 500 or a garbled answer is tried again before giving up.
       items = await retryingPassingFailures(clock, io.signal, () =>
-        nodes.length > 0 ? listNodeTasks(client, nodes, values.running === true, io) : listClusterTasks(client, values.running === true, io.signal),
+        nodes.length > 0
+          ? listNodeTasks(client, nodes, values.running === true, io)
+          : listClusterTasks(client, values.running === true, io.signal),
       );
     } catch (error) {
       // Ctrl-C: the reason is the executable's own CliError (exit 130).
@@ -121,8 +123,7 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
       if (nodes.length === 0 && config.auth?.kind === 'token') {
         // pve-api-facts.md §2: /cluster/tasks shows a token only what Sys.Audit on / allows.
         io.stderr.write(
-          'note: /cluster/tasks shows an API token none of its own tasks unless it has Sys.Audit on /; ' +
-            'try --node NODE\n',
+          'note: /cluster/tasks shows an API token none of its own tasks unless it has Sys.Audit on /; ' + 'try --node NODE\n',
         );
       }
     }
@@ -216,8 +217,7 @@ function writeTable(items: TaskListItem[], io: CliIo, nowMs: number, color: bool
     statusText(item, nowMs),
     item.upid,
   ]);
-  const styleOf = (entry: TaskListItem) =>
-    entry.outcome === 'ok' ? 'ok' : entry.outcome === 'warnings' ? 'warnings' : 'failed';
+  const styleOf = (entry: TaskListItem) => (entry.outcome === 'ok' ? 'ok' : entry.outcome === 'warnings' ? 'warnings' : 'failed');
   const statusColumn = 4;
   // Colour the status cells only; the text says the same without it.
   io.stdout.write(

@@ -37,7 +37,14 @@ export function clusterStatus(ctx: RouteContext): ApiResult {
   const online = nodes.filter((node) => core.isOnline(node.name)).length;
   return {
     data: [
-      { type: 'cluster', id: 'cluster', name: core.cluster.name, nodes: nodes.length, quorate: online * 2 > nodes.length ? 1 : 0, version: nodes.length + 2 },
+      {
+        type: 'cluster',
+        id: 'cluster',
+        name: core.cluster.name,
+        nodes: nodes.length,
+        quorate: online * 2 > nodes.length ? 1 : 0,
+        version: nodes.length + 2,
+      },
       ...nodes.map((node) => ({
         type: 'node',
         id: `node/${node.name}`,
@@ -113,7 +120,13 @@ export function clusterResources(ctx: RouteContext): ApiResult {
   }
   if (!type || type === 'sdn') {
     for (const node of core.cluster.nodes) {
-      out.push({ id: `sdn/${node.name}/localnetwork`, type: 'sdn', sdn: 'localnetwork', node: node.name, status: core.isOnline(node.name) ? 'ok' : 'unknown' });
+      out.push({
+        id: `sdn/${node.name}/localnetwork`,
+        type: 'sdn',
+        sdn: 'localnetwork',
+        node: node.name,
+        status: core.isOnline(node.name) ? 'ok' : 'unknown',
+      });
     }
   }
   return { data: out };

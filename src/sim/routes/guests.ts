@@ -81,7 +81,13 @@ export function startAction(type: GuestType) {
     }
     if (guest?.hastate && guest.type === type) {
       return upidResult(
-        core.engine.startTask({ node, type: 'hastart', id: String(vmid), user: principal.authid, worker: (w) => haRequest(w, type, vmid, 'started') }),
+        core.engine.startTask({
+          node,
+          type: 'hastart',
+          id: String(vmid),
+          user: principal.authid,
+          worker: (w) => haRequest(w, type, vmid, 'started'),
+        }),
       );
     }
     return upidResult(
@@ -109,12 +115,24 @@ export function stopAction(type: GuestType, how: 'stop' | 'shutdown') {
     const guest = core.cluster.guests.get(vmid);
     if (guest?.hastate && guest.type === type) {
       return upidResult(
-        core.engine.startTask({ node, type: 'hastop', id: String(vmid), user: principal.authid, worker: (w) => haRequest(w, type, vmid, 'stopped') }),
+        core.engine.startTask({
+          node,
+          type: 'hastop',
+          id: String(vmid),
+          user: principal.authid,
+          worker: (w) => haRequest(w, type, vmid, 'stopped'),
+        }),
       );
     }
     const taskType = `${type === 'qemu' ? 'qm' : 'vz'}${how}`;
     return upidResult(
-      core.engine.startTask({ node, type: taskType, id: String(vmid), user: principal.authid, worker: (w) => stopGuest(w, type, vmid, node, how) }),
+      core.engine.startTask({
+        node,
+        type: taskType,
+        id: String(vmid),
+        user: principal.authid,
+        worker: (w) => stopGuest(w, type, vmid, node, how),
+      }),
     );
   };
 }
@@ -161,7 +179,8 @@ export function snapshotList(type: GuestType) {
 export function snapshotCreate(type: GuestType) {
   return (ctx: RouteContext): ApiResult => {
     const snapname = String(ctx.params.snapname);
-    const reserved = type === 'qemu' ? snapname === 'current' || snapname.toLowerCase() === 'pending' : snapname === 'current' || snapname === 'vzdump';
+    const reserved =
+      type === 'qemu' ? snapname === 'current' || snapname.toLowerCase() === 'pending' : snapname === 'current' || snapname === 'vzdump';
     if (reserved) throw new ApiError(500, `unable to use snapshot name '${snapname}' (reserved name)`);
     const guest = localGuest(ctx, type);
     const node = String(ctx.params.node);
@@ -172,7 +191,11 @@ export function snapshotCreate(type: GuestType) {
         type: type === 'qemu' ? 'qmsnapshot' : 'vzsnapshot',
         id: String(guest.vmid),
         user: ctx.principal.authid,
-        worker: (w) => snapshotGuest(w, type, guest.vmid, node, snapname, { vmstate: ctx.params.vmstate === 1, ...(description === undefined ? {} : { description }) }),
+        worker: (w) =>
+          snapshotGuest(w, type, guest.vmid, node, snapname, {
+            vmstate: ctx.params.vmstate === 1,
+            ...(description === undefined ? {} : { description }),
+          }),
       }),
     );
   };
@@ -190,10 +213,24 @@ export function migrate(ctx: RouteContext): ApiResult {
   if (guest.status === 'running' && !online) throw new ApiError(500, "can't migrate running VM without --online");
   const vmid = guest.vmid;
   if (guest.hastate) {
-    return upidResult(core.engine.startTask({ node, type: 'hamigrate', id: String(vmid), user: principal.authid, worker: (w) => haMigrate(w, vmid, target) }));
+    return upidResult(
+      core.engine.startTask({
+        node,
+        type: 'hamigrate',
+        id: String(vmid),
+        user: principal.authid,
+        worker: (w) => haMigrate(w, vmid, target),
+      }),
+    );
   }
   return upidResult(
-    core.engine.startTask({ node, type: 'qmigrate', id: String(vmid), user: principal.authid, worker: (w) => migrateGuest(w, vmid, node, target, online) }),
+    core.engine.startTask({
+      node,
+      type: 'qmigrate',
+      id: String(vmid),
+      user: principal.authid,
+      worker: (w) => migrateGuest(w, vmid, node, target, online),
+    }),
   );
 }
 

@@ -26,7 +26,12 @@ export const ROUTES: Route[] = [
   { method: 'GET', template: '/cluster/status', proxied: false, handler: clusterStatus },
   { method: 'GET', template: '/cluster/tasks', proxied: false, handler: clusterTasks },
   { method: 'GET', template: '/nodes/{node}/tasks', proxied: true, handler: nodeTasks },
-  { method: 'GET', template: '/nodes/{node}/tasks/{upid}', proxied: false, handler: () => ({ data: [{ name: 'log' }, { name: 'status' }] }) },
+  {
+    method: 'GET',
+    template: '/nodes/{node}/tasks/{upid}',
+    proxied: false,
+    handler: () => ({ data: [{ name: 'log' }, { name: 'status' }] }),
+  },
   { method: 'DELETE', template: '/nodes/{node}/tasks/{upid}', proxied: true, handler: stopTask },
   { method: 'GET', template: '/nodes/{node}/tasks/{upid}/status', proxied: true, handler: taskStatus },
   { method: 'GET', template: '/nodes/{node}/tasks/{upid}/log', proxied: true, handler: taskLog },

@@ -193,7 +193,8 @@ export function taskLog(ctx: RouteContext): ApiResult {
 
 export function stopTask(ctx: RouteContext): ApiResult {
   const task = findTaskOnNode(ctx.core, String(ctx.params.node), String(ctx.params.upid));
-  const owner = task.user === ctx.principal.authid || (ctx.principal.tokenid === undefined && task.user.startsWith(`${ctx.principal.authid}!`));
+  const owner =
+    task.user === ctx.principal.authid || (ctx.principal.tokenid === undefined && task.user.startsWith(`${ctx.principal.authid}!`));
   if (!owner && !ctx.principal.audit) throw permissionDenied(`/nodes/${task.node}`, 'Sys.Modify');
   ctx.core.engine.interrupt(task);
   return { data: null };

@@ -22,7 +22,7 @@ export function DetailView({ width, height }: { width: number; height: number })
   if (!row) {
     return (
       <Line>
-        <Styled tone="muted">  This task is no longer listed. Esc goes back.</Styled>
+        <Styled tone="muted"> This task is no longer listed. Esc goes back.</Styled>
       </Line>
     );
   }
@@ -39,11 +39,15 @@ export function DetailView({ width, height }: { width: number; height: number })
         <Styled tone={row.state}>{theme.glyph[row.state]}</Styled>
         <Styled bold>{` ${clip(taskTitle(row), w - 2, theme.ellipsis)}`}</Styled>
       </Line>
-      <Field label="UPID" width={w}>{row.upid ?? (row.sentAt !== undefined ? `(sent ${formatDateTime(row.sentAt)}, waiting for PVE's answer)` : '(not sent yet)')}</Field>
+      <Field label="UPID" width={w}>
+        {row.upid ?? (row.sentAt !== undefined ? `(sent ${formatDateTime(row.sentAt)}, waiting for PVE's answer)` : '(not sent yet)')}
+      </Field>
       <Field label="Task" width={w}>
         {`node ${row.node}${theme.separator}type ${row.type}${theme.separator}id ${row.taskId || '-'}${theme.separator}user ${row.user ?? '-'}`}
       </Field>
-      <Field label="Time" width={w}>{timeLine(row, now, theme.separator)}</Field>
+      <Field label="Time" width={w}>
+        {timeLine(row, now, theme.separator)}
+      </Field>
       <Line>
         <Styled tone="muted">{fit('Status', 9, theme.ellipsis)}</Styled>
         <Styled tone={row.state}>{`${theme.glyph[row.state]} ${STATE_WORDS[row.state]}`}</Styled>
@@ -54,7 +58,9 @@ export function DetailView({ width, height }: { width: number; height: number })
       </Field>
       {block.height > 0 ? <GuestLines block={block} width={w} /> : null}
       <Line>
-        <Styled tone="heading" bold>{clip(`Log${theme.separator}${following}${theme.separator}${range}`, w, theme.ellipsis)}</Styled>
+        <Styled tone="heading" bold>
+          {clip(`Log${theme.separator}${following}${theme.separator}${range}`, w, theme.ellipsis)}
+        </Styled>
       </Line>
       {shown.map((text, i) => (
         <Line key={top + i}>{clip(text, w, theme.ellipsis)}</Line>
@@ -111,7 +117,11 @@ function GuestLines({ block, width }: { block: GuestBlock; width: number }) {
       {hidden.length > 0 ? (
         <Line>
           <Styled tone="muted">
-            {clip(`  +${hidden.length} more: ${hidden.map((entry) => `${entry.vmid} ${GUEST_WORDS[entry.outcome]}`).join(', ')}`, width, theme.ellipsis)}
+            {clip(
+              `  +${hidden.length} more: ${hidden.map((entry) => `${entry.vmid} ${GUEST_WORDS[entry.outcome]}`).join(', ')}`,
+              width,
+              theme.ellipsis,
+            )}
           </Styled>
         </Line>
       ) : null}
@@ -136,9 +146,7 @@ function outcomeLine(row: TaskRow, now: number): string {
 }
 
 function timeLine(row: TaskRow, now: number, separator: string): string {
-  const parts = [
-    row.startedAt !== undefined ? `started ${formatDateTime(row.startedAt)}` : `seen ${formatDateTime(row.firstSeenAt)}`,
-  ];
+  const parts = [row.startedAt !== undefined ? `started ${formatDateTime(row.startedAt)}` : `seen ${formatDateTime(row.firstSeenAt)}`];
   const elapsed = elapsedText(row, now);
   if (elapsed) parts.push(row.endedAt !== undefined ? `took ${elapsed}` : `running for ${elapsed}`);
   if (row.deadline !== undefined && row.endedAt === undefined && row.state !== 'timeout') {

@@ -29,9 +29,7 @@ export function DialogBox({ dialog, width }: { dialog: Dialog; width: number }) 
         <Styled bold>{clip(dialog.title, inner, theme.ellipsis)}</Styled>
       </Line>
       {dialog.kind === 'confirm' && dialog.vmids ? <Targets vmids={dialog.vmids} width={inner} /> : null}
-      {dialog.kind === 'confirm' && !dialog.vmids && dialog.detail ? (
-        <Line>{clip(dialog.detail, inner, theme.ellipsis)}</Line>
-      ) : null}
+      {dialog.kind === 'confirm' && !dialog.vmids && dialog.detail ? <Line>{clip(dialog.detail, inner, theme.ellipsis)}</Line> : null}
       {dialog.kind === 'backup' ? <BackupFields dialog={dialog} width={inner} /> : null}
       {dialog.kind === 'snapshot' ? <SnapshotFields dialog={dialog} width={inner} /> : null}
       <Line>
@@ -66,7 +64,19 @@ function Targets({ vmids, width }: { vmids: readonly number[]; width: number }) 
 }
 
 /** One form field: `> Label:  value`, the focused one marked with `>`. */
-function FieldLine({ label, value, focused, width, tone }: { label: string; value: string; focused: boolean; width: number; tone?: 'error' | 'muted' }) {
+function FieldLine({
+  label,
+  value,
+  focused,
+  width,
+  tone,
+}: {
+  label: string;
+  value: string;
+  focused: boolean;
+  width: number;
+  tone?: 'error' | 'muted';
+}) {
   const theme = useBoard().theme;
   const head = `${focused ? theme.cursor : ' '} ${fit(`${label}:`, 13, theme.ellipsis)}`;
   return (
@@ -93,13 +103,23 @@ function BackupFields({ dialog, width }: { dialog: Extract<Dialog, { kind: 'back
         : storages.ids.length === 0
           ? 'no storage takes backups on these nodes'
           : choice(storages.ids, dialog.storage, theme.ascii);
-  const storageTone = storages.status === 'failed' || (storages.status === 'ready' && storages.ids.length === 0) ? 'error' : storages.status === 'loading' ? 'muted' : undefined;
+  const storageTone =
+    storages.status === 'failed' || (storages.status === 'ready' && storages.ids.length === 0)
+      ? 'error'
+      : storages.status === 'loading'
+        ? 'muted'
+        : undefined;
   return (
     <>
       <Targets vmids={dialog.vmids} width={width} />
       <FieldLine label="Storage" value={storage} focused={dialog.field === 0} width={width} tone={storageTone} />
       <FieldLine label="Mode" value={choice(BACKUP_MODES, dialog.mode, theme.ascii)} focused={dialog.field === 1} width={width} />
-      <FieldLine label="Compression" value={choice(BACKUP_COMPRESSIONS, dialog.compress, theme.ascii)} focused={dialog.field === 2} width={width} />
+      <FieldLine
+        label="Compression"
+        value={choice(BACKUP_COMPRESSIONS, dialog.compress, theme.ascii)}
+        focused={dialog.field === 2}
+        width={width}
+      />
     </>
   );
 }
@@ -110,7 +130,12 @@ function SnapshotFields({ dialog, width }: { dialog: Extract<Dialog, { kind: 'sn
     <>
       <Targets vmids={dialog.vmids} width={width} />
       <FieldLine label="Name" value={dialog.name + (dialog.field === 0 ? caret : '')} focused={dialog.field === 0} width={width} />
-      <FieldLine label="Description" value={dialog.description + (dialog.field === 1 ? caret : '')} focused={dialog.field === 1} width={width} />
+      <FieldLine
+        label="Description"
+        value={dialog.description + (dialog.field === 1 ? caret : '')}
+        focused={dialog.field === 1}
+        width={width}
+      />
       <Line>
         {dialog.error ? (
           <Styled tone="error">{`  ! ${dialog.error}`}</Styled>

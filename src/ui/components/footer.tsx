@@ -61,7 +61,9 @@ function StatusLine({ width }: { width: number }) {
   if (editing) {
     return (
       <Line>
-        <Styled tone="accent" bold>/</Styled>
+        <Styled tone="accent" bold>
+          /
+        </Styled>
         {clip(`${filter}_`, width - 30, theme.ellipsis)}
         <Styled tone="muted">{'   Enter: keep  Esc: clear'}</Styled>
       </Line>

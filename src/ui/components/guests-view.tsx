@@ -84,9 +84,7 @@ export function GuestsView({ width, height }: { width: number; height: number })
       ))}
       {slice.length === 0 && height > 0 ? (
         <Line>
-          <Styled tone="muted">
-            {filter ? '  No guest matches the filter (Esc clears it).' : '  No guest seen yet.'}
-          </Styled>
+          <Styled tone="muted">{filter ? '  No guest matches the filter (Esc clears it).' : '  No guest seen yet.'}</Styled>
         </Line>
       ) : null}
     </Box>

@@ -78,7 +78,9 @@ function UnreachableLine({ nodes, width }: { nodes: Readonly<Record<string, Node
   const down = Object.values(nodes)
     .filter((node) => node.error)
     .sort((a, b) => a.name.localeCompare(b.name))
-    .map((node) => `${node.name} since ${formatClock(node.error!.since)} (${formatElapsed(now - node.error!.since)}: ${node.error!.message})`);
+    .map(
+      (node) => `${node.name} since ${formatClock(node.error!.since)} (${formatElapsed(now - node.error!.since)}: ${node.error!.message})`,
+    );
   return (
     <Line>
       <Styled tone="error">{clip(`! unreachable: ${down.join('; ')}`, width, theme.ellipsis)}</Styled>

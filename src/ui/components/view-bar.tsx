@@ -16,8 +16,10 @@ export function ViewBar({ width }: { width: number }) {
   if (view === 'detail') {
     return (
       <Line>
-        <Styled tone="heading" bold>[Task detail]</Styled>
-        <Styled tone="muted">  Esc: back to the list</Styled>
+        <Styled tone="heading" bold>
+          [Task detail]
+        </Styled>
+        <Styled tone="muted"> Esc: back to the list</Styled>
       </Line>
     );
   }
@@ -33,7 +35,9 @@ export function ViewBar({ width }: { width: number }) {
   const room = Math.max(0, width - left.current.length - right.length - 2);
   return (
     <Line>
-      <Styled tone="heading" bold>{left.current}</Styled>
+      <Styled tone="heading" bold>
+        {left.current}
+      </Styled>
       <Styled tone="muted">{clip(left.rest, room, theme.ellipsis).padEnd(room)}</Styled>
       {`  ${right}`}
     </Line>
