@@ -14,7 +14,7 @@ export type { TaskProgress } from './tasks/progress.js';
 export { defaultTimeoutFor } from './tasks/timeouts.js';
 export { isTaskRunning, getTaskExitStatus, waitForTask } from './tasks/wait.js';
 export type { WaitForTaskOptions, WaitForTaskResult } from './tasks/wait.js';
-export { createTaskTracker } from './tasks/tracker.js';
+export { createTaskTracker } from './tasks/runtime.js';
 export type { TaskTracker, TrackerOptions, TrackOptions, TrackerEvent, TrackerSummary } from './tasks/tracker.js';
 export type { TaskRow, TaskState } from './tasks/store.js';
 export { openSession } from './tasks/session.js';

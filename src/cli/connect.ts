@@ -5,8 +5,10 @@
  */
 import { createPveClient, PveApiError, type PveClient, type PveClientOptions } from '../api/index.js';
 import { redact } from '../api/errors.js';
-import type { GuestInfo } from '../tasks/launcher.js';
-import { readGuests } from '../tasks/guests.js';
+import { failureKind } from '../api/failures.js';
+import { readClusterStatus, readGuests } from '../tasks/answers.js';
+import type { GuestInfo } from '../tasks/launch-plan.js';
+import { retrying } from '../util/backoff.js';
 import type { Clock } from '../util/clock.js';
 import { loadConfig, printConfigWarnings, type ResolvedConfig } from './config.js';
 import { CliError, ExitCode, type CliIo } from './io.js';
@@ -104,36 +106,15 @@ export async function connect(
   return client;
 }
 
-/** Waits between tries of a one-off read that met a passing failure: three more tries over 7 s. */
-const RETRY_DELAYS_MS = [1_000, 2_000, 4_000];
-
 /**
- * A failure worth another try of a read: the server answered 5xx (PVE's `ipcc_send_rec failed` while
- * pmxcfs is busy), something that is not JSON, or cut the connection mid-answer. Not a refused
- * connection, a timeout, a TLS or authentication refusal: trying again would only say the same later.
+ * Runs a read (GETs may be repeated; a login too) and tries again after a passing failure (a 5xx, an
+ * answer that is not JSON, a connection cut mid-answer: api/failures.ts), three more times over 7 s.
+ * For the reads a command makes once (the login, the guest list, a listing), which would otherwise end
+ * the command on one unlucky answer. Not after a refused connection, a timeout, a TLS or authentication
+ * refusal: trying again would only say the same later, and the operator waits.
  */
-export function isPassingFailure(error: unknown): boolean {
-  if (!(error instanceof PveApiError)) return false;
-  if (error.kind === 'protocol') return true;
-  if (error.kind === 'connection') return !error.notSent;
-  return error.kind === 'http' && error.status >= 500 && error.status !== 501;
-}
-
-/**
- * Runs a read (GETs may be repeated; a login too) and tries again after a passing failure, on the
- * clock. The polls have their own backoff; this is for the reads a command makes once (the login,
- * the guest list, a listing), which would otherwise end the command on one unlucky answer.
- */
-export async function retryingPassingFailures<T>(clock: Clock, signal: AbortSignal | undefined, read: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await read();
-    } catch (error) {
-      const delay = RETRY_DELAYS_MS[attempt];
-      if (delay === undefined || !isPassingFailure(error) || signal?.aborted) throw error;
-      await clock.sleep(delay, signal);
-    }
-  }
+export function retryingPassingFailures<T>(clock: Clock, signal: AbortSignal | undefined, read: () => Promise<T>): Promise<T> {
+  return retrying(read, { clock, signal, retryable: (error) => failureKind(error) === 'passing', baseMs: 1_000, maxMs: 4_000, retries: 3 });
 }
 
 /** `work`, or the signal's reason as soon as it aborts (ensureAuthenticated takes no signal). */
@@ -164,7 +145,7 @@ export async function reportingCliErrors(
 
 /** Guests by VMID, for resolving what the operator typed. */
 export async function fetchGuests(client: PveClient, clock: Clock, signal?: AbortSignal): Promise<Map<number, GuestInfo>> {
-  const guests = await retryingPassingFailures(clock, signal, () => readGuests(client, signal ? { signal } : {}));
+  const guests = (await retryingPassingFailures(clock, signal, () => readGuests(client, signal ? { signal } : {}))).items;
   return new Map(guests.map((guest) => [guest.vmid, guest]));
 }
 
@@ -175,9 +156,8 @@ export async function fetchGuests(client: PveClient, clock: Clock, signal?: Abor
 export async function clusterName(client: PveClient, endpoint: string, clock: Clock, signal?: AbortSignal): Promise<string> {
   try {
     // Retried: a passing 500 must not put this run's session under another file name.
-    const response = await retryingPassingFailures(clock, signal, () => client.GET('/cluster/status', signal ? { signal } : {}));
-    const cluster = (response.data as Array<{ type: string; name: string }>).find((item) => item.type === 'cluster');
-    if (cluster?.name) return cluster.name;
+    const status = await retryingPassingFailures(clock, signal, () => readClusterStatus(client, signal ? { signal } : {}));
+    if (status.name) return status.name;
   } catch {
     if (signal?.aborted) throw signal.reason;
     // fall back to the host

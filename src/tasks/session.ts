@@ -8,7 +8,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../util/clock.js';
-import { isFinal, subscribeRowChanges, type TaskRow, type TaskStore } from './store.js';
+import { isFinal, rowsOf, subscribeRowChanges, type TaskRow, type TaskStore } from './store.js';
 
 export interface SessionOptions {
   stateDir: string;
@@ -166,8 +166,7 @@ export function openSession(options: SessionOptions): Session {
   const write = () => {
     if (!store) return;
     dirty = false;
-    const { rows, order } = store.getState();
-    const mine = capRows(order.mine.map((key) => rows[key]!).filter(Boolean), maxRows).map(persistable);
+    const mine = capRows(rowsOf(store.getState(), 'mine'), maxRows).map(persistable);
     const file: SessionFile = {
       version: FORMAT_VERSION,
       cluster: options.cluster,
@@ -216,10 +215,10 @@ export function openSession(options: SessionOptions): Session {
           }
         });
       }
-      unsubscribe = subscribeRowChanges(target, (rows, before) => {
+      unsubscribe = subscribeRowChanges(target, (state, before) => {
         // A mine row added, removed, or changed in a field worth saving.
         for (const [key, old] of before) {
-          const row = rows[key];
+          const row = state.row(key);
           if (!(row?.mine || old?.mine)) continue;
           if (!onlyTransientChanged(row, old)) return scheduleWrite();
         }

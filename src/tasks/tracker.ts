@@ -1,15 +1,15 @@
 /**
  * The task tracker: the reference library's TaskManager (track, summary, wait for all) on the shared
  * store and the batched poller, so watching 200 UPIDs costs a few requests per cycle, not 200.
- * Commands run on it (`wait`, `start`, `backup`, `snapshot`); with a session it survives restarts.
+ * Every runtime has one (runtime.ts); the library's `createTaskTracker` builds a runtime of its own.
  */
 import type { PveClient } from '../api/index.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import type { Clock } from '../util/clock.js';
+import type { Poller } from './poller/index.js';
+import type { Session } from './session.js';
+import { isFinal, rowsOf, subscribeRowChanges, type Scope, type TaskRow, type TaskState, type TaskStore } from './store.js';
 import { defaultTimeoutFor } from './timeouts.js';
 import { describeTask } from './describe.js';
-import { Poller } from './poller.js';
-import type { Session } from './session.js';
-import { createTaskStore, isFinal, subscribeRowChanges, type Scope, type TaskRow, type TaskState, type TaskStore } from './store.js';
 import { parseUpid } from './upid.js';
 
 export interface TrackerOptions {
@@ -17,8 +17,6 @@ export interface TrackerOptions {
   clock?: Clock;
   /** Poll interval, default 2 s. */
   intervalMs?: number;
-  /** Share a store (the board does); default: a new one. */
-  store?: TaskStore;
   /** Persist `mine` rows; restored rows are tracked again. */
   session?: Session;
   /** Keep following timed-out tasks for their late outcome (the board); commands stop. Default false. */
@@ -62,64 +60,52 @@ export interface TaskTracker {
   waitForAll(options?: { signal?: AbortSignal }): Promise<TaskRow[]>;
   /** `finished` fires once per tracked row when it becomes final; `started` when its UPID is known. */
   subscribe(listener: (event: TrackerEvent) => void): () => void;
-  /** Stops polling and releases the session. */
+  /** Stops following the store (the runtime closes the rest; the library's tracker closes its runtime). */
   close(): Promise<void>;
 }
 
-export function createTaskTracker(options: TrackerOptions): TaskTracker {
-  const clock = options.clock ?? systemClock;
-  const store = options.store ?? createTaskStore();
-  const intervalMs = options.intervalMs ?? 2000;
-  const poller = new Poller({
-    client: options.client,
-    store,
-    clock,
-    intervalMs,
-    scope: options.scope ?? 'mine',
-    watchAfterTimeout: options.watchAfterTimeout ?? false,
-    resourcesEveryMs: options.resourcesEveryMs ?? 10_000,
-    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
-  });
-  // Every `mine` row is followed: tracked UPIDs, launches, rows restored from the session.
-  const mineRows = () => store.getState().order.mine.map((key) => store.getState().rows[key]!);
+/** The tracker over a runtime's store and poller. */
+export function createTracker({ store, poller, clock }: { store: TaskStore; poller: Poller; clock: Clock }): TaskTracker {
   const reported = new Map<string, 'started' | 'finished'>();
   const listeners = new Set<(event: TrackerEvent) => void>();
-
-  options.session?.attach(store);
-
   const emit = (event: TrackerEvent) => {
     for (const listener of listeners) listener(event);
   };
+  const mineRows = () => rowsOf(store.getState(), 'mine');
 
-  // Reports transitions of mine rows; runs on every store change, looking only at rows that changed.
-  const unsubscribeStore = subscribeRowChanges(store, (rows, before) => {
+  /** Reports what is new about a mine row: its task known, then its end (each once). */
+  const report = (row: TaskRow) => {
+    const seen = reported.get(row.key);
+    if (!seen && row.upid) {
+      reported.set(row.key, 'started');
+      emit({ type: 'started', row });
+    }
+    if (isFinal(row.state) && reported.get(row.key) !== 'finished') {
+      reported.set(row.key, 'finished');
+      emit({ type: 'finished', row });
+    }
+  };
+
+  // Runs on every store change, looking only at rows that changed.
+  const unsubscribeStore = subscribeRowChanges(store, (state, before) => {
     for (const key of before.keys()) {
-      const row = rows[key];
-      if (!row?.mine) continue;
-      const seen = reported.get(key);
-      if (isFinal(row.state) && seen !== 'finished') {
-        if (!seen && row.upid) emit({ type: 'started', row });
-        reported.set(key, 'finished');
-        emit({ type: 'finished', row });
-      } else if (!seen && row.upid) {
-        reported.set(key, 'started');
-        emit({ type: 'started', row });
-      }
+      const row = state.row(key);
+      if (row?.mine) report(row);
     }
   });
 
-  const tracker: TaskTracker = {
+  return {
     store,
     poller,
     track(upid, trackOptions = {}) {
       const parsed = parseUpid(upid);
       const now = clock.now();
+      const deadline = now + (trackOptions.timeoutMs ?? defaultTimeoutFor(parsed.type));
       let key = '';
       store.getState().update((tx) => {
         const existing = tx.keyOf(upid);
         if (existing) {
-          const row = tx.row(existing)!;
-          if (!row.mine) tx.patch(existing, { mine: true, deadline: now + (trackOptions.timeoutMs ?? defaultTimeoutFor(parsed.type)) });
+          if (!tx.row(existing)!.mine) tx.patch(existing, { mine: true, deadline });
           key = existing;
           return;
         }
@@ -127,22 +113,14 @@ export function createTaskTracker(options: TrackerOptions): TaskTracker {
           upid,
           mine: true,
           firstSeenAt: now,
-          deadline: now + (trackOptions.timeoutMs ?? defaultTimeoutFor(parsed.type)),
+          deadline,
           description: trackOptions.label ?? describeTask(parsed.type, parsed.id),
           ...(trackOptions.guestName ? { guestName: trackOptions.guestName } : {}),
           ...(trackOptions.vmids ? { vmids: trackOptions.vmids } : {}),
         });
       });
-      // Report a row that was already final or known before the next store change.
-      const row = store.getState().rows[key]!;
-      if (!reported.has(key)) {
-        reported.set(key, 'started');
-        emit({ type: 'started', row });
-      }
-      if (isFinal(row.state) && reported.get(key) !== 'finished') {
-        reported.set(key, 'finished');
-        emit({ type: 'finished', row });
-      }
+      // Report a row that was already known (or final) before the next store change.
+      report(store.getState().row(key)!);
       return key;
     },
     summary() {
@@ -154,9 +132,8 @@ export function createTaskTracker(options: TrackerOptions): TaskTracker {
       return summary;
     },
     waitForAll({ signal } = {}) {
-      const rowsOf = mineRows;
-      const done = () => rowsOf().every((row) => isFinal(row.state));
-      if (done()) return Promise.resolve(rowsOf());
+      const done = () => mineRows().every((row) => isFinal(row.state));
+      if (done()) return Promise.resolve(mineRows());
       poller.start();
       return new Promise<TaskRow[]>((resolve, reject) => {
         const finish = () => {
@@ -170,7 +147,7 @@ export function createTaskTracker(options: TrackerOptions): TaskTracker {
         const unsubscribe = store.subscribe(() => {
           if (!done()) return;
           finish();
-          resolve(rowsOf());
+          resolve(mineRows());
         });
         signal?.addEventListener('abort', onAbort, { once: true });
       });
@@ -181,9 +158,6 @@ export function createTaskTracker(options: TrackerOptions): TaskTracker {
     },
     async close() {
       unsubscribeStore();
-      await poller.stop();
-      await options.session?.close();
     },
   };
-  return tracker;
 }

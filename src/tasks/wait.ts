@@ -7,28 +7,20 @@
  * `WARNINGS: N` is a success, a timeout is reported as such and leaves the task running.
  */
 import type { PveClient } from '../api/client.js';
-import { PveApiError, isNodeUnreachable } from '../api/errors.js';
-import type { PveData } from '../api/types.js';
+import type { PveApiError } from '../api/errors.js';
+import { failureKind, isNoSuchTask } from '../api/failures.js';
+import { backoffDelay } from '../util/backoff.js';
 import { systemClock, type Clock } from '../util/clock.js';
+import { readTaskStatus, type TaskStatusAnswer } from './answers.js';
 import { classifyExitStatus, type TaskOutcome } from './exit-status.js';
 import { parseUpid } from './upid.js';
 
-export type TaskStatus = PveData<'/nodes/{node}/tasks/{upid}/status'>;
+export type TaskStatus = TaskStatusAnswer;
 
 export interface TaskReadOptions {
   signal?: AbortSignal;
   /** Overrides the client's request timeout. */
   timeoutMs?: number;
-}
-
-/** Reads `/nodes/{node}/tasks/{upid}/status` on the UPID's own node. Throws InvalidUpidError first. */
-export async function readTaskStatus(client: PveClient, upid: string, options: TaskReadOptions = {}): Promise<TaskStatus> {
-  const { node } = parseUpid(upid);
-  const response = await client.GET('/nodes/{node}/tasks/{upid}/status', {
-    params: { path: { node, upid } },
-    ...options,
-  });
-  return response.data;
 }
 
 /** True while the task runs. PVE errors (a node that cannot be reached, no such task) are thrown. */
@@ -42,23 +34,7 @@ export async function isTaskRunning(client: PveClient, upid: string, options: Ta
  */
 export async function getTaskExitStatus(client: PveClient, upid: string, options: TaskReadOptions = {}): Promise<string> {
   const status = await readTaskStatus(client, upid, options);
-  if (status.status === 'running') return '';
-  // PVE always sends one for a stopped task; without it, the task ended the way PVE calls unexpected.
-  return status.exitstatus ?? 'unexpected status';
-}
-
-/** True for PVE's answer about a UPID its node has no log for: 400 with `upid: no such task`. */
-export function isNoSuchTask(error: unknown): boolean {
-  if (!(error instanceof PveApiError) || error.status !== 400) return false;
-  const upidError = error.errors?.upid ?? '';
-  return /no such task/i.test(upidError) || /no such task/i.test(error.message) || /no such task/i.test(error.reason);
-}
-
-/** Failures worth retrying: the node or our endpoint cannot be reached, a 5xx, a garbled answer. */
-export function isTransientError(error: unknown): boolean {
-  if (!(error instanceof PveApiError)) return false;
-  if (isNodeUnreachable(error)) return true;
-  return error.status >= 500 || error.kind === 'protocol';
+  return status.status === 'running' ? '' : (status.exitstatus ?? 'unexpected status');
 }
 
 export interface TaskWaitUpdate {
@@ -136,7 +112,7 @@ export async function waitForTask(client: PveClient, upid: string, options: Wait
     } catch (error) {
       throwIfAborted();
       if (isNoSuchTask(error)) return { outcome: 'unknown', exitStatus: null, durationMs: elapsed() };
-      if (!isTransientError(error)) throw error;
+      if (failureKind(error) === 'final') throw error;
       lastError = error as PveApiError;
       failures++;
     }
@@ -161,7 +137,7 @@ export async function waitForTask(client: PveClient, upid: string, options: Wait
       return result;
     }
     // The next read after the interval, or later while retrying; the last read falls on the deadline.
-    const delay = failures === 0 ? intervalMs : Math.min(intervalMs * 2 ** (failures - 1), Math.max(intervalMs, MAX_RETRY_DELAY_MS));
+    const delay = failures === 0 ? intervalMs : backoffDelay(failures, intervalMs, Math.max(intervalMs, MAX_RETRY_DELAY_MS));
     await clock.sleep(Math.min(delay, deadline - now), signal);
   }
 }

@@ -13,8 +13,9 @@ export function setUi(deps: BoardDeps, patch: Partial<UiState>): void {
   deps.ui.setState(patch);
 }
 
-export function flash(deps: BoardDeps, text: string, level: 'info' | 'error' = 'info'): void {
-  setUi(deps, { flash: { text, level, at: deps.clock.now() } });
+/** A line on the runtime's one message channel (the footer's status line). */
+export function say(deps: BoardDeps, text: string, level: 'info' | 'error' = 'info'): void {
+  deps.actions.notify(text, level);
 }
 
 export function currentPageSize(deps: BoardDeps): number {
@@ -24,7 +25,7 @@ export function currentPageSize(deps: BoardDeps): number {
   const page = pageSize(ui.view, frame.body, ui.dialog);
   if (ui.view !== 'detail' || !ui.detail) return page;
   // A backup job lists its guests above the log, which is that much shorter.
-  return Math.max(1, page - guestBlock(state.rows[ui.detail.key], state, frame.body).height);
+  return Math.max(1, page - guestBlock(state.row(ui.detail.key), state, frame.body).height);
 }
 
 export function visibleTaskKeys(deps: BoardDeps): readonly string[] {

@@ -5,7 +5,7 @@
  */
 import { useInput, useStdin, useStdout } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
-import type { BoardController } from '../tasks/controller.js';
+import type { RuntimeActions } from '../tasks/actions.js';
 import type { Scope, TaskStore } from '../tasks/store.js';
 import type { Clock } from '../util/clock.js';
 import { Frame } from './components/frame.js';
@@ -22,7 +22,7 @@ import { createGuestLister, createTaskLister } from './visible.js';
 
 export interface BoardProps {
   store: TaskStore;
-  controller: BoardController;
+  actions: RuntimeActions;
   clock: Clock;
   ascii: boolean;
   color: boolean;
@@ -31,7 +31,7 @@ export interface BoardProps {
   initialScope?: Scope;
   /**
    * Launches an earlier session queued and never sent (the queue holds them): the board opens by
-   * asking whether to resume them, and answers through `controller.resumeLaunches`.
+   * asking whether to resume them, and answers through `actions.resumeLaunches`.
    */
   heldLaunches?: number;
   onExit(result: BoardExit): void;
@@ -46,7 +46,7 @@ export function Board(props: BoardProps) {
     const scope = props.initialScope ?? (props.store.getState().order.mine.length > 0 ? 'mine' : 'cluster');
     const built: BoardDeps = {
       store: props.store,
-      controller: props.controller,
+      actions: props.actions,
       clock: props.clock,
       ui: createUiStore({ scope, size: terminalSize(stdout) }),
       ticker: createTicker(props.clock),
@@ -68,7 +68,7 @@ export function Board(props: BoardProps) {
     return () => {
       stop.abort();
       // Leaving from the detail view: the task no longer needs its 1 s reads.
-      if (deps.ui.getState().detail) deps.controller.focusTask(undefined);
+      if (deps.ui.getState().detail) deps.actions.focusTask(undefined);
     };
   }, [deps]);
 

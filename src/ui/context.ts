@@ -1,7 +1,7 @@
-/** What every board component may reach: the stores, the controller, the theme. */
+/** What every board component may reach: the stores, the runtime's actions, the theme. */
 import { createContext, useContext } from 'react';
 import { useStore } from 'zustand';
-import type { BoardController } from '../tasks/controller.js';
+import type { RuntimeActions } from '../tasks/actions.js';
 import type { TaskStore, TaskStoreState } from '../tasks/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Theme } from './theme.js';
@@ -16,7 +16,7 @@ export interface BoardExit {
 
 export interface BoardDeps {
   store: TaskStore;
-  controller: BoardController;
+  actions: RuntimeActions;
   clock: Clock;
   ui: UiStore;
   ticker: Ticker;

@@ -1,13 +1,13 @@
 /**
  * The dialogs' side of the dispatcher: opening the confirm, backup and snapshot dialogs, their keys,
- * and carrying out what was confirmed through the controller.
+ * and carrying out what was confirmed through the runtime's actions.
  */
 import type { Key } from 'ink';
-import type { LaunchRequest } from '../tasks/controller.js';
-import { flash, setUi, targetGuests } from './actions.js';
+import type { LaunchRequest } from '../tasks/launch-plan.js';
+import { say, setUi, targetGuests } from './actions.js';
 import type { BoardDeps } from './context.js';
-import { describeTargets, plural } from './format.js';
-import { commandFor, isPrintable, type Command } from './keymap.js';
+import { describeTargets } from './format.js';
+import { commandFor, isPrintable, keyLabel, type Command } from './keymap.js';
 import { defaultSnapshotName, snapshotNameError } from '../tasks/snapshot-name.js';
 import { BACKUP_COMPRESSIONS, BACKUP_MODES, type ConfirmPurpose, type Dialog } from './ui-state.js';
 
@@ -39,7 +39,7 @@ let nextDialogId = 1;
 export function openLaunchDialog(deps: BoardDeps, action: 'start' | 'backup' | 'snapshot'): void {
   const guests = targetGuests(deps);
   if (guests.length === 0) {
-    flash(deps, 'no guest to act on: move the cursor to one or mark some with Space', 'error');
+    say(deps, `no guest to act on: move the cursor to one or mark some with ${keyLabel('mark')}`, 'error');
     return;
   }
   const vmids = guests.map((g) => g.vmid);
@@ -77,7 +77,7 @@ export function openLaunchDialog(deps: BoardDeps, action: 'start' | 'backup' | '
     const current = deps.ui.getState().dialog;
     if (current?.kind === 'backup' && current.id === id) setUi(deps, { dialog: { ...current, storages } });
   };
-  deps.controller.backupStorages(vmids).then(
+  deps.actions.backupStorages(vmids).then(
     (ids) => settle({ status: 'ready', ids }),
     (error: unknown) => settle({ status: 'failed', message: error instanceof Error ? error.message : String(error) }),
   );
@@ -91,7 +91,7 @@ export function askToResume(deps: BoardDeps, count: number): void {
   if (count <= 0) return;
   const what = count === 1 ? '1 queued launch' : `${count} queued launches`;
   if (deps.readOnly) {
-    flash(deps, `${what} from the last session ${count === 1 ? 'waits' : 'wait'}: not sent under --read-only`);
+    say(deps, `${what} from the last session ${count === 1 ? 'waits' : 'wait'}: not sent under --read-only`);
     return;
   }
   openConfirm(
@@ -99,13 +99,12 @@ export function askToResume(deps: BoardDeps, count: number): void {
     { type: 'resume', count },
     `Resume ${what} from the last session?`,
     true,
-    `y sends ${count === 1 ? 'it' : 'them'} as launch slots free up; n drops ${count === 1 ? 'it' : 'them'}.`,
+    `${keyLabel('confirm')} sends ${count === 1 ? 'it' : 'them'} as launch slots free up; ${keyLabel('cancel')} drops ${count === 1 ? 'it' : 'them'}.`,
   );
 }
 
-function declineResume(deps: BoardDeps, count: number): void {
-  deps.controller.resumeLaunches(false);
-  flash(deps, `dropped ${count === 1 ? '1 queued launch' : `${count} queued launches`} of the last session`);
+function declineResume(deps: BoardDeps): void {
+  deps.actions.resumeLaunches(false);
 }
 
 function closeDialog(deps: BoardDeps): void {
@@ -123,7 +122,7 @@ export function dialogKey(deps: BoardDeps, dialog: Dialog, input: string, key: K
   if (command === 'cancel') {
     closeDialog(deps);
     // Held launches wait for an answer: no is an answer too.
-    if (dialog.kind === 'confirm' && dialog.purpose.type === 'resume') declineResume(deps, dialog.purpose.count);
+    if (dialog.kind === 'confirm' && dialog.purpose.type === 'resume') declineResume(deps);
     return;
   }
   switch (dialog.kind) {
@@ -191,7 +190,7 @@ function backupKey(deps: BoardDeps, dialog: Extract<Dialog, { kind: 'backup' }>,
     case 'accept': {
       const storage = storages[dialog.storage];
       if (!storage) {
-        flash(deps, dialog.storages.status === 'loading' ? 'still looking for backup storages' : 'no backup storage to use', 'error');
+        say(deps, dialog.storages.status === 'loading' ? 'still looking for backup storages' : 'no backup storage to use', 'error');
         return;
       }
       closeDialog(deps);
@@ -218,23 +217,16 @@ function carryOut(deps: BoardDeps, purpose: ConfirmPurpose): void {
       deps.exit({ reason: 'quit' });
       return;
     case 'resume':
-      deps.controller.resumeLaunches(true);
-      flash(deps, `resuming ${purpose.count === 1 ? '1 queued launch' : `${purpose.count} queued launches`} of the last session`);
+      deps.actions.resumeLaunches(true);
       return;
     case 'stop':
-      flash(deps, 'stopping the task');
-      deps.controller.stopTask(purpose.key).catch((error: unknown) => {
-        flash(deps, `stop failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
+      deps.actions.stopTask(purpose.key).catch((error: unknown) => {
+        say(deps, `stop failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
       });
       return;
     case 'launch': {
-      const { request } = purpose;
-      try {
-        deps.controller.launch(request);
-      } catch (error) {
-        flash(deps, `not launched: ${error instanceof Error ? error.message : String(error)}`, 'error');
-        return;
-      }
+      // The runtime says what it queued, or why it did not.
+      if (deps.actions.launch(purpose.request).length === 0) return;
       // Watch what was just launched: the new rows are queued, so they sort to the top of `mine`.
       const ui = deps.ui.getState();
       setUi(deps, {
@@ -243,7 +235,6 @@ function carryOut(deps: BoardDeps, purpose: ConfirmPurpose): void {
         tasks: { ...ui.tasks, cursor: { index: 0, top: 0 } },
         guests: { ...ui.guests, marks: {} },
       });
-      flash(deps, `queued ${request.action} of ${plural(request.vmids.length, 'guest')}`);
       return;
     }
   }

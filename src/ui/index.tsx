@@ -3,7 +3,7 @@
  * user quits and leaves it as it found it; the command prints `renderSummary` afterwards.
  */
 import { render } from 'ink';
-import type { BoardController } from '../tasks/controller.js';
+import type { RuntimeActions } from '../tasks/actions.js';
 import type { Scope, TaskStore } from '../tasks/store.js';
 import type { Clock } from '../util/clock.js';
 import { Board } from './board.js';
@@ -18,7 +18,7 @@ export { colorEnabled, shouldUseAscii } from './theme.js';
 
 export interface BoardOptions {
   store: TaskStore;
-  controller: BoardController;
+  actions: RuntimeActions;
   clock: Clock;
   stdin: NodeJS.ReadStream;
   stdout: NodeJS.WriteStream;
@@ -62,7 +62,7 @@ export async function runBoard(options: BoardOptions): Promise<BoardExit> {
     instance = render(
       <Board
         store={options.store}
-        controller={options.controller}
+        actions={options.actions}
         clock={options.clock}
         ascii={options.ascii}
         color={options.color}

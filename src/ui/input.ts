@@ -1,21 +1,21 @@
 /**
  * The key dispatcher: turns a key into a command through the keymap, for the layer on top (dialog,
  * help, filter field) or else the current view, and carries it out on the board's state or through
- * the controller. Plain functions over the board's dependencies: no React, so one stable handler serves
+ * the runtime's actions. Plain functions over the board's dependencies: no React, so one stable handler serves
  * the whole board.
  */
 import type { Key } from 'ink';
-import { currentPageSize, flash, selectedTaskKey, setUi, visibleTaskKeys, visibleVmids } from './actions.js';
+import { currentPageSize, say, selectedTaskKey, setUi, visibleTaskKeys, visibleVmids } from './actions.js';
 import type { BoardDeps } from './context.js';
 import { askToQuit, dialogKey, openConfirm, openLaunchDialog } from './dialog-input.js';
 import { taskTitle } from './format.js';
-import { commandFor, isPrintable, type Binding, type Command } from './keymap.js';
+import { commandFor, isCommand, isPrintable, keyLabel, type Binding, type Command } from './keymap.js';
 import type { UiState } from './ui-state.js';
 import { cursorIndex, logLines, logTop, movedCursor } from './visible.js';
 
 export function handleKey(deps: BoardDeps, input: string, key: Key): void {
   // Ctrl-C quits from anywhere, also from a text field: the terminal's own convention.
-  if (key.ctrl && input === 'c') {
+  if (isCommand('interrupt', input, key)) {
     deps.exit({ reason: 'interrupt' });
     return;
   }
@@ -41,7 +41,7 @@ const MOVES: Partial<Record<Command, (index: number, page: number, count: number
 function runCommand(deps: BoardDeps, binding: Binding): void {
   const ui = deps.ui.getState();
   if (binding.action && deps.readOnly) {
-    flash(deps, `read-only: ${binding.hint ?? binding.command} is off (--read-only)`, 'error');
+    say(deps, `read-only: ${binding.hint ?? binding.command} is off (--read-only)`, 'error');
     return;
   }
   const move = MOVES[binding.command];
@@ -87,13 +87,13 @@ function runCommand(deps: BoardDeps, binding: Binding): void {
       return;
     case 'pause': {
       const paused = !deps.store.getState().poll.paused;
-      deps.controller.setPaused(paused);
-      flash(deps, paused ? 'polling paused (p resumes)' : 'polling resumed');
+      deps.actions.setPaused(paused);
+      say(deps, paused ? `polling paused (${keyLabel('pause')} resumes)` : 'polling resumed');
       return;
     }
     case 'refresh':
-      deps.controller.refreshNow();
-      flash(deps, 'refreshing');
+      deps.actions.refreshNow();
+      say(deps, 'refreshing');
       return;
     case 'help':
       setUi(deps, { help: { top: 0 } });
@@ -145,12 +145,12 @@ function openDetail(deps: BoardDeps): void {
   const key = selectedTaskKey(deps);
   if (!key) return;
   setUi(deps, { view: 'detail', detail: { key, follow: true, top: 0 } });
-  deps.controller.focusTask(key);
+  deps.actions.focusTask(key);
 }
 
 function closeDetail(deps: BoardDeps): void {
   setUi(deps, { view: 'tasks', detail: undefined });
-  deps.controller.focusTask(undefined);
+  deps.actions.focusTask(undefined);
 }
 
 function scrollLog(deps: BoardDeps, command: Command): void {
@@ -176,21 +176,20 @@ function scrollLog(deps: BoardDeps, command: Command): void {
 
 function stopOrCancel(deps: BoardDeps): void {
   const key = selectedTaskKey(deps);
-  const row = key === undefined ? undefined : deps.store.getState().rows[key];
+  const row = key === undefined ? undefined : deps.store.getState().row(key);
   if (!row) return;
   if (row.state === 'queued' && row.sentAt !== undefined) {
     // The request is out: PVE may be starting it now. Only a stop can undo it, once its UPID is known.
-    flash(deps, 'already sent, cannot be cancelled any more; x stops the task once it runs', 'error');
+    say(deps, `already sent, cannot be cancelled any more; ${keyLabel('stop')} stops the task once it runs`, 'error');
     return;
   }
   if (row.state === 'queued') {
-    deps.controller.cancelLaunch(row.key);
-    flash(deps, `cancelled the queued launch: ${taskTitle(row)}`);
+    deps.actions.cancelLaunch(row.key);
     return;
   }
   const stillRunning = row.state === 'running' || (row.state === 'timeout' && !row.lateOutcome && row.endedAt === undefined);
   if (!stillRunning || !row.upid) {
-    flash(deps, `${taskTitle(row)} is not running`, 'error');
+    say(deps, `${taskTitle(row)} is not running`, 'error');
     return;
   }
   openConfirm(deps, { type: 'stop', key: row.key }, `Stop this task on ${row.node}?`, false, taskTitle(row));

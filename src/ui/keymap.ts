@@ -207,6 +207,25 @@ export function strokeLabel(stroke: KeyStroke, ascii: boolean): string {
   return stroke.char === ' ' ? 'Space' : stroke.char!;
 }
 
+/**
+ * The label of a command's first key, for every hint shown anywhere (`Esc`, `Enter`, `f`), so a key
+ * named in a message is the key the dispatcher takes. `nonText`: the first key that is not typed as
+ * text in a text field (Esc rather than n); `letter`: the first letter key (j rather than ↓).
+ */
+export function keyLabel(
+  command: Command,
+  { ascii = false, nonText = false, letter = false }: { ascii?: boolean; nonText?: boolean; letter?: boolean } = {},
+): string {
+  const keys = bindingOf(command).keys;
+  const preferred = nonText ? keys.find((key) => key.special || key.ctrl) : letter ? keys.find((key) => key.char && !key.ctrl) : undefined;
+  return strokeLabel(preferred ?? keys[0]!, ascii);
+}
+
+/** Whether this key means `command` (wherever the user is). */
+export function isCommand(command: Command, input: string, key: Key): boolean {
+  return bindingOf(command).keys.some((stroke) => matches(stroke, input, key));
+}
+
 export function keysLabel(binding: Binding, ascii: boolean): string {
   if (binding.command === 'typeText') return 'text';
   return binding.keys.map((stroke) => strokeLabel(stroke, ascii)).join('/');

@@ -17,8 +17,7 @@ export function tickDemand(deps: Pick<BoardDeps, 'store' | 'ui'>): TickDemand {
       // Header: "unreachable since ... (45s: ...)".
       for (const name in tasks.nodes) if (tasks.nodes[name]!.error) return true;
       // Footer: a message shows for MESSAGE_MS.
-      const newest = Math.max(ui.flash?.at ?? -Infinity, tasks.notice?.at ?? -Infinity);
-      if (now - newest < MESSAGE_MS) return true;
+      if (tasks.message && now - tasks.message.at < MESSAGE_MS) return true;
       // Header: the data's age counts up once a poll is late (and while paused).
       const { lastSuccessAt, paused } = tasks.poll;
       const intervalMs = tasks.session?.intervalMs;

@@ -4,7 +4,7 @@
  * components select the few fields they show.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { BackupCompress, BackupMode, LaunchRequest } from '../tasks/controller.js';
+import type { BackupCompress, BackupMode, LaunchRequest } from '../tasks/launch-plan.js';
 import type { Scope } from '../tasks/store.js';
 
 export type View = 'tasks' | 'guests' | 'detail';
@@ -67,12 +67,6 @@ export type Dialog =
       error?: string;
     };
 
-export interface Flash {
-  text: string;
-  level: 'info' | 'error';
-  at: number;
-}
-
 export interface UiState {
   size: TerminalSize;
   view: View;
@@ -84,8 +78,6 @@ export interface UiState {
   detail?: { key: string; follow: boolean; top: number };
   dialog?: Dialog;
   help?: { top: number };
-  /** A message of the board's own (read-only refusals, what an action did). */
-  flash?: Flash;
 }
 
 export type UiStore = StoreApi<UiState>;

@@ -115,7 +115,7 @@ export function createTaskLister(): TaskLister {
       const keys: string[] = [];
       const tally = emptyTally();
       for (const key of order) {
-        const row = state.rows[key];
+        const row = state.row(key);
         if (!row || !matchesAll(taskHaystack(row), words)) continue;
         keys.push(key);
         tally.total += 1;

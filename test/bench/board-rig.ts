@@ -1,11 +1,11 @@
 /**
  * What the benchmark's board children share: a fake terminal that records when frames are written, a
- * keyboard that never types, a controller that does nothing, and a registry of N tasks filled the way
+ * keyboard that never types, actions that do nothing, and a registry of N tasks filled the way
  * the poller fills it (other users' and our own, running and ended, guest names, progress).
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import type { BoardController } from '../../src/tasks/controller.js';
+import type { RuntimeActions } from '../../src/tasks/actions.js';
 import type { TaskRow, TaskStore, TaskTransaction } from '../../src/tasks/store.js';
 import { formatUpid } from '../../src/tasks/upid.js';
 import { elapsedText, formatClock, outcomeText, taskTitle } from '../../src/ui/format.js';
@@ -56,13 +56,16 @@ export class FakeTerminal extends EventEmitter {
 /** A keyboard nobody types on. */
 export { FakeStdin as FakeKeyboard } from '../helpers/fake-tty.js';
 
-export const noController: BoardController = {
+export const noActions: RuntimeActions = {
+  notify() {},
   setPaused() {},
   refreshNow() {},
   focusTask() {},
   async stopTask() {},
   cancelLaunch() {},
-  launch() {},
+  launch() {
+    return [];
+  },
   resumeLaunches() {},
   async backupStorages() {
     return [];
@@ -133,16 +136,16 @@ export type Update = (tx: TaskTransaction) => void;
 
 /** Picks update `kind` (0, 1, 2) on one task; `n` varies the values. */
 export function pickUpdate(store: TaskStore, kind: number, n: number, now: number, visible = 40): Update {
-  const { rows, order } = store.getState();
+  const { row, order } = store.getState();
   if (kind === 0) {
-    const candidates = order.cluster.slice(0, visible).filter((key) => rows[key]?.state === 'running');
+    const candidates = order.cluster.slice(0, visible).filter((key) => row(key)?.state === 'running');
     const key = candidates[n % Math.max(1, candidates.length)];
     if (!key) return () => {};
-    const percent = ((rows[key]!.progress?.percent ?? 0) + 1 + (n % 7)) % 100;
+    const percent = ((row(key)!.progress?.percent ?? 0) + 1 + (n % 7)) % 100;
     return (tx) => tx.patch(key, { progress: { percent } });
   }
   if (kind === 1) {
-    const key = order.cluster.find((candidate) => rows[candidate]?.state === 'running');
+    const key = order.cluster.find((candidate) => row(candidate)?.state === 'running');
     return key ? (tx) => tx.finish(key, 'ok', { exitStatus: 'OK', endedAt: now }) : () => {};
   }
   const start = now + n * 1000;
@@ -154,9 +157,9 @@ export function pickUpdate(store: TaskStore, kind: number, n: number, now: numbe
 
 /** The naive board's rows: the registry in display order, one plain object per task, the same texts. */
 export function tableData(store: TaskStore, now: number): Array<Record<string, string>> {
-  const { rows, order } = store.getState();
+  const { row: rowOf, order } = store.getState();
   return order.cluster.map((key) => {
-    const row: TaskRow = rows[key]!;
+    const row: TaskRow = rowOf(key)!;
     return {
       task: taskTitle(row),
       node: row.node,

@@ -23,17 +23,7 @@ import { createTaskStore } from '../../src/tasks/store.js';
 import { correctedInkOutput } from '../../src/ui/ink-output.js';
 import { runBoard } from '../../src/ui/index.js';
 import { MANUAL_CLOCK_EPOCH, ManualClock } from '../../src/util/clock.js';
-import {
-  FakeKeyboard,
-  FakeTerminal,
-  UPDATE_KINDS,
-  fillRegistry,
-  noController,
-  pickUpdate,
-  runChild,
-  sleep,
-  tableData,
-} from './board-rig.js';
+import { FakeKeyboard, FakeTerminal, UPDATE_KINDS, fillRegistry, noActions, pickUpdate, runChild, sleep, tableData } from './board-rig.js';
 
 interface Args {
   mode: 'board' | 'table';
@@ -68,7 +58,7 @@ runChild(async () => {
     const abort = new AbortController();
     const done = runBoard({
       store,
-      controller: noController,
+      actions: noActions,
       clock: new ManualClock(NOW),
       stdin,
       stdout,

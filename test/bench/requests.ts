@@ -11,8 +11,8 @@
  *   the latency of a task is the clock when its row turned final minus its end in the simulator.
  */
 import type { Simulator } from '../../src/sim/index.js';
-import { isFinal, type TaskStoreState } from '../../src/tasks/store.js';
-import { createTaskTracker } from '../../src/tasks/tracker.js';
+import { isFinal, rowsOf, type TaskStoreState } from '../../src/tasks/store.js';
+import { createTaskTracker } from '../../src/tasks/runtime.js';
 import { startTestCluster } from '../helpers/cluster.js';
 import { percentile } from './util.js';
 
@@ -72,7 +72,7 @@ export async function requestsPerCycle(tasks: number, nodes: number, cycles: num
       naive += total(sim);
       await clock.advance(INTERVAL_MS);
     }
-    const running = Object.values(tracker.store.getState().rows).filter((row) => row.state === 'running').length;
+    const running = rowsOf(tracker.store.getState(), 'cluster').filter((row) => row.state === 'running').length;
     if (running !== tasks) throw new Error(`expected ${tasks} running rows, found ${running}`);
     await tracker.close();
     return { poller: ours / cycles, naive: naive / cycles, cycles, byRoute };
@@ -107,7 +107,7 @@ export async function detectLatency(tasks: number, requestMs = 0, nodes = 4): Pr
     const finalAt = new Map<string, number>();
     const check = (state: TaskStoreState) => {
       for (const key of keys) {
-        if (!finalAt.has(key) && isFinal(state.rows[key]!.state)) finalAt.set(key, clock.now());
+        if (!finalAt.has(key) && isFinal(state.row(key)!.state)) finalAt.set(key, clock.now());
       }
     };
     const allFinal = new Promise<void>((resolve) => {

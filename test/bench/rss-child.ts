@@ -10,7 +10,7 @@
 import { createTaskStore } from '../../src/tasks/store.js';
 import { runBoard } from '../../src/ui/index.js';
 import { systemClock } from '../../src/util/clock.js';
-import { FakeKeyboard, FakeTerminal, fillRegistry, noController, pickUpdate, runChild, sleep } from './board-rig.js';
+import { FakeKeyboard, FakeTerminal, fillRegistry, noActions, pickUpdate, runChild, sleep } from './board-rig.js';
 
 interface Args {
   tasks: number;
@@ -29,7 +29,7 @@ runChild(async () => {
   const first = terminal.nextFrame();
   const done = runBoard({
     store,
-    controller: noController,
+    actions: noActions,
     clock: systemClock,
     stdin: new FakeKeyboard() as unknown as NodeJS.ReadStream,
     stdout: terminal as unknown as NodeJS.WriteStream,

@@ -9,7 +9,7 @@ import { createLaunchCommand } from '../../src/cli/commands/launch.js';
 import { startSimulator } from '../../src/sim/index.js';
 import { fakeIo } from './fake-io.js';
 
-const diesAfterPost = fileURLToPath(new URL('../fixtures/launch-dies-after-post.ts', import.meta.url));
+const diesAfterPost = fileURLToPath(new URL('./fixtures/launch-dies-after-post.ts', import.meta.url));
 
 test('killed between the POST and the recording of the UPID, a rerun finds the task instead of starting the guest twice', async () => {
   // Real time: the first run is another process. Fast tasks keep the test short.

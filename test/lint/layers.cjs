@@ -4,6 +4,8 @@
  * and the simulator takes nothing from the domain but its UPID helpers.
  *
  *   util  <-  api  <-  tasks  <-  ui  <-  cli        sim: tasks/upid and util only
+ *
+ * Tests outside test/cli/ never import src/cli/: the board's domain lives in the runtime (src/tasks).
  */
 const layer = (name) => `^src/${name}/`;
 const not = (...names) => `^src/(?!(${names.join('|')})/)[^/]+/`;
@@ -47,6 +49,13 @@ module.exports = {
       severity: 'error',
       from: { path: layer('ui') },
       to: { path: not('ui', 'tasks', 'util') },
+    },
+    {
+      name: 'only-cli-tests-import-cli',
+      comment: 'The domain is tested on the runtime (src/tasks); only the command tests reach into src/cli (the benchmark builds the bundle).',
+      severity: 'error',
+      from: { path: '^test/(?!cli/|bench/)' },
+      to: { path: '^src/cli/' },
     },
     {
       name: 'no-circular-layers',

@@ -1,15 +1,13 @@
-// The fault suite on the board's path: the real Board (ink-testing-library) on a store fed by the real
-// poller, launch queue and the board command's controller, against the simulator while it misbehaves,
+// The fault suite on the board's path: the real Board (ink-testing-library) on a runtime (the real
+// poller, launch queue and actions), against the simulator while it misbehaves,
 // all on one ManualClock. During the fault the frame names the node and the outage and keys still
 // work; once it clears every task shows its true end and the tally is right.
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { createPveClient, type PveClient } from '../../src/api/index.js';
-import { createController } from '../../src/cli/commands/board.js';
 import type { FaultInput } from '../../src/sim/index.js';
-import { LaunchQueue } from '../../src/tasks/launcher.js';
-import { createTaskStore, isFinal, type TaskStore } from '../../src/tasks/store.js';
-import { createTaskTracker, type TaskTracker } from '../../src/tasks/tracker.js';
+import { createRuntime, type Runtime } from '../../src/tasks/runtime.js';
+import { isFinal, type TaskStore } from '../../src/tasks/store.js';
 import type { ManualClock } from '../../src/util/clock.js';
 import { storeReaches } from '../helpers/cluster.js';
 import { KEY, cleanup, mountBoard, settle, type Mounted } from '../ui/helpers.js';
@@ -20,8 +18,7 @@ interface Rig {
   clock: ManualClock;
   client: PveClient;
   store: TaskStore;
-  tracker: TaskTracker;
-  queue: LaunchQueue;
+  runtime: Runtime;
   board: Mounted;
   tasks: SpawnedTask[];
 }
@@ -31,8 +28,7 @@ let rig: Rig | undefined;
 afterEach(async () => {
   cleanup();
   if (!rig) return;
-  rig.queue.close();
-  await rig.tracker.close();
+  await rig.runtime.close();
   await rig.client.close();
   await rig.sim.close();
   rig = undefined;
@@ -45,25 +41,28 @@ async function startRig({ allEndpoints = false, password = false } = {}): Promis
     ...(password ? { username: sim.username, password: sim.password } : { token: sim.token }),
     clock,
   });
-  const store = createTaskStore();
-  store.getState().update((tx) =>
-    tx.setSession({
+  const runtime = createRuntime({
+    client,
+    clock,
+    intervalMs: 2000,
+    scope: 'cluster',
+    watchAfterTimeout: true,
+    parallel: 4,
+    info: {
       endpoint: sim.url,
       user: allEndpoints ? 'root@pam' : client.userid,
       cluster: 'sim',
       demo: false,
       intervalMs: 2000,
       readOnly: false,
-    }),
-  );
-  const tracker = createTaskTracker({ client, clock, intervalMs: 2000, store, scope: 'cluster', watchAfterTimeout: true });
-  const queue = new LaunchQueue({ client, store, clock, parallel: 4 });
+    },
+  });
+  const { store } = runtime;
   const tasks = spawnBatch(sim, 9, { spreadSeconds: 60 });
-  for (const task of tasks) tracker.track(task.upid, { timeoutMs: 10 * MINUTE });
-  tracker.poller.start();
-  const controller = createController({ client, store, queue, poller: tracker.poller, clock });
-  const board = await mountBoard({ store, controller, clock });
-  rig = { sim, clock, client, store, tracker, queue, board, tasks };
+  for (const task of tasks) runtime.tracker.track(task.upid, { timeoutMs: 10 * MINUTE });
+  runtime.poller.start();
+  const board = await mountBoard({ store, actions: runtime.actions, clock });
+  rig = { sim, clock, client, store, runtime, board, tasks };
   return rig;
 }
 
@@ -99,16 +98,15 @@ async function endsRight(r: Rig): Promise<void> {
   await r.clock.runUntil(
     storeReaches(
       r.store,
-      (state) =>
-        state.order.mine.every((key) => isFinal(state.rows[key]!.state)) && Object.values(state.nodes).every((node) => !node.error),
+      (state) => state.order.mine.every((key) => isFinal(state.row(key)!.state)) && Object.values(state.nodes).every((node) => !node.error),
     ),
     { limitMs: 15 * MINUTE },
   );
   assert.ok(r.clock.now() - clearedAt <= 3 * MINUTE, `settled ${(r.clock.now() - clearedAt) / SECOND}s after the fault cleared`);
   await pass(r, 4 * SECOND);
-  const { rows, byUpid } = r.store.getState();
+  const { row: rowOf, keyOf } = r.store.getState();
   for (const task of r.tasks) {
-    const row = rows[byUpid[task.upid]!]!;
+    const row = rowOf(keyOf(task.upid)!)!;
     assert.equal(row.state, task.expected, `${task.upid} ended ${task.exitStatus}`);
     assert.equal(row.pollError, undefined);
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LaunchQueue } from '../../src/tasks/launcher.js';
+import { LaunchQueue } from '../../src/tasks/launch-queue.js';
 import { createTaskStore } from '../../src/tasks/store.js';
 import { startTestCluster } from '../helpers/cluster.js';
 
@@ -39,14 +39,14 @@ test('after a crash, a sent launch is adopted when its task exists and held (not
   const queue = new LaunchQueue({ client, store, clock, parallel: 4 });
   const result = await clock.runUntil(queue.recover());
   assert.deepEqual(result, { adopted: 1, requeued: 1, queued: 0 });
-  assert.equal(store.getState().rows[foundKey]!.state, 'running');
-  assert.match(store.getState().rows[foundKey]!.upid!, new RegExp(`:qmstart:${found.vmid}:`));
+  assert.equal(store.getState().row(foundKey)!.state, 'running');
+  assert.match(store.getState().row(foundKey)!.upid!, new RegExp(`:qmstart:${found.vmid}:`));
   assert.deepEqual(queue.heldKeys(), [lostKey], 'the unsent launch waits for a decision');
   await clock.runUntil(Promise.resolve());
   const posts = Object.entries(sim.control.counters().byRoute).filter(([route]) => route.startsWith('POST'));
   assert.deepEqual(posts, [], 'nothing was sent again');
   queue.releaseHeld(false);
-  assert.equal(store.getState().rows[lostKey], undefined);
+  assert.equal(store.getState().row(lostKey), undefined);
   queue.close();
   await cluster.close();
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTaskTracker } from '../../src/tasks/tracker.js';
-import { isFinal, type TaskRow } from '../../src/tasks/store.js';
+import { createTaskTracker } from '../../src/tasks/runtime.js';
+import { isFinal, rowsOf, type TaskRow } from '../../src/tasks/store.js';
 import { startTestCluster, storeReaches, type TestCluster } from '../helpers/cluster.js';
 
 const SECOND = 1000;
@@ -55,7 +55,7 @@ describe('200 running tasks on 4 nodes', () => {
     let cycles = 0;
     while (finished.length < expected.size) {
       assert.ok(++cycles < 200, 'tasks should all end within 200 cycles');
-      const rows = Object.values(tracker.store.getState().rows);
+      const rows = rowsOf(tracker.store.getState(), 'cluster');
       const nodesWithRunning = new Set(rows.filter((row) => row.state === 'running').map((row) => row.node)).size;
       const finishedBefore = finished.length;
       sim.control.resetCounters();
@@ -105,16 +105,16 @@ describe('outcomes', () => {
     const commandKey = command.track(upid, { timeoutMs: 10 * SECOND });
     const [commandRows] = await clock.runUntil(Promise.all([command.waitForAll(), board.waitForAll()]));
     assert.equal(commandRows[0]!.state, 'timeout');
-    assert.equal(board.store.getState().rows[boardKey]!.state, 'timeout');
+    assert.equal(board.store.getState().row(boardKey)!.state, 'timeout');
     // The task goes on; the board keeps polling it and notes how it really ended.
-    await clock.runUntil(storeReaches(board.store, (state) => state.rows[boardKey]!.lateOutcome !== undefined));
-    const late = board.store.getState().rows[boardKey]!;
+    await clock.runUntil(storeReaches(board.store, (state) => state.row(boardKey)!.lateOutcome !== undefined));
+    const late = board.store.getState().row(boardKey)!;
     assert.equal(late.state, 'timeout');
     assert.equal(late.lateOutcome, 'ok');
     assert.equal(late.lateExitStatus, 'OK');
     assert.equal(board.store.getState().tallies.mine.timeout, 1);
     assert.equal(board.store.getState().tallies.mine.ok, 0);
-    assert.equal(command.store.getState().rows[commandKey]!.lateOutcome, undefined);
+    assert.equal(command.store.getState().row(commandKey)!.lateOutcome, undefined);
     await board.close();
     await command.close();
   });
@@ -146,27 +146,27 @@ describe('failures', () => {
     const offlineSince = clock.now();
     await sim.control.addFault({ kind: 'offline', node: 'pve2', mode: 'refuse' });
     await clock.runUntil(tracker.poller.pollOnce());
-    let row = store.getState().rows[keyPve2]!;
+    let row = store.getState().row(keyPve2)!;
     assert.equal(row.state, 'running', 'an unreachable node is not an outcome');
     assert.match(row.pollError!.message, /595/);
     assert.equal(row.pollError!.since, offlineSince);
     assert.equal(store.getState().nodes.pve2!.online, false);
-    assert.equal(store.getState().rows[keyPve3]!.pollError, undefined);
+    assert.equal(store.getState().row(keyPve3)!.pollError, undefined);
 
     // Now the node answers only after the proxy's timeout: the loop carries on for pve3 meanwhile.
     await sim.control.clearFaults();
     await sim.control.addFault({ kind: 'offline', node: 'pve2', mode: 'timeout' });
     tracker.poller.start();
-    await clock.runUntil(storeReaches(store, (state) => isFinal(state.rows[keyPve3]!.state)));
-    assert.equal(store.getState().rows[keyPve3]!.state, 'ok');
+    await clock.runUntil(storeReaches(store, (state) => isFinal(state.row(keyPve3)!.state)));
+    assert.equal(store.getState().row(keyPve3)!.state, 'ok');
     assert.ok(clock.now() - offlineSince < 30 * SECOND, 'pve3 was followed while pve2 hung');
-    row = store.getState().rows[keyPve2]!;
+    row = store.getState().row(keyPve2)!;
     assert.equal(row.state, 'running');
     assert.equal(row.pollError!.since, offlineSince, 'the outage is dated from its start');
 
     await sim.control.clearFaults();
-    await clock.runUntil(storeReaches(store, (state) => isFinal(state.rows[keyPve2]!.state)));
-    row = store.getState().rows[keyPve2]!;
+    await clock.runUntil(storeReaches(store, (state) => isFinal(state.row(keyPve2)!.state)));
+    row = store.getState().row(keyPve2)!;
     assert.equal(row.state, 'ok');
     assert.equal(row.pollError, undefined);
     assert.equal(store.getState().nodes.pve2!.online, true);
@@ -209,16 +209,16 @@ describe('scopes and overlap', () => {
     const tracker = createTaskTracker({ client, clock, intervalMs: 2 * SECOND, resourcesEveryMs: 0, scope: 'cluster' });
     tracker.track(ours);
     await clock.runUntil(tracker.poller.pollOnce());
-    const { byUpid, rows, tallies } = tracker.store.getState();
-    const foreign = rows[byUpid[theirs]!]!;
+    const { keyOf, row, tallies } = tracker.store.getState();
+    const foreign = row(keyOf(theirs)!)!;
     assert.equal(foreign.mine, false);
     assert.equal(foreign.deadline, undefined);
     assert.equal(foreign.description, 'Backup Job');
     assert.equal(tallies.mine.total, 1);
     assert.ok(tallies.cluster.total >= 2);
     tracker.poller.start();
-    await clock.runUntil(storeReaches(tracker.store, (state) => state.rows[byUpid[theirs]!]!.state === 'warnings'));
-    assert.equal(tracker.store.getState().rows[byUpid[theirs]!]!.exitStatus, 'WARNINGS: 1');
+    await clock.runUntil(storeReaches(tracker.store, (state) => state.row(keyOf(theirs)!)!.state === 'warnings'));
+    assert.equal(tracker.store.getState().row(keyOf(theirs)!)!.exitStatus, 'WARNINGS: 1');
     await tracker.close();
     await cluster.close();
   });

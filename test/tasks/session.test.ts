@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { createPveClient } from '../../src/api/index.js';
 import { startSimulator } from '../../src/sim/index.js';
 import { openSession } from '../../src/tasks/session.js';
-import { createTaskStore } from '../../src/tasks/store.js';
-import { createTaskTracker } from '../../src/tasks/tracker.js';
+import { createTaskStore, rowsOf } from '../../src/tasks/store.js';
+import { createTaskTracker } from '../../src/tasks/runtime.js';
 import { ManualClock } from '../../src/util/clock.js';
 
 const HOUR = 3_600_000;
@@ -74,7 +74,7 @@ describe('a session survives a SIGKILL', () => {
     const session = openSession({ stateDir, cluster: 'sim', user: client.userid });
     assert.equal(session.path, one.path, 'a restart takes the lowest-numbered file whose owner is gone');
     const tracker = createTaskTracker({ client, session, intervalMs: 200 });
-    const rows = () => Object.values(tracker.store.getState().rows);
+    const rows = () => rowsOf(tracker.store.getState(), 'cluster');
     assert.deepEqual(new Set(rows().map((row) => row.upid)), new Set(first));
     await tracker.poller.pollOnce();
     const byUpid = new Map(rows().map((row) => [row.upid, row]));

@@ -1,11 +1,28 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareRows, createTaskStore, type TaskRow, type TaskStoreState } from '../../src/tasks/store.js';
+import { compareRows, createTaskStore, type TaskRow, type TaskStore } from '../../src/tasks/store.js';
 import { formatUpid } from '../../src/tasks/upid.js';
 
 const T0 = Date.UTC(2026, 10, 27, 8, 0, 0);
 const upid = (node: string, vmid: number, startSec: number, type = 'qmstart') =>
   formatUpid({ node, pid: 0x1000 + vmid, pstart: 0xabcdef, starttime: startSec, type, id: String(vmid), user: 'root@pam' });
+
+/** Every row, read inside a write that changes nothing (the store keeps no row list in its state). */
+function allRows(store: TaskStore): TaskRow[] {
+  let rows: TaskRow[] = [];
+  store.getState().update((tx) => {
+    rows = tx.allRows();
+  });
+  return rows;
+}
+
+function allRowsByKey(store: TaskStore): Record<string, TaskRow> {
+  return Object.fromEntries(allRows(store).map((row) => [row.key, row]));
+}
+
+function rowsByKey(store: TaskStore, keys: readonly string[]): Record<string, TaskRow | undefined> {
+  return Object.fromEntries(keys.map((key) => [key, store.getState().row(key)]));
+}
 
 function seed(count: number) {
   const store = createTaskStore();
@@ -20,9 +37,9 @@ function seed(count: number) {
 
 test('an update to one task leaves every other row object identical', () => {
   const { store, keys } = seed(50);
-  const before = { ...store.getState().rows };
+  const before = rowsByKey(store, keys);
   store.getState().update((tx) => tx.patch(keys[7]!, { progress: { percent: 42 } }));
-  const after = store.getState().rows;
+  const after = rowsByKey(store, keys);
   for (const key of keys) {
     if (key === keys[7]) assert.notEqual(after[key], before[key]);
     else assert.equal(after[key], before[key], `row ${key} was replaced`);
@@ -33,13 +50,13 @@ test('an update to one task leaves every other row object identical', () => {
 test('a patch that changes nothing notifies nobody and keeps the row', () => {
   const { store, keys } = seed(5);
   store.getState().update((tx) => tx.patch(keys[1]!, { progress: { percent: 10 } }));
-  const row = store.getState().rows[keys[1]!];
+  const row = store.getState().row(keys[1]!);
   let notified = 0;
   const unsubscribe = store.subscribe(() => notified++);
   store.getState().update((tx) => tx.patch(keys[1]!, { progress: { percent: 10 }, state: 'running' }));
   unsubscribe();
   assert.equal(notified, 0);
-  assert.equal(store.getState().rows[keys[1]!], row);
+  assert.equal(store.getState().row(keys[1]!), row);
 });
 
 test('tallies per scope are kept on write', () => {
@@ -59,7 +76,7 @@ test('a timed-out row keeps counting as timed out and records the late outcome',
   const { store, keys } = seed(1);
   store.getState().update((tx) => tx.timeOut(keys[0]!));
   store.getState().update((tx) => tx.finish(keys[0]!, 'ok', { exitStatus: 'OK', endedAt: T0 + 5000 }));
-  const row = store.getState().rows[keys[0]!] as TaskRow;
+  const row = store.getState().row(keys[0]!) as TaskRow;
   assert.equal(row.state, 'timeout');
   assert.equal(row.lateOutcome, 'ok');
   assert.equal(row.lateExitStatus, 'OK');
@@ -69,7 +86,7 @@ test('a timed-out row keeps counting as timed out and records the late outcome',
 
 test('order: running and queued first, then newest first, kept as states change', () => {
   const { store, keys } = seed(5);
-  const start = (key: string) => store.getState().rows[key]!.startedAt!;
+  const start = (key: string) => store.getState().row(key)!.startedAt!;
   let order = store.getState().order.cluster;
   assert.deepEqual([...order], [...keys].reverse());
   store.getState().update((tx) => tx.finish(keys[4]!, 'ok'));
@@ -83,7 +100,7 @@ test('order: running and queued first, then newest first, kept as states change'
     });
     return key;
   })();
-  assert.equal(store.getState().rows[queued]!.state, 'queued');
+  assert.equal(store.getState().row(queued)!.state, 'queued');
   assert.equal(store.getState().order.mine[0], queued);
   assert.ok(start(keys[3]!) > start(keys[2]!));
   // A bulk change takes the full-sort path and gives the same order as a fresh sort.
@@ -92,7 +109,7 @@ test('order: running and queued first, then newest first, kept as states change'
   });
   const expected = [queued, keys[4], keys[3], keys[2], keys[1], keys[0]];
   assert.deepEqual([...store.getState().order.cluster], expected);
-  const freshSort = Object.values(store.getState().rows)
+  const freshSort = allRows(store)
     .sort(compareRows)
     .map((row) => row.key);
   assert.deepEqual(freshSort, expected);
@@ -100,7 +117,7 @@ test('order: running and queued first, then newest first, kept as states change'
 
 test('a UPID is registered once', () => {
   const { store, keys } = seed(1);
-  const row = store.getState().rows[keys[0]!]!;
+  const row = store.getState().row(keys[0]!)!;
   let again = '';
   store.getState().update((tx) => {
     again = tx.add({ upid: row.upid!, mine: false, firstSeenAt: T0 });
@@ -121,19 +138,19 @@ test('a write that throws leaves nothing behind, its UPIDs included', () => {
     }),
   );
   assert.equal(store.getState(), before);
-  assert.equal(store.getState().byUpid[fresh], undefined);
-  assert.equal(store.getState().byUpid[before.rows[keys[0]!]!.upid!], keys[0]);
+  assert.equal(store.getState().keyOf(fresh), undefined);
+  assert.equal(store.getState().keyOf(before.row(keys[0]!)!.upid!), keys[0]);
   let key = '';
   store.getState().update((tx) => {
     key = tx.add({ upid: fresh, mine: true, firstSeenAt: T0 });
   });
-  assert.equal(store.getState().rows[key]!.upid, fresh);
-  assert.equal(store.getState().byUpid[fresh], key);
+  assert.equal(store.getState().row(key)!.upid, fresh);
+  assert.equal(store.getState().keyOf(fresh), key);
 });
 
 /** The order a fresh sort of every row gives: what the store's kept order must equal. */
-function freshOrder(rows: TaskStoreState['rows'], mineOnly: boolean): string[] {
-  return Object.values(rows)
+function freshOrder(rows: readonly TaskRow[], mineOnly: boolean): string[] {
+  return [...rows]
     .filter((row) => !mineOnly || row.mine)
     .sort(compareRows)
     .map((row) => row.key);
@@ -145,7 +162,8 @@ test('a bulk change (full re-sort) and single changes (insertions) give the same
     for (const key of keys.filter((_, i) => i % 3 === 0)) tx.finish(key, 'ok');
   });
   for (const key of keys.filter((_, i) => i % 7 === 1)) store.getState().update((tx) => tx.finish(key, 'failed'));
-  const { rows, order } = store.getState();
+  const { order } = store.getState();
+  const rows = allRows(store);
   assert.deepEqual([...order.cluster], freshOrder(rows, false));
   assert.deepEqual([...order.mine], freshOrder(rows, true));
 });
@@ -153,19 +171,19 @@ test('a bulk change (full re-sort) and single changes (insertions) give the same
 test('rowsChange names the rows a write touched, with what they were before', () => {
   const { store, keys } = seed(10);
   const version = store.getState().rowsChange.version;
-  const old = store.getState().rows[keys[3]!];
+  const old = store.getState().row(keys[3]!);
   let added = '';
   store.getState().update((tx) => {
     tx.patch(keys[3]!, { progress: { percent: 5 } });
     tx.remove(keys[4]!);
     added = tx.add({ mine: true, node: 'pve1', type: 'qmstart', firstSeenAt: T0 });
   });
-  const { rowsChange, rows } = store.getState();
+  const { rowsChange, row } = store.getState();
   assert.equal(rowsChange.version, version + 1);
   assert.deepEqual([...rowsChange.before.keys()].sort(), [keys[3]!, keys[4]!, added].sort());
   assert.equal(rowsChange.before.get(keys[3]!), old);
   assert.equal(rowsChange.before.get(added), undefined);
-  assert.equal(rows[keys[4]!], undefined);
+  assert.equal(row(keys[4]!), undefined);
   // A write that touches no row leaves the version alone.
   store.getState().update((tx) => tx.setPoll({ cycles: 7 }));
   assert.equal(store.getState().rowsChange.version, version + 1);
@@ -173,7 +191,7 @@ test('rowsChange names the rows a write touched, with what they were before', ()
 
 test('a write that throws leaves the rows, the order and the tallies as they were', () => {
   const { store, keys } = seed(5);
-  const before = { ...store.getState().rows };
+  const before = allRowsByKey(store);
   const { order, tallies, rowsChange } = store.getState();
   assert.throws(() =>
     store.getState().update((tx) => {
@@ -183,8 +201,8 @@ test('a write that throws leaves the rows, the order and the tallies as they wer
       throw new Error('boom');
     }),
   );
-  assert.deepEqual({ ...store.getState().rows }, before);
-  for (const key of keys) assert.equal(store.getState().rows[key], before[key]);
+  assert.deepEqual(allRowsByKey(store), before);
+  for (const key of keys) assert.equal(store.getState().row(key), before[key]);
   assert.equal(store.getState().order, order);
   assert.equal(store.getState().tallies, tallies);
   assert.equal(store.getState().rowsChange, rowsChange);
@@ -216,7 +234,8 @@ test('random small writes (adds, ends, removals, rows becoming mine) keep both o
         } else tx.patch(key, { progress: { percent: Math.floor(random() * 100) } });
       }
     });
-    const { rows, order } = store.getState();
+    const { order } = store.getState();
+    const rows = allRows(store);
     assert.deepEqual([...order.cluster], freshOrder(rows, false), `round ${round}`);
     assert.deepEqual([...order.mine], freshOrder(rows, true), `round ${round}`);
   }

@@ -4,15 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PveClient } from '../../src/api/client.js';
 import { PveApiError } from '../../src/api/errors.js';
-import {
-  getTaskExitStatus,
-  isNoSuchTask,
-  isTaskRunning,
-  isTransientError,
-  waitForTask,
-  type TaskStatus,
-  type TaskWaitUpdate,
-} from '../../src/tasks/wait.js';
+import { isNoSuchTask, isTransientError } from '../../src/api/failures.js';
+import { getTaskExitStatus, isTaskRunning, waitForTask, type TaskStatus, type TaskWaitUpdate } from '../../src/tasks/wait.js';
 import { InvalidUpidError } from '../../src/tasks/upid.js';
 import { ManualClock } from '../../src/util/clock.js';
 

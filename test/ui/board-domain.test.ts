@@ -1,19 +1,16 @@
-// The board on the real domain: the store fed by the tracker's poller, the launch queue and the board
-// command's controller, against the simulator, all on one ManualClock. Keys go in through stdin.
+// The board on the real domain: a runtime (store, poller, launch queue, actions) against the
+// simulator, all on one ManualClock. Keys go in through stdin.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, test } from 'node:test';
-import { createController } from '../../src/cli/commands/board.js';
-import { LaunchQueue } from '../../src/tasks/launcher.js';
-import { createTaskStore, type TaskStore } from '../../src/tasks/store.js';
-import { createTaskTracker, type TaskTracker } from '../../src/tasks/tracker.js';
+import { createRuntime, type Runtime } from '../../src/tasks/runtime.js';
+import type { TaskStore } from '../../src/tasks/store.js';
 import { startTestCluster, storeReaches, type TestCluster } from '../helpers/cluster.js';
 import { KEY, cleanup, lineWith, linesOf, mountBoard, settle, type Mounted } from './helpers.js';
 
 interface Setup {
   cluster: TestCluster;
   store: TaskStore;
-  tracker: TaskTracker;
-  queue: LaunchQueue;
+  runtime: Runtime;
   board: Mounted;
 }
 
@@ -22,29 +19,32 @@ let setup: Setup | undefined;
 async function start(options: { readOnly?: boolean } = {}): Promise<Setup> {
   const cluster = await startTestCluster({ seed: 7, nodes: 3, guests: 30 });
   const { client, clock } = cluster;
-  const store = createTaskStore();
-  store.getState().update((tx) =>
-    tx.setSession({
+  const runtime = createRuntime({
+    client,
+    clock,
+    intervalMs: 2000,
+    scope: 'cluster',
+    watchAfterTimeout: true,
+    parallel: 4,
+    info: {
       endpoint: cluster.sim.url,
       user: client.userid,
       cluster: 'sim',
       demo: false,
       intervalMs: 2000,
       readOnly: options.readOnly ?? false,
-    }),
-  );
-  const tracker = createTaskTracker({ client, clock, intervalMs: 2000, store, scope: 'cluster', watchAfterTimeout: true });
-  const queue = new LaunchQueue({ client, store, clock, parallel: 4 });
-  tracker.poller.start();
-  const controller = createController({ client, store, queue, poller: tracker.poller, clock });
-  const board = await mountBoard({ store, controller, clock, readOnly: options.readOnly ?? false });
+    },
+  });
+  const { store } = runtime;
+  runtime.poller.start();
+  const board = await mountBoard({ store, actions: runtime.actions, clock, readOnly: options.readOnly ?? false });
   // The first cycle brings the guests (and the cluster's tasks).
   await clock.runUntil(
     storeReaches(store, (state) => state.guestOrder.length === 30),
     { limitMs: 60_000 },
   );
   await settle();
-  setup = { cluster, store, tracker, queue, board };
+  setup = { cluster, store, runtime, board };
   return setup;
 }
 
@@ -55,9 +55,8 @@ beforeEach(() => {
 afterEach(async () => {
   cleanup();
   if (!setup) return;
-  setup.queue.close();
   // Closing may wait on the clock (a poll in flight finishing its cycle): drive it until closed.
-  await setup.cluster.clock.runUntil(setup.tracker.close(), { limitMs: 60_000 });
+  await setup.cluster.clock.runUntil(setup.runtime.close(), { limitMs: 60_000 });
   await setup.cluster.close();
 });
 
@@ -139,7 +138,7 @@ test('real domain: --read-only refuses s, b, n and x; nothing reaches the simula
   // Someone else's task, seen in the cluster scope.
   const console = sim.control.spawnTask({ node: 'pve2', type: 'vncproxy', id: '101', user: 'admin@pve', durationMs: Infinity });
   await clock.runUntil(
-    storeReaches(store, (state) => state.byUpid[console] !== undefined),
+    storeReaches(store, (state) => state.keyOf(console) !== undefined),
     { limitMs: 60_000 },
   );
   await settle();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { createTaskStore } from '../../src/tasks/store.js';
 import { keyOf, splitKeys } from '../../src/ui/split-keys.js';
-import { FakeController, addTask, cleanup, guest, linesOf, mountBoard, setGuests } from './helpers.js';
+import { FakeActions, addTask, cleanup, guest, linesOf, mountBoard, setGuests } from './helpers.js';
 
 afterEach(() => cleanup());
 
@@ -23,12 +23,12 @@ test('jj in one read moves two rows; j then Enter in one read opens the task', a
 test('Space, s and y + Enter in one read: the guests are marked and the start is confirmed', async () => {
   const store = createTaskStore();
   setGuests(store, [guest(100, { node: 'pve1' }), guest(101, { node: 'pve1' }), guest(102, { node: 'pve2' })]);
-  const controller = new FakeController(store);
-  const board = await mountBoard({ store, controller });
+  const actions = new FakeActions(store);
+  const board = await mountBoard({ store, actions });
   await board.press('\t', '   s');
   assert.match(board.frame(), /Start 3 guests on 2 nodes\?/);
   await board.press('y');
-  assert.deepEqual(controller.callsOf('launch'), [[{ action: 'start', vmids: [100, 101, 102] }]]);
+  assert.deepEqual(actions.callsOf('launch'), [[{ action: 'start', vmids: [100, 101, 102] }]]);
 });
 
 test('a paste into the filter is still text, Backspace (DEL) in it deletes', async () => {

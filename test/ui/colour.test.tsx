@@ -39,7 +39,7 @@ test('NO_COLOR switches colour off although Ink would colour: no escape codes at
 
 test('the summary is coloured only with colour on', () => {
   const s = store();
-  const rows = s.getState().order.mine.map((key) => s.getState().rows[key]!);
+  const rows = s.getState().order.mine.map((key) => s.getState().row(key)!);
   assert.match(renderSummary(rows, { ascii: false, color: true, columns: 80 }), ESCAPE);
   assert.doesNotMatch(renderSummary(rows, { ascii: false, color: false, columns: 80 }), /\u001b\[/);
 });

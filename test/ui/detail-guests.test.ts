@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { createTaskStore, type TaskStore } from '../../src/tasks/store.js';
-import { FakeController, KEY, T0, cleanup, guest, lineWith, linesOf, mountBoard, setGuests, upid } from './helpers.js';
+import { FakeActions, KEY, T0, cleanup, guest, lineWith, linesOf, mountBoard, setGuests, upid } from './helpers.js';
 
 afterEach(() => cleanup());
 
@@ -126,7 +126,7 @@ test('a single-guest backup or any other task shows no guest list', async () => 
 
 test('x on a queued launch that was already sent says it cannot be cancelled any more', async () => {
   const store = guestStore([101]);
-  const controller = new FakeController(store);
+  const actions = new FakeActions(store);
   let key = '';
   store.getState().update((tx) => {
     key = tx.add({
@@ -141,17 +141,17 @@ test('x on a queued launch that was already sent says it cannot be cancelled any
     });
     tx.patch(key, { sentAt: T0 });
   });
-  const board = await mountBoard({ store, controller });
+  const board = await mountBoard({ store, actions });
   await board.press('x');
-  assert.deepEqual(controller.callsOf('cancelLaunch'), []);
-  assert.deepEqual(controller.callsOf('stopTask'), []);
+  assert.deepEqual(actions.callsOf('cancelLaunch'), []);
+  assert.deepEqual(actions.callsOf('stopTask'), []);
   assert.match(board.frame(), /^! already sent, cannot be cancelled any more; x stops the task once it runs$/m);
   assert.match(lineWith(board.frame(), 'Start VM 101 db01')!, /queued$/, 'the row stays');
   // The detail view says so too, and x there answers the same.
   await board.press(KEY.enter);
   assert.match(lineWith(board.frame(), 'UPID')!, /\(sent \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, waiting for PVE's answer\)/);
   await board.press('x');
-  assert.deepEqual(controller.callsOf('cancelLaunch'), []);
+  assert.deepEqual(actions.callsOf('cancelLaunch'), []);
   assert.match(board.frame(), /already sent, cannot be cancelled any more/);
   // Once PVE answered with a UPID it runs, and x offers to stop it.
   store.getState().update((tx) => tx.patch(key, { upid: upid('pve1', 101, T0), state: 'running', sentAt: undefined }));

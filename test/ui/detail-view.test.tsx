@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { createTaskStore, type TaskStore } from '../../src/tasks/store.js';
-import { FakeController, KEY, addTask, cleanup, lineWith, linesOf, mountBoard } from './helpers.js';
+import { FakeActions, KEY, addTask, cleanup, lineWith, linesOf, mountBoard } from './helpers.js';
 
 afterEach(() => cleanup());
 
@@ -12,17 +12,17 @@ function setLog(store: TaskStore, key: string, count: number) {
 
 async function openBackup() {
   const store = createTaskStore();
-  const controller = new FakeController(store);
+  const actions = new FakeActions(store);
   const key = addTask(store, { vmid: 100, type: 'vzdump', description: 'Backup VM 100', guestName: 'db01', at: -30_000, percent: 37 });
   addTask(store, { vmid: 101, state: 'ok', exitStatus: 'OK', at: -90_000, endedAfter: 1000 });
-  const board = await mountBoard({ store, controller });
+  const board = await mountBoard({ store, actions });
   await board.press(KEY.enter);
-  return { store, controller, key, board };
+  return { store, actions, key, board };
 }
 
 test('Enter opens the task: UPID fields, status, progress; focusTask on open and on close', async () => {
-  const { controller, key, board } = await openBackup();
-  assert.deepEqual(controller.callsOf('focusTask'), [[key]]);
+  const { actions, key, board } = await openBackup();
+  assert.deepEqual(actions.callsOf('focusTask'), [[key]]);
   const frame = board.frame();
   assert.match(frame, /\[Task detail\]/);
   assert.match(frame, /● Backup VM 100 db01/);
@@ -33,7 +33,7 @@ test('Enter opens the task: UPID fields, status, progress; focusTask on open and
   assert.match(lineWith(frame, 'Progress')!, /\[█+░+\] +37%/);
   assert.match(frame, /no lines yet/);
   await board.press(KEY.esc);
-  assert.deepEqual(controller.callsOf('focusTask'), [[key], [undefined]]);
+  assert.deepEqual(actions.callsOf('focusTask'), [[key], [undefined]]);
   assert.match(board.frame(), /\[Tasks: mine\]/);
 });
 
@@ -74,14 +74,14 @@ test('the log tail follows new lines; scrolling up stops following; f and G foll
 });
 
 test('x in the detail view stops the task after y/N', async () => {
-  const { controller, key, board } = await openBackup();
+  const { actions, key, board } = await openBackup();
   await board.press('x');
   assert.match(board.frame(), /Stop this task on pve1\?/);
   assert.match(board.frame(), /Backup VM 100 db01/);
   await board.press('n');
-  assert.deepEqual(controller.callsOf('stopTask'), []);
+  assert.deepEqual(actions.callsOf('stopTask'), []);
   await board.press('x', 'y');
-  assert.deepEqual(controller.callsOf('stopTask'), [[key]]);
+  assert.deepEqual(actions.callsOf('stopTask'), [[key]]);
   assert.match(board.frame(), /stopping the task/);
 });
 
@@ -99,7 +99,7 @@ test('an ended task shows its outcome and duration; a task gone from the store s
 });
 
 test('quitting from the detail view releases the focused task', async () => {
-  const { controller, key, board } = await openBackup();
+  const { actions, key, board } = await openBackup();
   board.unmount();
-  assert.deepEqual(controller.callsOf('focusTask'), [[key], [undefined]]);
+  assert.deepEqual(actions.callsOf('focusTask'), [[key], [undefined]]);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { createTaskStore } from '../../src/tasks/store.js';
-import { FakeController, KEY, T0, addTask, cleanup, guest, lineWith, linesOf, mountBoard, setGuests, settle } from './helpers.js';
+import { FakeActions, KEY, T0, addTask, cleanup, guest, lineWith, linesOf, mountBoard, setGuests, settle } from './helpers.js';
 
 afterEach(() => cleanup());
 
@@ -15,15 +15,15 @@ function guestStore() {
     guest(104, { name: 'cache', node: 'pve3', status: 'running' }),
   ]);
   addTask(store, { vmid: 900, state: 'ok', exitStatus: 'OK' });
-  const controller = new FakeController(store);
-  return { store, controller };
+  const actions = new FakeActions(store);
+  return { store, actions };
 }
 
 async function openGuests(options: { readOnly?: boolean } = {}) {
-  const { store, controller } = guestStore();
-  const board = await mountBoard({ store, controller, ...options });
+  const { store, actions } = guestStore();
+  const board = await mountBoard({ store, actions, ...options });
   await board.press(KEY.tab);
-  return { store, controller, board };
+  return { store, actions, board };
 }
 
 const cursorLine = (frame: string) => linesOf(frame).find((line) => line.startsWith('> '));
@@ -58,23 +58,23 @@ test('Space marks and moves on, * marks every visible guest, u clears the marks'
 });
 
 test('mark three guests, s, confirm with Enter: one launch request, the tasks appear and end', async () => {
-  const { store, controller, board } = await openGuests();
+  const { store, actions, board } = await openGuests();
   await board.press(' ', ' ', ' ');
   await board.press('s');
   const dialog = board.frame();
   assert.match(dialog, /Start 3 guests on 2 nodes\?/);
   assert.match(dialog, /100 db01, 101 web01, 102 web02/);
   assert.match(dialog, /\[Y\/n\]/);
-  assert.deepEqual(controller.callsOf('launch'), []);
+  assert.deepEqual(actions.callsOf('launch'), []);
   await board.press(KEY.enter);
-  assert.deepEqual(controller.callsOf('launch'), [[{ action: 'start', vmids: [100, 101, 102] }]]);
+  assert.deepEqual(actions.callsOf('launch'), [[{ action: 'start', vmids: [100, 101, 102] }]]);
   const frame = board.frame();
   assert.match(frame, /\[Tasks: mine\]/);
   assert.match(frame, /queued start of 3 guests/);
   assert.match(frame, /running 0 · queued 3/);
   for (const name of ['db01', 'web01', 'web02']) assert.match(lineWith(frame, name)!, /… Start VM \d+ .* queued$/);
 
-  const [a, b, c] = controller.launchedKeys;
+  const [a, b, c] = actions.launchedKeys;
   store.getState().update((tx) => {
     tx.patch(a!, { state: 'running' });
     tx.finish(b!, 'ok', { exitStatus: 'OK', endedAt: T0 + 2000 });
@@ -91,30 +91,30 @@ test('mark three guests, s, confirm with Enter: one launch request, the tasks ap
 });
 
 test('s without marks acts on the guest under the cursor; n, Esc and y/n answers behave', async () => {
-  const { controller, board } = await openGuests();
+  const { actions, board } = await openGuests();
   await board.press('j', 's');
   assert.match(board.frame(), /Start guest 101 \(web01\) on pve2\?/);
   await board.press('n');
   assert.doesNotMatch(board.frame(), /Start guest/);
   await board.press('s', KEY.esc);
   assert.doesNotMatch(board.frame(), /Start guest/);
-  assert.deepEqual(controller.callsOf('launch'), []);
+  assert.deepEqual(actions.callsOf('launch'), []);
   assert.match(board.frame(), /\[Guests\]/, 'cancel leaves the view as it was');
   await board.press('s', 'y');
-  assert.deepEqual(controller.callsOf('launch'), [[{ action: 'start', vmids: [101] }]]);
+  assert.deepEqual(actions.callsOf('launch'), [[{ action: 'start', vmids: [101] }]]);
 });
 
 test('backup asks storage (loading first), mode and compression, then launches', async () => {
-  const { controller, board } = await openGuests();
-  controller.holdStorages = true;
+  const { actions, board } = await openGuests();
+  actions.holdStorages = true;
   await board.press(' ', ' ', 'b');
   assert.match(board.frame(), /Back up 2 guests on 2 nodes\?/);
   assert.match(board.frame(), /Storage: +looking for storages/);
-  assert.deepEqual(controller.callsOf('backupStorages'), [[[100, 101]]]);
+  assert.deepEqual(actions.callsOf('backupStorages'), [[[100, 101]]]);
   await board.press('y');
   assert.match(board.frame(), /still looking for backup storages/);
-  assert.deepEqual(controller.callsOf('launch'), []);
-  controller.releaseStorages();
+  assert.deepEqual(actions.callsOf('launch'), []);
+  actions.releaseStorages();
   await settle();
   assert.match(board.frame(), /> Storage: +‹ local › +\(local, pbs-main\)/);
   assert.match(board.frame(), /Mode: +‹ snapshot ›/);
@@ -124,32 +124,30 @@ test('backup asks storage (loading first), mode and compression, then launches',
   assert.match(board.frame(), /Mode: +‹ stop ›/);
   assert.match(board.frame(), /> Compression: +‹ 0 ›/);
   await board.press('y');
-  assert.deepEqual(controller.callsOf('launch'), [
+  assert.deepEqual(actions.callsOf('launch'), [
     [{ action: 'backup', vmids: [100, 101], storage: 'pbs-main', mode: 'stop', compress: '0' }],
   ]);
 });
 
 test('backup: Enter takes the defaults; Esc cancels; a failed storage lookup refuses to launch', async () => {
-  const { controller, board } = await openGuests();
+  const { actions, board } = await openGuests();
   await board.press('b');
   await settle();
   await board.press(KEY.enter);
-  assert.deepEqual(controller.callsOf('launch'), [
-    [{ action: 'backup', vmids: [100], storage: 'local', mode: 'snapshot', compress: 'zstd' }],
-  ]);
+  assert.deepEqual(actions.callsOf('launch'), [[{ action: 'backup', vmids: [100], storage: 'local', mode: 'snapshot', compress: 'zstd' }]]);
   await board.press(KEY.tab, 'b', KEY.esc);
   assert.doesNotMatch(board.frame(), /Back up/);
-  controller.storageError = new Error('pve2: 595 no route to host');
+  actions.storageError = new Error('pve2: 595 no route to host');
   await board.press('b');
   await settle();
   assert.match(board.frame(), /could not list storages: pve2: 595 no route to host/);
   await board.press('y');
   assert.match(board.frame(), /no backup storage to use/);
-  assert.equal(controller.callsOf('launch').length, 1);
+  assert.equal(actions.callsOf('launch').length, 1);
 });
 
 test('snapshot: default name from the clock, text fields take q, j, y and n, an invalid name is refused before any call', async () => {
-  const { controller, board } = await openGuests();
+  const { actions, board } = await openGuests();
   await board.press(' ', ' ', 'n');
   const d = new Date(T0);
   const pad = (n: number) => String(n).padStart(2, '0');
@@ -166,7 +164,7 @@ test('snapshot: default name from the clock, text fields take q, j, y and n, an 
   await board.press(KEY.enter);
   assert.match(board.frame(), /! a snapshot name starts with a letter/);
   assert.deepEqual(
-    controller.calls.filter((call) => call.method === 'launch'),
+    actions.calls.filter((call) => call.method === 'launch'),
     [],
   );
   for (let i = 0; i < 4; i++) await board.press(KEY.backspace);
@@ -176,20 +174,20 @@ test('snapshot: default name from the clock, text fields take q, j, y and n, an 
   await board.press('before-upgrade', KEY.tab, 'kernel 6.8, q and n');
   assert.match(board.frame(), /> Description: +kernel 6\.8, q and n_/);
   await board.press(KEY.enter);
-  assert.deepEqual(controller.callsOf('launch'), [
+  assert.deepEqual(actions.callsOf('launch'), [
     [{ action: 'snapshot', vmids: [100, 101], snapname: 'before-upgrade', description: 'kernel 6.8, q and n' }],
   ]);
 });
 
 test('snapshot: Esc cancels without a call', async () => {
-  const { controller, board } = await openGuests();
+  const { actions, board } = await openGuests();
   await board.press('n', 'abc', KEY.esc);
   assert.doesNotMatch(board.frame(), /Snapshot/);
-  assert.deepEqual(controller.callsOf('launch'), []);
+  assert.deepEqual(actions.callsOf('launch'), []);
 });
 
 test('--read-only: s, b, n and x do nothing but say so; help and hints say actions are off', async () => {
-  const { store, controller, board } = await openGuests({ readOnly: true });
+  const { store, actions, board } = await openGuests({ readOnly: true });
   addTask(store, { vmid: 101, state: 'queued' });
   assert.match(linesOf(board.frame())[0]!, /READ-ONLY/);
   assert.doesNotMatch(linesOf(board.frame()).at(-1)!, /s start|b backup|n snapshot/);
@@ -205,7 +203,25 @@ test('--read-only: s, b, n and x do nothing but say so; help and hints say actio
   assert.match(board.frame(), /read-only: actions are off/);
   assert.match(board.frame(), /stop the running task, or cancel a queued launch \(off\)/);
   assert.deepEqual(
-    controller.methods().filter((m) => m !== 'focusTask'),
+    actions.methods().filter((m) => m !== 'focusTask'),
     [],
   );
+});
+
+test('a launch refused before it is queued says why, once, and leaves the view as it was', async () => {
+  const { store, actions, board } = await openGuests();
+  await board.press('j', 's');
+  assert.match(board.frame(), /Start guest 101 \(web01\) on pve2\?/);
+  // The guest list refreshes while the dialog is open: guest 101 is gone (deleted, or another cluster's).
+  setGuests(
+    store,
+    [100, 102, 103, 104].map((vmid) => store.getState().guests[vmid]!),
+  );
+  await board.press('y');
+  const frame = board.frame();
+  assert.deepEqual(actions.callsOf('launch'), [[{ action: 'start', vmids: [101] }]]);
+  assert.match(frame, /^! not launched: guest 101 does not exist in this cluster$/m);
+  assert.doesNotMatch(frame, /queued start/);
+  assert.match(frame, /\[Guests\]/, 'nothing was queued: the view stays');
+  assert.equal(store.getState().tallies.mine.queued, 0);
 });

@@ -1,8 +1,12 @@
-/** Test rig for the board: a store filled directly, a recording controller, a manual clock, key codes. */
+/** Test rig for the board: a store filled directly, recorded actions, a manual clock, key codes. */
 import { cleanup, render } from 'ink-testing-library';
 import { createElement } from 'react';
-import type { BackupCompress, BackupMode, BoardController, LaunchRequest } from '../../src/tasks/controller.js';
-import { createTaskStore, type Guest, type TaskRow, type TaskState, type TaskStore } from '../../src/tasks/store.js';
+import type { PveClient } from '../../src/api/index.js';
+import { createActions, type RuntimeActions } from '../../src/tasks/actions.js';
+import type { BackupCompress, BackupMode, LaunchRequest } from '../../src/tasks/launch-plan.js';
+import type { LaunchQueue } from '../../src/tasks/launch-queue.js';
+import type { Poller } from '../../src/tasks/poller/index.js';
+import { createTaskStore, type Guest, type LaunchSpec, type TaskRow, type TaskState, type TaskStore } from '../../src/tasks/store.js';
 import { formatUpid } from '../../src/tasks/upid.js';
 import { Board, type BoardProps } from '../../src/ui/board.js';
 import type { BoardExit } from '../../src/ui/context.js';
@@ -99,80 +103,126 @@ export function setGuests(store: TaskStore, guests: readonly Guest[]): void {
 }
 
 export interface Call {
-  method: keyof BoardController;
+  method: keyof RuntimeActions;
   args: unknown[];
 }
 
 /**
- * Records every call. `launch` adds queued rows to the store, as the launch queue would, so the board
- * shows them; `backupStorages` answers from `storages`, or waits while `holdStorages` is set.
+ * The board's actions for UI tests: the real `createActions` (so every message the board shows is the
+ * runtime's own) over recording stand-ins for the launch queue, the poller and the client. Every call
+ * but `notify` is recorded. Launches add queued rows to the store, as the queue would; `backupStorages`
+ * answers from `storages`, or waits while `holdStorages` is set; a stop request stays pending.
  */
-export class FakeController implements BoardController {
+export class FakeActions implements RuntimeActions {
   readonly calls: Call[] = [];
   storages: readonly string[] = ['local', 'pbs-main'];
   storageError?: Error;
   private heldStorages: Array<() => void> = [];
   holdStorages = false;
   launchedKeys: string[] = [];
+  private readonly real: RuntimeActions;
+  /** The board's clock (mountBoard sets it), for the time of each message. */
+  clock: ManualClock = new ManualClock();
 
-  constructor(private readonly store?: TaskStore) {}
+  constructor(private readonly store: TaskStore = createTaskStore()) {
+    const queue = {
+      enqueue: (specs: readonly LaunchSpec[]) => this.enqueue(specs),
+      cancel: (key: string) => {
+        const row = store.getState().row(key);
+        if (!row || row.sentAt !== undefined) return false;
+        store.getState().update((tx) => tx.remove(key));
+        return true;
+      },
+      heldKeys: () => store.getState().order.mine.filter((key) => store.getState().row(key)?.state === 'queued'),
+      releaseHeld: () => {},
+    };
+    const poller = { setPaused: () => {}, refreshNow: () => {}, focus: () => {} };
+    const client = { DELETE: () => new Promise(() => {}) };
+    this.real = createActions({
+      client: client as unknown as PveClient,
+      store,
+      queue: queue as unknown as LaunchQueue,
+      poller: poller as unknown as Poller,
+      notify: (text, level = 'info') => store.getState().update((tx) => tx.setMessage({ text, level, at: this.clock.now() })),
+    });
+  }
+
+  private record(method: keyof RuntimeActions, args: unknown[]): void {
+    this.calls.push({ method, args });
+  }
 
   methods(): string[] {
     return this.calls.map((call) => call.method);
   }
 
-  callsOf(method: keyof BoardController): unknown[][] {
+  callsOf(method: keyof RuntimeActions): unknown[][] {
     return this.calls.filter((call) => call.method === method).map((call) => call.args);
   }
 
+  notify(text: string, level?: 'info' | 'error'): void {
+    this.real.notify(text, level);
+  }
   setPaused(paused: boolean): void {
-    this.calls.push({ method: 'setPaused', args: [paused] });
+    this.record('setPaused', [paused]);
+    this.real.setPaused(paused);
   }
   refreshNow(): void {
-    this.calls.push({ method: 'refreshNow', args: [] });
+    this.record('refreshNow', []);
+    this.real.refreshNow();
   }
   focusTask(key: string | undefined): void {
-    this.calls.push({ method: 'focusTask', args: [key] });
+    this.record('focusTask', [key]);
+    this.real.focusTask(key);
   }
   async stopTask(key: string): Promise<void> {
-    this.calls.push({ method: 'stopTask', args: [key] });
+    this.record('stopTask', [key]);
+    void this.real.stopTask(key);
   }
   cancelLaunch(key: string): void {
-    this.calls.push({ method: 'cancelLaunch', args: [key] });
-    this.store?.getState().update((tx) => tx.remove(key));
+    this.record('cancelLaunch', [key]);
+    this.real.cancelLaunch(key);
   }
   resumeLaunches(resume: boolean): void {
-    this.calls.push({ method: 'resumeLaunches', args: [resume] });
+    this.record('resumeLaunches', [resume]);
+    this.real.resumeLaunches(resume);
   }
-  launch(request: LaunchRequest): void {
-    this.calls.push({ method: 'launch', args: [request] });
-    const store = this.store;
-    if (!store) return;
-    store.getState().update((tx) => {
-      for (const vmid of request.vmids) {
-        const g = store.getState().guests[vmid];
-        this.launchedKeys.push(
-          tx.add({
-            mine: true,
-            firstSeenAt: T0,
-            node: g?.node ?? 'pve1',
-            type: 'qmstart',
-            vmids: [vmid],
-            description: `Start VM ${vmid}`,
-            guestName: g?.name,
-          }),
-        );
-      }
-    });
+  launch(request: LaunchRequest): readonly string[] {
+    this.record('launch', [request]);
+    return this.real.launch(request);
   }
   backupStorages(vmids: readonly number[]): Promise<string[]> {
-    this.calls.push({ method: 'backupStorages', args: [vmids] });
+    this.record('backupStorages', [vmids]);
     const answer = () => (this.storageError ? Promise.reject(this.storageError) : Promise.resolve([...this.storages]));
     if (!this.holdStorages) return answer();
     return new Promise<void>((resolve) => this.heldStorages.push(resolve)).then(answer);
   }
   releaseStorages(): void {
     for (const release of this.heldStorages.splice(0)) release();
+  }
+
+  /** Queued rows for the specs, as the launch queue would add them. */
+  private enqueue(specs: readonly LaunchSpec[]): string[] {
+    const keys: string[] = [];
+    this.store.getState().update((tx) => {
+      for (const spec of specs) {
+        for (const { vmid } of spec.guests) {
+          const g = this.store.getState().guests[vmid];
+          keys.push(
+            tx.add({
+              mine: true,
+              firstSeenAt: T0,
+              node: g?.node ?? spec.node,
+              type: 'qmstart',
+              vmids: [vmid],
+              description: `Start VM ${vmid}`,
+              guestName: g?.name,
+            }),
+          );
+        }
+      }
+    });
+    this.launchedKeys.push(...keys);
+    return keys;
   }
 }
 
@@ -184,15 +234,16 @@ export interface MountOptions extends Partial<Omit<BoardProps, 'store' | 'onExit
 /** Renders the board with ink-testing-library at 80x24 (unless told otherwise). */
 export async function mountBoard(options: MountOptions = {}) {
   const store = options.store ?? createTaskStore();
-  const controller = (options.controller as FakeController | undefined) ?? new FakeController(store);
+  const actions = (options.actions as FakeActions | undefined) ?? new FakeActions(store);
   const clock = (options.clock as ManualClock | undefined) ?? new ManualClock();
+  if (actions instanceof FakeActions) actions.clock = clock;
   const exits: BoardExit[] = [];
   const renders = new Map<string | number, number>();
   // createElement, not JSX: tsx takes the JSX mode from tsconfig.json, whose `include` is src/ only.
   const instance = render(
     createElement(Board, {
       store,
-      controller,
+      actions,
       clock,
       ascii: options.ascii ?? false,
       color: options.color ?? false,
@@ -221,7 +272,7 @@ export async function mountBoard(options: MountOptions = {}) {
   const frame = () => instance.lastFrame() ?? '';
   const stdin: { write(data: string): void } = instance.stdin;
   const frames: string[] = instance.frames;
-  return { stdin, frames, unmount: () => instance.unmount(), store, controller, clock, exits, renders, resize, press, frame };
+  return { stdin, frames, unmount: () => instance.unmount(), store, actions, clock, exits, renders, resize, press, frame };
 }
 
 export type Mounted = Awaited<ReturnType<typeof mountBoard>>;
@@ -237,7 +288,7 @@ export function lineWith(frame: string, text: string): string | undefined {
 }
 
 export function rowOf(store: TaskStore, key: string): TaskRow {
-  return store.getState().rows[key]!;
+  return store.getState().row(key)!;
 }
 
 export async function advance(mounted: Mounted, ms: number): Promise<void> {

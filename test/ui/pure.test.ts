@@ -82,7 +82,7 @@ test('outcome text: OK, warnings, the error, timed out, the late outcome, queued
   const store = createTaskStore();
   const row = (spec: Parameters<typeof addTask>[1]) => {
     const key = addTask(store, spec);
-    return store.getState().rows[key] as TaskRow;
+    return store.getState().row(key) as TaskRow;
   };
   const now = T0 + 60_000;
   assert.equal(outcomeText(row({ vmid: 100, state: 'ok', exitStatus: 'OK' }), now), 'OK');
@@ -92,11 +92,11 @@ test('outcome text: OK, warnings, the error, timed out, the late outcome, queued
   assert.equal(outcomeText(row({ vmid: 104, state: 'queued' }), now), 'queued');
   const late = addTask(store, { vmid: 105, state: 'timeout' });
   store.getState().update((tx) => tx.finish(late, 'ok', { exitStatus: 'OK' }));
-  assert.equal(outcomeText(store.getState().rows[late]!, now), 'timed out, then OK');
+  assert.equal(outcomeText(store.getState().row(late)!, now), 'timed out, then OK');
   const cut = addTask(store, { vmid: 106, node: 'pve2' });
   store.getState().update((tx) => tx.patch(cut, { pollError: { message: 'ECONNREFUSED', since: T0 + 20_000 } }));
-  assert.equal(outcomeText(store.getState().rows[cut]!, now), '? pve2 unreachable 40s');
-  assert.equal(elapsedText(store.getState().rows[cut]!, now), '1m 00s');
+  assert.equal(outcomeText(store.getState().row(cut)!, now), '? pve2 unreachable 40s');
+  assert.equal(elapsedText(store.getState().row(cut)!, now), '1m 00s');
 });
 
 test('progress bar with percent, ASCII twin, nothing when unknown', () => {
@@ -108,12 +108,12 @@ test('progress bar with percent, ASCII twin, nothing when unknown', () => {
 test('a running row ticks every second in its first minute, every 5 s after; an ended row never', () => {
   const store = createTaskStore();
   const key = addTask(store, { vmid: 100 });
-  const row = store.getState().rows[key]!;
+  const row = store.getState().row(key)!;
   assert.notEqual(rowTime(row, T0 + 1000), rowTime(row, T0 + 2000));
   assert.equal(rowTime(row, T0 + 61_000), rowTime(row, T0 + 64_000));
   assert.notEqual(rowTime(row, T0 + 64_000), rowTime(row, T0 + 66_000));
   const endedKey = addTask(store, { vmid: 101, state: 'ok', endedAfter: 5000 });
-  const ended = store.getState().rows[endedKey]!;
+  const ended = store.getState().row(endedKey)!;
   assert.equal(rowTime(ended, T0 + 1000), rowTime(ended, T0 + 9000));
 });
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { createTaskStore } from '../../src/tasks/store.js';
 import { runBoard, type BoardOptions } from '../../src/ui/index.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { FakeController, addTask, settle } from './helpers.js';
+import { FakeActions, addTask, settle } from './helpers.js';
 import { FakeStdin, FakeStdout } from '../helpers/fake-tty.js';
 
 function start(overrides: Partial<BoardOptions> = {}) {
@@ -13,7 +13,7 @@ function start(overrides: Partial<BoardOptions> = {}) {
   const stdin = new FakeStdin();
   const done = runBoard({
     store,
-    controller: new FakeController(store),
+    actions: new FakeActions(store),
     clock: new ManualClock(),
     stdin: stdin as unknown as NodeJS.ReadStream,
     stdout: stdout as unknown as NodeJS.WriteStream,

@@ -19,7 +19,7 @@ function rows() {
   addTask(store, { vmid: 103, state: 'timeout' });
   addTask(store, { vmid: 104 });
   const state = store.getState();
-  return state.order.mine.map((key) => state.rows[key]!);
+  return state.order.mine.map((key) => state.row(key)!);
 }
 
 test('ASCII summary: plain aligned columns, each task with its outcome, then the tally', () => {

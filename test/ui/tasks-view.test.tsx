@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { createTaskStore } from '../../src/tasks/store.js';
-import { FakeController, KEY, addTask, advance, cleanup, lineWith, linesOf, mountBoard, T0 } from './helpers.js';
+import { FakeActions, KEY, addTask, advance, cleanup, lineWith, linesOf, mountBoard, T0 } from './helpers.js';
 
 afterEach(() => cleanup());
 
@@ -125,16 +125,16 @@ test('a one-row update re-renders only that row', async () => {
 
 test('x on a queued row cancels the launch; on a running row it asks y/N before stopping', async () => {
   const store = createTaskStore();
-  const controller = new FakeController(store);
+  const actions = new FakeActions(store);
   const running = addTask(store, { vmid: 100, at: -5000 });
   const queued = addTask(store, { vmid: 101, state: 'queued' });
-  const board = await mountBoard({ store, controller });
+  const board = await mountBoard({ store, actions });
   assert.match(
     linesOf(board.frame()).find((line) => line.startsWith('> '))!,
     /VM 101/,
   );
   await board.press('x');
-  assert.deepEqual(controller.callsOf('cancelLaunch'), [[queued]]);
+  assert.deepEqual(actions.callsOf('cancelLaunch'), [[queued]]);
   assert.equal(lineWith(board.frame(), '… Start VM 101'), undefined);
   assert.match(board.frame(), /cancelled the queued launch: Start VM 101/);
 
@@ -147,29 +147,29 @@ test('x on a queued row cancels the launch; on a running row it asks y/N before 
   assert.doesNotMatch(board.frame(), /Stop this task/);
   await board.press('x', KEY.esc);
   assert.doesNotMatch(board.frame(), /Stop this task/);
-  assert.deepEqual(controller.callsOf('stopTask'), []);
+  assert.deepEqual(actions.callsOf('stopTask'), []);
   await board.press('x', 'y');
-  assert.deepEqual(controller.callsOf('stopTask'), [[running]]);
+  assert.deepEqual(actions.callsOf('stopTask'), [[running]]);
 });
 
 test('x on an ended task says so and calls nothing', async () => {
   const store = createTaskStore();
-  const controller = new FakeController(store);
+  const actions = new FakeActions(store);
   addTask(store, { vmid: 100, state: 'ok', exitStatus: 'OK' });
-  const board = await mountBoard({ store, controller });
+  const board = await mountBoard({ store, actions });
   await board.press('x');
   assert.match(board.frame(), /is not running/);
-  assert.deepEqual(controller.calls, []);
+  assert.deepEqual(actions.calls, []);
 });
 
 test('p pauses polling, r refreshes; the header shows PAUSED with a static spinner', async () => {
   const store = createTaskStore();
-  const controller = new FakeController(store);
+  const actions = new FakeActions(store);
   store.getState().update((tx) => {
     tx.setSession({ endpoint: 'https://pve1.example.com:8006', user: 'root@pam', demo: true, intervalMs: 2000, readOnly: false });
     tx.setPoll({ lastSuccessAt: T0 - 3000 });
   });
-  const board = await mountBoard({ store, controller });
+  const board = await mountBoard({ store, actions });
   const header = () => linesOf(board.frame())[0]!;
   assert.match(header(), /^. pve1\.example\.com:8006 · root@pam DEMO · live · poll 2s$/);
   const spin = header()[0];
@@ -179,8 +179,8 @@ test('p pauses polling, r refreshes; the header shows PAUSED with a static spinn
   await board.press();
   assert.notEqual(header()[0], spin, 'the spinner steps with each poll cycle');
   await board.press('p', 'r');
-  assert.deepEqual(controller.callsOf('setPaused'), [[true]]);
-  assert.equal(controller.callsOf('refreshNow').length, 1);
+  assert.deepEqual(actions.callsOf('setPaused'), [[true]]);
+  assert.equal(actions.callsOf('refreshNow').length, 1);
   store.getState().update((tx) => tx.setPoll({ paused: true }));
   await board.press();
   assert.match(header(), /PAUSED/);
@@ -189,7 +189,7 @@ test('p pauses polling, r refreshes; the header shows PAUSED with a static spinn
   assert.equal(header()[0], still, 'static while paused');
   assert.match(header(), /updated 7s ago \(stale\)/);
   await board.press('p');
-  assert.deepEqual(controller.callsOf('setPaused'), [[true], [false]]);
+  assert.deepEqual(actions.callsOf('setPaused'), [[true], [false]]);
 });
 
 test('unreachable nodes and poll errors are shown in the header and on the row', async () => {

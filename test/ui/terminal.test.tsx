@@ -37,7 +37,7 @@ function busyStore(): TaskStore {
     tx.setPoll({ paused: true, lastSuccessAt: T0 - 1000 });
     tx.setNode('pve2', { online: false, error: { message: 'connect ETIMEDOUT 10.0.0.2:8006', since: T0 - 90_000 } });
     tx.setFocusLog({ key, lines: Array.from({ length: 500 }, (_, i) => `INFO: ${'x'.repeat(i % 250)} ${i}`), read: 500 });
-    tx.setNotice({ text: 'a notice from the domain that is rather long '.repeat(4), level: 'error', at: T0 });
+    tx.setMessage({ text: 'a notice from the domain that is rather long '.repeat(4), level: 'error', at: T0 });
   });
   return store;
 }

@@ -65,7 +65,7 @@ test('a running task, an unreachable node, a fresh message or the detail view ti
     (r: ReturnType<typeof rig>) => addTask(r.store, { vmid: 100, state: 'running' }),
     (r: ReturnType<typeof rig>) =>
       r.store.getState().update((tx) => tx.setNode('pve2', { online: false, error: { message: 'connection refused', since: T0 } })),
-    (r: ReturnType<typeof rig>) => r.store.getState().update((tx) => tx.setNotice({ text: 'started 3 guests', level: 'info', at: T0 })),
+    (r: ReturnType<typeof rig>) => r.store.getState().update((tx) => tx.setMessage({ text: 'started 3 guests', level: 'info', at: T0 })),
     (r: ReturnType<typeof rig>) =>
       r.ui.setState({ detail: { key: addTask(r.store, { vmid: 100, state: 'ok', exitStatus: 'OK' }), follow: true, top: 0 } }),
   ]) {

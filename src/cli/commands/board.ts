@@ -5,11 +5,9 @@
  */
 import { createPveClient, type PveClient } from '../../api/index.js';
 import { startSimulator } from '../../sim/index.js';
-import type { BoardController } from '../../tasks/controller.js';
-import { LaunchError, LaunchQueue, planLaunches } from '../../tasks/launcher.js';
+import { createRuntime } from '../../tasks/runtime.js';
 import { openSession, type Session } from '../../tasks/session.js';
-import { createTaskStore, type TaskStore } from '../../tasks/store.js';
-import { createTaskTracker } from '../../tasks/tracker.js';
+import { rowsOf, type TaskStore } from '../../tasks/store.js';
 import { colorEnabled, renderSummary, runBoard, shouldUseAscii } from '../../ui/index.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { lastValue, parseCommandArgs, parseCountArg } from '../args.js';
@@ -91,17 +89,6 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
 
   const connection = demo ? await startDemo(clock) : await connectCluster(config, clock, io.signal);
   const { client } = connection;
-  const store = createTaskStore();
-  store.getState().update((tx) =>
-    tx.setSession({
-      endpoint: connection.endpoint,
-      user: client.userid,
-      cluster: connection.cluster,
-      demo,
-      intervalMs: config.intervalMs,
-      readOnly,
-    }),
-  );
   // The demo cluster saves nothing; --fresh leaves the old session's tasks out.
   let session: Session | undefined;
   if (!demo) {
@@ -114,55 +101,52 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
       fresh: values.fresh === true,
     });
   }
-  const tracker = createTaskTracker({
+  const runtime = createRuntime({
     client,
     clock,
     intervalMs: config.intervalMs,
-    store,
     scope: 'cluster',
     watchAfterTimeout: true,
+    parallel,
     ...(session ? { session } : {}),
+    info: {
+      endpoint: connection.endpoint,
+      user: client.userid,
+      cluster: connection.cluster,
+      demo,
+      intervalMs: config.intervalMs,
+      readOnly,
+    },
   });
-  const queue = new LaunchQueue({ client, store, clock, parallel, ...(session ? { session } : {}) });
   const flushOnHangup = () => session?.flush();
   process.on('SIGHUP', flushOnHangup);
+  const ascii = values.ascii === true || shouldUseAscii(io.env);
+  const color = colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: true });
   try {
-    await queue.recover().catch(() => undefined);
-    tracker.poller.start();
+    await runtime.queue.recover().catch(() => undefined);
+    runtime.poller.start();
     // The first frame shows the cluster when it answers quickly (the demo always does).
-    await firstCycle(store, clock, FIRST_CYCLE_WAIT_MS);
-    const controller = createController({ client, store, queue, poller: tracker.poller, clock });
+    await firstCycle(runtime.store, clock, FIRST_CYCLE_WAIT_MS);
     const exit = await runBoard({
-      store,
-      controller,
+      store: runtime.store,
+      actions: runtime.actions,
       clock,
       stdin: io.stdin as NodeJS.ReadStream,
       stdout: io.stdout as NodeJS.WriteStream,
-      ascii: values.ascii === true || shouldUseAscii(io.env),
-      color: colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: true }),
+      ascii,
+      color,
       readOnly,
-      heldLaunches: queue.heldKeys().length,
+      heldLaunches: runtime.queue.heldKeys().length,
       signal: io.signal,
     });
-    const { rows, order } = store.getState();
-    io.stdout.write(
-      renderSummary(
-        order.mine.map((key) => rows[key]!),
-        {
-          ascii: values.ascii === true || shouldUseAscii(io.env),
-          color: colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: true }),
-          columns: io.stdout.columns ?? 80,
-          now: clock.now(),
-        },
-      ),
-    );
-    const running = order.mine.filter((key) => rows[key]!.state === 'running').length;
+    const mine = rowsOf(runtime.store.getState(), 'mine');
+    io.stdout.write(renderSummary(mine, { ascii, color, columns: io.stdout.columns ?? 80, now: clock.now() }));
+    const running = mine.filter((row) => row.state === 'running').length;
     if (running > 0) io.stdout.write(`${running} task(s) keep running on the server.\n`);
     return exit.reason === 'interrupt' ? ExitCode.interrupted : ExitCode.ok;
   } finally {
     process.off('SIGHUP', flushOnHangup);
-    queue.close();
-    await tracker.close();
+    await runtime.close();
     await connection.close();
   }
 }
@@ -211,71 +195,6 @@ async function startDemo(clock: Clock): Promise<Connection> {
     async close() {
       await client.close();
       await sim.close();
-    },
-  };
-}
-
-/** The board's controller on the real domain: the poller, the launch queue and the API client. */
-export function createController(deps: {
-  client: PveClient;
-  store: TaskStore;
-  queue: LaunchQueue;
-  poller: ReturnType<typeof createTaskTracker>['poller'];
-  clock: Clock;
-}): BoardController {
-  const { client, store, queue, poller, clock } = deps;
-  const notice = (text: string, level: 'info' | 'error' = 'info') =>
-    store.getState().update((tx) => tx.setNotice({ text, level, at: clock.now() }));
-  return {
-    setPaused: (paused) => poller.setPaused(paused),
-    refreshNow: () => poller.refreshNow(),
-    focusTask: (key) => poller.focus(key),
-    async stopTask(key) {
-      const row = store.getState().rows[key];
-      if (!row?.upid) return;
-      notice(`stopping ${row.description || row.upid}...`);
-      try {
-        await client.DELETE('/nodes/{node}/tasks/{upid}', { params: { path: { node: row.node, upid: row.upid } } });
-        notice(`stop requested: ${row.description || row.upid}`);
-        poller.refreshNow();
-      } catch (error) {
-        notice(`cannot stop ${row.description || row.upid}: ${(error as Error).message}`, 'error');
-      }
-    },
-    cancelLaunch(key) {
-      const row = store.getState().rows[key];
-      if (queue.cancel(key)) notice(`cancelled: ${row?.description ?? key}`);
-      else notice('already sent: stop the task instead', 'error');
-    },
-    launch(request) {
-      try {
-        const specs = planLaunches(request, store.getState().guests);
-        const keys = queue.enqueue(specs, store.getState().guests);
-        notice(`queued ${keys.length} ${request.action}${keys.length === 1 ? '' : 's'}`);
-      } catch (error) {
-        if (error instanceof LaunchError) notice(error.message, 'error');
-        else throw error;
-      }
-    },
-    resumeLaunches(resume) {
-      const count = queue.heldKeys().length;
-      queue.releaseHeld(resume);
-      if (count > 0) notice(resume ? `resumed ${count} queued launch(es)` : `dropped ${count} queued launch(es)`);
-    },
-    async backupStorages(vmids) {
-      const { guests } = store.getState();
-      const nodes = [...new Set(vmids.map((vmid) => guests[vmid]?.node).filter((node): node is string => !!node))];
-      let common: Set<string> | undefined;
-      for (const node of nodes) {
-        const response = await client.GET('/nodes/{node}/storage', {
-          params: { path: { node }, query: { content: 'backup', enabled: true } },
-        });
-        const ids = new Set(
-          (response.data as Array<{ storage: string; active?: number }>).filter((item) => item.active !== 0).map((item) => item.storage),
-        );
-        common = common ? new Set([...common].filter((id) => ids.has(id))) : ids;
-      }
-      return [...(common ?? [])].sort();
     },
   };
 }

@@ -1,15 +1,12 @@
 /**
- * `pvetasks start|backup|snapshot <guests>...`: launch through the launch queue (`--parallel` slots,
- * one vzdump per node, intents saved before each POST), follow every task on the tracker, and report
- * per requested guest: progress on stderr, `--json` events on stdout, the summary, the exit code.
+ * `pvetasks start|backup|snapshot <guests>...`: checks what the operator typed, connects, resolves the
+ * guests and the storage, opens the session, then runs the launch on a runtime (launch-run.ts).
  */
 import type { PveClient, PveClientOptions } from '../../api/index.js';
-import type { LaunchRequest } from '../../tasks/controller.js';
-import type { TaskOutcome } from '../../tasks/exit-status.js';
-import { LaunchQueue, allFinal, planLaunches, type GuestInfo } from '../../tasks/launcher.js';
+import { readStorages } from '../../tasks/answers.js';
+import { planLaunches, type GuestInfo, type LaunchRequest } from '../../tasks/launch-plan.js';
 import { openSession } from '../../tasks/session.js';
-import { subscribeRowChanges, type Guest, type LaunchSpec, type TaskRow } from '../../tasks/store.js';
-import { createTaskTracker } from '../../tasks/tracker.js';
+import type { LaunchSpec } from '../../tasks/store.js';
 import { snapshotNameError } from '../../tasks/snapshot-name.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg, parseGuestArg, WAITING_OPTIONS, type GuestRef } from '../args.js';
@@ -23,7 +20,7 @@ import {
   retryingPassingFailures,
 } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
-import { TaskReporter, type Target, type TargetResult } from '../output.js';
+import { launchAndWatch } from './launch-run.js';
 
 type Action = LaunchRequest['action'];
 
@@ -229,10 +226,8 @@ async function checkBackupStorage(
   for (const node of new Set(specs.map((spec) => spec.node))) {
     let ids: string[];
     try {
-      const response = await retryingPassingFailures(clock, signal, () =>
-        client.GET('/nodes/{node}/storage', { params: { path: { node }, query: { content: 'backup' } }, signal }),
-      );
-      ids = (response.data as Array<{ storage: string }>).map((item) => item.storage);
+      const storages = await retryingPassingFailures(clock, signal, () => readStorages(client, node, 'backup', { signal }));
+      ids = storages.items.map((entry) => entry.storage);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       throw asCliError(error, `cannot read the storages of ${node}`);
@@ -243,153 +238,4 @@ async function checkBackupStorage(
       );
     }
   }
-}
-
-interface WatchOptions {
-  client: PveClient;
-  clock: Clock;
-  io: CliIo;
-  specs: LaunchSpec[];
-  guests: Map<number, GuestInfo>;
-  session: ReturnType<typeof openSession>;
-  parallel: number;
-  timeoutMs: number | undefined;
-  intervalMs: number;
-  json: boolean;
-  noColor: boolean;
-}
-
-async function launchAndWatch(options: WatchOptions): Promise<number> {
-  const { client, clock, io, specs, guests, session } = options;
-  const tracker = createTaskTracker({ client, clock, intervalMs: options.intervalMs, session });
-  const { store } = tracker;
-  const queue = new LaunchQueue({
-    client,
-    store,
-    clock,
-    parallel: options.parallel,
-    session,
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-  });
-  const reporter = new TaskReporter(io, { json: options.json, noColor: options.noColor });
-  try {
-    // A crashed earlier run: requests that went out are looked up on their nodes (never sent again);
-    // launches it never sent are dropped: whatever is requested now is launched afresh.
-    const recovered = await queue.recover();
-    const dropped = queue.heldKeys().length;
-    queue.releaseHeld(false);
-    if (recovered.adopted > 0) io.stderr.write(`pvetasks: found ${recovered.adopted} task(s) an earlier run had started\n`);
-    if (dropped > 0) io.stderr.write(`pvetasks: dropped ${dropped} launch(es) an earlier run had queued but never sent\n`);
-
-    const { reused, fresh } = reuseUnfinished(store.getState().rows, specs);
-    const haState: Record<number, Pick<Guest, 'hastate'>> = {};
-    for (const [vmid, guest] of guests) if (guest.hastate) haState[vmid] = { hastate: guest.hastate };
-    const keys = [...reused, ...queue.enqueue(fresh, haState)];
-
-    // One target per requested guest; guests of one vzdump share its task.
-    const targets = new Map<string, Target[]>();
-    for (const key of keys) {
-      const row = store.getState().rows[key]!;
-      targets.set(
-        key,
-        row.vmids.map((vmid) => ({ upid: row.upid ?? null, node: row.node, vmid, type: row.type, label: labelFor(vmid, guests) })),
-      );
-    }
-    const report = (row: TaskRow) => {
-      const list = targets.get(row.key);
-      if (!list) return;
-      if (row.upid) {
-        for (const target of list) {
-          target.upid = row.upid;
-          target.type = row.type;
-          target.node = row.node;
-          reporter.started(target, row.startedAt ?? row.firstSeenAt);
-        }
-      }
-      if (row.state === 'queued' || row.state === 'running') return;
-      for (const target of list) reporter.finished(target, resultFor(row, target.vmid!, clock.now()));
-    };
-    const wanted = new Set(keys);
-    const unsubscribe = subscribeRowChanges(store, (rows, before) => {
-      for (const key of before.keys()) if (wanted.has(key) && rows[key]) report(rows[key]!);
-    });
-    for (const key of keys) report(store.getState().rows[key]!);
-    tracker.poller.start();
-    try {
-      await untilFinal(store, keys, io.signal);
-    } catch (error) {
-      if (!io.signal.aborted) throw error;
-      unsubscribe();
-      for (const key of queue.pending().map((row) => row.key)) queue.cancel(key);
-      const running = keys.filter((key) => store.getState().rows[key]?.state === 'running').length;
-      io.stderr.write(
-        `pvetasks: interrupted; stopped waiting${running ? `, ${running} task(s) keep running on the server` : ''}; queued launches were not sent\n`,
-      );
-      return ExitCode.interrupted;
-    }
-    unsubscribe();
-    return reporter.summary();
-  } finally {
-    queue.close();
-    await tracker.close();
-  }
-}
-
-/** Unfinished rows of an earlier run for the same action and guests: followed, not launched again. */
-function reuseUnfinished(rows: Readonly<Record<string, TaskRow>>, specs: LaunchSpec[]): { reused: string[]; fresh: LaunchSpec[] } {
-  const reused: string[] = [];
-  const fresh: LaunchSpec[] = [];
-  const open = Object.values(rows).filter((row) => row.mine && row.launch && (row.state === 'running' || row.state === 'queued'));
-  for (const spec of specs) {
-    const match = open.find(
-      (row) =>
-        row.launch!.action === spec.action &&
-        row.launch!.node === spec.node &&
-        row.vmids.length === spec.guests.length &&
-        spec.guests.every((guest) => row.vmids.includes(guest.vmid)),
-    );
-    if (match && !reused.includes(match.key)) reused.push(match.key);
-    else fresh.push(spec);
-  }
-  return { reused, fresh };
-}
-
-function untilFinal(store: ReturnType<typeof createTaskTracker>['store'], keys: string[], signal: AbortSignal): Promise<void> {
-  if (allFinal(store, keys)) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      unsubscribe();
-      signal.removeEventListener('abort', onAbort);
-    };
-    const onAbort = () => {
-      done();
-      reject(signal.reason);
-    };
-    const unsubscribe = store.subscribe(() => {
-      if (!allFinal(store, keys)) return;
-      done();
-      resolve();
-    });
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-function labelFor(vmid: number, guests: Map<number, GuestInfo>): string {
-  const guest = guests.get(vmid);
-  const kind = guest?.type === 'lxc' ? 'CT' : 'VM';
-  return guest?.name ? `${kind} ${vmid} (${guest.name})` : `${kind} ${vmid}`;
-}
-
-function resultFor(row: TaskRow, vmid: number, now: number): TargetResult {
-  const perGuest = row.guestResults?.[vmid];
-  const outcome = (row.state === 'timeout' ? 'timeout' : (perGuest?.outcome ?? row.state)) as TaskOutcome;
-  const started = row.startedAt ?? row.sentAt ?? row.firstSeenAt;
-  const result: TargetResult = {
-    outcome,
-    exitStatus: row.exitStatus ?? null,
-    durationMs: Math.max(0, (row.state === 'timeout' ? now : (row.endedAt ?? now)) - started),
-  };
-  const message = perGuest?.message ?? row.message;
-  if (message) result.message = message;
-  return result;
 }

@@ -3,7 +3,7 @@
  * tasks to their end on the task tracker (a few requests per cycle however many UPIDs), one `finished`
  * event per UPID, and the exit code of the worst outcome.
  */
-import { createTaskTracker } from '../../tasks/tracker.js';
+import { createRuntime } from '../../tasks/runtime.js';
 import type { TaskRow } from '../../tasks/store.js';
 import type { TaskOutcome } from '../../tasks/exit-status.js';
 import { InvalidUpidError, parseUpid } from '../../tasks/upid.js';
@@ -12,6 +12,7 @@ import { lastValue, parseCommandArgs, parseDurationArg, WAITING_OPTIONS } from '
 import { connect, loadCommandConfig, reportingCliErrors } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { TaskReporter, type Target } from '../output.js';
+import { printMessages } from '../runtime-io.js';
 
 export const WAIT_HELP = `Usage: pvetasks wait <UPID>... [--timeout DURATION] [--interval 2s] [--json] [--token-file PATH]
 
@@ -68,7 +69,9 @@ async function runWait(args: string[], io: CliIo, clock: Clock, secrets: string[
   const config = loadCommandConfig(io, secrets, { tokenFile: lastValue(values['token-file']), interval: lastValue(values.interval) });
 
   const client = await connect(config, clock, undefined, io.signal);
-  const tracker = createTaskTracker({ client, clock, intervalMs: config.intervalMs, resourcesEveryMs: 0 });
+  const runtime = createRuntime({ client, clock, intervalMs: config.intervalMs, resourcesEveryMs: 0 });
+  const { tracker } = runtime;
+  const stopMessages = printMessages(runtime, io);
   const reporter = new TaskReporter(io, { json: values.json === true, noColor: values['no-color'] === true });
   const targets = new Map<string, Target>(); // by UPID
   tracker.subscribe((event) => {
@@ -100,7 +103,8 @@ async function runWait(args: string[], io: CliIo, clock: Clock, secrets: string[
     }
     return reporter.summary();
   } finally {
-    await tracker.close();
+    stopMessages();
+    await runtime.close();
     await client.close();
   }
 }

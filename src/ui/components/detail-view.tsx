@@ -5,6 +5,7 @@ import { formatElapsed } from '../../util/duration.js';
 import { useBoard, useTasks, useTick, useUi } from '../context.js';
 import { STATE_WORDS, clip, elapsedText, fit, formatDateTime, outcomeText, progressText, taskTitle } from '../format.js';
 import { logLines, logTop } from '../visible.js';
+import { keyLabel } from '../keymap.js';
 import { DETAIL_FIELD_LINES } from '../layout.js';
 import { guestBlock, type GuestBlock, type GuestEntry } from '../detail-guests.js';
 import type { Theme } from '../theme.js';
@@ -13,7 +14,7 @@ import { Line, Styled } from './styled.js';
 export function DetailView({ width, height }: { width: number; height: number }) {
   const { theme } = useBoard();
   const detail = useUi((s) => s.detail);
-  const row = useTasks((s) => (detail ? s.rows[detail.key] : undefined));
+  const row = useTasks((s) => (detail ? s.row(detail.key) : undefined));
   const lines = useTasks((s) => logLines(s, detail?.key));
   const guests = useTasks((s) => s.guests);
   const focusLog = useTasks((s) => s.focusLog);
@@ -22,7 +23,7 @@ export function DetailView({ width, height }: { width: number; height: number })
   if (!row) {
     return (
       <Line>
-        <Styled tone="muted"> This task is no longer listed. Esc goes back.</Styled>
+        <Styled tone="muted">{` This task is no longer listed. ${keyLabel('back')} goes back.`}</Styled>
       </Line>
     );
   }
@@ -30,7 +31,9 @@ export function DetailView({ width, height }: { width: number; height: number })
   const logHeight = Math.max(0, height - DETAIL_FIELD_LINES - block.height);
   const top = logTop(lines.length, logHeight, detail);
   const shown = lines.slice(top, top + logHeight);
-  const following = detail.follow ? 'following (f stops)' : 'not following (f or G follows)';
+  const following = detail.follow
+    ? `following (${keyLabel('follow')} stops)`
+    : `not following (${keyLabel('follow')} or ${keyLabel('bottom')} follows)`;
   const range = lines.length ? `lines ${top + 1}-${top + shown.length} of ${lines.length}` : 'no lines yet';
   const w = width;
   return (

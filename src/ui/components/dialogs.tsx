@@ -7,6 +7,7 @@ import type { Guest } from '../../tasks/store.js';
 import { useBoard, useTasks } from '../context.js';
 import { clip, fit, listTargets } from '../format.js';
 import { dialogHeight } from '../layout.js';
+import { bindingOf, keyLabel, keysLabel } from '../keymap.js';
 import { BACKUP_COMPRESSIONS, BACKUP_MODES, type Dialog } from '../ui-state.js';
 import { Line, Styled } from './styled.js';
 
@@ -39,14 +40,21 @@ export function DialogBox({ dialog, width }: { dialog: Dialog; width: number }) 
   );
 }
 
+/** The dialog's keys, from the keymap; the default answer in capitals. */
 function hintOf(dialog: Dialog, ascii: boolean): string {
+  const yes = keyLabel('confirm', { ascii });
+  const enter = keyLabel('accept', { ascii });
+  const no = keysLabel(bindingOf('cancel'), ascii);
+  const field = keyLabel('nextField', { ascii });
   switch (dialog.kind) {
     case 'confirm':
-      return dialog.defaultYes ? '[Y/n]  y/Enter: yes  n/Esc: no' : '[y/N]  y: yes  n/Esc/Enter: no';
-    case 'backup':
-      return `[Y/n]  y/Enter: back up  n/Esc: cancel  Tab: field  ${ascii ? 'Left/Right' : '←/→'}: choose`;
+      return dialog.defaultYes ? `[Y/n]  ${yes}/${enter}: yes  ${no}: no` : `[y/N]  ${yes}: yes  ${no}/${enter}: no`;
+    case 'backup': {
+      const choose = `${keyLabel('choosePrev', { ascii })}/${keyLabel('chooseNext', { ascii })}`;
+      return `[Y/n]  ${yes}/${enter}: back up  ${no}: cancel  ${field}: field  ${choose}: choose`;
+    }
     case 'snapshot':
-      return '[Y/n]  Enter: snapshot  Esc: cancel  Tab: field  (y, n are text)';
+      return `[Y/n]  ${enter}: snapshot  ${keyLabel('cancel', { ascii, nonText: true })}: cancel  ${field}: field  (${yes}, ${keyLabel('cancel')} are text)`;
   }
 }
 

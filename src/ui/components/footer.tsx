@@ -6,7 +6,7 @@ import { Box } from 'ink';
 import { useShallow } from 'zustand/react/shallow';
 import { useBoard, useTasks, useTick, useUi } from '../context.js';
 import { clip, tallyParts } from '../format.js';
-import { hintsFor } from '../keymap.js';
+import { hintsFor, keyLabel } from '../keymap.js';
 import { Line, Styled } from './styled.js';
 
 /** How long a message stays on the status line. */
@@ -53,9 +53,7 @@ function StatusLine({ width }: { width: number }) {
   const editing = useUi((s) => s.filterEditing);
   const view = useUi((s) => s.view);
   const filter = useUi((s) => (s.view === 'guests' ? s.guests.filter : s.tasks.filter));
-  const flash = useUi((s) => s.flash);
-  const notice = useTasks((s) => s.notice);
-  const message = flash && (!notice || flash.at >= notice.at) ? flash : notice;
+  const message = useTasks((s) => s.message);
   const fresh = useTick((t) => message !== undefined && t.now - message.at < MESSAGE_MS);
 
   if (editing) {
@@ -65,7 +63,7 @@ function StatusLine({ width }: { width: number }) {
           /
         </Styled>
         {clip(`${filter}_`, width - 30, theme.ellipsis)}
-        <Styled tone="muted">{'   Enter: keep  Esc: clear'}</Styled>
+        <Styled tone="muted">{`   ${keyLabel('keepFilter')}: keep  ${keyLabel('clearFilter')}: clear`}</Styled>
       </Line>
     );
   }

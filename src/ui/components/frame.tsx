@@ -9,6 +9,7 @@ import { GuestsView } from './guests-view.js';
 import { Header } from './header.js';
 import { HelpView } from './help-view.js';
 import { Line } from './styled.js';
+import { keyLabel } from '../keymap.js';
 import { TasksView } from './tasks-view.js';
 import { ViewBar } from './view-bar.js';
 
@@ -20,7 +21,7 @@ export function Frame() {
       <Box flexDirection="column" height={Math.min(frame.height, 3)}>
         <Line>{`Terminal too small: ${size.columns}x${size.rows}.`}</Line>
         <Line>{`pvetasks needs at least ${MIN_COLUMNS}x${MIN_ROWS}.`}</Line>
-        <Line>q quits.</Line>
+        <Line>{`${keyLabel('quit')} quits.`}</Line>
       </Box>
     );
   }

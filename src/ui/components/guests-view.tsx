@@ -4,6 +4,7 @@ import { memo, useMemo } from 'react';
 import type { Guest } from '../../tasks/store.js';
 import { useBoard, useTasks, useUi } from '../context.js';
 import { fit } from '../format.js';
+import { keyLabel } from '../keymap.js';
 import { cursorIndex } from '../visible.js';
 import { guestColumns, windowTop, type Column, type GuestColumnId } from '../layout.js';
 import type { Theme, Tone } from '../theme.js';
@@ -84,7 +85,7 @@ export function GuestsView({ width, height }: { width: number; height: number })
       ))}
       {slice.length === 0 && height > 0 ? (
         <Line>
-          <Styled tone="muted">{filter ? '  No guest matches the filter (Esc clears it).' : '  No guest seen yet.'}</Styled>
+          <Styled tone="muted">{filter ? `  No guest matches the filter (${keyLabel('back')} clears it).` : '  No guest seen yet.'}</Styled>
         </Line>
       ) : null}
     </Box>

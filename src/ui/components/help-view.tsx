@@ -2,7 +2,7 @@
 import { Box } from 'ink';
 import { useBoard, useUi } from '../context.js';
 import { clip, fit } from '../format.js';
-import { bindingsFor, keysLabel, type KeyContext } from '../keymap.js';
+import { bindingOf, bindingsFor, keyLabel, keysLabel, type KeyContext } from '../keymap.js';
 import type { View } from '../ui-state.js';
 import { Line, Styled } from './styled.js';
 
@@ -38,11 +38,14 @@ export function HelpView({ width, height }: { width: number; height: number }) {
   const lines = helpLines(view, readOnly, theme.ascii);
   const room = Math.max(0, height - 1);
   const top = Math.max(0, Math.min(wanted, lines.length - room));
-  const more = lines.length > room ? ` (${top + 1}-${Math.min(lines.length, top + room)} of ${lines.length}, j/k scroll)` : '';
+  const scroll = `${keyLabel('down', { letter: true })}/${keyLabel('up', { letter: true })} scroll`;
+  const more = lines.length > room ? ` (${top + 1}-${Math.min(lines.length, top + room)} of ${lines.length}, ${scroll})` : '';
   return (
     <Box flexDirection="column" height={height}>
       <Line>
-        <Styled tone="muted">{clip(`Esc, ? or q closes the help${more}`, width, theme.ellipsis)}</Styled>
+        <Styled tone="muted">
+          {clip(`${keysLabel(bindingOf('closeHelp'), theme.ascii)} closes the help${more}`, width, theme.ellipsis)}
+        </Styled>
       </Line>
       {lines.slice(top, top + room).map((line, i) => (
         <Line key={top + i}>

@@ -50,7 +50,7 @@ export interface TaskLineProps {
 export const TaskLine = memo(function TaskLine({ rowKey, selected, columns }: TaskLineProps) {
   const { theme, onRowRender } = useBoard();
   onRowRender?.(rowKey);
-  const row = useTasks((state) => state.rows[rowKey]);
+  const row = useTasks((state) => state.row(rowKey));
   const now = useTick((tick) => rowTime(row, tick.now));
   if (!row) return <Line />;
   const progressShown = columns.some((column) => column.id === 'progress');

@@ -3,6 +3,7 @@ import { Box } from 'ink';
 import { useMemo } from 'react';
 import { useBoard, useTasks, useUi } from '../context.js';
 import { cursorIndex } from '../visible.js';
+import { keyLabel } from '../keymap.js';
 import { taskColumns, windowTop } from '../layout.js';
 import { Line, Styled } from './styled.js';
 import { ColumnHeading, TaskLine } from './task-line.js';
@@ -32,9 +33,9 @@ export function TasksView({ width, height }: { width: number; height: number }) 
 
 function EmptyTasks({ filtered, scope }: { filtered: boolean; scope: string }) {
   const text = filtered
-    ? '  No task matches the filter (Esc clears it).'
+    ? `  No task matches the filter (${keyLabel('back')} clears it).`
     : scope === 'mine'
-      ? '  No task started here yet: Tab opens the guests to launch some; c shows the whole cluster.'
+      ? `  No task started here yet: ${keyLabel('switchView')} opens the guests to launch some; ${keyLabel('scope')} shows the whole cluster.`
       : '  No task in the cluster yet.';
   return (
     <Line>

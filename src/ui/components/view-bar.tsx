@@ -1,6 +1,7 @@
 /** The line under the header: which view and scope, marks, and the filter with "N of M". */
 import { useBoard, useTasks, useUi } from '../context.js';
 import { clip, plural } from '../format.js';
+import { keyLabel } from '../keymap.js';
 import { Line, Styled } from './styled.js';
 
 export function ViewBar({ width }: { width: number }) {
@@ -19,14 +20,17 @@ export function ViewBar({ width }: { width: number }) {
         <Styled tone="heading" bold>
           [Task detail]
         </Styled>
-        <Styled tone="muted"> Esc: back to the list</Styled>
+        <Styled tone="muted">{` ${keyLabel('back')}: back to the list`}</Styled>
       </Line>
     );
   }
   const markCount = Object.keys(marks).length;
   const left =
     view === 'tasks'
-      ? { current: `[Tasks: ${scope}]`, rest: `  c: ${scope === 'mine' ? 'cluster' : 'mine'}   Guests` }
+      ? {
+          current: `[Tasks: ${scope}]`,
+          rest: `  ${keyLabel('scope')}: ${scope === 'mine' ? 'cluster' : 'mine'}   ${keyLabel('switchView')}: Guests`,
+        }
       : { current: '[Guests]', rest: `  Tasks: ${scope}${markCount ? `   ${markCount} marked` : ''}` };
   const filter = view === 'tasks' ? taskFilter : guestFilter;
   const shown = view === 'tasks' ? tasks.keys.length : guests.vmids.length;

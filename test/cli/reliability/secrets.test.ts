@@ -8,16 +8,16 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createBoardCommand } from '../../src/cli/commands/board.js';
-import { createLaunchCommand } from '../../src/cli/commands/launch.js';
-import { createTasksCommand } from '../../src/cli/commands/tasks.js';
-import { createWaitCommand } from '../../src/cli/commands/wait.js';
-import type { CliIo } from '../../src/cli/io.js';
-import { startSimulator } from '../../src/sim/index.js';
-import { ManualClock } from '../../src/util/clock.js';
-import type { FakeIo } from '../cli/fake-io.js';
-import { at, ioFor, scratchDir, SECOND, spawnBatch, type Simulator } from './helpers.js';
-import { FakeStdin, FakeStdout } from '../helpers/fake-tty.js';
+import { createBoardCommand } from '../../../src/cli/commands/board.js';
+import { createLaunchCommand } from '../../../src/cli/commands/launch.js';
+import { createTasksCommand } from '../../../src/cli/commands/tasks.js';
+import { createWaitCommand } from '../../../src/cli/commands/wait.js';
+import type { CliIo } from '../../../src/cli/io.js';
+import { startSimulator } from '../../../src/sim/index.js';
+import { ManualClock } from '../../../src/util/clock.js';
+import type { FakeIo } from '../fake-io.js';
+import { at, ioFor, scratchDir, SECOND, spawnBatch, type Simulator } from '../../reliability/helpers.js';
+import { FakeStdin, FakeStdout } from '../../helpers/fake-tty.js';
 
 const TOKEN_SECRET = '7f3e9c1a-52b4-4d6e-9a8f-0c1b2d3e4f5a';
 const TOKEN = `root@pam!reliability=${TOKEN_SECRET}`;
@@ -220,7 +220,7 @@ describe('a password that is an ordinary word', () => {
       // `/nodes/` is not the password: it stays as it is.
       assert.match(io.stderr.text, /^pvetasks: cannot list tasks: GET \/nodes\/pve9\/tasks: 500 hostname lookup 'pve9' failed/);
       assert.doesNotMatch(io.stderr.text, /(^|[^A-Za-z0-9])node([^A-Za-z0-9]|$)/, 'the word itself never shows');
-      const { redact } = await import('../../src/api/errors.js');
+      const { redact } = await import('../../../src/api/errors.js');
       assert.equal(redact('no such node; /nodes/pve1 (node pve1)', ['node']), 'no such ***; /nodes/pve1 (*** pve1)');
     } finally {
       await sim.close();
@@ -236,7 +236,7 @@ describe('the real executable', () => {
       const dir = scratchDir();
       const tokenFile = join(dir, 'token');
       writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
-      const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+      const main = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
       const runs: Array<{ args: string[]; env: NodeJS.ProcessEnv }> = [
         { args: [], env: { PROXMOX_VE_API_TOKEN: TOKEN } },
         { args: ['--token-file', tokenFile], env: {} },

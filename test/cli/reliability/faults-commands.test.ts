@@ -3,10 +3,10 @@
 // summary's tallies right, and every outcome what the cluster really did once the fault cleared.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createLaunchCommand } from '../../src/cli/commands/launch.js';
-import { createWaitCommand } from '../../src/cli/commands/wait.js';
-import type { FaultInput } from '../../src/sim/index.js';
-import type { ManualClock } from '../../src/util/clock.js';
+import { createLaunchCommand } from '../../../src/cli/commands/launch.js';
+import { createWaitCommand } from '../../../src/cli/commands/wait.js';
+import type { FaultInput } from '../../../src/sim/index.js';
+import type { ManualClock } from '../../../src/util/clock.js';
 import {
   assertCleanStderr,
   at,
@@ -19,7 +19,7 @@ import {
   startCluster,
   tally,
   type Simulator,
-} from './helpers.js';
+} from '../../reliability/helpers.js';
 
 interface Scenario {
   name: string;
@@ -180,7 +180,7 @@ describe('passing failures at the worst moment', () => {
     try {
       const guest = sim.control.guestWithRole('stoppedQemu');
       const io = ioFor(sim);
-      const { createPveClient } = await import('../../src/api/index.js');
+      const { createPveClient } = await import('../../../src/api/index.js');
       const run = createLaunchCommand('start', {
         clock,
         createClient: (options) => {

@@ -11,13 +11,13 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createLaunchCommand } from '../../src/cli/commands/launch.js';
-import { createTasksCommand } from '../../src/cli/commands/tasks.js';
-import { createWaitCommand } from '../../src/cli/commands/wait.js';
-import { startSimulator } from '../../src/sim/index.js';
-import type { ManualClock } from '../../src/util/clock.js';
-import { fakeIo } from '../cli/fake-io.js';
-import { assertCleanStderr, ioFor, scratchDir, spawnBatch, startCluster, type Simulator } from './helpers.js';
+import { createLaunchCommand } from '../../../src/cli/commands/launch.js';
+import { createTasksCommand } from '../../../src/cli/commands/tasks.js';
+import { createWaitCommand } from '../../../src/cli/commands/wait.js';
+import { startSimulator } from '../../../src/sim/index.js';
+import type { ManualClock } from '../../../src/util/clock.js';
+import { fakeIo } from '../fake-io.js';
+import { assertCleanStderr, ioFor, scratchDir, spawnBatch, startCluster, type Simulator } from '../../reliability/helpers.js';
 
 // A self-signed certificate for 127.0.0.1 (made once with `openssl req -x509`), as a node shows before
 // it joins a cluster or after someone replaced pve-ssl.pem with a self-made one.
@@ -181,7 +181,7 @@ describe('TLS, NODE_EXTRA_CA_CERTS and plain http', () => {
       const dir = scratchDir();
       const caFile = join(dir, 'pve-root-ca.pem');
       writeFileSync(caFile, sim.caPem!);
-      const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+      const main = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
       const cli = (extra: NodeJS.ProcessEnv) =>
         new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
           const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), main, 'tasks', '--json'], {

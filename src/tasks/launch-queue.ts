@@ -12,12 +12,17 @@
  *   instead of a UPID means none of the guests was on that node.
  */
 import { PveApiError, type PveClient } from '../api/index.js';
+import { failureKind } from '../api/failures.js';
+import { retrying } from '../util/backoff.js';
 import type { Clock } from '../util/clock.js';
-import type { LaunchRequest } from './controller.js';
+import { cleanText } from './clean-text.js';
 import { describeTask } from './describe.js';
+import { expectedTaskType, taskIdOf } from './launch-plan.js';
+import { lookUpLaunch } from './launch-lookup.js';
+import { sendLaunch } from './launch-requests.js';
 import type { Session } from './session.js';
+import { isFinal, type Guest, type LaunchSpec, type PostCheck, type TaskRow, type TaskStore } from './store.js';
 import { defaultTimeoutFor } from './timeouts.js';
-import { isFinal, type Guest, type GuestType, type LaunchSpec, type PostCheck, type TaskRow, type TaskStore } from './store.js';
 import { parseUpid, type Upid } from './upid.js';
 
 export interface LaunchQueueOptions {
@@ -32,71 +37,9 @@ export interface LaunchQueueOptions {
   timeoutMs?: number;
 }
 
-/** Guests as the queue needs them: where they are, what they are, whether HA manages them. */
-export type GuestInfo = Pick<Guest, 'vmid' | 'type' | 'node' | 'name' | 'hastate' | 'template'>;
-
-export class LaunchError extends Error {
-  override name = 'LaunchError';
-}
-
-/** How far back (seconds) a lookup searches before the intent's time: clocks of nodes drift. */
-const LOOKUP_SLACK_S = 60;
 /** A lookup that failed is tried again after this long, doubling up to the maximum. */
 const LOOKUP_RETRY_MS = 2_000;
 const LOOKUP_RETRY_MAX_MS = 30_000;
-
-/** Turns a board or command request into launch specs: one per guest, or one backup job per node. */
-export function planLaunches(
-  request: LaunchRequest,
-  guests: ReadonlyMap<number, GuestInfo> | Readonly<Record<number, GuestInfo>>,
-): LaunchSpec[] {
-  const lookup = (vmid: number) => (guests instanceof Map ? guests.get(vmid) : (guests as Record<number, GuestInfo>)[vmid]);
-  const targets = [...new Set(request.vmids)].map((vmid) => {
-    const guest = lookup(vmid);
-    if (!guest) throw new LaunchError(`guest ${vmid} does not exist in this cluster`);
-    return guest;
-  });
-  const guestRef = (guest: GuestInfo) => ({ vmid: guest.vmid, type: guest.type, ...(guest.name ? { name: guest.name } : {}) });
-  switch (request.action) {
-    case 'start':
-      return targets.map((guest) => ({ action: 'start', node: guest.node, guests: [guestRef(guest)], params: {} }));
-    case 'snapshot':
-      return targets.map((guest) => {
-        const params: LaunchSpec['params'] = { snapname: request.snapname };
-        if (request.description) params.description = request.description;
-        if (request.vmstate && guest.type === 'qemu') params.vmstate = true;
-        return { action: 'snapshot', node: guest.node, guests: [guestRef(guest)], params };
-      });
-    case 'backup': {
-      // PVE backs up several guests of one node in one vzdump task (a "Backup Job").
-      const byNode = new Map<string, GuestInfo[]>();
-      for (const guest of targets) byNode.set(guest.node, [...(byNode.get(guest.node) ?? []), guest]);
-      return [...byNode].map(([node, list]) => ({
-        action: 'backup',
-        node,
-        guests: list.map(guestRef),
-        params: { storage: request.storage, mode: request.mode, compress: request.compress },
-      }));
-    }
-  }
-}
-
-/** The task type a launch will get (before PVE says): for the description and the deadline. */
-export function expectedTaskType(spec: LaunchSpec, haManaged: boolean): string {
-  const type = spec.guests[0]!.type;
-  switch (spec.action) {
-    case 'start':
-      return haManaged ? 'hastart' : type === 'qemu' ? 'qmstart' : 'vzstart';
-    case 'snapshot':
-      return type === 'qemu' ? 'qmsnapshot' : 'vzsnapshot';
-    case 'backup':
-      return 'vzdump';
-  }
-}
-
-function taskIdOf(spec: LaunchSpec): string {
-  return spec.action === 'backup' && spec.guests.length > 1 ? '' : String(spec.guests[0]!.vmid);
-}
 
 export class LaunchQueue {
   private readonly parallel: number;
@@ -107,16 +50,21 @@ export class LaunchQueue {
   /** Aborted on close: a lookup waiting to try again stops waiting. */
   private readonly closing = new AbortController();
   private readonly idleWaiters = new Set<() => void>();
-  /** Queued launches restored from a session: they wait for `resumeHeld` (the board asks first). */
+  /** Queued launches restored from a session: they wait for `releaseHeld` (the board asks first). */
   private readonly held = new Set<string>();
 
   constructor(private readonly options: LaunchQueueOptions) {
     this.parallel = Math.max(1, options.parallel ?? 4);
-    for (const row of Object.values(options.store.getState().rows)) {
-      if (row.mine && row.launch && row.state === 'queued' && row.sentAt === undefined) this.held.add(row.key);
+    for (const row of this.mineRows()) {
+      if (row.launch && row.state === 'queued' && row.sentAt === undefined) this.held.add(row.key);
     }
     // Any change may free a slot (a task ended or timed out; an HA guest came up).
     this.unsubscribe = options.store.subscribe(() => this.schedulePump());
+  }
+
+  private mineRows(): TaskRow[] {
+    const state = this.options.store.getState();
+    return state.order.mine.map((key) => state.row(key)!);
   }
 
   /** Queues the specs as `queued` rows; returns their keys. They go out as slots free up. */
@@ -153,7 +101,7 @@ export class LaunchQueue {
 
   /** Drops a launch that has not been sent; false when it already went out. */
   cancel(key: string): boolean {
-    const row = this.options.store.getState().rows[key];
+    const row = this.options.store.getState().row(key);
     if (!row?.launch || row.state !== 'queued' || row.sentAt !== undefined || this.inFlight.has(key)) return false;
     this.options.store.getState().update((tx) => tx.remove(key));
     return true;
@@ -161,7 +109,7 @@ export class LaunchQueue {
 
   /** Restored queued launches waiting for a decision. */
   heldKeys(): string[] {
-    return [...this.held].filter((key) => this.options.store.getState().rows[key]);
+    return [...this.held].filter((key) => this.options.store.getState().row(key));
   }
 
   /** Sends the restored queued launches (`resume`), or drops them. */
@@ -186,15 +134,9 @@ export class LaunchQueue {
 
   /** Queued launches, oldest first, not yet sent. */
   pending(): TaskRow[] {
-    return Object.values(this.options.store.getState().rows)
+    return this.mineRows()
       .filter(
-        (row) =>
-          row.mine &&
-          row.launch &&
-          row.state === 'queued' &&
-          row.sentAt === undefined &&
-          !this.inFlight.has(row.key) &&
-          !this.held.has(row.key),
+        (row) => row.launch && row.state === 'queued' && row.sentAt === undefined && !this.inFlight.has(row.key) && !this.held.has(row.key),
       )
       .sort((a, b) => a.firstSeenAt - b.firstSeenAt || (a.key < b.key ? -1 : 1));
   }
@@ -202,8 +144,8 @@ export class LaunchQueue {
   /** Launches holding a slot: sent and not final (an HA start also until its guest runs). */
   private occupied(): number {
     let count = 0;
-    for (const row of Object.values(this.options.store.getState().rows)) {
-      if (!row.mine || !row.launch) continue;
+    for (const row of this.mineRows()) {
+      if (!row.launch) continue;
       if (this.inFlight.has(row.key) || (row.state === 'queued' && row.sentAt !== undefined) || row.state === 'running') count++;
     }
     return count;
@@ -233,16 +175,16 @@ export class LaunchQueue {
   }
 
   private async send(key: string): Promise<void> {
-    const { store, clock, session } = this.options;
+    const { store, clock, session, client } = this.options;
     this.inFlight.add(key);
     try {
       store.getState().update((tx) => tx.patch(key, { sentAt: clock.now() }));
       // The intent is on disk before the request leaves: after a crash it is looked up, not resent.
       session?.flush();
-      const row = store.getState().rows[key]!;
+      const row = store.getState().row(key)!;
       let answer: string;
       try {
-        answer = await this.post(row.launch!);
+        answer = await sendLaunch(client, row.launch!);
       } catch (error) {
         await this.handleFailedPost(key, error);
         return;
@@ -254,43 +196,10 @@ export class LaunchQueue {
     }
   }
 
-  private async post(spec: LaunchSpec): Promise<string> {
-    const { client } = this.options;
-    const guest = spec.guests[0]!;
-    const path = { node: spec.node, vmid: guest.vmid };
-    switch (spec.action) {
-      case 'start': {
-        const response =
-          guest.type === 'qemu'
-            ? await client.POST('/nodes/{node}/qemu/{vmid}/status/start', { params: { path } })
-            : await client.POST('/nodes/{node}/lxc/{vmid}/status/start', { params: { path } });
-        return String(response.data);
-      }
-      case 'snapshot': {
-        const body: { snapname: string; description?: string; vmstate?: boolean } = { snapname: String(spec.params.snapname) };
-        if (spec.params.description) body.description = String(spec.params.description);
-        if (guest.type === 'qemu') {
-          if (spec.params.vmstate) body.vmstate = true;
-          return String((await client.POST('/nodes/{node}/qemu/{vmid}/snapshot', { params: { path }, body })).data);
-        }
-        return String((await client.POST('/nodes/{node}/lxc/{vmid}/snapshot', { params: { path }, body })).data);
-      }
-      case 'backup': {
-        const body = {
-          vmid: spec.guests.map((g) => g.vmid).join(','),
-          storage: String(spec.params.storage),
-          mode: spec.params.mode as 'snapshot' | 'suspend' | 'stop',
-          compress: spec.params.compress as '0' | 'gzip' | 'lzo' | 'zstd',
-        };
-        return String((await client.POST('/nodes/{node}/vzdump', { params: { path: { node: spec.node } }, body })).data);
-      }
-    }
-  }
-
   /** PVE answered: a UPID starts following the task; vzdump's `OK` means no guest was on that node. */
   private recordAnswer(key: string, answer: string): void {
     const { store, clock } = this.options;
-    const row = store.getState().rows[key];
+    const row = store.getState().row(key);
     if (!row) return;
     if (row.launch?.action === 'backup' && answer === 'OK') {
       store.getState().update((tx) =>
@@ -305,11 +214,12 @@ export class LaunchQueue {
     try {
       upid = parseUpid(answer);
     } catch {
-      store
-        .getState()
-        .update((tx) =>
-          tx.finish(key, 'unknown', { message: `PVE answered '${answer.slice(0, 80)}' instead of a task id`, endedAt: clock.now() }),
-        );
+      store.getState().update((tx) =>
+        tx.finish(key, 'unknown', {
+          message: `PVE answered '${cleanText(answer.slice(0, 80))}' instead of a task id`,
+          endedAt: clock.now(),
+        }),
+      );
       return;
     }
     store.getState().update((tx) => tx.patch(key, this.adoptionPatch(row, upid)));
@@ -317,7 +227,6 @@ export class LaunchQueue {
 
   /** The fields a queued row gets once its task is known. */
   private adoptionPatch(row: TaskRow, upid: Upid) {
-    const now = this.options.clock.now();
     const spec = row.launch!;
     const guest = spec.guests[0]!;
     let postCheck: PostCheck | undefined;
@@ -340,7 +249,7 @@ export class LaunchQueue {
       user: upid.user,
       startedAt: upid.starttime * 1000,
       description: describeTask(upid.type, upid.id),
-      deadline: now + (this.options.timeoutMs ?? defaultTimeoutFor(upid.type)),
+      deadline: this.options.clock.now() + (this.options.timeoutMs ?? defaultTimeoutFor(upid.type)),
       sentAt: undefined,
       ...(postCheck ? { postCheck } : {}),
     };
@@ -358,8 +267,8 @@ export class LaunchQueue {
     // Sent, but no answer (timeout, reset): it may have started. Look it up rather than send it again.
     const lookup = await this.lookUpPatiently(key);
     if (lookup.found) this.recordAnswer(key, lookup.found);
-    else if (store.getState().rows[key]) {
-      const node = store.getState().rows[key]?.node;
+    else if (store.getState().row(key)) {
+      const node = store.getState().row(key)?.node;
       const why = lookup.error
         ? `and ${node} could not be asked whether it started (${lookup.error.message})`
         : `and no task found on ${node}`;
@@ -372,55 +281,32 @@ export class LaunchQueue {
   }
 
   /**
-   * `lookUp`, tried again while the node cannot be asked (a GET may be repeated, a POST never): a
+   * `lookUpLaunch`, tried again while the node cannot be asked (a GET may be repeated, a POST never): a
    * failed lookup is not an answer, and taking it for "not started" would lose a running task. Gives
    * up when the launch's deadline passes or the queue closes.
    */
   private async lookUpPatiently(key: string): Promise<{ found?: string; error?: Error }> {
-    const { clock, store } = this.options;
-    const row = store.getState().rows[key];
-    const giveUpAt = clock.now() + (this.options.timeoutMs ?? defaultTimeoutFor(row?.type ?? ''));
-    let delay = LOOKUP_RETRY_MS;
-    for (;;) {
-      try {
-        return { found: await this.lookUp(key) };
-      } catch (error) {
-        if (this.closed || !store.getState().rows[key] || clock.now() + delay > giveUpAt) return { error: error as Error };
-      }
-      await clock.sleep(delay, this.closing.signal).catch(() => undefined);
-      delay = Math.min(delay * 2, LOOKUP_RETRY_MAX_MS);
+    const { clock, store, client } = this.options;
+    const row = store.getState().row(key);
+    try {
+      const found = await retrying(() => lookUpLaunch(client, store, key), {
+        clock,
+        signal: this.closing.signal,
+        retryable: (error) => failureKind(error) !== 'final',
+        baseMs: LOOKUP_RETRY_MS,
+        maxMs: LOOKUP_RETRY_MAX_MS,
+        giveUpAt: clock.now() + (this.options.timeoutMs ?? defaultTimeoutFor(row?.type ?? '')),
+        stop: () => this.closed || !store.getState().row(key),
+      });
+      return found === undefined ? {} : { found };
+    } catch (error) {
+      return { error: error as Error };
     }
   }
 
-  /**
-   * Finds the task an unanswered launch may have started: on its node, our user, its type and guest,
-   * started after the intent was saved. A multi-guest vzdump has an empty id: matched by type, node,
-   * user and time.
-   */
-  async lookUp(key: string): Promise<string | undefined> {
-    const { client, store } = this.options;
-    const row = store.getState().rows[key];
-    if (!row?.launch || row.sentAt === undefined) return undefined;
-    const spec = row.launch;
-    const since = Math.floor(row.sentAt / 1000) - LOOKUP_SLACK_S;
-    const response = await client.GET('/nodes/{node}/tasks', {
-      params: { path: { node: spec.node }, query: { source: 'all', since, limit: 500 } },
-    });
-    const types =
-      spec.action === 'start' ? ['qmstart', 'vzstart', 'hastart'] : spec.action === 'backup' ? ['vzdump'] : ['qmsnapshot', 'vzsnapshot'];
-    const id = taskIdOf(spec);
-    const candidates = (response.data as Array<{ upid: string }>)
-      .map((item) => {
-        try {
-          return parseUpid(item.upid);
-        } catch {
-          return undefined;
-        }
-      })
-      .filter((upid): upid is Upid => !!upid && types.includes(upid.type) && upid.id === id && upid.user === client.userid)
-      .filter((upid) => !store.getState().byUpid[upid.upid])
-      .sort((a, b) => a.starttime - b.starttime);
-    return candidates[0]?.upid;
+  /** For tests and recovery: the task this unanswered launch may have started. */
+  lookUp(key: string): Promise<string | undefined> {
+    return lookUpLaunch(this.options.client, this.options.store, key);
   }
 
   /**
@@ -432,9 +318,7 @@ export class LaunchQueue {
     const { store } = this.options;
     let adopted = 0;
     let requeued = 0;
-    const orphans = Object.values(store.getState().rows).filter(
-      (row) => row.mine && row.launch && row.state === 'queued' && row.sentAt !== undefined,
-    );
+    const orphans = this.mineRows().filter((row) => row.launch && row.state === 'queued' && row.sentAt !== undefined);
     for (const row of orphans) {
       const { found, error } = await this.lookUpPatiently(row.key);
       if (error) {
@@ -468,8 +352,9 @@ function pveMessage(error: PveApiError): string {
 
 /** True when every row of these keys is final. */
 export function allFinal(store: TaskStore, keys: readonly string[]): boolean {
-  const rows = store.getState().rows;
-  return keys.every((key) => !rows[key] || isFinal(rows[key]!.state));
+  const state = store.getState();
+  return keys.every((key) => {
+    const row = state.row(key);
+    return !row || isFinal(row.state);
+  });
 }
-
-export type { GuestType };

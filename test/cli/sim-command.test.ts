@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { connect } from 'node:tls';
 import { simCommand } from '../../src/cli/commands/sim.js';
 import type { CliIo } from '../../src/cli/io.js';
-import { rawRequest } from './helpers.js';
+import { rawRequest } from '../sim/helpers.js';
 
 interface FakeIo {
   io: CliIo;

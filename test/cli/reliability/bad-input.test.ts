@@ -7,14 +7,14 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createBoardCommand } from '../../src/cli/commands/board.js';
-import { createLaunchCommand } from '../../src/cli/commands/launch.js';
-import { createTasksCommand } from '../../src/cli/commands/tasks.js';
-import { createWaitCommand } from '../../src/cli/commands/wait.js';
-import type { Command } from '../../src/cli/io.js';
-import type { ManualClock } from '../../src/util/clock.js';
-import { startSimulator } from '../../src/sim/index.js';
-import { assertCleanStderr, ioFor, scratchDir, spawnBatch, startCluster, type Simulator } from './helpers.js';
+import { createBoardCommand } from '../../../src/cli/commands/board.js';
+import { createLaunchCommand } from '../../../src/cli/commands/launch.js';
+import { createTasksCommand } from '../../../src/cli/commands/tasks.js';
+import { createWaitCommand } from '../../../src/cli/commands/wait.js';
+import type { Command } from '../../../src/cli/io.js';
+import type { ManualClock } from '../../../src/util/clock.js';
+import { startSimulator } from '../../../src/sim/index.js';
+import { assertCleanStderr, ioFor, scratchDir, spawnBatch, startCluster, type Simulator } from '../../reliability/helpers.js';
 
 type Name = 'wait' | 'start' | 'backup' | 'snapshot' | 'tasks' | 'board';
 
@@ -527,7 +527,7 @@ describe('session files and .env, on the command path', () => {
 });
 
 describe('bad input through the real executable', () => {
-  const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+  const main = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
 
   function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {

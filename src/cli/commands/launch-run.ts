@@ -1,0 +1,180 @@
+/**
+ * A launch command's run on its runtime: recover an earlier run's intents, launch what is new, follow
+ * what was already under way (with this run's --timeout), and report per requested guest: progress on
+ * stderr, `--json` events on stdout, the summary, the exit code.
+ */
+import type { PveClient } from '../../api/index.js';
+import type { TaskOutcome } from '../../tasks/exit-status.js';
+import type { GuestInfo } from '../../tasks/launch-plan.js';
+import { allFinal } from '../../tasks/launch-queue.js';
+import { createRuntime } from '../../tasks/runtime.js';
+import type { openSession } from '../../tasks/session.js';
+import { rowsOf, subscribeRowChanges, type Guest, type LaunchSpec, type TaskRow, type TaskStore } from '../../tasks/store.js';
+import type { Clock } from '../../util/clock.js';
+import { ExitCode, type CliIo } from '../io.js';
+import { TaskReporter, type Target, type TargetResult } from '../output.js';
+import { printMessages } from '../runtime-io.js';
+
+export interface WatchOptions {
+  client: PveClient;
+  clock: Clock;
+  io: CliIo;
+  specs: LaunchSpec[];
+  guests: Map<number, GuestInfo>;
+  session: ReturnType<typeof openSession>;
+  parallel: number;
+  timeoutMs: number | undefined;
+  intervalMs: number;
+  json: boolean;
+  noColor: boolean;
+}
+
+export async function launchAndWatch(options: WatchOptions): Promise<number> {
+  const { client, clock, io, specs, guests, session } = options;
+  const runtime = createRuntime({
+    client,
+    clock,
+    intervalMs: options.intervalMs,
+    session,
+    parallel: options.parallel,
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+  });
+  const { store, queue } = runtime;
+  const stopMessages = printMessages(runtime, io);
+  const reporter = new TaskReporter(io, { json: options.json, noColor: options.noColor });
+  try {
+    // A crashed earlier run: requests that went out are looked up on their nodes (never sent again);
+    // launches it never sent are dropped: whatever is requested now is launched afresh.
+    const recovered = await queue.recover();
+    const dropped = queue.heldKeys().length;
+    queue.releaseHeld(false);
+    if (recovered.adopted > 0) io.stderr.write(`pvetasks: found ${recovered.adopted} task(s) an earlier run had started\n`);
+    if (dropped > 0) io.stderr.write(`pvetasks: dropped ${dropped} launch(es) an earlier run had queued but never sent\n`);
+
+    const { reused, fresh } = reuseUnfinished(store, specs);
+    // Tasks this run adopts from an earlier one follow this run's --timeout (from when they were first seen).
+    if (options.timeoutMs !== undefined) applyTimeout(store, reused, options.timeoutMs);
+    const haState: Record<number, Pick<Guest, 'hastate'>> = {};
+    for (const [vmid, guest] of guests) if (guest.hastate) haState[vmid] = { hastate: guest.hastate };
+    const keys = [...reused, ...queue.enqueue(fresh, haState)];
+
+    // One target per requested guest; guests of one vzdump share its task.
+    const targets = new Map<string, Target[]>();
+    for (const key of keys) {
+      const row = store.getState().row(key)!;
+      targets.set(
+        key,
+        row.vmids.map((vmid) => ({ upid: row.upid ?? null, node: row.node, vmid, type: row.type, label: labelFor(vmid, guests) })),
+      );
+    }
+    const report = (row: TaskRow) => {
+      const list = targets.get(row.key);
+      if (!list) return;
+      if (row.upid) {
+        for (const target of list) {
+          target.upid = row.upid;
+          target.type = row.type;
+          target.node = row.node;
+          reporter.started(target, row.startedAt ?? row.firstSeenAt);
+        }
+      }
+      if (row.state === 'queued' || row.state === 'running') return;
+      for (const target of list) reporter.finished(target, resultFor(row, target.vmid!, clock.now()));
+    };
+    const wanted = new Set(keys);
+    const unsubscribe = subscribeRowChanges(store, (state, before) => {
+      for (const key of before.keys()) {
+        const row = state.row(key);
+        if (wanted.has(key) && row) report(row);
+      }
+    });
+    for (const key of keys) report(store.getState().row(key)!);
+    runtime.poller.start();
+    try {
+      await untilFinal(store, keys, io.signal);
+    } catch (error) {
+      if (!io.signal.aborted) throw error;
+      unsubscribe();
+      for (const key of queue.pending().map((row) => row.key)) queue.cancel(key);
+      const running = keys.filter((key) => store.getState().row(key)?.state === 'running').length;
+      io.stderr.write(
+        `pvetasks: interrupted; stopped waiting${running ? `, ${running} task(s) keep running on the server` : ''}; queued launches were not sent\n`,
+      );
+      return ExitCode.interrupted;
+    }
+    unsubscribe();
+    return reporter.summary();
+  } finally {
+    stopMessages();
+    await runtime.close();
+  }
+}
+
+/** Unfinished rows of an earlier run for the same action and guests: followed, not launched again. */
+function reuseUnfinished(store: TaskStore, specs: LaunchSpec[]): { reused: string[]; fresh: LaunchSpec[] } {
+  const reused: string[] = [];
+  const fresh: LaunchSpec[] = [];
+  const open = rowsOf(store.getState(), 'mine').filter((row) => row.launch && (row.state === 'running' || row.state === 'queued'));
+  for (const spec of specs) {
+    const match = open.find(
+      (row) =>
+        row.launch!.action === spec.action &&
+        row.launch!.node === spec.node &&
+        row.vmids.length === spec.guests.length &&
+        spec.guests.every((guest) => row.vmids.includes(guest.vmid)),
+    );
+    if (match && !reused.includes(match.key)) reused.push(match.key);
+    else fresh.push(spec);
+  }
+  return { reused, fresh };
+}
+
+/** Deadlines count from when pvetasks first saw the task, with the timeout this run was given. */
+function applyTimeout(store: TaskStore, keys: readonly string[], timeoutMs: number): void {
+  store.getState().update((tx) => {
+    for (const key of keys) {
+      const row = tx.row(key);
+      if (row?.state === 'running') tx.patch(key, { deadline: row.firstSeenAt + timeoutMs });
+    }
+  });
+}
+
+function untilFinal(store: TaskStore, keys: string[], signal: AbortSignal): Promise<void> {
+  if (allFinal(store, keys)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      unsubscribe();
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      done();
+      reject(signal.reason);
+    };
+    const unsubscribe = store.subscribe(() => {
+      if (!allFinal(store, keys)) return;
+      done();
+      resolve();
+    });
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function labelFor(vmid: number, guests: Map<number, GuestInfo>): string {
+  const guest = guests.get(vmid);
+  const kind = guest?.type === 'lxc' ? 'CT' : 'VM';
+  return guest?.name ? `${kind} ${vmid} (${guest.name})` : `${kind} ${vmid}`;
+}
+
+function resultFor(row: TaskRow, vmid: number, now: number): TargetResult {
+  const perGuest = row.guestResults?.[vmid];
+  const outcome = (row.state === 'timeout' ? 'timeout' : (perGuest?.outcome ?? row.state)) as TaskOutcome;
+  const started = row.startedAt ?? row.sentAt ?? row.firstSeenAt;
+  const result: TargetResult = {
+    outcome,
+    exitStatus: row.exitStatus ?? null,
+    durationMs: Math.max(0, (row.state === 'timeout' ? now : (row.endedAt ?? now)) - started),
+  };
+  const message = perGuest?.message ?? row.message;
+  if (message) result.message = message;
+  return result;
+}

@@ -1,0 +1,273 @@
+/**
+ * The domain's side of the trust boundary: every API answer the domain reads is shape-checked here,
+ * and every string in it sanitized, before anything else sees it. A list item of the wrong shape is
+ * skipped and counted (the caller reports "N malformed items in <path> ignored"), never thrown: one bad
+ * item must not end a poll cycle. An answer that is wrong as a whole (not a list where a list belongs)
+ * counts as one malformed item and reads as empty.
+ */
+import { PveApiError, type PveClient } from '../api/index.js';
+import { cleanText, cleanLogLine } from './clean-text.js';
+import type { Guest } from './task-row.js';
+import { parseUpid } from './upid.js';
+
+/** Items that passed the shape check, and how many did not. */
+export interface Checked<T> {
+  items: T[];
+  malformed: number;
+}
+
+export interface ReadInit {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+type Raw = Record<string, unknown>;
+
+const NODE_RE = /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
+
+const isObject = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A string field, sanitized; undefined when absent or not a string. */
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? cleanText(value) : undefined;
+}
+
+/** A whole number; PVE sends some numbers as strings (`"starttime":"1483334102"`). */
+function whole(value: unknown): number | undefined {
+  const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+  return typeof number === 'number' && Number.isSafeInteger(number) ? number : undefined;
+}
+
+/** A node name as PVE's `pve-node` format allows it: never `.`, `..` or anything a path could misread. */
+export function isNodeName(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 63 && NODE_RE.test(value);
+}
+
+/** A UPID string we can parse (its node is then a valid node name). */
+function upid(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    parseUpid(value);
+    return value;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Checks each item of a list answer; anything but an array is one malformed item. */
+export function checkList<T>(data: unknown, item: (raw: Raw) => T | undefined): Checked<T> {
+  if (!Array.isArray(data)) return { items: [], malformed: data === null || data === undefined ? 0 : 1 };
+  const items: T[] = [];
+  let malformed = 0;
+  for (const raw of data) {
+    const checked = isObject(raw) ? item(raw) : undefined;
+    if (checked === undefined) malformed++;
+    else items.push(checked);
+  }
+  return { items, malformed };
+}
+
+/** An entry of `/cluster/tasks`: running ones have a pid and no status; finished ones a status. */
+export interface ClusterTask {
+  upid: string;
+  running: boolean;
+  /** PVE's exit status (finished only). */
+  status?: string;
+  /** Epoch seconds (finished only). */
+  endtime?: number;
+}
+
+export function checkClusterTask(raw: Raw): ClusterTask | undefined {
+  const id = upid(raw.upid);
+  if (!id) return undefined;
+  if (raw.status !== undefined && typeof raw.status !== 'string') return undefined;
+  if (raw.endtime !== undefined && whole(raw.endtime) === undefined) return undefined;
+  const status = text(raw.status);
+  const task: ClusterTask = { upid: id, running: status === undefined };
+  if (status !== undefined) task.status = status;
+  const endtime = whole(raw.endtime);
+  if (endtime !== undefined) task.endtime = endtime;
+  return task;
+}
+
+export async function readClusterTasks(client: PveClient, init: ReadInit = {}): Promise<Checked<ClusterTask>> {
+  const response = await client.GET('/cluster/tasks', init);
+  return checkList(response.data, checkClusterTask);
+}
+
+/** An entry of a node's task list (`source=active`: status `RUNNING`; archive: the exit status). */
+export interface NodeTask {
+  upid: string;
+  running: boolean;
+  status?: string;
+  endtime?: number;
+}
+
+export function checkNodeTask(raw: Raw): NodeTask | undefined {
+  const id = upid(raw.upid);
+  if (!id || (raw.status !== undefined && typeof raw.status !== 'string')) return undefined;
+  if (raw.endtime !== undefined && whole(raw.endtime) === undefined) return undefined;
+  const status = text(raw.status);
+  const task: NodeTask = { upid: id, running: status === undefined || status === 'RUNNING' };
+  if (status !== undefined && status !== 'RUNNING') task.status = status;
+  const endtime = whole(raw.endtime);
+  if (endtime !== undefined) task.endtime = endtime;
+  return task;
+}
+
+export interface NodeTaskPage extends Checked<NodeTask> {
+  /** PVE's count of every matching task (beyond the page too); omitted by PVE when 0. */
+  total: number;
+  /** Entries the page held, well-formed or not (for paging). */
+  received: number;
+}
+
+export async function readNodeTasks(
+  client: PveClient,
+  node: string,
+  query: { source?: 'active' | 'archive' | 'all'; start?: number; limit: number; since?: number; typefilter?: string; vmid?: number },
+  init: ReadInit = {},
+): Promise<NodeTaskPage> {
+  const response = await client.GET('/nodes/{node}/tasks', { params: { path: { node }, query }, ...init });
+  const checked = checkList(response.data, checkNodeTask);
+  const received = Array.isArray(response.data) ? response.data.length : 0;
+  return { ...checked, total: whole(response.total) ?? 0, received };
+}
+
+/** A task's `/status`, in PVE's field names: running, or stopped with its exit status. */
+export interface TaskStatusAnswer {
+  status: 'running' | 'stopped';
+  exitstatus?: string;
+}
+
+/** Undefined when the answer is not a status (the caller treats the read as failed). */
+export function checkTaskStatus(data: unknown): TaskStatusAnswer | undefined {
+  if (!isObject(data) || (data.status !== 'running' && data.status !== 'stopped')) return undefined;
+  if (data.status === 'running') return { status: 'running' };
+  if (data.exitstatus !== undefined && typeof data.exitstatus !== 'string') return undefined;
+  // PVE always sends one for a stopped task; without it the task ended the way PVE calls unexpected.
+  return { status: 'stopped', exitstatus: text(data.exitstatus) ?? 'unexpected status' };
+}
+
+/**
+ * `/nodes/{node}/tasks/{upid}/status` on the UPID's own node (the node named in the UPID, never the
+ * one we are connected to). An answer that is not a status fails like one that is not PVE JSON.
+ */
+export async function readTaskStatus(client: PveClient, taskUpid: string, init: ReadInit = {}): Promise<TaskStatusAnswer> {
+  const { node } = parseUpid(taskUpid);
+  const response = await client.GET('/nodes/{node}/tasks/{upid}/status', { params: { path: { node, upid: taskUpid } }, ...init });
+  const status = checkTaskStatus(response.data);
+  if (status) return status;
+  throw new PveApiError({
+    kind: 'protocol',
+    method: 'GET',
+    path: `/nodes/${node}/tasks/${taskUpid}/status`,
+    message: `GET /nodes/${node}/tasks/.../status: the answer is not a task status`,
+  });
+}
+
+/** Log lines from `start` (0-based), each sanitized and cut to a bounded length. */
+export interface LogPage {
+  lines: string[];
+  /** PVE's count of the log's lines. */
+  total: number;
+  malformed: number;
+  /** The log cannot be read (PVE answers such a log with one pseudo-line). */
+  unreadable: boolean;
+}
+
+const UNREADABLE_LOG = /^(unable to open file|no content)/;
+
+export async function readTaskLog(
+  client: PveClient,
+  node: string,
+  taskUpid: string,
+  query: { start?: number; limit: number },
+  init: ReadInit = {},
+): Promise<LogPage> {
+  const response = await client.GET('/nodes/{node}/tasks/{upid}/log', { params: { path: { node, upid: taskUpid }, query }, ...init });
+  const { items, malformed } = checkList(response.data, (raw) => (typeof raw.t === 'string' ? cleanLogLine(raw.t) : undefined));
+  const total = whole(response.total) ?? (query.start ?? 0) + items.length;
+  const unreadable = total === 1 && items.length === 1 && UNREADABLE_LOG.test(items[0]!);
+  return { lines: unreadable ? [] : items, total: unreadable ? 0 : total, malformed, unreadable };
+}
+
+/** A guest of `/cluster/resources?type=vm`; entries of other types are not malformed, just not guests. */
+export function checkGuest(raw: Raw): Guest | null | undefined {
+  if (raw.type !== 'qemu' && raw.type !== 'lxc') return null;
+  const vmid = whole(raw.vmid);
+  if (vmid === undefined || vmid < 100 || vmid > 999_999_999 || !isNodeName(raw.node)) return undefined;
+  const guest: Guest = {
+    vmid,
+    type: raw.type,
+    node: raw.node,
+    status: text(raw.status) ?? 'unknown',
+    // 0/1 on the wire, not a boolean.
+    template: whole(raw.template) === 1,
+  };
+  const name = text(raw.name);
+  if (name) guest.name = name;
+  const hastate = text(raw.hastate);
+  if (hastate) guest.hastate = hastate;
+  const tags = text(raw.tags);
+  if (tags) guest.tags = tags;
+  const lock = text(raw.lock);
+  if (lock) guest.lock = lock;
+  return guest;
+}
+
+export async function readGuests(client: PveClient, init: ReadInit = {}): Promise<Checked<Guest>> {
+  const response = await client.GET('/cluster/resources', { params: { query: { type: 'vm' } }, ...init });
+  const checked = checkList(response.data, checkGuest);
+  return { items: checked.items.filter((guest): guest is Guest => guest !== null), malformed: checked.malformed };
+}
+
+export async function readSnapshotNames(
+  client: PveClient,
+  target: { node: string; vmid: number; guestType: 'qemu' | 'lxc' },
+  init: ReadInit = {},
+): Promise<Checked<string>> {
+  const request = { params: { path: { node: target.node, vmid: target.vmid } }, ...init };
+  const response =
+    target.guestType === 'qemu'
+      ? await client.GET('/nodes/{node}/qemu/{vmid}/snapshot', request)
+      : await client.GET('/nodes/{node}/lxc/{vmid}/snapshot', request);
+  return checkList(response.data, (raw) => text(raw.name));
+}
+
+export interface StorageEntry {
+  storage: string;
+  /** False when PVE says it cannot be activated now. */
+  active: boolean;
+}
+
+/** The enabled storages of a node that take `content` (e.g. `backup`). */
+export async function readStorages(client: PveClient, node: string, content: string, init: ReadInit = {}): Promise<Checked<StorageEntry>> {
+  const response = await client.GET('/nodes/{node}/storage', { params: { path: { node }, query: { content, enabled: true } }, ...init });
+  return checkList(response.data, (raw) => {
+    const storage = text(raw.storage);
+    return storage ? { storage, active: whole(raw.active) !== 0 } : undefined;
+  });
+}
+
+/** `/cluster/status`: the cluster's name (none on a standalone node) and its member nodes. */
+export interface ClusterStatus {
+  name?: string;
+  nodes: string[];
+  malformed: number;
+}
+
+export async function readClusterStatus(client: PveClient, init: ReadInit = {}): Promise<ClusterStatus> {
+  const response = await client.GET('/cluster/status', init);
+  const checked = checkList(response.data, (raw) => {
+    if (raw.type === 'cluster') return { cluster: text(raw.name) };
+    if (raw.type === 'node') return isNodeName(raw.name) ? { node: raw.name } : undefined;
+    return {};
+  });
+  const status: ClusterStatus = { nodes: [], malformed: checked.malformed };
+  for (const item of checked.items) {
+    if ('node' in item && item.node) status.nodes.push(item.node);
+    if ('cluster' in item && item.cluster) status.name = item.cluster;
+  }
+  return status;
+}

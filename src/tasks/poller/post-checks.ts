@@ -1,0 +1,59 @@
+/**
+ * What must be read after PVE reports a task's end before its row is final: an HA start counts once
+ * the guest runs, a snapshot once it is in the guest's snapshot list, a multi-guest backup gets its
+ * per-guest results from its log. A check that cannot be read is tried again next cycle (the
+ * deadline still applies).
+ */
+import { readSnapshotNames, readTaskLog } from '../answers.js';
+import { parseBackupResults } from '../backup-log.js';
+import { classifyExitStatus } from '../exit-status.js';
+import type { TaskRow } from '../store.js';
+import type { PollContext } from './context.js';
+
+/** Rows whose task ended and that wait for a post-check. */
+export function postCheckRows(ctx: PollContext): TaskRow[] {
+  const state = ctx.store.getState();
+  const rows: TaskRow[] = [];
+  for (const key of state.order.mine) {
+    const row = state.row(key);
+    if (row?.state === 'running' && row.exitStatus !== undefined && row.postCheck) rows.push(row);
+  }
+  return rows;
+}
+
+export async function runPostChecks(ctx: PollContext, signal?: AbortSignal): Promise<void> {
+  const { clock, store } = ctx;
+  for (const row of postCheckRows(ctx)) {
+    const check = row.postCheck!;
+    const outcome = classifyExitStatus(row.exitStatus);
+    const ended = { exitStatus: row.exitStatus, ...(row.endedAt !== undefined ? { endedAt: row.endedAt } : {}) };
+    try {
+      if (check.kind === 'guest-running') {
+        // The guest list is refreshed every cycle while such a check waits (see resourcesDue).
+        // It ended when the guest was seen running, not when the HA request did.
+        if (store.getState().guests[check.vmid]?.status === 'running') {
+          store.getState().update((tx) => tx.finish(row.key, outcome, { ...ended, endedAt: clock.now() }));
+        }
+      } else if (check.kind === 'snapshot-exists') {
+        const names = await readSnapshotNames(ctx.client, check, ctx.requestInit(signal));
+        ctx.malformed(`/nodes/${check.node}/${check.guestType}/${check.vmid}/snapshot`, names.malformed);
+        store.getState().update((tx) => {
+          if (names.items.includes(check.snapname)) tx.finish(row.key, outcome, ended);
+          else {
+            tx.finish(row.key, 'failed', {
+              ...ended,
+              message: `task ended ${row.exitStatus}, but snapshot '${check.snapname}' is not in the snapshot list of ${check.vmid}`,
+              endedAt: row.endedAt ?? clock.now(),
+            });
+          }
+        });
+      } else {
+        const log = await readTaskLog(ctx.client, row.node, row.upid!, { limit: 0 }, ctx.requestInit(signal));
+        const guestResults = parseBackupResults(log.lines, row.vmids, outcome);
+        store.getState().update((tx) => tx.finish(row.key, outcome, { ...ended, guestResults }));
+      }
+    } catch {
+      // tried again next cycle
+    }
+  }
+}
