@@ -6,6 +6,7 @@
  * counts as one malformed item and reads as empty.
  */
 import { PveApiError, type PveClient } from '../api/index.js';
+import { isSafeText } from '../util/sanitize.js';
 import { cleanText, cleanLogLine } from './clean-text.js';
 import type { Guest } from './task-row.js';
 import { parseUpid } from './upid.js';
@@ -43,9 +44,13 @@ export function isNodeName(value: unknown): value is string {
   return typeof value === 'string' && value.length <= 63 && NODE_RE.test(value);
 }
 
-/** A UPID string we can parse (its node is then a valid node name). */
-function upid(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
+/**
+ * A UPID we can parse and may print: PVE's UPID format allows any character but `:`, `/` and white
+ * space in its type, id and user, yet a real one never holds a control or bidi character, so one that
+ * does is not taken (its fields would reach the screen).
+ */
+export function checkUpid(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !isSafeText(value)) return undefined;
   try {
     parseUpid(value);
     return value;
@@ -78,7 +83,7 @@ export interface ClusterTask {
 }
 
 export function checkClusterTask(raw: Raw): ClusterTask | undefined {
-  const id = upid(raw.upid);
+  const id = checkUpid(raw.upid);
   if (!id) return undefined;
   if (raw.status !== undefined && typeof raw.status !== 'string') return undefined;
   if (raw.endtime !== undefined && whole(raw.endtime) === undefined) return undefined;
@@ -104,7 +109,7 @@ export interface NodeTask {
 }
 
 export function checkNodeTask(raw: Raw): NodeTask | undefined {
-  const id = upid(raw.upid);
+  const id = checkUpid(raw.upid);
   if (!id || (raw.status !== undefined && typeof raw.status !== 'string')) return undefined;
   if (raw.endtime !== undefined && whole(raw.endtime) === undefined) return undefined;
   const status = text(raw.status);

@@ -1,19 +1,20 @@
 /**
  * The domain's text policy at the trust boundary: server text is sanitized once, where it enters the
- * store or a command's output. Names, statuses and messages are one line; log lines are one line each
- * and cut at LOG_LINE_MAX (a 10 MB line must not freeze the detail view).
+ * store or a command's output (src/util/sanitize.ts says what goes). Names, statuses and messages are
+ * one line of bounded length; log lines are one line each, cut at the sanitizer's log-line cap (a 10 MB
+ * line must not freeze the detail view).
  */
+import { LOG_LINE_MAX_LENGTH, sanitizeText } from '../util/sanitize.js';
 
-/** Longest log line kept, in characters; the rest is cut with a marker. */
-export const LOG_LINE_MAX = 4096;
+/** Longest name, status or message kept: PVE's longest error messages fit with room to spare. */
+export const TEXT_MAX_LENGTH = 2048;
 
 /** A name, status or message from the server, safe to print. */
 export function cleanText(text: string): string {
-  // TODO(integration): the shared sanitizer (src/util/sanitize.ts) replaces this placeholder.
-  return text;
+  return sanitizeText(text, { maxLength: TEXT_MAX_LENGTH });
 }
 
 /** A log line from the server, safe to print and bounded. */
 export function cleanLogLine(text: string): string {
-  return cleanText(text.length > LOG_LINE_MAX ? text.slice(0, LOG_LINE_MAX) : text);
+  return sanitizeText(text, { maxLength: LOG_LINE_MAX_LENGTH });
 }

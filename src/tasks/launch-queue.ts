@@ -15,6 +15,7 @@ import { PveApiError, type PveClient } from '../api/index.js';
 import { failureKind } from '../api/failures.js';
 import { retrying } from '../util/backoff.js';
 import type { Clock } from '../util/clock.js';
+import { checkUpid } from './answers.js';
 import { cleanText } from './clean-text.js';
 import { describeTask } from './describe.js';
 import { expectedTaskType, taskIdOf } from './launch-plan.js';
@@ -210,10 +211,8 @@ export class LaunchQueue {
       );
       return;
     }
-    let upid: Upid;
-    try {
-      upid = parseUpid(answer);
-    } catch {
+    const checked = checkUpid(answer);
+    if (!checked) {
       store.getState().update((tx) =>
         tx.finish(key, 'unknown', {
           message: `PVE answered '${cleanText(answer.slice(0, 80))}' instead of a task id`,
@@ -222,7 +221,7 @@ export class LaunchQueue {
       );
       return;
     }
-    store.getState().update((tx) => tx.patch(key, this.adoptionPatch(row, upid)));
+    store.getState().update((tx) => tx.patch(key, this.adoptionPatch(row, parseUpid(checked))));
   }
 
   /** The fields a queued row gets once its task is known. */
