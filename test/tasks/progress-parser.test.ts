@@ -64,3 +64,13 @@ test('every log fixture names its public source, or says it was constructed, and
     assert.ok(tests.includes(`'${name}'`), `${name} has no progress test`);
   }
 });
+
+test('a job over several nodes counts only the guests this node backs up', () => {
+  // pve-manager VZDump.pm logs the guests of other nodes as skipped; their own node's task backs them up.
+  const lines = [
+    'INFO: starting new backup job: vzdump 101 102 103 104 --storage pbs --mode snapshot',
+    'INFO: skip external VMs: 102, 104',
+    'INFO: Starting Backup of VM 103 (qemu)',
+  ];
+  assert.deepEqual(progressOf(lines), { guest: { vmid: 103, index: 1, count: 2 } });
+});

@@ -7,7 +7,8 @@
  *   `INFO: status: 12% (1.2 GiB of 10.0 GiB), duration 5, read: 200.0 MiB/s, write: ...` (2020-03..08)
  *   `INFO: status: 12% (1234567/10000000), sparse 3% (123), duration 5, read/write 200/150 MB/s`
  *   and `INFO: using fast incremental mode (dirty-bitmap), 6.4 GiB dirty of 200.0 GiB total` (PBS).
- * - vzdump job framing (pve-manager VZDump.pm): `starting new backup job: vzdump 101 102 ...`,
+ * - vzdump job framing (pve-manager VZDump.pm): `starting new backup job: vzdump 101 102 ...`, `skip
+ *   external VMs: 102` (guests of other nodes, backed up by their own node's task),
  *   `Starting Backup of VM 101 (qemu)`; containers: GNU tar's `Total bytes written: N (838MiB, 82MiB/s)`,
  *   rsync passes `first sync finished - transferred 2.74G bytes in 25s` (no percentage for either).
  * - block jobs (QemuServer/BlockJob.pm): `mirror-scsi0: transferred 25.7 GiB of 32.0 GiB (80.26%) in 6m 14s`
@@ -51,6 +52,7 @@ export interface StepReading {
 export type LineEvent =
   | StepReading
   | { kind: 'job'; vmids: number[] }
+  | { kind: 'external'; vmids: number[] }
   | { kind: 'guest'; vmid: number }
   | { kind: 'changed-only' }
   | { kind: 'drive'; item: string }
@@ -65,6 +67,7 @@ const VZDUMP_2020 = new RegExp(String.raw`\bINFO: status: (\d{1,3})% \(${SIZE} o
 const VZDUMP_OLD =
   /\bINFO: status: (\d{1,3})% \((\d+)\/(\d+)\)(?:, sparse \d+% \(\d+\))?(?:, duration (\d+))?(?:, read\/write (\d+)\/\d+ MB\/s)?/;
 const JOB = /\bINFO: starting new backup job: vzdump((?: \d+)*)/;
+const EXTERNAL = /\bINFO: skip external VMs: (\d+(?:, \d+)*)/;
 const GUEST = /\bINFO: Starting Backup of VM (\d+) /;
 const CHANGED_ONLY = /\busing fast incremental mode \(dirty-bitmap\)/;
 const TAR_TOTAL = new RegExp(String.raw`\bINFO: Total bytes written: (\d+)(?: \(${SIZE}, ${rate}\))?`);
@@ -183,6 +186,7 @@ export function readLine(line: string): LineEvent | undefined {
   }
   if ((m = GUEST.exec(line))) return { kind: 'guest', vmid: Number(m[1]) };
   if ((m = JOB.exec(line))) return { kind: 'job', vmids: m[1]!.trim() ? m[1]!.trim().split(' ').map(Number) : [] };
+  if ((m = EXTERNAL.exec(line))) return { kind: 'external', vmids: m[1]!.split(', ').map(Number) };
   if (CHANGED_ONLY.test(line)) return { kind: 'changed-only' };
   if ((m = CLONE_DRIVE.exec(line)) || (m = PBS_IMAGE.exec(line))) return { kind: 'drive', item: m[1]! };
   if ((m = VMA_DEVICE.exec(line))) return { kind: 'vma-device', bytes: Number(m[1]) };

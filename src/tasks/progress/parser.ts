@@ -91,6 +91,9 @@ class LogProgress implements ProgressParser {
       case 'job':
         this.jobVmids = event.vmids;
         return;
+      case 'external':
+        this.jobVmids = this.jobVmids.filter((vmid) => !event.vmids.includes(vmid));
+        return;
       case 'guest':
         // The job's next guest: the previous guest's 100 % is not the task's progress any more.
         this.guestsStarted += 1;
