@@ -5,6 +5,7 @@
  * Tallies and the per-scope orders are kept on write. A write that throws is undone.
  */
 import { describeTask } from './describe.js';
+import { sameTaskProgress } from './progress.js';
 import {
   SCOPES,
   compareRows,
@@ -103,13 +104,6 @@ export interface WritableState {
 // Above this many moved rows a full sort is cheaper than one insertion each.
 const INCREMENTAL_REORDER_LIMIT = 64;
 
-function sameProgress(a: TaskProgress | undefined, b: TaskProgress | undefined): boolean {
-  if (a === b) return true;
-  if (!a || !b) return false;
-  const keys = Object.keys(a) as Array<keyof TaskProgress>;
-  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
-}
-
 function samePollError(a: PollError | undefined, b: PollError | undefined): boolean {
   if (a === b) return true;
   if (!a || !b) return false;
@@ -118,7 +112,7 @@ function samePollError(a: PollError | undefined, b: PollError | undefined): bool
 
 function sameValue(field: string, a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (field === 'progress') return sameProgress(a as TaskProgress, b as TaskProgress);
+  if (field === 'progress') return sameTaskProgress(a as TaskProgress, b as TaskProgress);
   if (field === 'pollError') return samePollError(a as PollError, b as PollError);
   if (field === 'vmids') {
     const x = a as readonly number[] | undefined;

@@ -2,6 +2,7 @@
  * The task registry's data: a row per task (or queued launch), guests, nodes, tallies, and the pure
  * helpers that order and count rows. No state here: the store (store.ts) holds it.
  */
+import type { GuestResult } from './backup-log.js';
 import type { TaskProgress } from './progress.js';
 
 export type TaskState = 'queued' | 'running' | 'ok' | 'warnings' | 'failed' | 'timeout' | 'unknown';
@@ -10,7 +11,7 @@ export type FinalOutcome = 'ok' | 'warnings' | 'failed' | 'unknown';
 export type Scope = 'mine' | 'cluster';
 export type GuestType = 'qemu' | 'lxc';
 
-export type { TaskProgress };
+export type { GuestResult, TaskProgress };
 
 export interface PollError {
   message: string;
@@ -77,11 +78,6 @@ export interface TaskRow {
   readonly sentAt?: number;
   /** Per-guest results of a task acting on several guests (a multi-guest backup), by VMID. */
   readonly guestResults?: Readonly<Record<number, GuestResult>>;
-}
-
-export interface GuestResult {
-  outcome: FinalOutcome;
-  message?: string;
 }
 
 export interface Tally {

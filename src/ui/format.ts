@@ -1,6 +1,7 @@
 /** Pure text for the board: cells, outcomes, progress bars, times. No React here. */
 import type { Guest, Tally, TaskRow, TaskState } from '../tasks/store.js';
 import { formatElapsed } from '../util/duration.js';
+import { jobResults } from './progress-text.js';
 import type { Theme } from './theme.js';
 
 /**
@@ -84,11 +85,11 @@ export function outcomeText(row: TaskRow, now: number): string {
     case 'running':
       return unreachable || row.message || '';
     case 'ok':
-      return row.exitStatus ?? 'OK';
+      return jobResults(row) ?? row.exitStatus ?? 'OK';
     case 'warnings':
-      return row.exitStatus ?? 'WARNINGS';
+      return jobResults(row) ?? row.exitStatus ?? 'WARNINGS';
     case 'failed':
-      return row.message ?? row.exitStatus ?? 'failed';
+      return jobResults(row) ?? row.message ?? row.exitStatus ?? 'failed';
     case 'timeout':
       if (row.lateOutcome) return `timed out, then ${row.lateExitStatus ?? STATE_WORDS[row.lateOutcome]}`;
       return unreachable ? `timed out; ${unreachable}` : 'timed out';

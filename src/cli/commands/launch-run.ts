@@ -165,14 +165,21 @@ function labelFor(vmid: number, guests: Map<number, GuestInfo>): string {
   return guest?.name ? `${kind} ${vmid} (${guest.name})` : `${kind} ${vmid}`;
 }
 
+/**
+ * A target's result. A guest of a backup job (one vzdump task for several guests) gets its own outcome
+ * and duration from the job's log, and `OK` or its own error as its exit status when it has them: the
+ * job's `job errors` and the whole job's time are not the guest's.
+ */
 function resultFor(row: TaskRow, vmid: number, now: number): TargetResult {
-  const perGuest = row.guestResults?.[vmid];
+  const perGuest = row.vmids.length > 1 && row.state !== 'timeout' ? row.guestResults?.[vmid] : undefined;
   const outcome = (row.state === 'timeout' ? 'timeout' : (perGuest?.outcome ?? row.state)) as TaskOutcome;
   const started = row.startedAt ?? row.sentAt ?? row.firstSeenAt;
+  const jobMs = Math.max(0, (row.state === 'timeout' ? now : (row.endedAt ?? now)) - started);
+  const ownStatus = perGuest?.outcome === 'ok' ? 'OK' : perGuest?.outcome === 'failed' ? perGuest.message : undefined;
   const result: TargetResult = {
     outcome,
-    exitStatus: row.exitStatus ?? null,
-    durationMs: Math.max(0, (row.state === 'timeout' ? now : (row.endedAt ?? now)) - started),
+    exitStatus: ownStatus ?? row.exitStatus ?? null,
+    durationMs: perGuest?.durationSeconds !== undefined ? perGuest.durationSeconds * 1000 : jobMs,
   };
   const message = perGuest?.message ?? row.message;
   if (message) result.message = message;

@@ -105,6 +105,7 @@ export class Poller {
   focus(key: string | undefined): void {
     if (key === this.tails.focusKey) return;
     this.tails.focusKey = key;
+    if (key) this.tails.refocus(key);
     this.store.getState().update((tx) => tx.setFocusLog(key ? { key, lines: [], read: 0 } : undefined));
     if (key) this.wakers.focus?.();
   }

@@ -4,7 +4,7 @@
  * out of focus, for the progress column. Each tail reads from where the last one stopped.
  */
 import { readTaskLog } from '../answers.js';
-import { parseTaskProgress } from '../progress.js';
+import { createProgressParser, type ProgressParser } from '../progress.js';
 import type { TaskRow } from '../store.js';
 import type { PollContext } from './context.js';
 import { readStatus } from './node-lists.js';
@@ -19,9 +19,15 @@ const PROGRESS_TYPES = new Set(['vzdump', 'qmigrate', 'qmclone', 'qmmove', 'vzmi
 export const PROGRESS_EVERY_CYCLES = 5;
 const PROGRESS_ROWS_PER_CYCLE = 4;
 
+/** Where a row's log was read to, and the progress its lines said so far (each line is read once). */
+interface Tail {
+  /** Lines read so far (the next `start`). */
+  read: number;
+  progress: ProgressParser;
+}
+
 export class LogTails {
-  /** Lines read so far per row (the next `start`). */
-  private readonly cursors = new Map<string, number>();
+  private readonly tails = new Map<string, Tail>();
   focusKey?: string;
 
   constructor(private readonly ctx: PollContext) {}
@@ -53,21 +59,40 @@ export class LogTails {
     }
   }
 
+  /** A row opened in the detail view reads its whole log again (its progress tail may have read past the start). */
+  refocus(key: string): void {
+    this.tails.delete(key);
+  }
+
+  /** Tails of rows that ended (and are not open in the detail view) are dropped with what they read. */
+  private forgetEnded(): void {
+    const state = this.ctx.store.getState();
+    for (const key of this.tails.keys()) {
+      const row = state.row(key);
+      if (key !== this.focusKey && (!row || (row.state !== 'running' && !this.ctx.isWatched(row)))) this.tails.delete(key);
+    }
+  }
+
   /**
    * Reads new lines from `start` = lines already read. For the focused row they are kept for the
    * detail view; for others only the progress they carry is kept.
    */
   private async readTail(row: TaskRow, focused: boolean, signal?: AbortSignal): Promise<void> {
     const { ctx } = this;
-    const read = this.cursors.get(row.key) ?? 0;
+    let tail = this.tails.get(row.key);
+    if (!tail) this.tails.set(row.key, (tail = { read: 0, progress: createProgressParser() }));
+    const read = tail.read;
     const page = await readTaskLog(ctx.client, row.node, row.upid!, { start: read, limit: LOG_PAGE }, ctx.requestInit(signal));
     ctx.malformed(`/nodes/${row.node}/tasks/.../log`, page.malformed);
     if (page.unreadable) return;
     const nowRead = read + page.lines.length;
-    this.cursors.set(row.key, nowRead);
-    const progress = parseTaskProgress(page.lines);
+    tail.read = nowRead;
+    tail.progress.feed(page.lines);
+    const progress = tail.progress.progress();
+    this.forgetEnded();
     ctx.store.getState().update((tx) => {
-      if (progress.percent !== undefined || progress.bytesDone !== undefined) tx.patch(row.key, { progress });
+      // Also a progress without a percentage: a job's next guest clears the last one's 100 %.
+      if (Object.keys(progress).length > 0 || row.progress) tx.patch(row.key, { progress });
       if (!focused || this.focusKey !== row.key) return;
       const previous = ctx.store.getState().focusLog;
       const kept = previous?.key === row.key ? previous.lines : [];

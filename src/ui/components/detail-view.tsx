@@ -6,6 +6,7 @@ import { useBoard, useTasks, useTick, useUi } from '../context.js';
 import { STATE_WORDS, clip, elapsedText, fit, formatDateTime, outcomeText, progressText, taskTitle } from '../format.js';
 import { logLines, logTop } from '../visible.js';
 import { keyLabel } from '../keymap.js';
+import { jobResults, progressDetails } from '../progress-text.js';
 import { DETAIL_FIELD_LINES } from '../layout.js';
 import { guestBlock, type GuestBlock, type GuestEntry } from '../detail-guests.js';
 import type { Theme } from '../theme.js';
@@ -57,7 +58,9 @@ export function DetailView({ width, height }: { width: number; height: number })
         <Styled tone={row.state}>{clip(outcomeLine(row, now), Math.max(0, w - 20), theme.ellipsis)}</Styled>
       </Line>
       <Field label="Progress" width={w}>
-        {progressText(row.progress?.percent, Math.min(40, w - 10), theme) || 'not reported'}
+        {[progressText(row.progress?.percent, Math.min(40, w - 10), theme), progressDetails(row.progress, theme.separator)]
+          .filter(Boolean)
+          .join('  ') || 'not reported'}
       </Field>
       {block.height > 0 ? <GuestLines block={block} width={w} /> : null}
       <Line>
@@ -142,9 +145,15 @@ function Field({ label, width, children }: { label: string; width: number; child
   );
 }
 
+/** PVE's exit status, then (for a backup job) how its guests fared, then a reason of ours. */
 function outcomeLine(row: TaskRow, now: number): string {
-  const outcome = outcomeText(row, now);
-  const parts = [outcome, row.message && !outcome.includes(row.message) ? row.message : ''].filter(Boolean);
+  const guests = jobResults(row);
+  const outcome = guests && row.exitStatus ? row.exitStatus : outcomeText(row, now);
+  const parts = [
+    outcome,
+    guests && guests !== outcome ? guests : '',
+    row.message && !outcome.includes(row.message) ? row.message : '',
+  ].filter(Boolean);
   return parts.length ? `  ${parts.join('; ')}` : '';
 }
 
