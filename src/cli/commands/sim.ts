@@ -13,6 +13,7 @@ import {
   type FaultSpec,
   type Simulator,
 } from '../../sim/index.js';
+import { jsonLine } from '../../util/sanitize.js';
 import { lastValue, parseCommandArgs } from '../args.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 
@@ -134,7 +135,7 @@ async function runSim(args: string[], io: CliIo): Promise<number> {
 
   if (values.json) {
     const { url, urls, token: simToken, username, password } = sim;
-    io.stdout.write(`${JSON.stringify({ url, urls, token: simToken, username, password, fingerprint: sim.fingerprint ?? null })}\n`);
+    io.stdout.write(jsonLine({ url, urls, token: simToken, username, password, fingerprint: sim.fingerprint ?? null }));
   } else {
     io.stdout.write(describe(sim, { nodes, guests, seed, speed, faults }));
   }
