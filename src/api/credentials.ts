@@ -1,4 +1,5 @@
 /** Checking the credentials an operator configures, with messages that say what to fix. */
+import { echo } from '../util/echo.js';
 import { PveApiError } from './errors.js';
 
 export interface ParsedToken {
@@ -50,7 +51,7 @@ export function validateUsername(username: string): string {
   if (!/^[^\s@:]+@[A-Za-z][A-Za-z0-9.\-_]+$/.test(text)) {
     throw new PveApiError({
       kind: 'config',
-      message: `invalid user name '${text}': expected USER@REALM, e.g. root@pam or admin@pve`,
+      message: `invalid user name ${echo(text)}: expected USER@REALM, e.g. root@pam or admin@pve`,
     });
   }
   return text;

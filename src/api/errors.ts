@@ -88,16 +88,18 @@ export function isNodeUnreachable(error: unknown): boolean {
 const MASK_ANYWHERE_LENGTH = 8;
 
 /**
- * Replaces every known secret in `text` with `***`. A long secret (an API token's, a ticket) goes
- * wherever it occurs. A short one (a password like `task`) goes wherever it stands as a word of its
- * own, not inside a longer run of letters and digits: `pvetasks` and `/tasks` stay readable, while
- * the word itself, even in our own wording, is masked. A secret never shows; a common word as a
- * password costs some readability.
+ * Replaces every known secret in `text` with `***`, in every form it may take there (secretForms): a
+ * server or a proxy that echoes a header, a login body or a URL back cannot leak it. A long form (an
+ * API token's secret, a ticket) goes wherever it occurs. A short one (a password like `task`) goes
+ * wherever it stands as a word of its own, not inside a longer run of letters and digits: `pvetasks`
+ * and `/tasks` stay readable, while the word itself, even in our own wording, is masked. A secret never
+ * shows; a common word as a password costs some readability.
  */
 export function redact(text: string, secrets: Iterable<string | undefined>): string {
   let out = text;
-  const list = [...new Set([...secrets].filter((secret): secret is string => !!secret))].sort((a, b) => b.length - a.length);
-  for (const secret of list) {
+  const given = [...new Set([...secrets].filter((secret): secret is string => !!secret))];
+  const forms = [...new Set(given.flatMap(secretForms))].sort((a, b) => b.length - a.length);
+  for (const secret of forms) {
     if (secret.length >= MASK_ANYWHERE_LENGTH) out = out.split(secret).join('***');
     else {
       // A word's edges: no letter or digit may touch a letter or digit at either end of the secret.
@@ -107,6 +109,49 @@ export function redact(text: string, secrets: Iterable<string | undefined>): str
     }
   }
   return out;
+}
+
+/**
+ * The forms a secret takes where software echoes it: as given; percent-encoded as encodeURIComponent,
+ * as our strict path encoding and as a form body (`+` for spaces), in upper- and lower-case hex; escaped
+ * inside a JSON string; base64 and base64url, padded or not. Inside a longer base64 text (a header of
+ * `user:password`, a token in a cookie) the secret's encoding depends on where it starts, so for each
+ * of the three alignments the part that depends on the secret alone is a form too.
+ */
+export function secretForms(secret: string): string[] {
+  const forms = new Set([secret, JSON.stringify(secret).slice(1, -1)]);
+  const percent = [
+    encodeURIComponent(secret),
+    encodeURIComponent(secret).replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+  ];
+  for (const form of percent) {
+    forms.add(form);
+    forms.add(form.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()));
+  }
+  const bytes = Buffer.from(secret, 'utf8');
+  const padded = bytes.toString('base64');
+  for (const form of [padded, padded.replace(/=+$/, '')]) {
+    forms.add(form);
+    forms.add(toBase64Url(form));
+  }
+  // Shifted by 0, 1 or 2 bytes, the first 0, 2 or 3 characters and the last partial group mix in the neighbours.
+  for (const [shift, skip] of [
+    [0, 0],
+    [1, 2],
+    [2, 3],
+  ] as const) {
+    const shifted = Buffer.concat([Buffer.alloc(shift), bytes]);
+    const core = shifted.toString('base64').slice(skip, Math.floor(shifted.length / 3) * 4);
+    if (core.length < MASK_ANYWHERE_LENGTH) continue;
+    forms.add(core);
+    forms.add(toBase64Url(core));
+  }
+  return [...forms].filter((form) => form !== '');
+}
+
+function toBase64Url(base64: string): string {
+  return base64.replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 function escapeRegExp(text: string): string {

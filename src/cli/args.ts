@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InvalidDurationError, parseDuration } from '../util/duration.js';
+import { echo } from '../util/echo.js';
 import { CliError, ExitCode } from './io.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -45,7 +46,7 @@ export function parseCommandArgs<O extends Options>(
   try {
     const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
     if (!positionals && parsed.positionals.length > 0) {
-      throw usageError(command, `'pvetasks ${command}' takes no arguments, got '${clip(parsed.positionals[0]!)}'`);
+      throw usageError(command, `'pvetasks ${command}' takes no arguments, got ${clip(parsed.positionals[0]!)}`);
     }
     return parsed as unknown as ParsedArgs<O>;
   } catch (error) {
@@ -68,8 +69,9 @@ function describeParseError(error: unknown): string {
   }
 }
 
+/** What the operator typed, quoted and cut for a message, or NOT_REPEATED when it looks like a secret. */
 function clip(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+  return echo(text, { maxLength: 40 });
 }
 
 /** The last value of a string option given several times (`--timeout 1m --timeout 2m` means 2m). */
@@ -91,13 +93,14 @@ export const MIN_INTERVAL_MS = 500;
 export const MAX_INTERVAL_MS = 3_600_000;
 
 /**
- * A poll interval. Below half a second a cluster's three pvedaemon workers per node would spend their
- * time answering us, so that is refused.
+ * A poll interval, from a flag or a setting (`flag` names it: `--interval`, `PVETASKS_INTERVAL in .env`):
+ * the one check of intervals, which the configuration uses too. Below half a second a cluster's three
+ * pvedaemon workers per node would spend their time answering us, so that is refused.
  */
 export function parseIntervalArg(flag: string, text: string): number {
   const ms = parseDurationArg(flag, text);
   if (ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
-    throw new CliError(`${flag}: interval '${text}' must be between 500ms and 1h`, ExitCode.usage);
+    throw new CliError(`${flag}: interval ${echo(text)} must be between 500ms and 1h`, ExitCode.usage);
   }
   return ms;
 }
@@ -113,7 +116,7 @@ export function isNodeName(text: string): boolean {
 
 export function parseNodeArg(flag: string, text: string): string {
   if (!isNodeName(text)) {
-    throw new CliError(`${flag}: '${clip(text)}' is not a node name (letters, digits and inner dashes, e.g. pve1)`, ExitCode.usage);
+    throw new CliError(`${flag}: ${clip(text)} is not a node name (letters, digits and inner dashes, e.g. pve1)`, ExitCode.usage);
   }
   return text;
 }
@@ -130,14 +133,14 @@ export function parseGuestArg(text: string): GuestRef {
   const node = colon >= 0 ? text.slice(0, colon) : undefined;
   const vmidText = colon >= 0 ? text.slice(colon + 1) : text;
   if (node !== undefined && !isNodeName(node)) {
-    throw new CliError(`'${clip(text)}': '${clip(node)}' is not a node name; use VMID or NODE:VMID`, ExitCode.usage);
+    throw new CliError(`${clip(text)}: ${clip(node)} is not a node name; use VMID or NODE:VMID`, ExitCode.usage);
   }
   if (!/^\d+$/.test(vmidText)) {
-    throw new CliError(`'${clip(text)}' is not a guest: use a VMID (e.g. 100) or NODE:VMID (e.g. pve1:100)`, ExitCode.usage);
+    throw new CliError(`${clip(text)} is not a guest: use a VMID (e.g. 100) or NODE:VMID (e.g. pve1:100)`, ExitCode.usage);
   }
   const vmid = Number(vmidText);
   if (vmid < MIN_VMID || vmid > MAX_VMID || vmidText.startsWith('0')) {
-    throw new CliError(`'${clip(text)}': a VMID is a number from 100 to 999999999`, ExitCode.usage);
+    throw new CliError(`${clip(text)}: a VMID is a number from 100 to 999999999`, ExitCode.usage);
   }
   return node === undefined ? { vmid } : { vmid, node };
 }
@@ -145,7 +148,7 @@ export function parseGuestArg(text: string): GuestRef {
 /** A positive whole number flag (`--parallel 4`) within bounds. */
 export function parseCountArg(flag: string, text: string, { min = 1, max = 1000 } = {}): number {
   if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-    throw new CliError(`${flag}: '${clip(text)}' must be a whole number from ${min} to ${max}`, ExitCode.usage);
+    throw new CliError(`${flag}: ${clip(text)} must be a whole number from ${min} to ${max}`, ExitCode.usage);
   }
   return Number(text);
 }

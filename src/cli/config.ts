@@ -3,7 +3,7 @@
  * working directory (DESIGN.md "Configuration"). Secrets come from the environment, `.env` or
  * `--token-file` only, and no message here ever contains one.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { inspect, parseEnv } from 'node:util';
@@ -11,8 +11,8 @@ import { normalizeEndpoint } from '../api/client.js';
 import { validateToken, validateUsername } from '../api/credentials.js';
 import { PveApiError } from '../api/errors.js';
 import { parseFingerprints } from '../api/tls.js';
-import { InvalidDurationError, parseDuration } from '../util/duration.js';
-import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from './args.js';
+import { echo } from '../util/echo.js';
+import { parseIntervalArg } from './args.js';
 import { CliError, ExitCode } from './io.js';
 
 export const DEFAULT_INTERVAL_MS = 2_000;
@@ -44,9 +44,6 @@ export interface ResolvedConfig {
   endpoints: string[];
   /** Undefined only when no endpoint is configured (the board's demo). A token wins over a password. */
   auth?: PveAuth;
-  token?: string;
-  username?: string;
-  password?: string;
   /** Upper-case `AA:BB:...` (32 pairs); comma-separated when the nodes have certificates of their own. */
   fingerprint?: string;
   insecure: boolean;
@@ -57,8 +54,11 @@ export interface ResolvedConfig {
   simToken?: string;
   /** The `.env` that was read, if any. */
   dotenvPath?: string;
-  /** Where the endpoint, the credentials and the interval came from (never the values). */
-  sources: { endpoint?: ConfigSource; auth?: ConfigSource; interval: ConfigSource };
+  /**
+   * Where the endpoint, the credentials, the interval and an insecure setting came from (never the
+   * values). `sources.insecure` is set exactly when `insecure` is true: the board's header says INSECURE.
+   */
+  sources: { endpoint?: ConfigSource; auth?: ConfigSource; interval: ConfigSource; insecure?: ConfigSource };
   /** Non-fatal problems to print on stderr (a `.env` others can read). */
   warnings: string[];
 }
@@ -87,7 +87,19 @@ export function loadConfig({ flags = {}, env, cwd, requireEndpoint = true }: Loa
     return undefined;
   };
 
-  const endpointSetting = lookup('PROXMOX_VE_ENDPOINT', flags.endpoint, '--endpoint');
+  // What decides where the credentials go and how the server is verified must not come from a file
+  // that someone else could have written.
+  const trusted = (setting: Lookup | undefined, risk: string): Lookup | undefined => {
+    if (setting?.source === '.env' && dotenv?.distrust) {
+      throw configError(
+        `${setting.label} refused: ${dotenv.path} ${dotenv.distrust.problem}, so whoever can write it could ${risk}; ` +
+          `fix: ${dotenv.distrust.fix}, or set it in the environment`,
+      );
+    }
+    return setting;
+  };
+
+  const endpointSetting = trusted(lookup('PROXMOX_VE_ENDPOINT', flags.endpoint, '--endpoint'), 'send your credentials to their server');
   const endpoints = endpointSetting ? parseEndpoints(endpointSetting) : [];
   if (requireEndpoint && endpoints.length === 0) {
     throw configError(
@@ -96,10 +108,13 @@ export function loadConfig({ flags = {}, env, cwd, requireEndpoint = true }: Loa
   }
 
   const intervalSetting = lookup('PVETASKS_INTERVAL', flags.interval, '--interval');
-  const intervalMs = intervalSetting ? parseInterval(intervalSetting) : DEFAULT_INTERVAL_MS;
+  const intervalMs = intervalSetting ? parseIntervalArg(intervalSetting.label, intervalSetting.value) : DEFAULT_INTERVAL_MS;
 
-  const fingerprintSetting = lookup('PROXMOX_VE_FINGERPRINT', flags.fingerprint, '--fingerprint');
-  const insecureSetting = lookup('PROXMOX_VE_INSECURE', flags.insecure === undefined ? undefined : String(flags.insecure), '--insecure');
+  const fingerprintSetting = trusted(lookup('PROXMOX_VE_FINGERPRINT', flags.fingerprint, '--fingerprint'), 'pin their own certificate');
+  const insecureSetting = trusted(
+    lookup('PROXMOX_VE_INSECURE', flags.insecure === undefined ? undefined : String(flags.insecure), '--insecure'),
+    'switch certificate checks off',
+  );
 
   const config: ResolvedConfig = {
     endpoints,
@@ -110,6 +125,10 @@ export function loadConfig({ flags = {}, env, cwd, requireEndpoint = true }: Loa
     warnings,
   };
   if (endpointSetting) config.sources.endpoint = endpointSetting.source;
+  if (config.insecure && insecureSetting) {
+    config.sources.insecure = insecureSetting.source;
+    warnings.push(insecureWarning(insecureSetting, dotenv?.path));
+  }
   if (fingerprintSetting) config.fingerprint = parseFingerprint(fingerprintSetting);
   if (dotenv) config.dotenvPath = dotenv.path;
 
@@ -128,15 +147,12 @@ export function loadConfig({ flags = {}, env, cwd, requireEndpoint = true }: Loa
   const passwordSetting = lookup('PROXMOX_VE_PASSWORD');
 
   if (tokenSetting) {
-    config.token = checkToken(tokenSetting.value, tokenSetting.label);
-    config.auth = { kind: 'token', token: config.token };
+    config.auth = { kind: 'token', token: checkToken(tokenSetting.value, tokenSetting.label) };
     config.sources.auth = tokenSetting.source;
   } else if (usernameSetting || passwordSetting) {
     if (!usernameSetting) throw configError('PROXMOX_VE_PASSWORD is set but PROXMOX_VE_USERNAME is not (e.g. root@pam)');
     if (!passwordSetting) throw configError(`${usernameSetting.label} is set but PROXMOX_VE_PASSWORD is not`);
     const username = withLabel(usernameSetting.label, () => validateUsername(usernameSetting.value));
-    config.username = username;
-    config.password = passwordSetting.value;
     config.auth = { kind: 'password', username, password: passwordSetting.value };
     config.sources.auth = usernameSetting.source;
   } else if (endpoints.length > 0) {
@@ -164,10 +180,40 @@ function parseEndpoints(setting: Lookup): string[] {
       );
     }
     const endpoint = withLabel(setting.label, () => normalizeEndpoint(raw));
+    const url = new URL(endpoint);
+    if (url.protocol === 'http:' && !isLiteralLoopback(url.hostname)) {
+      throw configError(
+        `${setting.label}: refusing plain http:// for ${url.host}: only 127.0.0.0/8, [::1] and localhost may go unencrypted; ` +
+          `use https://${url.hostname}:${url.port || '8006'}`,
+      );
+    }
     if (!endpoints.includes(endpoint)) endpoints.push(endpoint);
   }
   if (endpoints.length === 0) throw configError(`${setting.label} is empty: use https://pve1.example.com:8006`);
   return endpoints;
+}
+
+/**
+ * Plain http is for the simulator and tunnels on this machine: a literal loopback address or exactly
+ * `localhost`, never a name that merely ends in `.localhost` (a resolver may send that anywhere).
+ */
+function isLiteralLoopback(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** The warning an insecure setting always gets, naming where it came from. */
+function insecureWarning(setting: Lookup, dotenvPath: string | undefined): string {
+  const where =
+    setting.source === 'flag'
+      ? `by ${setting.label}`
+      : setting.source === '.env'
+        ? `by PROXMOX_VE_INSECURE in ${dotenvPath ?? '.env'}`
+        : 'by PROXMOX_VE_INSECURE in the environment';
+  return (
+    `TLS certificate checks are OFF (set ${where}): anyone on the network path can read and change the traffic, ` +
+    'credentials included; pin the certificate with PROXMOX_VE_FINGERPRINT instead'
+  );
 }
 
 /** Runs one of the client's validators; its one-line message is prefixed with where the value came from. */
@@ -180,25 +226,11 @@ function withLabel<T>(label: string, validate: () => T): T {
   }
 }
 
-function parseInterval(setting: Lookup): number {
-  let ms: number;
-  try {
-    ms = parseDuration(setting.value);
-  } catch (error) {
-    if (error instanceof InvalidDurationError) throw configError(`${setting.label}: ${error.message}`);
-    throw error;
-  }
-  if (ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
-    throw configError(`${setting.label}: interval '${setting.value}' must be between 500ms and 1h`);
-  }
-  return ms;
-}
-
 function parseBoolean(setting: Lookup): boolean {
   const value = setting.value.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(value)) return true;
   if (['0', 'false', 'no', 'off', ''].includes(value)) return false;
-  throw configError(`${setting.label}: '${setting.value}' is not true or false`);
+  throw configError(`${setting.label}: ${echo(setting.value)} is not true or false`);
 }
 
 function parseFingerprint(setting: Lookup): string {
@@ -221,15 +253,22 @@ function readTokenFile(path: string, warnings: string[]): string {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
-    throw configError(`cannot read --token-file '${path}': ${why}`);
+    throw configError(`cannot read --token-file ${echo(path)}: ${why}`);
   }
   warnIfOthersCanRead(path, '--token-file', warnings);
   const firstLine = text.split(/\r?\n/, 1)[0]!.trim();
-  if (!firstLine) throw configError(`--token-file '${path}' is empty: its first line must be USER@REALM!TOKENID=SECRET`);
+  if (!firstLine) throw configError(`--token-file ${echo(path)} is empty: its first line must be USER@REALM!TOKENID=SECRET`);
   return firstLine;
 }
 
-function readDotenv(cwd: string, env: NodeJS.ProcessEnv, warnings: string[]): { path: string; values: NodeJS.Dict<string> } | undefined {
+interface Dotenv {
+  path: string;
+  values: NodeJS.Dict<string>;
+  /** Set when someone other than the user could have written the file. */
+  distrust?: { problem: string; fix: string };
+}
+
+function readDotenv(cwd: string, env: NodeJS.ProcessEnv, warnings: string[]): Dotenv | undefined {
   const path = join(cwd, '.env');
   let text: string;
   try {
@@ -244,7 +283,32 @@ function readDotenv(cwd: string, env: NodeJS.ProcessEnv, warnings: string[]): { 
   if (values.NODE_EXTRA_CA_CERTS && !env.NODE_EXTRA_CA_CERTS) {
     warnings.push('NODE_EXTRA_CA_CERTS in .env has no effect (Node reads it at start): export it in the environment');
   }
-  return { path, values };
+  const distrust = distrustOf(path);
+  return distrust ? { path, values, distrust } : { path, values };
+}
+
+/** Why a file may hold someone else's settings: another owner (of it or of the link to it), or a mode others can write. */
+function distrustOf(path: string): Dotenv['distrust'] {
+  if (process.platform === 'win32' || typeof process.getuid !== 'function') return undefined;
+  const uid = process.getuid();
+  try {
+    const link = lstatSync(path);
+    const file = statSync(path);
+    const owner = link.uid !== uid ? link.uid : file.uid;
+    if (owner !== uid) {
+      return {
+        problem: `is owned by another user (uid ${owner})`,
+        fix: `chown ${uid} ${path} && chmod 600 ${path} (as root), or remove it`,
+      };
+    }
+    const mode = file.mode & 0o777;
+    if (mode & 0o022) {
+      return { problem: `is writable by group or others (mode ${mode.toString(8).padStart(3, '0')})`, fix: `chmod 600 ${path}` };
+    }
+  } catch {
+    // It was just read; a failing stat leaves nothing to judge by.
+  }
+  return undefined;
 }
 
 function warnIfOthersCanRead(path: string, what: string, warnings: string[]): void {
@@ -274,8 +338,6 @@ function resolveStateDir(setting: Lookup | undefined, env: NodeJS.ProcessEnv, cw
 function redactWhenPrinted(config: ResolvedConfig): ResolvedConfig {
   const redacted = () => {
     const copy: Record<string, unknown> = { ...config };
-    if (copy.token) copy.token = '<redacted>';
-    if (copy.password) copy.password = '<redacted>';
     if (copy.simToken) copy.simToken = '<redacted>';
     if (config.auth) {
       copy.auth =

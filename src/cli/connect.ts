@@ -24,12 +24,20 @@ export function clientOptionsFor(config: ResolvedConfig, clock: Clock): PveClien
   return options;
 }
 
-/** The secrets of a configuration, for redacting anything that might echo them. */
+/**
+ * The secrets of a configuration, for redacting anything that might echo them. `redact` masks each in
+ * every encoding (URL, form, JSON, base64); the combinations a header could carry are listed here: the
+ * whole token (`PVEAPIToken=USER@REALM!ID=SECRET`) and its secret, the password and `user:password`
+ * (with and without the realm) as a Basic authorization header would hold them.
+ */
 export function secretsOf(config: ResolvedConfig): string[] {
-  const secrets: string[] = [];
-  if (config.token) secrets.push(config.token, config.token.slice(config.token.indexOf('=') + 1));
-  if (config.password) secrets.push(config.password);
-  return secrets;
+  const auth = config.auth;
+  if (auth?.kind === 'token') return [auth.token, auth.token.slice(auth.token.indexOf('=') + 1)];
+  if (auth?.kind === 'password') {
+    const user = auth.username.slice(0, auth.username.lastIndexOf('@'));
+    return [auth.password, `${auth.username}:${auth.password}`, `${user}:${auth.password}`];
+  }
+  return [];
 }
 
 /**

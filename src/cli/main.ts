@@ -2,6 +2,7 @@
  * The `pvetasks` executable: picks the subcommand, gives it the process's streams and a signal that
  * SIGINT/SIGTERM/SIGHUP abort, and turns anything unexpected into one line instead of a stack trace.
  */
+import { echo } from '../util/echo.js';
 import { VERSION } from '../util/version.js';
 import { CliError, ExitCode, type CliIo, type Command } from './io.js';
 
@@ -75,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) {
-    process.stderr.write(`pvetasks: unknown command '${name}'; see 'pvetasks --help'\n`);
+    process.stderr.write(`pvetasks: unknown command ${echo(name, { maxLength: 40 })}; see 'pvetasks --help'\n`);
     return ExitCode.usage;
   }
   const command = await load();

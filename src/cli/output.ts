@@ -5,7 +5,12 @@
  */
 import { describeTask } from '../tasks/describe.js';
 import type { TaskOutcome } from '../tasks/exit-status.js';
+import { parseUpid } from '../tasks/upid.js';
+import { tallyLine } from '../ui/format.js';
+import { formatTable } from '../ui/plain-table.js';
+import { colorEnabled } from '../util/color.js';
 import { formatDuration } from '../util/duration.js';
+import { jsonLine, sanitizeText } from '../util/sanitize.js';
 import { ExitCode, type CliIo } from './io.js';
 
 /** The unit of output: a UPID for `wait`, a requested guest for the launch commands. */
@@ -134,14 +139,6 @@ export function outcomeMessage(outcome: TaskOutcome, exitStatus: string | null):
   }
 }
 
-/** Whether to colour a stream: never with NO_COLOR, `--no-color` or TERM=dumb; FORCE_COLOR forces it. */
-export function shouldColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, { noColor = false }: { noColor?: boolean } = {}): boolean {
-  if (noColor || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return env.FORCE_COLOR !== '0';
-  if (env.TERM === 'dumb') return false;
-  return stream.isTTY === true;
-}
-
 const SGR: Record<TaskOutcome | 'dim', string> = {
   ok: '32',
   warnings: '33',
@@ -163,41 +160,30 @@ export function outcomeWord(outcome: TaskOutcome): string {
 
 export function targetLabel(target: Target): string {
   if (target.label) return target.label;
-  if (target.type) return describeTask(target.type, target.vmid ?? parseIdFromUpid(target.upid));
+  if (target.type) return describeTask(target.type, target.vmid ?? upidId(target.upid));
   if (target.vmid !== null) return `guest ${target.vmid}`;
   return target.upid ?? 'target';
 }
 
-function parseIdFromUpid(upid: string | null): string {
-  // UPID:node:pid:pstart:starttime:type:id:user: (PVE) - the id is the third field from the end.
-  const parts = upid?.split(':');
-  return parts && parts.length >= 4 ? parts[parts.length - 3]! : '';
+/** The worker id of a UPID ('' when there is none or the UPID does not parse). */
+function upidId(upid: string | null): string {
+  if (upid === null) return '';
+  try {
+    return parseUpid(upid).id;
+  } catch {
+    return '';
+  }
 }
 
-/**
- * A plain, left-aligned table: two spaces between columns, no borders, no trailing blanks. `decorate`
- * may wrap a body cell (after padding, so escape codes do not upset the widths).
- */
-export function formatTable(
-  headers: string[],
-  rows: string[][],
-  decorate?: (rowIndex: number, columnIndex: number, paddedCell: string) => string,
-): string {
-  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[], rowIndex: number) => {
-    const last = cells.length - 1;
-    const padded = cells.map((cell, i) => (i === last ? cell : cell.padEnd(widths[i]!)));
-    // Trailing blanks go before decoration, so that a decorated last cell keeps none either.
-    padded[last] = (padded[last] ?? '').trimEnd();
-    const text = padded.map((cell, i) => (decorate && rowIndex >= 0 ? decorate(rowIndex, i, cell) : cell)).join('  ');
-    return decorate ? text.replace(/ +$/, '') : text.trimEnd();
-  };
-  return [line(headers, -1), ...rows.map((row, index) => line(row, index))].join('\n') + '\n';
+/** Server text on a human line: one line, no control sequence, and not endless. */
+const HUMAN_TEXT_MAX = 1024;
+function safe(text: string): string {
+  return sanitizeText(text, { maxLength: HUMAN_TEXT_MAX });
 }
 
 export interface ReporterOptions {
   json: boolean;
-  /** Colour stderr; by default decided by shouldColor. */
+  /** Colour stderr; by default decided by the one colour policy (colorEnabled). */
   color?: boolean;
   noColor?: boolean;
 }
@@ -220,7 +206,7 @@ export class TaskReporter {
     private readonly io: Pick<CliIo, 'stdout' | 'stderr' | 'env'>,
     private readonly options: ReporterOptions,
   ) {
-    this.color = options.color ?? shouldColor(io.stderr, io.env, { noColor: options.noColor });
+    this.color = options.color ?? colorEnabled({ env: io.env, flag: options.noColor ? false : undefined, isTTY: io.stderr.isTTY });
   }
 
   started(target: Target, startedAtMs: number): void {
@@ -228,8 +214,8 @@ export class TaskReporter {
     if (entry.result || entry.started) return;
     entry.started = true;
     if (this.options.json) this.writeJson(startedEvent(target, startedAtMs));
-    const where = target.node ? ` on ${target.node}` : '';
-    this.io.stderr.write(`started   ${targetLabel(target)}${where}  ${paint(target.upid ?? '', 'dim', this.color)}\n`);
+    const where = target.node ? ` on ${safe(target.node)}` : '';
+    this.io.stderr.write(`started   ${safe(targetLabel(target))}${where}  ${paint(safe(target.upid ?? ''), 'dim', this.color)}\n`);
   }
 
   finished(target: Target, result: TargetResult): void {
@@ -239,8 +225,8 @@ export class TaskReporter {
     const event = finishedEvent(target, result);
     if (this.options.json) this.writeJson(event);
     const word = paint(outcomeWord(result.outcome), result.outcome, this.color);
-    const detail = result.outcome === 'ok' ? '' : `  ${event.message}`;
-    this.io.stderr.write(`finished  ${targetLabel(target)}  ${word}  ${formatDuration(result.durationMs)}${detail}\n`);
+    const detail = result.outcome === 'ok' ? '' : `  ${safe(event.message)}`;
+    this.io.stderr.write(`finished  ${safe(targetLabel(target))}  ${word}  ${formatDuration(result.durationMs)}${detail}\n`);
   }
 
   /** The outcomes so far, in the order targets were first reported. */
@@ -255,16 +241,16 @@ export class TaskReporter {
     const rows = [...this.entries.values()]
       .filter((entry): entry is Required<Entry> => entry.result !== undefined)
       .map(({ target, result }) => [
-        targetLabel(target),
-        target.node ?? '-',
+        safe(targetLabel(target)),
+        safe(target.node ?? '-'),
         outcomeWord(result.outcome),
         formatDuration(result.durationMs),
-        result.outcome === 'ok' ? '' : (result.message ?? outcomeMessage(result.outcome, result.exitStatus)),
+        result.outcome === 'ok' ? '' : safe(result.message ?? outcomeMessage(result.outcome, result.exitStatus)),
       ]);
     if (rows.length > 0) {
       this.io.stderr.write('\n' + formatTable(['TARGET', 'NODE', 'OUTCOME', 'TIME', 'DETAIL'], rows));
     }
-    this.io.stderr.write(tallyLine(outcomes) + '\n');
+    this.io.stderr.write(outcomeTally(outcomes) + '\n');
     return exitCodeFor(outcomes);
   }
 
@@ -278,16 +264,15 @@ export class TaskReporter {
   }
 
   private writeJson(event: object): void {
-    this.io.stdout.write(JSON.stringify(event) + '\n');
+    this.io.stdout.write(jsonLine(event));
   }
 }
 
 /** `3 targets: 2 ok, 1 failed` (only the outcomes that occurred). */
-export function tallyLine(outcomes: TaskOutcome[]): string {
+export function outcomeTally(outcomes: TaskOutcome[]): string {
   const counts = countOutcomes(outcomes);
-  const parts = (Object.keys(counts) as TaskOutcome[])
-    .filter((outcome) => counts[outcome] > 0)
-    .map((outcome) => `${counts[outcome]} ${outcome === 'timeout' ? 'timed out' : outcome}`);
-  const n = outcomes.length;
-  return `${n} target${n === 1 ? '' : 's'}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+  const parts = (Object.keys(counts) as TaskOutcome[]).map(
+    (outcome) => [counts[outcome], outcome === 'timeout' ? 'timed out' : outcome] as const,
+  );
+  return tallyLine(outcomes.length, 'target', parts);
 }

@@ -10,8 +10,6 @@ export type ExitStatusClass = 'ok' | 'warnings' | 'failed' | 'unknown';
 /** What a wait ends with: an exit-status class, or `timeout` when the client's deadline passed first. */
 export type TaskOutcome = ExitStatusClass | 'timeout';
 
-export const TASK_OUTCOMES: readonly TaskOutcome[] = ['ok', 'warnings', 'failed', 'timeout', 'unknown'];
-
 const WARNINGS_RE = /^WARNINGS: \d+$/;
 
 export function classifyExitStatus(exitStatus: string | undefined | null): ExitStatusClass {

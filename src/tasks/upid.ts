@@ -8,6 +8,8 @@
  * There is no status field: the trailing `:` only terminates `user`.
  */
 
+import { echo } from '../util/echo.js';
+
 export interface Upid {
   /** The UPID as given. */
   upid: string;
@@ -32,7 +34,8 @@ export class InvalidUpidError extends Error {
     readonly upid: string,
     readonly reason: string,
   ) {
-    super(`invalid UPID '${upid}': ${reason}`);
+    // The message repeats what was typed unless it looks like a pasted token (src/util/echo.ts).
+    super(`invalid UPID ${echo(upid)}: ${reason}`);
   }
 }
 
@@ -75,17 +78,17 @@ export function parseUpid(text: string): Upid {
   const taskIdHex = pbs ? rest.shift()! : undefined;
   const [starttimeHex, type, rawId, user] = rest as [string, string, string, string];
 
-  if (!NODE_RE.test(node)) fail(`node '${node}' is not a valid node name`);
-  if (!HEX8_RE.test(pidHex)) fail(`pid '${pidHex}' must be 8 hex digits`);
-  if (!PSTART_RE.test(pstartHex)) fail(`pstart '${pstartHex}' must be 8 or 9 hex digits`);
+  if (!NODE_RE.test(node)) fail(`node ${echo(node)} is not a valid node name`);
+  if (!HEX8_RE.test(pidHex)) fail(`pid ${echo(pidHex)} must be 8 hex digits`);
+  if (!PSTART_RE.test(pstartHex)) fail(`pstart ${echo(pstartHex)} must be 8 or 9 hex digits`);
   if (taskIdHex !== undefined && !PBS_TASK_ID_RE.test(taskIdHex)) {
-    fail(`task id '${taskIdHex}' must be 8 to 16 hex digits`);
+    fail(`task id ${echo(taskIdHex)} must be 8 to 16 hex digits`);
   }
-  if (!HEX8_RE.test(starttimeHex)) fail(`starttime '${starttimeHex}' must be 8 hex digits`);
+  if (!HEX8_RE.test(starttimeHex)) fail(`starttime ${echo(starttimeHex)} must be 8 hex digits`);
   const fieldRe = pbs ? PBS_FIELD_RE : PVE_FIELD_RE;
-  if (!fieldRe.test(type)) fail(`type '${type}' must be non-empty without ':', '/' or spaces`);
-  if (!(pbs ? PBS_ID_RE : PVE_ID_RE).test(rawId)) fail(`id '${rawId}' must not contain ':', '/' or spaces`);
-  if (!fieldRe.test(user)) fail(`user '${user}' must be non-empty without ':', '/' or spaces`);
+  if (!fieldRe.test(type)) fail(`type ${echo(type)} must be non-empty without ':', '/' or spaces`);
+  if (!(pbs ? PBS_ID_RE : PVE_ID_RE).test(rawId)) fail(`id ${echo(rawId)} must not contain ':', '/' or spaces`);
+  if (!fieldRe.test(user)) fail(`user ${echo(user)} must be non-empty without ':', '/' or spaces`);
 
   const parsed: Upid = {
     upid: text,
@@ -146,7 +149,7 @@ function unescapeSystemdId(id: string, upid: string): string {
     if (char === '-') bytes.push(0x2f);
     else if (char === '\\') {
       const code = id.slice(i + 1, i + 4);
-      if (!/^x[0-9a-fA-F]{2}$/.test(code)) throw new InvalidUpidError(upid, `bad escape in id '${id}'`);
+      if (!/^x[0-9a-fA-F]{2}$/.test(code)) throw new InvalidUpidError(upid, `bad escape in id ${echo(id)}`);
       bytes.push(parseInt(code.slice(1), 16));
       i += 3;
     } else bytes.push(...Buffer.from(char, 'utf8'));

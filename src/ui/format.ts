@@ -1,23 +1,51 @@
 /** Pure text for the board: cells, outcomes, progress bars, times. No React here. */
 import type { Guest, Tally, TaskRow, TaskState } from '../tasks/store.js';
+import stringWidth from 'string-width';
 import { formatElapsed } from '../util/duration.js';
 import { jobResults } from './progress-text.js';
 import type { Theme } from './theme.js';
 
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** Columns `text` takes on a terminal: CJK and most emoji take two, combining marks none. */
+export function textWidth(text: string): number {
+  return PLAIN_ASCII.test(text) ? text.length : stringWidth(text);
+}
+
 /**
  * Cuts or pads `text` to exactly `width` columns. We fit text ourselves rather than let Ink truncate,
- * because Ink's ellipsis is not ASCII. Characters count as one column each (guest names and PVE
- * messages are ASCII); Ink's own truncation stays as the safety net for wide characters.
+ * because Ink's ellipsis is not ASCII. Widths are display widths, so CJK and emoji guest names align;
+ * a cut falls between graphemes, never inside a wide character or an emoji sequence (a column left
+ * over beside a wide character is padded).
  */
 export function fit(text: string, width: number, ellipsis: string, align: 'left' | 'right' = 'left'): string {
   if (width <= 0) return '';
-  const chars = Array.from(text.replace(/[\r\n\t]+/g, ' '));
-  if (chars.length > width) {
-    if (width <= ellipsis.length) return chars.slice(0, width).join('');
-    return chars.slice(0, width - ellipsis.length).join('') + ellipsis;
+  const flat = text.replace(/[\r\n\t]+/g, ' ');
+  const have = textWidth(flat);
+  if (have <= width) {
+    const pad = ' '.repeat(width - have);
+    return align === 'left' ? flat + pad : pad + flat;
   }
-  const pad = ' '.repeat(width - chars.length);
-  return align === 'left' ? chars.join('') + pad : pad + chars.join('');
+  // Too narrow for the ellipsis and a character: the cut alone says it.
+  const mark = width > textWidth(ellipsis) ? ellipsis : '';
+  const room = width - textWidth(mark);
+  const kept = takeColumns(flat, room);
+  return kept + mark + ' '.repeat(room - textWidth(kept));
+}
+
+/** The longest start of `text` (whole graphemes) that takes at most `columns` columns. */
+function takeColumns(text: string, columns: number): string {
+  if (PLAIN_ASCII.test(text)) return text.slice(0, columns);
+  let out = '';
+  let used = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    const w = stringWidth(segment);
+    if (used + w > columns) break;
+    out += segment;
+    used += w;
+  }
+  return out;
 }
 
 /** Like `fit`, but never pads: for the last item of a line. */
@@ -133,6 +161,15 @@ export function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
+/**
+ * The one tally line of the program (the commands' summary, the board's exit summary):
+ * `3 targets: 2 ok, 1 failed`, the total and then each count that is not zero, in the order given.
+ */
+export function tallyLine(total: number, noun: string, counts: ReadonlyArray<readonly [count: number, label: string]>): string {
+  const parts = counts.filter(([count]) => count > 0).map(([count, label]) => `${count} ${label}`);
+  return `${plural(total, noun)}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`;
+}
+
 /** "guest 101 (web01) on pve1" or "17 guests on 3 nodes", for dialog titles. */
 export function describeTargets(guests: readonly Guest[]): string {
   const nodes = new Set(guests.map((g) => g.node));
@@ -151,7 +188,7 @@ export function listTargets(guests: readonly Guest[], width: number, ellipsis: s
     const rest = names.length - i - 1;
     const candidate = text ? `${text}, ${names[i]}` : names[i]!;
     const suffix = rest > 0 ? `, +${rest} more` : '';
-    if (candidate.length + suffix.length > width && text) {
+    if (textWidth(candidate) + suffix.length > width && text) {
       return clip(`${text}, +${names.length - i} more`, width, ellipsis);
     }
     text = candidate;

@@ -1,7 +1,7 @@
 /**
- * Glyphs and colours of the board. Colour is decided here, not by Ink: Ink and chalk ignore NO_COLOR,
- * so with colour off the theme hands out no colour and no attribute at all, and every status is also
- * said by a glyph or a word. ASCII mode swaps every non-ASCII character for a twin.
+ * Glyphs and colours of the board. Colour is decided by us (colorEnabled), not by Ink: Ink and chalk
+ * ignore NO_COLOR, so with colour off the theme hands out no colour and no attribute at all, and every
+ * status is also said by a glyph or a word. ASCII mode swaps every non-ASCII character for a twin.
  */
 import type { TaskState } from '../tasks/store.js';
 
@@ -81,14 +81,5 @@ export function shouldUseAscii(env: NodeJS.ProcessEnv): boolean {
   return !/utf-?8/i.test(locale);
 }
 
-/**
- * Whether the board may use colour. `flag` is the `--color` switch as parsed (`--no-color` gives false).
- * NO_COLOR (any non-empty value, see no-color.org) and FORCE_COLOR=0 switch colour off; so does a
- * stdout that is not a terminal.
- */
-export function colorEnabled({ env, flag, isTTY }: { env: NodeJS.ProcessEnv; flag?: boolean; isTTY?: boolean }): boolean {
-  if (flag === false) return false;
-  if (env.NO_COLOR) return false;
-  if (env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false;
-  return Boolean(isTTY);
-}
+// The one colour policy, shared with the commands' output (src/util/color.ts).
+export { colorEnabled } from '../util/color.js';

@@ -94,8 +94,3 @@ export function createUiStore(initial: { scope: Scope; size: TerminalSize }): Ui
     filterEditing: false,
   }));
 }
-
-/** The list view a list-level action applies to (the detail view belongs to Tasks). */
-export function listOf(view: View): 'tasks' | 'guests' {
-  return view === 'guests' ? 'guests' : 'tasks';
-}

@@ -1,5 +1,7 @@
 /** Durations as operators type them (`500ms`, `30s`, `2m`, `1h`, `1h30m`) and as the board shows them. */
 
+import { echo } from './echo.js';
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION_RE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
 const PART_RE = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
@@ -13,12 +15,12 @@ export function parseDuration(text: string): number {
   const trimmed = text.trim();
   if (!DURATION_RE.test(trimmed)) {
     const hint = /^\d+(\.\d+)?$/.test(trimmed) ? ' (add a unit)' : '';
-    throw new InvalidDurationError(`invalid duration '${text}'${hint}: use a number with ms, s, m or h, e.g. 500ms, 30s, 2m, 1h`);
+    throw new InvalidDurationError(`invalid duration ${echo(text)}${hint}: use a number with ms, s, m or h, e.g. 500ms, 30s, 2m, 1h`);
   }
   let total = 0;
   for (const [, amount, unit] of trimmed.matchAll(PART_RE)) total += Number(amount) * UNIT_MS[unit!]!;
   if (!(total > 0) || !Number.isFinite(total)) {
-    throw new InvalidDurationError(`invalid duration '${text}': it must be more than zero`);
+    throw new InvalidDurationError(`invalid duration ${echo(text)}: it must be more than zero`);
   }
   return Math.round(total);
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { inspect } from 'node:util';
-import { loadConfig, type ConfigFlags } from '../../src/cli/config.js';
+import { loadConfig, type ConfigFlags, type ResolvedConfig } from '../../src/cli/config.js';
 import { CliError } from '../../src/cli/io.js';
 
 const TOKEN = 'root@pam!pvetasks=0b4e5b1c-6a0b-4f3e-9d1e-2a9c5c7e8f01';
@@ -28,6 +28,10 @@ function workdir(dotenv?: string, mode = 0o600): string {
   return dir;
 }
 
+// The credentials are one union (auth); these read its parts.
+const tokenOf = (config: ResolvedConfig) => (config.auth?.kind === 'token' ? config.auth.token : undefined);
+const passwordOf = (config: ResolvedConfig) => (config.auth?.kind === 'password' ? config.auth.password : undefined);
+
 const load = (env: NodeJS.ProcessEnv, cwd = workdir(), flags: ConfigFlags = {}) =>
   loadConfig({ env: { HOME: '/home/op', ...env }, cwd, flags });
 
@@ -46,7 +50,7 @@ test('the environment alone configures a token, with defaults for the rest', () 
   const config = load({ PROXMOX_VE_ENDPOINT: 'https://pve1.example.com:8006', PROXMOX_VE_API_TOKEN: TOKEN });
   assert.deepEqual(config.endpoints, ['https://pve1.example.com:8006']);
   assert.deepEqual(config.auth, { kind: 'token', token: TOKEN });
-  assert.equal(config.token, TOKEN);
+  assert.equal(tokenOf(config), TOKEN);
   assert.equal(config.insecure, false);
   assert.equal(config.intervalMs, 2000);
   assert.equal(config.fingerprint, undefined);
@@ -68,12 +72,12 @@ test('precedence: flags over the environment over .env', () => {
   );
   const fromDotenv = load({}, cwd);
   assert.deepEqual(fromDotenv.endpoints, ['https://from-dotenv:8006']);
-  assert.equal(fromDotenv.token, DOTENV_TOKEN);
+  assert.equal(tokenOf(fromDotenv), DOTENV_TOKEN);
   assert.equal(fromDotenv.intervalMs, 5000);
   assert.equal(fromDotenv.insecure, true);
   assert.equal(fromDotenv.stateDir, '/srv/dotenv-state');
   assert.equal(fromDotenv.dotenvPath, join(cwd, '.env'));
-  assert.deepEqual(fromDotenv.sources, { endpoint: '.env', auth: '.env', interval: '.env' });
+  assert.deepEqual(fromDotenv.sources, { endpoint: '.env', auth: '.env', interval: '.env', insecure: '.env' });
 
   const env = {
     PROXMOX_VE_ENDPOINT: 'https://from-env:8006',
@@ -84,7 +88,7 @@ test('precedence: flags over the environment over .env', () => {
   };
   const fromEnv = load(env, cwd);
   assert.deepEqual(fromEnv.endpoints, ['https://from-env:8006']);
-  assert.equal(fromEnv.token, ENV_TOKEN);
+  assert.equal(tokenOf(fromEnv), ENV_TOKEN);
   assert.equal(fromEnv.intervalMs, 3000);
   assert.equal(fromEnv.insecure, false);
   assert.equal(fromEnv.stateDir, '/srv/env-state');
@@ -99,19 +103,19 @@ test('precedence: flags over the environment over .env', () => {
     stateDir: 'state',
   });
   assert.deepEqual(fromFlags.endpoints, ['https://from-flag:8006']);
-  assert.equal(fromFlags.token, TOKEN);
+  assert.equal(tokenOf(fromFlags), TOKEN);
   assert.equal(fromFlags.tokenFile, tokenFile);
   assert.equal(fromFlags.intervalMs, 10_000);
   assert.equal(fromFlags.insecure, true);
   assert.equal(fromFlags.stateDir, join(cwd, 'state'));
-  assert.deepEqual(fromFlags.sources, { endpoint: 'flag', auth: '--token-file', interval: 'flag' });
+  assert.deepEqual(fromFlags.sources, { endpoint: 'flag', auth: '--token-file', interval: 'flag', insecure: 'flag' });
 });
 
 test('precedence is per setting: the environment overrides only what it sets', () => {
   const cwd = workdir(`PROXMOX_VE_ENDPOINT=https://from-dotenv:8006\nPROXMOX_VE_API_TOKEN=${DOTENV_TOKEN}\n`);
   const config = load({ PVETASKS_INTERVAL: '4s', PROXMOX_VE_ENDPOINT: '' }, cwd);
   assert.deepEqual(config.endpoints, ['https://from-dotenv:8006'], 'an empty variable counts as unset');
-  assert.equal(config.token, DOTENV_TOKEN);
+  assert.equal(tokenOf(config), DOTENV_TOKEN);
   assert.equal(config.intervalMs, 4000);
 });
 
@@ -233,7 +237,7 @@ test('bad token forms are refused without repeating the token', () => {
     );
   }
   // A token copied from a curl line keeps working.
-  assert.equal(load({ PROXMOX_VE_ENDPOINT: 'https://pve1:8006', PROXMOX_VE_API_TOKEN: `PVEAPIToken=${TOKEN}` }).token, TOKEN);
+  assert.equal(tokenOf(load({ PROXMOX_VE_ENDPOINT: 'https://pve1:8006', PROXMOX_VE_API_TOKEN: `PVEAPIToken=${TOKEN}` })), TOKEN);
   rejects(
     () => load({ PROXMOX_VE_ENDPOINT: 'https://pve1:8006', PVETASKS_SIM_TOKEN: 'nope', PROXMOX_VE_API_TOKEN: TOKEN }),
     /^PVETASKS_SIM_TOKEN: invalid API token/,
@@ -264,7 +268,7 @@ test('bad fingerprint and insecure values', () => {
 test('a .env readable by group or others gets a warning, not an error', () => {
   const dotenv = `PROXMOX_VE_ENDPOINT=https://pve1:8006\nPROXMOX_VE_API_TOKEN=${TOKEN}\n`;
   const open = load({}, workdir(dotenv, 0o644));
-  assert.equal(open.token, TOKEN);
+  assert.equal(tokenOf(open), TOKEN);
   assert.equal(open.warnings.length, 1);
   assert.match(open.warnings[0]!, /\.env .* is readable by group or others \(mode 644\).*chmod 600/);
   assert.ok(!open.warnings[0]!.includes(TOKEN_SECRET));
@@ -285,7 +289,7 @@ test('--token-file: the first line, trimmed; errors name the file, never the tok
   const env = { PROXMOX_VE_ENDPOINT: 'https://pve1:8006', PROXMOX_VE_API_TOKEN: ENV_TOKEN };
   writeFileSync(join(cwd, 'token'), `  ${TOKEN}  \r\nsecond line ignored\n`, { mode: 0o600 });
   const config = load(env, cwd, { tokenFile: 'token' });
-  assert.equal(config.token, TOKEN);
+  assert.equal(tokenOf(config), TOKEN);
   assert.deepEqual(config.warnings, []);
 
   writeFileSync(join(cwd, 'open-token'), `${TOKEN}\n`, { mode: 0o644 });
@@ -313,6 +317,6 @@ test('printing the configuration hides the secrets', () => {
     assert.match(text, /redacted/);
   }
   // The values themselves are still there for the client.
-  assert.equal(token.token, TOKEN);
-  assert.equal(ticket.password, password);
+  assert.equal(tokenOf(token), TOKEN);
+  assert.equal(passwordOf(ticket), password);
 });

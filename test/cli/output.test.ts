@@ -5,14 +5,14 @@ import {
   durationSeconds,
   exitCodeFor,
   finishedEvent,
-  formatTable,
   isoSeconds,
-  shouldColor,
+  outcomeTally,
   startedEvent,
   summaryEvent,
-  tallyLine,
   type Target,
 } from '../../src/cli/output.js';
+import { formatTable } from '../../src/ui/plain-table.js';
+import { colorEnabled } from '../../src/util/color.js';
 import { fakeIo } from './fake-io.js';
 
 const UPID = 'UPID:pve1:0001A2B3:00C0FFEE:6700AB12:qmstart:100:root@pam:';
@@ -117,6 +117,9 @@ test('without --json stdout stays empty', () => {
 });
 
 test('colour only on a TTY, never with NO_COLOR or --no-color; the words stay', () => {
+  // The one colour policy (src/util/color.ts), as the commands call it: the stream's isTTY, --no-color as flag false.
+  const shouldColor = (stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, { noColor = false } = {}) =>
+    colorEnabled({ env, flag: noColor ? false : undefined, isTTY: stream.isTTY });
   assert.equal(shouldColor({ isTTY: true }, {}), true);
   assert.equal(shouldColor({ isTTY: false }, {}), false);
   assert.equal(shouldColor({}, {}), false);
@@ -149,6 +152,23 @@ test('plain tables and tallies', () => {
     ),
     'A    LONG\nxyz  1\n     2\n',
   );
-  assert.equal(tallyLine([]), '0 targets');
-  assert.equal(tallyLine(['ok']), '1 target: 1 ok');
+  assert.equal(outcomeTally([]), '0 targets');
+  assert.equal(outcomeTally(['ok']), '1 target: 1 ok');
+});
+
+test('server text never reaches stderr raw; --json lines escape every control and bidi character and parse back', () => {
+  const hostile = 'job errors\u001b]52;c;ZWNobyBwd25lZAo=\u0007\u001b[2J\u009b31m\u202edone\u0000';
+  const io = fakeIo({ tty: true });
+  const reporter = new TaskReporter(io, { json: true });
+  const t = target({ node: 'pve1\u001b]0;pwned\u0007', label: 'VM 100 \u202eweb01' });
+  reporter.started(t, START_MS);
+  reporter.finished(t, { outcome: 'failed', exitStatus: hostile, message: hostile, durationMs: 1_000 });
+  reporter.summary();
+  const ourColour = /\u001b\[(?:\d+)?m/g;
+  assert.doesNotMatch(io.stderr.text.replace(ourColour, ''), /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+  assert.match(io.stderr.text, /^finished {2}VM 100 �web01 {2}.*FAILED.* {2}1s {2}job errors\^\[done�$/m);
+  assert.match(io.stderr.text, /^started {3}VM 100 �web01 on pve1\^\[ /m);
+  assert.doesNotMatch(io.stdout.text.replace(/\n/g, ''), /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+  const finished = io.stdout.json().find((event) => event.event === 'finished')!;
+  assert.equal(finished.exitstatus, hostile, 'JSON keeps the value; only its encoding is escaped');
 });

@@ -9,6 +9,7 @@ import { openSession } from '../../tasks/session.js';
 import type { LaunchSpec } from '../../tasks/store.js';
 import { snapshotNameError } from '../../tasks/snapshot-name.js';
 import { systemClock, type Clock } from '../../util/clock.js';
+import { echo } from '../../util/echo.js';
 import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg, parseGuestArg, WAITING_OPTIONS, type GuestRef } from '../args.js';
 import {
   asCliError,
@@ -92,7 +93,7 @@ const COMPRESSIONS = ['zstd', 'lzo', 'gzip', '0'] as const;
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new CliError(`${flag} '${value}' is not one of ${allowed.join(', ')}`);
+  throw new CliError(`${flag} ${echo(value, { maxLength: 40 })} is not one of ${allowed.join(', ')}`);
 }
 
 export interface LaunchCommandDeps {
@@ -183,7 +184,8 @@ function requestFor(
     case 'backup': {
       const storage = text('storage');
       if (!storage) throw new CliError("'pvetasks backup' needs --storage ID (a storage with backup content)");
-      if (!/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i.test(storage)) throw new CliError(`--storage '${storage}' is not a storage id`);
+      if (!/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i.test(storage))
+        throw new CliError(`--storage ${echo(storage, { maxLength: 40 })} is not a storage id`);
       return {
         action,
         vmids,
@@ -196,7 +198,7 @@ function requestFor(
       const snapname = text('name');
       if (snapname === undefined) throw new CliError("'pvetasks snapshot' needs --name SNAPNAME");
       const problem = snapshotNameError(snapname);
-      if (problem) throw new CliError(`--name '${snapname}': ${problem}`);
+      if (problem) throw new CliError(`--name ${echo(snapname, { maxLength: 40 })}: ${problem}`);
       const description = text('description');
       return { action, vmids, snapname, ...(description ? { description } : {}), ...(flags.vmstate ? { vmstate: true } : {}) };
     }
@@ -234,7 +236,7 @@ async function checkBackupStorage(
     }
     if (!ids.includes(storage)) {
       throw new CliError(
-        `storage '${storage}' does not take backups on ${node} (nothing was started); backup storages there: ${ids.join(', ') || 'none'}`,
+        `storage ${echo(storage)} does not take backups on ${node} (nothing was started); backup storages there: ${ids.join(', ') || 'none'}`,
       );
     }
   }

@@ -13,6 +13,8 @@ import {
   type FaultSpec,
   type Simulator,
 } from '../../sim/index.js';
+import { jsonLine } from '../../util/sanitize.js';
+import { echo } from '../../util/echo.js';
 import { lastValue, parseCommandArgs } from '../args.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 
@@ -63,7 +65,7 @@ const OPTIONS = {
 function integerFlag(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-    throw new CliError(`${flag}: '${text.slice(0, 20)}' must be a whole number from ${min} to ${max}`, ExitCode.usage);
+    throw new CliError(`${flag}: ${echo(text, { maxLength: 20 })} must be a whole number from ${min} to ${max}`, ExitCode.usage);
   }
   return Number(text);
 }
@@ -91,7 +93,7 @@ async function runSim(args: string[], io: CliIo): Promise<number> {
   const speedText = lastValue(values.speed);
   const speed = speedText === undefined ? 1 : Number(speedText);
   if (speedText !== undefined && (!/^\d+(\.\d+)?$/.test(speedText) || !(speed > 0) || speed > 10_000)) {
-    throw new CliError(`--speed: '${speedText.slice(0, 20)}' must be a number above 0 (e.g. 10)`, ExitCode.usage);
+    throw new CliError(`--speed: ${echo(speedText, { maxLength: 20 })} must be a number above 0 (e.g. 10)`, ExitCode.usage);
   }
   const host = lastValue(values.host) ?? '127.0.0.1';
   const faults: FaultSpec[] = [];
@@ -134,7 +136,7 @@ async function runSim(args: string[], io: CliIo): Promise<number> {
 
   if (values.json) {
     const { url, urls, token: simToken, username, password } = sim;
-    io.stdout.write(`${JSON.stringify({ url, urls, token: simToken, username, password, fingerprint: sim.fingerprint ?? null })}\n`);
+    io.stdout.write(jsonLine({ url, urls, token: simToken, username, password, fingerprint: sim.fingerprint ?? null }));
   } else {
     io.stdout.write(describe(sim, { nodes, guests, seed, speed, faults }));
   }

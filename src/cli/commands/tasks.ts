@@ -5,15 +5,18 @@
  * be reached or refuses our credentials, 1 when the listing itself fails (a node that is offline).
  */
 import type { PveClient, PveClientOptions } from '../../api/client.js';
-import type { PveItem } from '../../api/types.js';
+import { PveApiError } from '../../api/errors.js';
 import { describeTask } from '../../tasks/describe.js';
 import { classifyExitStatus, type ExitStatusClass } from '../../tasks/exit-status.js';
+import { formatTable } from '../../ui/plain-table.js';
 import { systemClock, type Clock } from '../../util/clock.js';
+import { colorEnabled } from '../../util/color.js';
 import { formatElapsed } from '../../util/duration.js';
+import { jsonLine, safeString, sanitizeText } from '../../util/sanitize.js';
 import { lastValue, parseCommandArgs, parseNodeArg } from '../args.js';
 import { asCliError, connect, loadCommandConfig, reportingCliErrors, retryingPassingFailures } from '../connect.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
-import { formatTable, paint, shouldColor } from '../output.js';
+import { paint } from '../output.js';
 
 export const TASKS_HELP = `Usage: pvetasks tasks [--running] [--node NODE]... [--json] [--token-file PATH]
 
@@ -69,9 +72,6 @@ export interface TaskListItem {
   description: string;
 }
 
-type ClusterTask = PveItem<'/cluster/tasks'>;
-type NodeTask = PveItem<'/nodes/{node}/tasks'>;
-
 export interface TasksCommandDeps {
   /** Injected by tests (a ManualClock shared with the simulator). */
   clock?: Clock;
@@ -105,7 +105,7 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
       items = await retryingPassingFailures(clock, io.signal, () =>
         nodes.length > 0
           ? listNodeTasks(client, nodes, values.running === true, io)
-          : listClusterTasks(client, values.running === true, io.signal),
+          : listClusterTasks(client, values.running === true, io),
       );
     } catch (error) {
       // Ctrl-C: the reason is the executable's own CliError (exit 130).
@@ -114,9 +114,10 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
     }
     items.sort(byRunningThenNewest);
     if (values.json) {
-      for (const item of items) io.stdout.write(JSON.stringify(item) + '\n');
+      for (const item of items) io.stdout.write(jsonLine(item));
     } else {
-      writeTable(items, io, clock.now(), shouldColor(io.stdout, io.env, { noColor: values['no-color'] === true }));
+      const color = colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: io.stdout.isTTY });
+      writeTable(items, io, clock.now(), color);
     }
     if (items.length === 0) {
       io.stderr.write(values.running ? 'no running tasks\n' : 'no tasks\n');
@@ -133,10 +134,11 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
   }
 }
 
-async function listClusterTasks(client: PveClient, runningOnly: boolean, signal: AbortSignal): Promise<TaskListItem[]> {
-  const { data } = await client.GET('/cluster/tasks', { signal });
+async function listClusterTasks(client: PveClient, runningOnly: boolean, io: CliIo): Promise<TaskListItem[]> {
+  const { data } = await client.GET('/cluster/tasks', { signal: io.signal });
   // Running entries have no status (and a pid); finished ones carry status and endtime.
-  return data.map(fromClusterTask).filter((item) => !runningOnly || item.running);
+  const items = checkedItems('/cluster/tasks', data, io, (task) => task.status === undefined || task.status === null);
+  return items.filter((item) => !runningOnly || item.running);
 }
 
 async function listNodeTasks(client: PveClient, nodes: string[], runningOnly: boolean, io: CliIo): Promise<TaskListItem[]> {
@@ -147,44 +149,82 @@ async function listNodeTasks(client: PveClient, nodes: string[], runningOnly: bo
       params: { path: { node }, query: { source: runningOnly ? 'active' : 'all', limit } },
       signal: io.signal,
     });
-    const total = response.total ?? response.data.length;
-    if (total > response.data.length) {
-      io.stderr.write(`${node}: showing ${response.data.length} of ${total} tasks\n`);
-    }
-    items.push(...response.data.map(fromNodeTask).filter((item) => !runningOnly || item.running));
+    const path = `/nodes/${node}/tasks`;
+    // Active rows say `RUNNING`, a string PVE uses nowhere else; finished ones carry the exit status.
+    const listed = checkedItems(
+      path,
+      response.data,
+      io,
+      (task) => task.status === 'RUNNING' || (task.status === undefined && task.endtime === undefined),
+    );
+    const shown = (response.data as unknown[]).length;
+    const total = typeof response.total === 'number' && Number.isFinite(response.total) ? response.total : shown;
+    if (total > shown) io.stderr.write(`${node}: showing ${shown} of ${total} tasks\n`);
+    items.push(...listed.filter((item) => !runningOnly || item.running));
   }
   return items;
 }
 
-function fromClusterTask(task: ClusterTask): TaskListItem {
-  const exitstatus = task.status ?? null;
-  return item(task, exitstatus === null, exitstatus);
+type RawTask = Record<string, unknown>;
+
+/**
+ * The list's items that have the shape of a task, as TaskListItems with every string sanitized. An
+ * item without a string upid, node, type and user or a numeric starttime is skipped and counted (one
+ * line on stderr); other fields of the wrong type are shown as text (a number status as `1`, an object
+ * as its JSON), never thrown. An answer that is not a list at all is a protocol error (tried again).
+ */
+function checkedItems(path: string, data: unknown, io: CliIo, isRunning: (task: RawTask) => boolean): TaskListItem[] {
+  if (!Array.isArray(data)) {
+    throw new PveApiError({ kind: 'protocol', message: `unexpected answer from ${path}: not a list`, method: 'GET', path });
+  }
+  const items: TaskListItem[] = [];
+  let malformed = 0;
+  for (const entry of data as unknown[]) {
+    const item = isTaskShaped(entry) ? toListItem(entry, isRunning(entry)) : undefined;
+    if (item) items.push(item);
+    else malformed++;
+  }
+  if (malformed > 0) io.stderr.write(`${malformed} malformed item${malformed === 1 ? '' : 's'} in ${sanitizeText(path)} ignored\n`);
+  return items;
 }
 
-function fromNodeTask(task: NodeTask): TaskListItem {
-  // Active rows say `RUNNING`, a string PVE uses nowhere else; finished ones carry the exit status.
-  const running = task.status === 'RUNNING' || (task.status === undefined && task.endtime === undefined);
-  return item(task, running, running ? null : (task.status ?? null));
+function isTaskShaped(entry: unknown): entry is RawTask {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return false;
+  const task = entry as RawTask;
+  const text = (value: unknown) => typeof value === 'string' && value !== '';
+  return text(task.upid) && text(task.node) && text(task.type) && text(task.user) && epochSeconds(task.starttime) !== null;
 }
 
-function item(task: ClusterTask | NodeTask, running: boolean, exitstatus: string | null): TaskListItem {
-  const bang = task.user.indexOf('!');
+/** PVE sends epoch seconds as numbers, some versions as numeric strings. */
+function epochSeconds(value: unknown): number | null {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+function toListItem(task: RawTask, running: boolean): TaskListItem {
+  const text = (value: unknown) => safeString(value, { maxLength: 1024 });
+  const rawUser = text(task.user);
+  const bang = rawUser.indexOf('!');
+  const hasTokenId = task.tokenid !== undefined && task.tokenid !== null;
   // Rows of the active list keep `user@realm!tokenid` unsplit (pve-api-facts.md §2): split them too.
-  const user = task.tokenid === undefined && bang >= 0 ? task.user.slice(0, bang) : task.user;
-  const tokenid = task.tokenid ?? (bang >= 0 ? task.user.slice(bang + 1) : null);
+  const user = !hasTokenId && bang >= 0 ? rawUser.slice(0, bang) : rawUser;
+  const tokenid = hasTokenId ? text(task.tokenid) : bang >= 0 ? rawUser.slice(bang + 1) : null;
+  const exitstatus = running ? null : text(task.status) || null;
+  const type = text(task.type);
+  const id = text(task.id);
   return {
-    upid: task.upid,
-    node: task.node,
-    type: task.type,
-    id: task.id,
+    upid: text(task.upid),
+    node: text(task.node),
+    type,
+    id,
     user,
     tokenid,
-    starttime: Number(task.starttime),
-    endtime: task.endtime === undefined ? null : Number(task.endtime),
+    starttime: epochSeconds(task.starttime)!,
+    endtime: epochSeconds(task.endtime),
     running,
     exitstatus,
     outcome: running ? 'running' : classifyExitStatus(exitstatus),
-    description: describeTask(task.type, task.id),
+    description: describeTask(type, id),
   };
 }
 
