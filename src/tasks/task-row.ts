@@ -117,6 +117,8 @@ export interface SessionInfo {
   demo: boolean;
   intervalMs: number;
   readOnly: boolean;
+  /** Certificate checks are off (PROXMOX_VE_INSECURE): the header says INSECURE the whole time. */
+  insecure?: boolean;
 }
 
 export interface PollStatus {

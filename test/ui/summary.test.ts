@@ -65,7 +65,7 @@ function hostileRows() {
   });
   addTask(store, { vmid: 102, state: 'ok', exitStatus: 'OK', endedAfter: 1000, guestName: 'plain' });
   const state = store.getState();
-  return state.order.mine.map((key) => state.rows[key]!);
+  return state.order.mine.map((key) => state.row(key)!);
 }
 
 test('CJK and emoji guest names align in both forms; a wide character is never cut in half', () => {

@@ -116,6 +116,7 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
       demo,
       intervalMs: config.intervalMs,
       readOnly,
+      insecure: !demo && config.insecure,
     },
   });
   const flushOnHangup = () => session?.flush();

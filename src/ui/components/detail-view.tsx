@@ -3,7 +3,7 @@ import { Box } from 'ink';
 import type { TaskRow } from '../../tasks/store.js';
 import { formatElapsed } from '../../util/duration.js';
 import { useBoard, useTasks, useTick, useUi } from '../context.js';
-import { STATE_WORDS, clip, elapsedText, fit, formatDateTime, outcomeText, progressText, taskTitle } from '../format.js';
+import { STATE_WORDS, clip, elapsedText, fit, formatDateTime, outcomeText, progressText, taskTitle, textWidth } from '../format.js';
 import { logLines, logTop } from '../visible.js';
 import { keyLabel } from '../keymap.js';
 import { jobResults, progressDetails } from '../progress-text.js';
@@ -100,7 +100,7 @@ function GuestLines({ block, width }: { block: GuestBlock; width: number }) {
     .join(', ');
   const shown = block.entries.slice(0, block.shown);
   const hidden = block.entries.slice(block.shown);
-  const nameWidth = Math.min(16, Math.max(4, ...shown.map((entry) => (entry.name ?? '').length)));
+  const nameWidth = Math.min(16, Math.max(4, ...shown.map((entry) => textWidth(entry.name ?? ''))));
   return (
     <>
       <Line>
@@ -111,7 +111,7 @@ function GuestLines({ block, width }: { block: GuestBlock; width: number }) {
         const tone = entry.outcome === 'waiting' ? 'muted' : entry.outcome;
         const head = `  ${String(entry.vmid).padStart(5)} ${fit(entry.name ?? '', nameWidth, theme.ellipsis)} `;
         const word = `${guestGlyph(entry.outcome, theme)} ${fit(GUEST_WORDS[entry.outcome], 9, theme.ellipsis)}`;
-        const rest = Math.max(0, width - head.length - word.length - 1);
+        const rest = Math.max(0, width - textWidth(head) - textWidth(word) - 1);
         return (
           <Line key={entry.vmid}>
             {head}

@@ -5,7 +5,7 @@
 import { Box } from 'ink';
 import type { Guest } from '../../tasks/store.js';
 import { useBoard, useTasks } from '../context.js';
-import { clip, fit, listTargets } from '../format.js';
+import { clip, fit, listTargets, textWidth } from '../format.js';
 import { dialogHeight } from '../layout.js';
 import { bindingOf, keyLabel, keysLabel } from '../keymap.js';
 import { BACKUP_COMPRESSIONS, BACKUP_MODES, type Dialog } from '../ui-state.js';
@@ -90,7 +90,7 @@ function FieldLine({
   return (
     <Line>
       <Styled bold={focused}>{head}</Styled>
-      <Styled tone={tone}>{clip(value, Math.max(0, width - head.length), theme.ellipsis)}</Styled>
+      <Styled tone={tone}>{clip(value, Math.max(0, width - textWidth(head)), theme.ellipsis)}</Styled>
     </Line>
   );
 }

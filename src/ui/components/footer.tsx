@@ -5,7 +5,7 @@
 import { Box } from 'ink';
 import { useShallow } from 'zustand/react/shallow';
 import { useBoard, useTasks, useTick, useUi } from '../context.js';
-import { clip, tallyParts } from '../format.js';
+import { clip, tallyParts, textWidth } from '../format.js';
 import { hintsFor, keyLabel } from '../keymap.js';
 import { Line, Styled } from './styled.js';
 
@@ -30,13 +30,13 @@ function TallyLine({ width }: { width: number }) {
   const tally = filtered ?? stored;
   // The view bar names the scope; here only whether the counts are of the filtered rows.
   const label = filtered ? 'filtered: ' : '';
-  let used = label.length;
+  let used = textWidth(label);
   return (
     <Line>
       <Styled tone="muted">{label}</Styled>
       {tallyParts(tally).map((part, i) => {
         const text = `${i ? theme.separator : ''}${part.label} ${part.count}`;
-        used += text.length;
+        used += textWidth(text);
         if (used > width) return null;
         return (
           <Styled key={part.state} tone={part.count > 0 ? part.state : 'muted'}>

@@ -7,7 +7,7 @@ import { Box } from 'ink';
 import type { NodeHealth } from '../../tasks/store.js';
 import { formatDuration, formatElapsed } from '../../util/duration.js';
 import { useBoard, useTasks, useTick } from '../context.js';
-import { clip, formatClock } from '../format.js';
+import { clip, formatClock, textWidth } from '../format.js';
 import { Line, Styled } from './styled.js';
 
 function endpointName(endpoint: string): string {
@@ -46,7 +46,12 @@ export function Header({ width, lines }: { width: number; lines: number }) {
   const age = useTick((t) => dataAge(store.getState().poll.lastSuccessAt, t.now, session?.intervalMs));
 
   const spinner = paused ? (theme.ascii ? '=' : '■') : theme.spinner[cycles % theme.spinner.length]!;
-  const flags = [session?.demo ? 'DEMO' : '', paused ? 'PAUSED' : '', readOnly || session?.readOnly ? 'READ-ONLY' : ''].filter(Boolean);
+  const flags = [
+    session?.demo ? 'DEMO' : '',
+    session?.insecure ? 'INSECURE' : '',
+    paused ? 'PAUSED' : '',
+    readOnly || session?.readOnly ? 'READ-ONLY' : '',
+  ].filter(Boolean);
   // The age of the data matters most, so it comes before the poll interval, which is cut first.
   const facts = `${theme.separator}${[age, session ? `poll ${formatDuration(session.intervalMs)}` : '']
     .filter(Boolean)
@@ -54,8 +59,8 @@ export function Header({ width, lines }: { width: number; lines: number }) {
   const place = session ? `${session.cluster ?? endpointName(session.endpoint)}${theme.separator}${session.user}` : 'pvetasks';
   // The spinner and the flags always show; the place gets what the facts leave (some of them at least).
   const room = Math.max(0, width - 2 - flags.reduce((sum, flag) => sum + flag.length + 1, 0));
-  const where = clip(place, Math.max(8, room - Math.min(facts.length, 24)), theme.ellipsis);
-  const factsText = clip(facts, Math.max(0, room - where.length), theme.ellipsis);
+  const where = clip(place, Math.max(8, room - Math.min(textWidth(facts), 24)), theme.ellipsis);
+  const factsText = clip(facts, Math.max(0, room - textWidth(where)), theme.ellipsis);
 
   return (
     <Box flexDirection="column" height={lines}>

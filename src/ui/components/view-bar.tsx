@@ -1,6 +1,6 @@
 /** The line under the header: which view and scope, marks, and the filter with "N of M". */
 import { useBoard, useTasks, useUi } from '../context.js';
-import { clip, plural } from '../format.js';
+import { fit, plural, textWidth } from '../format.js';
 import { keyLabel } from '../keymap.js';
 import { Line, Styled } from './styled.js';
 
@@ -36,13 +36,13 @@ export function ViewBar({ width }: { width: number }) {
   const shown = view === 'tasks' ? tasks.keys.length : guests.vmids.length;
   const total = view === 'tasks' ? tasks.total : guests.total;
   const right = filter ? `filter "${filter}": ${shown} of ${total}` : view === 'tasks' ? plural(total, 'task') : plural(total, 'guest');
-  const room = Math.max(0, width - left.current.length - right.length - 2);
+  const room = Math.max(0, width - textWidth(left.current) - textWidth(right) - 2);
   return (
     <Line>
       <Styled tone="heading" bold>
         {left.current}
       </Styled>
-      <Styled tone="muted">{clip(left.rest, room, theme.ellipsis).padEnd(room)}</Styled>
+      <Styled tone="muted">{fit(left.rest, room, theme.ellipsis)}</Styled>
       {`  ${right}`}
     </Line>
   );
