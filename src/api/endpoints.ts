@@ -8,9 +8,14 @@ export function configError(message: string): PveApiError {
   return new PveApiError({ kind: 'config', message });
 }
 
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+/**
+ * Plain http stays on this machine only for a literal loopback address (127.0.0.0/8, ::1) or the exact
+ * name `localhost`: `anything.localhost` is a name some resolver may send elsewhere. `hostname` comes
+ * from the URL parser, which writes IPv4 in dotted decimal and IPv6 compressed in brackets.
+ */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** An API token's secret (PVE makes them UUIDs): no node's host name or path looks like one. */
