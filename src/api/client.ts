@@ -1,11 +1,13 @@
 /**
  * The PVE HTTP client: openapi-fetch over the generated types, with PVE's authentication (API token,
- * or ticket + CSRF token, renewed), TLS checks (see tls.ts), endpoint failover, clock-driven timeouts
- * and one error type (PveApiError).
+ * or ticket + CSRF token, renewed: auth.ts), TLS checks (tls.ts), endpoint failover (failover.ts),
+ * clock-driven timeouts and capped answers (exchange.ts, answer-limits.ts) and one error type
+ * (PveApiError).
  */
 import { systemClock, type Clock } from '../util/clock.js';
+import { DEFAULT_MAX_ANSWER_BYTES } from './answer-limits.js';
 import { createAuth } from './auth.js';
-import { endpointsOf } from './endpoints.js';
+import { configError, endpointsOf } from './endpoints.js';
 import { PveApiError, redact, type PveApiErrorInit } from './errors.js';
 import { createExchange, type CallInit } from './exchange.js';
 import { createFailover } from './failover.js';
@@ -33,6 +35,8 @@ export interface PveClientOptions {
   ca?: string | string[];
   /** Per request, default 35 s: longer than PVE's 30 s proxy timeout (see DEFAULT_TIMEOUT_MS). */
   timeoutMs?: number;
+  /** Answers longer than this are refused (kind `protocol`); default 32 MiB. */
+  maxAnswerBytes?: number;
   /** Renew a ticket once it is this old; default 15 min, as PVE's web UI does (tickets live 2 h). */
   ticketRenewAfterMs?: number;
   clock?: Clock;
@@ -64,6 +68,9 @@ const DEFAULT_TICKET_RENEW_MS = 15 * 60_000;
 
 export function createPveClient(options: PveClientOptions): PveClient {
   const endpoints = endpointsOf(options);
+  const maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+  if (!Number.isSafeInteger(maxAnswerBytes) || maxAnswerBytes <= 0)
+    throw configError('maxAnswerBytes must be a positive whole number of bytes');
   const clock = options.clock ?? systemClock;
   const auth = createAuth({
     token: options.token,
@@ -84,6 +91,7 @@ export function createPveClient(options: PveClientOptions): PveClient {
     agent,
     clock,
     defaultTimeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxAnswerBytes,
     isClosed: () => closed,
     authHeaders: (method) => auth.headers(method),
     unauthorizedHint: (path) => auth.unauthorizedHint(path),

@@ -8,9 +8,10 @@ import type { Agent } from 'undici';
 import type { Clock } from '../util/clock.js';
 import { formatDuration } from '../util/duration.js';
 import { VERSION } from '../util/version.js';
+import { AnswerTooDeepError, limitedFetch, parseAnswer } from './answer-limits.js';
 import { PveApiError } from './errors.js';
 import { fillPath, serializeParameters } from './serialize.js';
-import { httpError, transportError, type Method, type RequestContext } from './transport-errors.js';
+import { httpError, protocolError, transportError, type Method, type RequestContext } from './transport-errors.js';
 import type { PveRequestOptions } from './types.js';
 
 export interface RawInit {
@@ -31,6 +32,8 @@ export interface ExchangeSetup {
   agent: Agent;
   clock: Clock;
   defaultTimeoutMs: number;
+  /** Answers longer than this are refused (see answer-limits.ts). */
+  maxAnswerBytes: number;
   isClosed(): boolean;
   /** The headers that authenticate a request with this method. */
   authHeaders(method: Method): Record<string, string>;
@@ -44,7 +47,7 @@ export type Exchange = (endpoint: string, method: Method, path: string, init: Ca
 export function createExchange(setup: ExchangeSetup): Exchange {
   const { agent, clock } = setup;
   const raw = createClient({
-    fetch: (request: Request) => fetch(request, { dispatcher: agent } as unknown as RequestInit),
+    fetch: limitedFetch(agent, setup.maxAnswerBytes),
     querySerializer: (query: Record<string, unknown>) => serializeParameters(query),
     bodySerializer: (body: unknown) => serializeParameters(body as Record<string, unknown>),
     pathSerializer: (path: string, parameters: Record<string, unknown>) => fillPath(path, parameters),
@@ -109,6 +112,8 @@ export function createExchange(setup: ExchangeSetup): Exchange {
           headers,
           signal: controller.signal,
           redirect: 'manual',
+          // Parsed here, with the nesting checked first.
+          parseAs: 'text',
         }),
       );
     } catch (error) {
@@ -129,22 +134,27 @@ export function createExchange(setup: ExchangeSetup): Exchange {
     }
 
     const { data, error, response } = result;
-    if (response.ok) {
-      if (data === undefined || data === null) return { data: null };
-      if (typeof data !== 'object' || !('data' in data)) {
-        throw new PveApiError({
-          kind: 'protocol',
-          status: response.status,
-          reason: response.statusText,
-          endpoint,
-          method,
-          path: context.displayPath,
-          message: `${method} ${context.displayPath}: ${endpoint} answered without PVE's {data} envelope; is it a Proxmox VE node?`,
-        });
-      }
-      return data as Envelope;
-    }
+    if (response.ok) return envelopeOf(data, response, context);
     const hint = response.status === 401 ? setup.unauthorizedHint(path) : undefined;
     throw httpError(response, error, context, hint);
   };
+}
+
+/** PVE's `{data, total?}` from a successful answer's text. */
+function envelopeOf(text: unknown, response: Response, context: RequestContext): Envelope {
+  if (text === undefined || text === null || text === '') return { data: null };
+  let parsed: unknown;
+  try {
+    parsed = parseAnswer(String(text));
+  } catch (error) {
+    if (error instanceof AnswerTooDeepError) {
+      throw protocolError(context, `answer from ${context.endpoint} nested deeper than ${error.limitDepth} levels; refused`, response);
+    }
+    throw protocolError(context, `${context.endpoint} answered with something that is not JSON; is it a Proxmox VE node?`, response);
+  }
+  if (parsed === null) return { data: null };
+  if (typeof parsed !== 'object' || !('data' in parsed)) {
+    throw protocolError(context, `${context.endpoint} answered without PVE's {data} envelope; is it a Proxmox VE node?`, response);
+  }
+  return parsed as Envelope;
 }

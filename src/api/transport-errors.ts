@@ -2,10 +2,29 @@
  * What went wrong, said once for every request: a failure of the transport (refused, reset, TLS,
  * no answer) or an HTTP error answer, turned into a PveApiError whose kind tells the caller what to do.
  */
+import { AnswerTooLargeError, formatBytes, NotHttpStatusError, reasonPhrase } from './answer-limits.js';
 import { PveApiError, oneLine } from './errors.js';
 import { ConnectFailedError, TlsRejectedError } from './tls.js';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
+
+// A server's message is cut here: PVE's are a line or two; the rest of a longer one says nothing more.
+const MAX_SERVER_TEXT = 500;
+
+/**
+ * Text a server sent (a reason phrase, a message, a parameter error), made fit for a one-line error:
+ * one line, at most MAX_SERVER_TEXT characters.
+ */
+export function serverText(text: string): string {
+  let line = oneLine(text.length > MAX_SERVER_TEXT * 4 ? text.slice(0, MAX_SERVER_TEXT * 4) : text);
+  if (line.length > MAX_SERVER_TEXT) {
+    line = line.slice(0, MAX_SERVER_TEXT);
+    // Never end on half a surrogate pair.
+    if (/[\uD800-\uDBFF]$/.test(line)) line = line.slice(0, -1);
+    line += '…';
+  }
+  return line;
+}
 
 export interface RequestContext {
   method: Method;
@@ -52,15 +71,17 @@ export function transportError(error: unknown, context: RequestContext): PveApiE
         ? `the certificate of ${context.endpoint} has SHA-256 fingerprint ${fingerprint}, not the pinned one; refused. If the node's certificate was renewed, check it with \`pvenode cert info\` and set PROXMOX_VE_FINGERPRINT=${fingerprint}`
         : rejected.problem === 'no-certificate'
           ? `${context.endpoint} presented no certificate to check the pinned fingerprint against; refused`
-          : `the certificate of ${context.endpoint} is not trusted: ${rejected.detail}. ${tlsAdvice(fingerprint)}`;
+          : `the certificate of ${context.endpoint} is not trusted: ${serverText(rejected.detail)}. ${tlsAdvice(fingerprint)}`;
     return new PveApiError({ ...base, kind: 'tls', notSent: true, fingerprint, message: `${prefix}: ${what}` });
   }
-  if (causes(error).some((item) => item instanceof SyntaxError)) {
-    return new PveApiError({
-      ...base,
-      kind: 'protocol',
-      message: `${prefix}: ${context.endpoint} answered with something that is not JSON; is it a Proxmox VE node?`,
-    });
+  const tooLarge = causes(error).find((item): item is AnswerTooLargeError => item instanceof AnswerTooLargeError);
+  if (tooLarge) return protocolError(context, `answer from ${context.endpoint} larger than ${formatBytes(tooLarge.limitBytes)}; refused`);
+  const badStatus = causes(error).find((item): item is NotHttpStatusError => item instanceof NotHttpStatusError);
+  if (badStatus) {
+    return protocolError(
+      context,
+      `${context.endpoint} answered with status ${badStatus.status}, which is not HTTP; is it a Proxmox VE node?`,
+    );
   }
   const code = errorCode(error);
   const host = context.endpoint;
@@ -108,22 +129,41 @@ export function transportError(error: unknown, context: RequestContext): PveApiE
       break;
   }
   if (code && (code === 'EPROTO' || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'))) return handshakeFailed(code);
-  const detail = error instanceof Error ? oneLine(error.message) : String(error);
+  const detail = serverText(error instanceof Error ? error.message : String(error));
   return connection(`request to ${host} failed${code ? ` (${code})` : ''}: ${detail}`, code ? CONNECT_PHASE_CODES.has(code) : false);
 }
 
+/** A server's answer we cannot use (kind `protocol`): `GET /path: <what>`. */
+export function protocolError(context: RequestContext, what: string, response?: Response): PveApiError {
+  return new PveApiError({
+    kind: 'protocol',
+    ...(response ? { status: response.status, reason: serverText(reasonPhrase(response)) } : {}),
+    endpoint: context.endpoint,
+    method: context.method,
+    path: context.displayPath,
+    message: `${context.method} ${context.displayPath}: ${what}`,
+  });
+}
+
+// Parameter errors shown and kept: PVE names a few; a longer list is a server talking nonsense.
+const MAX_PARAMETER_ERRORS = 20;
+
 export function httpError(response: Response, body: unknown, context: RequestContext, hint?: string): PveApiError {
   const status = response.status;
-  const reason = response.statusText ?? '';
+  const reason = serverText(reasonPhrase(response));
   const json = body && typeof body === 'object' ? (body as { message?: unknown; errors?: unknown }) : {};
   // Newer PVE puts the message in the body; older ones only in the reason phrase (its first line).
-  const bodyMessage = typeof json.message === 'string' ? oneLine(json.message) : '';
+  const bodyMessage = typeof json.message === 'string' ? serverText(json.message) : '';
   let errors: Record<string, string> | undefined;
   if (json.errors && typeof json.errors === 'object') {
     errors = {};
-    for (const [name, text] of Object.entries(json.errors as Record<string, unknown>)) errors[name] = oneLine(String(text));
+    // Only texts: String() of a deeply nested array would recurse until the stack overflows.
+    const texts = Object.entries(json.errors as Record<string, unknown>).filter(
+      ([, text]) => typeof text === 'string' || typeof text === 'number',
+    );
+    for (const [name, text] of texts.slice(0, MAX_PARAMETER_ERRORS)) errors[serverText(name)] = serverText(String(text));
   }
-  let text = bodyMessage || oneLine(reason) || 'no reason given';
+  let text = bodyMessage || reason || 'no reason given';
   if (errors && Object.keys(errors).length > 0) {
     text += ` (${Object.entries(errors)
       .map(([name, message]) => `${name}: ${message}`)
