@@ -1,8 +1,8 @@
 /**
  * The PVE HTTP client: openapi-fetch over the generated types, with PVE's authentication (API token,
  * or ticket + CSRF token, renewed: auth.ts), TLS checks (tls.ts), endpoint failover (failover.ts),
- * clock-driven timeouts and capped answers (exchange.ts, answer-limits.ts) and one error type
- * (PveApiError).
+ * clock-driven timeouts and capped answers (exchange.ts, answer-limits.ts), path parameters checked
+ * against PVE's formats (path-params.ts) and one error type (PveApiError).
  */
 import { systemClock, type Clock } from '../util/clock.js';
 import { DEFAULT_MAX_ANSWER_BYTES } from './answer-limits.js';
@@ -11,6 +11,7 @@ import { configError, endpointsOf } from './endpoints.js';
 import { PveApiError, redact, type PveApiErrorInit } from './errors.js';
 import { createExchange, type CallInit } from './exchange.js';
 import { createFailover } from './failover.js';
+import { pathParameterError } from './path-params.js';
 import { createTlsAgent, parseFingerprints } from './tls.js';
 import type { Method } from './transport-errors.js';
 import type { PveInitArgs, PveOperation, PvePathsWith, PveResponse } from './types.js';
@@ -111,7 +112,12 @@ export function createPveClient(options: PveClientOptions): PveClient {
   };
   const failover = createFailover(endpoints, exchange, scrub);
 
-  const call = (method: Method) => (path: string, init?: CallInit) => auth.call(method, path, init ?? {});
+  const call = (method: Method) => async (path: string, init?: CallInit) => {
+    // Before anything is sent, the login included: a hostile node name must not reach any URL.
+    const refused = pathParameterError(path, init?.params?.path, method);
+    if (refused) throw refused;
+    return auth.call(method, path, init ?? {});
+  };
   return {
     get userid() {
       return auth.userid;
