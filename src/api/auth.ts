@@ -108,7 +108,8 @@ export function createAuth(setup: AuthSetup): Auth {
       });
     }
     ticket = { value: data.ticket, csrf: data.CSRFPreventionToken, obtainedAt: clock.now() };
-    if (data.username) userid = data.username;
+    // PVE may correct the case of the name given; anything else from the server is not taken as our name.
+    if (typeof data.username === 'string' && data.username.toLowerCase() === userid.toLowerCase()) userid = data.username;
   }
 
   /** Logs in, or renews the ticket (POSTing it as the password, as the web UI does). */

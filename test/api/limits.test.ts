@@ -182,6 +182,9 @@ describe('answers that are not what PVE sends', () => {
     '/brackets-in-a-string': { body: `{"data":"${'['.repeat(10_000)}\\"${'{'.repeat(10_000)}"}` },
     '/html': { body: '<html><body>502 Bad Gateway</body></html>', type: 'text/html' },
     '/no-envelope': { body: '[1,2,3]' },
+    '/access/ticket': {
+      body: JSON.stringify({ data: { ticket: 'PVE:x', CSRFPreventionToken: 'y', username: '\u001b]0;owned\u0007admin@pve' } }),
+    },
     '/deep-error': {
       status: 500,
       body: `{"data":null,"message":"failed\\n","errors":{"vmid":${'['.repeat(1_000_000)}1${']'.repeat(1_000_000)}}}`,
@@ -218,6 +221,12 @@ describe('answers that are not what PVE sends', () => {
     assert.match(html.message, /answered with something that is not JSON; is it a Proxmox VE node\?$/);
     const bare = await failure(get('/no-envelope'));
     assert.match(bare.message, /without PVE's \{data\} envelope/);
+  });
+
+  test('a login answer naming another user does not change who we say we are', async () => {
+    const api = client(server, { token: undefined, username: 'root@pam', password: 'hunter2' });
+    await api.login();
+    assert.equal(api.userid, 'root@pam');
   });
 
   test('error answers: deep nesting where a text belongs, a 1 MiB message, 5000 parameter errors: one short line each', async () => {
