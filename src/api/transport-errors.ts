@@ -2,8 +2,9 @@
  * What went wrong, said once for every request: a failure of the transport (refused, reset, TLS,
  * no answer) or an HTTP error answer, turned into a PveApiError whose kind tells the caller what to do.
  */
+import { sanitizeText } from '../util/sanitize.js';
 import { AnswerTooLargeError, formatBytes, NotHttpStatusError, reasonPhrase } from './answer-limits.js';
-import { PveApiError, oneLine } from './errors.js';
+import { PveApiError } from './errors.js';
 import { ConnectFailedError, TlsRejectedError } from './tls.js';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
@@ -12,18 +13,12 @@ export type Method = 'GET' | 'POST' | 'DELETE';
 const MAX_SERVER_TEXT = 500;
 
 /**
- * Text a server sent (a reason phrase, a message, a parameter error), made fit for a one-line error:
- * one line, at most MAX_SERVER_TEXT characters.
+ * Text a server sent (a reason phrase, a message, a parameter error), fit for a one-line error that
+ * may be printed anywhere: sanitized (no escape sequence or control character survives), one line, at
+ * most MAX_SERVER_TEXT characters.
  */
 export function serverText(text: string): string {
-  let line = oneLine(text.length > MAX_SERVER_TEXT * 4 ? text.slice(0, MAX_SERVER_TEXT * 4) : text);
-  if (line.length > MAX_SERVER_TEXT) {
-    line = line.slice(0, MAX_SERVER_TEXT);
-    // Never end on half a surrogate pair.
-    if (/[\uD800-\uDBFF]$/.test(line)) line = line.slice(0, -1);
-    line += '…';
-  }
-  return line;
+  return sanitizeText(text, { maxLength: MAX_SERVER_TEXT }).trim();
 }
 
 export interface RequestContext {

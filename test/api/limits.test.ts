@@ -13,6 +13,8 @@ import { assertNoSecret } from './support.js';
 const SECRET = '0b7e4f2c-1111-2222-3333-444455556666';
 const TOKEN = `root@pam!ci=${SECRET}`;
 const MiB = 1024 * 1024;
+// What a terminal acts on: C0 and C1 controls, DEL, bidi controls.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 interface RawServer {
   url: string;
@@ -190,6 +192,14 @@ describe('answers that are not what PVE sends', () => {
       body: `{"data":null,"message":"failed\\n","errors":{"vmid":${'['.repeat(1_000_000)}1${']'.repeat(1_000_000)}}}`,
     },
     '/long-message': { status: 500, body: JSON.stringify({ data: null, message: 'x'.repeat(MiB) }) },
+    '/hostile-message': {
+      status: 400,
+      body: JSON.stringify({
+        data: null,
+        message: '\u001b]52;c;ZWNobyBwd25lZA==\u0007start failed \u202eevil\u009b2J\n',
+        errors: { 'vm\u001b[2Jid': 'bad \u0085 value\u0000' },
+      }),
+    },
     '/many-errors': {
       status: 400,
       body: JSON.stringify({ data: null, errors: Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`p${i}`, 'bad'])) }),
@@ -229,13 +239,21 @@ describe('answers that are not what PVE sends', () => {
     assert.equal(api.userid, 'root@pam');
   });
 
+  test('server text in an error (message, parameter errors) holds no escape sequence, control or bidi character', async () => {
+    const error = await failure(get('/hostile-message'));
+    for (const text of [error.message, ...Object.keys(error.errors!), ...Object.values(error.errors!)]) {
+      assert.doesNotMatch(text, UNSAFE, JSON.stringify(text));
+    }
+    assert.equal(error.message, 'GET /hostile-message: 400 ^[start failed \uFFFDevil^[ (vm^[id: bad \uFFFD value\uFFFD)');
+  });
+
   test('error answers: deep nesting where a text belongs, a 1 MiB message, 5000 parameter errors: one short line each', async () => {
     const deep = await failure(get('/deep-error'));
     assert.equal(deep.kind, 'http');
     assert.equal(deep.message, 'GET /deep-error: 500 failed');
     const long = await failure(get('/long-message'));
     assert.ok(long.message.length < 600, `${long.message.length} characters`);
-    assert.match(long.message, /x…$/);
+    assert.match(long.message, /x… \[cut 1023\.\d KiB\]$/);
     const many = await failure(get('/many-errors'));
     assert.equal(Object.keys(many.errors!).length, 20);
     assert.ok(many.message.length < 400);
@@ -243,7 +261,7 @@ describe('answers that are not what PVE sends', () => {
 });
 
 describe('status lines that are not HTTP', () => {
-  test('a status outside 200-599 is a protocol error; a reason phrase with control characters is kept to one line', async () => {
+  test('a status outside 200-599 is a protocol error; a reason phrase with an escape sequence is sanitized', async () => {
     const { createServer: createTcpServer } = await import('node:net');
     const lines: Record<string, string> = {
       '/weird': 'HTTP/1.1 700 Weird\r\n',
@@ -266,7 +284,8 @@ describe('status lines that are not HTTP', () => {
       const escape = await failure(api.GET('/escape' as '/version'));
       assert.equal(escape.kind, 'http');
       assert.equal(escape.status, 500);
-      assert.match(escape.message, /^GET \/escape: 500 bad .*news$/);
+      assert.equal(escape.message, 'GET /escape: 500 bad ^[ news');
+      assert.equal(escape.reason, 'bad ^[ news');
     } finally {
       tcp.close();
     }
