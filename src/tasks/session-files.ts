@@ -84,6 +84,7 @@ export function readPrivateFile(path: string, maxBytes: number): PrivateRead {
   }
   try {
     const info = fstatSync(fd);
+    if (info.isDirectory()) return { kind: 'refused', tag: 'unreadable', why: 'unreadable (EISDIR)' };
     if (!info.isFile()) return { kind: 'refused', tag: 'unreadable', why: 'unreadable (not a regular file)' };
     if (info.size > maxBytes) return { kind: 'refused', tag: 'too-large', why: `larger than ${maxBytes} bytes` };
     return { kind: 'text', text: readFileSync(fd, 'utf8') };

@@ -229,6 +229,8 @@ describe('answers that are not what PVE sends', () => {
     const html = await failure(get('/html'));
     assert.equal(html.kind, 'protocol');
     assert.match(html.message, /answered with something that is not JSON; is it a Proxmox VE node\?$/);
+    // Status 0: the answer was unreadable, which a caller must not take for a refusal (a POST's task may run).
+    assert.equal(html.status, 0);
     const bare = await failure(get('/no-envelope'));
     assert.match(bare.message, /without PVE's \{data\} envelope/);
   });
