@@ -1,4 +1,5 @@
-/** How PVE wants parameters written: booleans as 1/0, path segments fully percent-encoded. */
+/** How PVE wants parameters written: booleans as 1/0, path segments checked and fully percent-encoded. */
+import { pathParameterError } from './path-params.js';
 
 /**
  * encodeURIComponent leaves `!'()*` alone; UPIDs of token users carry `!` (`root@pam!ci`), so encode
@@ -28,11 +29,15 @@ export function serializeParameters(parameters: Record<string, unknown> | undefi
   return pairs.join('&');
 }
 
-/** Fills `{name}` placeholders; `encode` false gives the readable form used in messages. */
+/**
+ * Fills `{name}` placeholders; `encode` false gives the readable form used in messages. Every value is
+ * checked against its PVE format first (path-params.ts): a bad one throws, and no URL is built.
+ */
 export function fillPath(template: string, parameters: Record<string, unknown> | undefined, encode = true): string {
-  return template.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
-    const value = parameters?.[name];
-    if (value === undefined || value === null) return placeholder;
+  const refused = pathParameterError(template, parameters);
+  if (refused) throw refused;
+  return template.replace(/\{(\w+)\}/g, (_placeholder, name: string) => {
+    const value = parameters![name];
     return encode ? encodePathSegment(value) : String(value);
   });
 }

@@ -179,27 +179,12 @@ function parseEndpoints(setting: Lookup): string[] {
           'wrong variable?); expected https://HOST:8006',
       );
     }
+    // The client's rules, plain http only on a literal loopback address included (api/endpoints.ts).
     const endpoint = withLabel(setting.label, () => normalizeEndpoint(raw));
-    const url = new URL(endpoint);
-    if (url.protocol === 'http:' && !isLiteralLoopback(url.hostname)) {
-      throw configError(
-        `${setting.label}: refusing plain http:// for ${url.host}: only 127.0.0.0/8, [::1] and localhost may go unencrypted; ` +
-          `use https://${url.hostname}:${url.port || '8006'}`,
-      );
-    }
     if (!endpoints.includes(endpoint)) endpoints.push(endpoint);
   }
   if (endpoints.length === 0) throw configError(`${setting.label} is empty: use https://pve1.example.com:8006`);
   return endpoints;
-}
-
-/**
- * Plain http is for the simulator and tunnels on this machine: a literal loopback address or exactly
- * `localhost`, never a name that merely ends in `.localhost` (a resolver may send that anywhere).
- */
-function isLiteralLoopback(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** The warning an insecure setting always gets, naming where it came from. */

@@ -1,13 +1,15 @@
 /**
  * From a resolved configuration to an authenticated client, with failures mapped to DESIGN.md's exit
- * codes: a configuration the client refuses is 2; not reaching the cluster, a refused certificate or
- * refused credentials before anything is watched or launched is 3; anything else is 1.
+ * codes: a configuration the client refuses, or a state dir others could write, is 2; not reaching the
+ * cluster, a refused certificate or refused credentials before anything is watched or launched is 3;
+ * anything else is 1.
  */
 import { createPveClient, PveApiError, type PveClient, type PveClientOptions } from '../api/index.js';
 import { redact } from '../api/errors.js';
 import { failureKind } from '../api/failures.js';
 import { readClusterStatus, readGuests } from '../tasks/answers.js';
 import type { GuestInfo } from '../tasks/launch-plan.js';
+import { StateDirError } from '../tasks/session.js';
 import { retrying } from '../util/backoff.js';
 import type { Clock } from '../util/clock.js';
 import { loadConfig, printConfigWarnings, type ResolvedConfig } from './config.js';
@@ -66,6 +68,8 @@ export function loadCommandConfig(
 
 export function asCliError(error: unknown, context: string): CliError {
   if (error instanceof CliError) return error;
+  // Its message names the dir and the fix; like a bad flag, it is the operator's to correct.
+  if (error instanceof StateDirError) return new CliError(error.message, ExitCode.usage);
   if (!(error instanceof PveApiError)) {
     return new CliError(`${context}: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed);
   }
@@ -144,7 +148,8 @@ export async function reportingCliErrors(
 ): Promise<number> {
   try {
     return await body();
-  } catch (error) {
+  } catch (thrown) {
+    const error = thrown instanceof StateDirError ? asCliError(thrown, '') : thrown;
     if (!(error instanceof CliError)) throw error;
     io.stderr.write(`pvetasks: ${redact(error.message, secrets)}\n`);
     return error.exitCode;

@@ -4,11 +4,16 @@
  * cluster takes `.2.json`, and so on. Each file has a lock file holding its owner's pid, taken over
  * when that pid is gone (so a SIGKILL releases it). Writes are atomic (temp file, fsync, rename),
  * mode 0600, and hold no secrets. An unreadable or corrupt file is moved aside, never overwritten.
+ * The file format is session-schema.ts; how the files are opened safely is session-files.ts.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../util/clock.js';
+import { prepareStateDir, readPrivateFile, releaseLock, tryLock, writeFileAtomically } from './session-files.js';
+import { fromSaved, parseSessionFile, SESSION_FORMAT_VERSION, toSaved, type SessionFile } from './session-schema.js';
 import { isFinal, rowsOf, subscribeRowChanges, type TaskRow, type TaskStore } from './store.js';
+
+export { StateDirError } from './session-files.js';
 
 export interface SessionOptions {
   stateDir: string;
@@ -17,7 +22,7 @@ export interface SessionOptions {
   clock?: Clock;
   /** Most rows kept; the oldest finished go first. Default 1000. */
   maxRows?: number;
-  /** Where warnings go (a corrupt file moved aside). */
+  /** Where warnings go (a corrupt file moved aside, malformed entries skipped). */
   onWarning?: (message: string) => void;
   /** Writes are coalesced over this long. Default 500 ms. */
   writeDelayMs?: number;
@@ -37,17 +42,8 @@ export interface Session {
   close(): Promise<void>;
 }
 
-const FORMAT_VERSION = 1;
-// Fields worth keeping across a restart; progress, poll errors and logs are re-read.
-const TRANSIENT_FIELDS = new Set(['progress', 'pollError']);
-
-interface SessionFile {
-  version: number;
-  cluster: string;
-  user: string;
-  savedAt: number;
-  rows: TaskRow[];
-}
+// A session file of 1000 rows is well under 1 MiB; anything this large is not one of ours.
+const MAX_SESSION_FILE_BYTES = 64 * 1024 * 1024;
 
 /** `<cluster>@<user>` made safe as a file name. */
 export function sessionBaseName(cluster: string, user: string): string {
@@ -55,65 +51,26 @@ export function sessionBaseName(cluster: string, user: string): string {
   return `${safe(cluster)}@${safe(user)}`;
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Takes the lock file or returns false when a live process holds it. */
-function tryLock(lockPath: string): boolean {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockPath, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    let holder = NaN;
-    try {
-      holder = Number(readFileSync(lockPath, 'utf8').trim());
-    } catch {
-      // vanished or unreadable: treat as stale
-    }
-    if (holder === process.pid || pidAlive(holder)) return false;
-    try {
-      unlinkSync(lockPath); // stale: its owner is gone
-    } catch {
-      // someone else took it over first; the next attempt tells
-    }
-  }
-  return false;
-}
-
-function readSessionFile(path: string, warn: (message: string) => void, now: number): TaskRow[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return [];
-    moveAside(path, `unreadable (${code})`, warn, now);
+function readSession(path: string, warn: (message: string) => void, now: number): TaskRow[] {
+  const read = readPrivateFile(path, MAX_SESSION_FILE_BYTES);
+  if (read.kind === 'missing') return [];
+  if (read.kind === 'refused') {
+    moveAside(path, read.tag, read.why, warn, now);
     return [];
   }
-  try {
-    const parsed = JSON.parse(text) as SessionFile;
-    if (parsed.version !== FORMAT_VERSION || !Array.isArray(parsed.rows)) throw new Error('unexpected format');
-    return parsed.rows.filter((row) => typeof row?.key === 'string' && typeof row.state === 'string');
-  } catch {
-    moveAside(path, 'corrupt', warn, now);
+  const parsed = parseSessionFile(read.text);
+  if ('problem' in parsed) {
+    moveAside(path, parsed.problem === 'corrupt' ? 'corrupt' : 'unknown', parsed.problem, warn, now);
     return [];
   }
+  if (parsed.malformed > 0) {
+    warn(`session file ${path}: ${parsed.malformed} malformed ${parsed.malformed === 1 ? 'entry' : 'entries'} skipped`);
+  }
+  return parsed.tasks.map(fromSaved);
 }
 
-function moveAside(path: string, why: string, warn: (message: string) => void, now: number): void {
-  const aside = `${path}.${why.split(' ')[0]}-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+function moveAside(path: string, tag: string, why: string, warn: (message: string) => void, now: number): void {
+  const aside = `${path}.${tag}-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
   try {
     renameSync(path, aside);
     warn(`session file ${path} is ${why}; kept it as ${aside} and started a new one`);
@@ -130,19 +87,16 @@ function capRows(rows: TaskRow[], maxRows: number): TaskRow[] {
   return rows.filter((row) => !drop.has(row.key));
 }
 
-function persistable(row: TaskRow): TaskRow {
-  const copy: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(row)) if (!TRANSIENT_FIELDS.has(field)) copy[field] = value;
-  return copy as unknown as TaskRow;
-}
-
-/** Opens (and locks) the lowest-numbered session file no live process holds. */
+/**
+ * Opens (and locks) the lowest-numbered session file no live process holds. Throws StateDirError when
+ * the state dir is not safe to use (another user's, or writable by others).
+ */
 export function openSession(options: SessionOptions): Session {
   const clock = options.clock ?? systemClock;
   const warn = options.onWarning ?? (() => {});
   const maxRows = options.maxRows ?? 1000;
   const writeDelayMs = options.writeDelayMs ?? 500;
-  mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+  prepareStateDir(options.stateDir);
   const base = sessionBaseName(options.cluster, options.user);
 
   let path = '';
@@ -155,7 +109,7 @@ export function openSession(options: SessionOptions): Session {
     if (n > 1000) throw new Error(`no free session file in ${options.stateDir}`);
   }
   const lockPath = `${path}.lock`;
-  const restored = options.fresh ? [] : readSessionFile(path, warn, clock.now());
+  const restored = options.fresh ? [] : readSession(path, warn, clock.now());
 
   let store: TaskStore | undefined;
   let unsubscribe: (() => void) | undefined;
@@ -166,23 +120,15 @@ export function openSession(options: SessionOptions): Session {
   const write = () => {
     if (!store) return;
     dirty = false;
-    const mine = capRows(rowsOf(store.getState(), 'mine'), maxRows).map(persistable);
+    const mine = capRows(rowsOf(store.getState(), 'mine'), maxRows);
     const file: SessionFile = {
-      version: FORMAT_VERSION,
+      version: SESSION_FORMAT_VERSION,
       cluster: options.cluster,
       user: options.user,
       savedAt: clock.now(),
-      rows: mine,
+      tasks: mine.map(toSaved),
     };
-    const temp = `${path}.${process.pid}.tmp`;
-    const fd = openSync(temp, 'w', 0o600);
-    try {
-      writeFileSync(fd, JSON.stringify(file));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
+    writeFileAtomically(path, JSON.stringify(file));
   };
 
   const scheduleWrite = () => {
@@ -209,18 +155,19 @@ export function openSession(options: SessionOptions): Session {
         target.getState().update((tx) => {
           for (const row of restored) {
             if (row.upid && tx.keyOf(row.upid)) continue;
-            tx.add({ ...row, mine: true });
+            const { key, ...saved } = row;
+            tx.add(row);
             // `add` derives fields from the UPID; put the saved state back exactly.
-            tx.patch(row.key, persistable(row));
+            tx.patch(key, saved);
           }
         });
       }
       unsubscribe = subscribeRowChanges(target, (state, before) => {
-        // A mine row added, removed, or changed in a field worth saving.
+        // A mine row added, removed, or changed in a field the file keeps.
         for (const [key, old] of before) {
           const row = state.row(key);
           if (!(row?.mine || old?.mine)) continue;
-          if (!onlyTransientChanged(row, old)) return scheduleWrite();
+          if (!row || !old || savedFormChanged(row, old)) return scheduleWrite();
         }
       });
       write();
@@ -234,21 +181,12 @@ export function openSession(options: SessionOptions): Session {
       unsubscribe?.();
       writeTimer?.abort();
       if (store) write();
-      try {
-        if (readFileSync(lockPath, 'utf8').trim() === String(process.pid)) unlinkSync(lockPath);
-      } catch {
-        // already gone
-      }
+      releaseLock(lockPath);
     },
   };
 }
 
 /** Progress ticks and poll errors change often and are not saved: no write for them alone. */
-function onlyTransientChanged(next: TaskRow | undefined, previous: TaskRow | undefined): boolean {
-  if (!next || !previous) return false;
-  for (const field of new Set([...Object.keys(next), ...Object.keys(previous)])) {
-    if (TRANSIENT_FIELDS.has(field)) continue;
-    if ((next as unknown as Record<string, unknown>)[field] !== (previous as unknown as Record<string, unknown>)[field]) return false;
-  }
-  return true;
+function savedFormChanged(next: TaskRow, previous: TaskRow): boolean {
+  return next.mine !== previous.mine || JSON.stringify(toSaved(next)) !== JSON.stringify(toSaved(previous));
 }

@@ -92,6 +92,32 @@ test('normalizeEndpoint keeps https://host:port, adds PVE defaults to a bare hos
   assert.throws(() => normalizeEndpoint('ftp://pve1'), /https/);
 });
 
+test('plain http only for literal loopback addresses and the exact name localhost', () => {
+  for (const endpoint of [
+    'http://127.0.0.1:8006',
+    'http://127.255.3.4:8006',
+    'http://[::1]:8006',
+    'http://[0:0:0:0:0:0:0:1]:8006',
+    'http://LOCALHOST:8006',
+  ]) {
+    assert.match(normalizeEndpoint(endpoint), /^http:\/\//, endpoint);
+  }
+  // Names a resolver may send anywhere, and addresses off this machine.
+  for (const endpoint of [
+    'http://anything.localhost:8006',
+    'http://localhost.example.com:8006',
+    'http://127.0.0.1.nip.io:8006',
+    'http://128.0.0.1:8006',
+    'http://[::2]:8006',
+  ]) {
+    assert.throws(
+      () => normalizeEndpoint(endpoint),
+      (error: unknown) => error instanceof PveApiError && error.kind === 'config' && /refusing plain http:\/\//.test(error.message),
+      endpoint,
+    );
+  }
+});
+
 test('createPveClient refuses a missing endpoint, missing credentials and plain http before connecting', () => {
   assert.throws(() => createPveClient({ token: `root@pam!ci=${SECRET}` }), /PROXMOX_VE_ENDPOINT/);
   assert.throws(() => createPveClient({ endpoint: 'https://pve1:8006' }), /PROXMOX_VE_API_TOKEN/);

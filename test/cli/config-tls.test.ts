@@ -151,7 +151,7 @@ describe('plain http only to a literal loopback address or exactly localhost', (
     }
     refused(
       () => load({ ...BASE, PROXMOX_VE_ENDPOINT: 'http://pve.localhost:8006' }),
-      /^PROXMOX_VE_ENDPOINT: refusing plain http:\/\/ for pve\.localhost:8006: only 127\.0\.0\.0\/8/,
+      /^PROXMOX_VE_ENDPOINT: refusing plain http:\/\/ for pve\.localhost:8006: .*plain http only to 127\.0\.0\.0\/8, \[::1\] or localhost/,
     );
   });
 });

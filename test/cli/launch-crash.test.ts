@@ -28,9 +28,9 @@ test('killed between the POST and the recording of the UPID, a rerun finds the t
 
     const sessionFile = readdirSync(stateDir).find((name) => name.endsWith('.json'))!;
     const saved = JSON.parse(readFileSync(join(stateDir, sessionFile), 'utf8'));
-    assert.equal(saved.rows.length, 1);
-    assert.ok(saved.rows[0].sentAt, 'the intent was saved before the POST');
-    assert.equal(saved.rows[0].upid, undefined, 'the UPID never arrived');
+    assert.equal(saved.tasks.length, 1);
+    assert.ok(saved.tasks[0].sentAt, 'the intent was saved before the POST');
+    assert.equal(saved.tasks[0].upid, undefined, 'the UPID never arrived');
 
     const io = fakeIo({
       env: { PROXMOX_VE_ENDPOINT: sim.url, PROXMOX_VE_API_TOKEN: sim.token, PVETASKS_STATE_DIR: stateDir, PVETASKS_INTERVAL: '500ms' },

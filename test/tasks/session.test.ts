@@ -61,7 +61,7 @@ describe('a session survives a SIGKILL', () => {
     assert.match(two.path, /\.2\.json$/);
     assert.equal(statSync(one.path).mode & 0o777, 0o600);
     const savedOne = JSON.parse(readFileSync(one.path, 'utf8'));
-    assert.deepEqual(new Set(savedOne.rows.map((row: { upid: string }) => row.upid)), new Set(first), 'not clobbered by the second');
+    assert.deepEqual(new Set(savedOne.tasks.map((row: { upid: string }) => row.upid)), new Set(first), 'not clobbered by the second');
     assert.doesNotMatch(readFileSync(one.path, 'utf8'), new RegExp(sim.token.split('=')[1]!), 'no secret in the session file');
 
     await killed(one.child);
@@ -90,7 +90,7 @@ describe('a session survives a SIGKILL', () => {
     await client.close();
     // Closing released the lock: the file is saved with the outcomes.
     const saved = JSON.parse(readFileSync(one.path, 'utf8'));
-    assert.equal(saved.rows.find((row: { upid: string }) => row.upid === first[0]).state, 'ok');
+    assert.equal(saved.tasks.find((row: { upid: string }) => row.upid === first[0]).state, 'ok');
   });
 });
 
@@ -133,7 +133,7 @@ describe('session files', () => {
     });
     session.flush();
     const saved = JSON.parse(readFileSync(session.path, 'utf8'));
-    assert.deepEqual(saved.rows.map((row: { description: string }) => row.description).sort(), [
+    assert.deepEqual(saved.tasks.map((row: { description: string }) => row.description).sort(), [
       'row 3',
       'row 4',
       'row 5',
@@ -149,7 +149,7 @@ describe('session files', () => {
     const store = createTaskStore();
     const session = openSession({ stateDir, cluster: 'sim', user: 'root@pam', clock, writeDelayMs: 500 });
     session.attach(store);
-    const rowsOnDisk = () => JSON.parse(readFileSync(session.path, 'utf8')).rows.length;
+    const rowsOnDisk = () => JSON.parse(readFileSync(session.path, 'utf8')).tasks.length;
     store.getState().update((tx) => void tx.add({ mine: true, node: 'pve1', type: 'qmstart', firstSeenAt: clock.now() }));
     store.getState().update((tx) => void tx.add({ mine: false, node: 'pve1', type: 'qmstart', firstSeenAt: clock.now() }));
     assert.equal(rowsOnDisk(), 0);

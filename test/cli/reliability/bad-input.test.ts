@@ -493,7 +493,7 @@ describe('session files and .env, on the command path', () => {
       else assert.ok(existsSync(match[1]!));
       const saved = JSON.parse(readFileSync(path, 'utf8'));
       assert.deepEqual(
-        saved.rows.map((row: { vmids: number[] }) => row.vmids[0]),
+        saved.tasks.map((row: { vmids: number[] }) => row.vmids[0]),
         [second!.vmid],
         'a new session file',
       );

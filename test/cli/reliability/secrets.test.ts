@@ -161,7 +161,7 @@ describe('secrets never show', () => {
       const traces = await everyCommand(auth);
       // The runs did say things, and kept session files.
       assert.ok(
-        traces.some((trace) => trace.label.endsWith('.json') && trace.text.includes('"rows"')),
+        traces.some((trace) => trace.label.endsWith('.json') && trace.text.includes('"tasks"')),
         'a session file was searched',
       );
       assert.ok(
