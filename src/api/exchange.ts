@@ -149,7 +149,12 @@ function envelopeOf(text: unknown, response: Response, context: RequestContext):
   } catch (error) {
     // No status on these: a caller must not take a 200 it could not read for a refusal (a POST's task may run).
     if (error instanceof AnswerTooDeepError) {
-      throw protocolError(context, `answer from ${context.endpoint} nested deeper than ${error.limitDepth} levels; refused`);
+      throw protocolError(
+        context,
+        `answer from ${context.endpoint} nested deeper than ${error.limitDepth} levels; refused`,
+        undefined,
+        error,
+      );
     }
     throw protocolError(context, `${context.endpoint} answered with something that is not JSON; is it a Proxmox VE node?`);
   }

@@ -3,12 +3,15 @@
  * (util/backoff.ts): a passing failure may not recur, an unreachable node or endpoint may come back,
  * anything else is final (PVE refused, a permission, bad input).
  */
+import { AnswerTooDeepError, AnswerTooLargeError } from './answer-limits.js';
 import { PveApiError, isNodeUnreachable } from './errors.js';
 
 export type FailureKind = 'passing' | 'unreachable' | 'final';
 
 export function failureKind(error: unknown): FailureKind {
   if (!(error instanceof PveApiError)) return 'final';
+  // An answer refused by our limits would be refused again: fetching it once more only costs 32 MiB.
+  if (error.cause instanceof AnswerTooLargeError || error.cause instanceof AnswerTooDeepError) return 'final';
   // Nothing reached the server, or no answer came: the node or our endpoint is away.
   if ((error.kind === 'connection' && error.notSent) || error.kind === 'timeout') return 'unreachable';
   if (isNodeUnreachable(error) && error.kind === 'http') return 'unreachable';

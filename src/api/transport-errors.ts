@@ -70,7 +70,14 @@ export function transportError(error: unknown, context: RequestContext): PveApiE
     return new PveApiError({ ...base, kind: 'tls', notSent: true, fingerprint, message: `${prefix}: ${what}` });
   }
   const tooLarge = causes(error).find((item): item is AnswerTooLargeError => item instanceof AnswerTooLargeError);
-  if (tooLarge) return protocolError(context, `answer from ${context.endpoint} larger than ${formatBytes(tooLarge.limitBytes)}; refused`);
+  if (tooLarge) {
+    return protocolError(
+      context,
+      `answer from ${context.endpoint} larger than ${formatBytes(tooLarge.limitBytes)}; refused`,
+      undefined,
+      tooLarge,
+    );
+  }
   const badStatus = causes(error).find((item): item is NotHttpStatusError => item instanceof NotHttpStatusError);
   if (badStatus) {
     return protocolError(
@@ -129,9 +136,10 @@ export function transportError(error: unknown, context: RequestContext): PveApiE
 }
 
 /** A server's answer we cannot use (kind `protocol`): `GET /path: <what>`. */
-export function protocolError(context: RequestContext, what: string, response?: Response): PveApiError {
+export function protocolError(context: RequestContext, what: string, response?: Response, cause?: unknown): PveApiError {
   return new PveApiError({
     kind: 'protocol',
+    ...(cause === undefined ? {} : { cause }),
     ...(response ? { status: response.status, reason: serverText(reasonPhrase(response)) } : {}),
     endpoint: context.endpoint,
     method: context.method,

@@ -7,6 +7,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { PveApiError, createPveClient, type PveClientOptions } from '../../src/api/index.js';
 import { AnswerTooLargeError, limitBody } from '../../src/api/answer-limits.js';
+import { failureKind } from '../../src/api/failures.js';
+import { retrying } from '../../src/util/backoff.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { assertNoSecret } from './support.js';
 
@@ -104,6 +106,28 @@ describe('answer size cap', () => {
       assert.equal(error.message, `GET /cluster/resources: answer from ${server.url} larger than 32 MiB; refused`);
       await server.allClosed();
       assert.ok(server.bytesWritten < 32 * MiB, `the server got ${server.bytesWritten} bytes out before the connection closed`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('an answer refused for its size is not fetched again by a retrying read', async () => {
+    const server = await rawServer((_request, response, state) => {
+      response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(200 * 1000 * 1000) });
+      stream(response, state, Buffer.alloc(64 * 1024, 0x20), 200 * 1000 * 1000);
+    });
+    try {
+      const clock = new ManualClock();
+      const read = retrying(() => client(server).GET('/cluster/resources'), {
+        clock,
+        retryable: (error) => failureKind(error) !== 'final',
+        baseMs: 1000,
+        maxMs: 4000,
+        retries: 3,
+      });
+      const error = await failure(clock.runUntil(read));
+      assert.equal(failureKind(error), 'final');
+      assert.deepEqual(server.requests, ['GET /api2/json/cluster/resources'], 'asked once');
     } finally {
       await server.close();
     }
