@@ -174,7 +174,7 @@ export class SimServer {
     if (relative === TICKET_PATH || relative === `${TICKET_PATH}/`) {
       return this.ticketEndpoint(method, req, url, body, signal);
     }
-    const match = matchRoute(method, segments);
+    const match = matchRoute(method, segments, core.dialect.major);
     if (!match) return errorReply(501, `Method '${method} ${relative}' not implemented`);
 
     let principal;
@@ -194,6 +194,15 @@ export class SimServer {
 
     const proxied = await this.proxyCheck(listener, match, signal);
     if (proxied) return proxied;
+
+    // The method's permission check comes before its parameters are verified (PVE's rest handler).
+    const check = match.route.check;
+    if (check) {
+      const path = check.path.replace(/\{(\w+)\}/g, (_, name: string) => match.pathParams[name] ?? '');
+      if (!core.access.has(principal.authid, path, check.privilege)) {
+        return this.slowed(listener, errorReply(403, `Permission check failed (${path}, ${check.privilege})`), signal);
+      }
+    }
 
     let params;
     try {
