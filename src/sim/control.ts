@@ -23,7 +23,7 @@ export interface SimNodeInfo {
 /** What tests and tools see of a guest (the model's own state, less its internals). */
 export type SimGuestInfo = Pick<
   GuestState,
-  'vmid' | 'type' | 'node' | 'name' | 'status' | 'template' | 'tags' | 'hastate' | 'lock' | 'roles'
+  'vmid' | 'type' | 'node' | 'name' | 'status' | 'template' | 'tags' | 'hastate' | 'lock' | 'roles' | 'disks' | 'maxmem'
 >;
 
 export interface GuestFilter {
@@ -167,6 +167,8 @@ export function createControl(
       template: guest.template,
       tags: [...guest.tags],
       roles: [...guest.roles],
+      disks: guest.disks.map((disk) => ({ ...disk })),
+      maxmem: guest.maxmem,
     };
     if (guest.hastate) info.hastate = guest.hastate;
     if (guest.lock) info.lock = guest.lock;
