@@ -4,6 +4,64 @@
  */
 
 export interface paths {
+    "/access/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retrieve effective permissions of given user/token. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only dump this specific path, not the whole tree. */
+                    path?: string;
+                    /** @description User ID or full API token ID */
+                    userid?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success: the result in `data`; `total` counts all matches of a list (omitted when 0). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Map of "path" => (Map of "privilege" => "propagate boolean"). */
+                            data: {
+                                [key: string]: {
+                                    [key: string]: 0 | 1;
+                                };
+                            };
+                            total?: number;
+                        };
+                    };
+                };
+                /** @description Failure: the reason phrase carries the first line of the message. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PveError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/access/ticket": {
         parameters: {
             query?: never;
@@ -584,6 +642,143 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/nodes/{node}/lxc/{vmid}/migrate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get preconditions for migration. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Target node. */
+                    target?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description The cluster node name. */
+                    node: string;
+                    /** @description The (unique) ID of the VM. */
+                    vmid: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success: the result in `data`; `total` counts all matches of a list (omitted when 0). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @description List of nodes allowed for migration. */
+                                "allowed-nodes"?: string[];
+                                /** @description HA resources, which will be migrated to the same target node as the VM, because these are in positive affinity with the VM. */
+                                "dependent-ha-resources"?: string[];
+                                /** @description List of not allowed nodes with additional information. */
+                                "not-allowed-nodes"?: {
+                                    /** @description HA resources, which are blocking the container from being migrated to the node. */
+                                    "blocking-ha-resources"?: {
+                                        /**
+                                         * @description The reason why the HA resource is blocking the migration.
+                                         * @enum {string}
+                                         */
+                                        cause: "resource-affinity";
+                                        /** @description The blocking HA resource id */
+                                        sid: string;
+                                    }[];
+                                };
+                                /**
+                                 * @description Determines if the container is running.
+                                 * @enum {integer}
+                                 */
+                                running: 0 | 1;
+                            };
+                            total?: number;
+                        };
+                    };
+                };
+                /** @description Failure: the reason phrase carries the first line of the message. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PveError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Migrate the container to another node. Creates a new migration task. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The cluster node name. */
+                    node: string;
+                    /** @description The (unique) ID of the VM. */
+                    vmid: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/x-www-form-urlencoded": {
+                        /** @description Override I/O bandwidth limit (in KiB/s). */
+                        bwlimit?: number;
+                        /** @description Use online/live migration. */
+                        online?: boolean;
+                        /** @description Use restart migration */
+                        restart?: boolean;
+                        /** @description Target node. */
+                        target: string;
+                        /** @description Mapping from source to target storages. Providing only a single storage ID maps all source storages to that storage. Providing the special value '1' will map each source storage to itself. */
+                        "target-storage"?: string;
+                        /**
+                         * @description Timeout in seconds for shutdown for restart migration
+                         * @default 180
+                         */
+                        timeout?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success: the result in `data`; `total` counts all matches of a list (omitted when 0). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The UPID of the started task. */
+                            data: string;
+                            total?: number;
+                        };
+                    };
+                };
+                /** @description Failure: the reason phrase carries the first line of the message. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PveError"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

@@ -5,15 +5,15 @@
  * renew by posting the ticket as the password, and all die at once with `expireTickets()`.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AccessControl, presetAcl, type AclEntry } from './access.js';
 import type { Rng } from './rng.js';
 
+/** Who made a request; what they may do is in the AccessControl (core.access). */
 export interface Principal {
   /** `user@realm` or `user@realm!tokenid`. */
   authid: string;
   userid: string;
   tokenid?: string;
-  /** Sys.Audit (and, for the simulator, Sys.Modify) on `/`: sees and stops everyone's tasks. */
-  audit: boolean;
   viaTicket: boolean;
 }
 
@@ -30,13 +30,12 @@ export class AuthError extends Error {
 
 interface UserEntry {
   password: string;
-  audit: boolean;
   tfa: boolean;
 }
 
-interface TokenEntry {
-  secret: string;
-  audit: boolean;
+/** A user's or token's privileges: ACL entries, or a preset (default `admin`: Administrator on `/`). */
+export interface PrincipalAcl {
+  acl?: readonly AclEntry[];
 }
 
 const TOKEN_RE = /^([^\s!@:=]+@[A-Za-z][A-Za-z0-9.\-_]+)!([A-Za-z][A-Za-z0-9.\-_]+)=(\S+)$/;
@@ -52,7 +51,8 @@ const CSRF_WINDOW_MS = 2 * 3600_000;
 
 export class AuthRegistry {
   private users = new Map<string, UserEntry>();
-  private tokens = new Map<string, TokenEntry>();
+  private tokens = new Map<string, string>();
+  readonly access = new AccessControl();
   private ticketKey: Buffer;
   private readonly csrfKey: Buffer;
 
@@ -60,22 +60,36 @@ export class AuthRegistry {
     private readonly now: () => number,
     private readonly ticketLifetimeMs: number,
     rng: Rng,
+    private readonly clusterName: string,
   ) {
     this.ticketKey = keyFrom(rng);
     this.csrfKey = keyFrom(rng);
   }
 
-  addUser(userid: string, password: string, options: { audit?: boolean; tfa?: boolean } = {}): void {
-    this.users.set(userid, { password, audit: options.audit ?? true, tfa: options.tfa ?? false });
+  /** Adds (or replaces) a user with its ACL (default: Administrator on `/`). */
+  addUser(userid: string, password: string, options: PrincipalAcl & { tfa?: boolean } = {}): void {
+    this.users.set(userid, { password, tfa: options.tfa ?? false });
+    this.access.setAcl(userid, options.acl ?? presetAcl('admin'));
   }
 
-  /** Registers `USER@REALM!TOKENID=SECRET`; returns the auth id. */
-  addToken(token: string, audit: boolean): string {
+  hasUser(userid: string): boolean {
+    return this.users.has(userid);
+  }
+
+  /**
+   * Registers `USER@REALM!TOKENID=SECRET`; returns the auth id. Without privilege separation the token
+   * has its user's privileges; with it, the intersection of its own ACL and the user's. A user that
+   * does not exist yet is created with `userAcl` (default Administrator on `/`).
+   */
+  addToken(token: string, options: { privsep?: boolean; acl?: readonly AclEntry[]; userAcl?: readonly AclEntry[] } = {}): string {
     const parsed = parseApiToken(token);
     if (!parsed) throw new Error(`invalid API token '${token.split('=')[0]}=...': expected USER@REALM!TOKENID=SECRET`);
     const authid = `${parsed.userid}!${parsed.tokenid}`;
-    this.tokens.set(authid, { secret: parsed.secret, audit });
-    if (!this.users.has(parsed.userid)) this.addUser(parsed.userid, randomBytes(12).toString('base64url'), { audit });
+    if (!this.users.has(parsed.userid)) {
+      this.addUser(parsed.userid, randomBytes(12).toString('base64url'), options.userAcl ? { acl: options.userAcl } : {});
+    }
+    this.tokens.set(authid, parsed.secret);
+    this.access.addToken(authid, { ...(options.privsep ? { privsep: true } : {}), ...(options.acl ? { acl: options.acl } : {}) });
     return authid;
   }
 
@@ -93,24 +107,17 @@ export class AuthRegistry {
       if (method !== 'GET' && !this.verifyCsrf(userid, headers.csrf)) {
         throw new AuthError(401, 'Permission denied - invalid csrf token');
       }
-      const user = this.users.get(userid);
-      return { authid: userid, userid, audit: user?.audit ?? false, viaTicket: true };
+      return { authid: userid, userid, viaTicket: true };
     }
     const tokenText = apiTokenHeader(headers.authorization);
     if (tokenText === undefined) throw new AuthError(401, 'No ticket');
     const split = tokenText.lastIndexOf('=');
     const authid = split < 0 ? tokenText : tokenText.slice(0, split);
     const secret = split < 0 ? '' : tokenText.slice(split + 1);
-    const entry = this.tokens.get(authid);
-    if (!entry || !safeEqual(entry.secret, secret)) throw new AuthError(401, 'Authentication failed!');
+    const expected = this.tokens.get(authid);
+    if (expected === undefined || !safeEqual(expected, secret)) throw new AuthError(401, 'Authentication failed!');
     const bang = authid.indexOf('!');
-    return {
-      authid,
-      userid: authid.slice(0, bang),
-      tokenid: authid.slice(bang + 1),
-      audit: entry.audit,
-      viaTicket: false,
-    };
+    return { authid, userid: authid.slice(0, bang), tokenid: authid.slice(bang + 1), viaTicket: false };
   }
 
   /** `POST /access/ticket`: a password (or a valid ticket, to renew) for a user. */
@@ -136,8 +143,8 @@ export class AuthRegistry {
       username: userid,
       ticket: this.sign(`PVE:${encodeURIComponent(userid).replace(/%40/g, '@')}:${hex8(this.now())}`),
       CSRFPreventionToken: this.csrfToken(userid),
-      cap: capabilities(),
-      clustername: 'sim',
+      cap: capabilities(this.access, userid),
+      clustername: this.clusterName,
     };
   }
 
@@ -226,34 +233,27 @@ function safeDecode(text: string): string {
   }
 }
 
-/** root@pam's `cap` object (privileges as 1), trimmed to the groups the GUI reads. */
-function capabilities(): Record<string, Record<string, 1>> {
-  const privs = (names: string[]) => Object.fromEntries(names.map((name) => [name, 1 as const]));
-  return {
-    vms: privs([
-      'VM.Allocate',
-      'VM.Audit',
-      'VM.Backup',
-      'VM.Clone',
-      'VM.Config.Disk',
-      'VM.Console',
-      'VM.Migrate',
-      'VM.PowerMgmt',
-      'VM.Snapshot',
-      'VM.Snapshot.Rollback',
-      'Permissions.Modify',
-    ]),
-    storage: privs([
-      'Datastore.Allocate',
-      'Datastore.AllocateSpace',
-      'Datastore.AllocateTemplate',
-      'Datastore.Audit',
-      'Permissions.Modify',
-    ]),
-    nodes: privs(['Sys.Audit', 'Sys.Console', 'Sys.Incoming', 'Sys.Modify', 'Sys.PowerMgmt', 'Sys.Syslog', 'Permissions.Modify']),
-    dc: privs(['Sys.Audit', 'Sys.Modify', 'SDN.Audit', 'SDN.Allocate']),
-    access: privs(['User.Modify', 'Group.Allocate', 'Permissions.Modify']),
-    sdn: privs(['SDN.Allocate', 'SDN.Audit', 'SDN.Use', 'Permissions.Modify']),
-    mapping: privs(['Mapping.Audit', 'Mapping.Modify', 'Mapping.Use', 'Permissions.Modify']),
+/**
+ * The login's `cap` object (RPCEnvironment.pm `compute_api_permission`): per GUI group, the privileges
+ * the user holds on the group's top paths or any ACL path below it.
+ */
+function capabilities(access: AccessControl, userid: string): Record<string, Record<string, 1>> {
+  const groups: Record<string, RegExp> = {
+    vms: /^(VM\.|Permissions\.Modify)/,
+    access: /^((User|Group)\.|Permissions\.Modify)/,
+    storage: /^(Datastore\.|Permissions\.Modify)/,
+    nodes: /^(Sys\.|Permissions\.Modify)/,
+    sdn: /^(SDN\.|Permissions\.Modify)/,
+    dc: /^(Sys\.Audit|Sys\.Modify|SDN\.)/,
+    mapping: /^(Mapping\.|Permissions\.Modify)/,
   };
+  const out: Record<string, Record<string, 1>> = Object.fromEntries(Object.keys(groups).map((group) => [group, {}]));
+  const paths = new Set(['/', '/nodes', '/access/groups', '/vms', '/storage', '/sdn', '/mapping', ...access.aclPaths()]);
+  for (const path of paths) {
+    const top = /^\/(\w+)/.exec(path)?.[1] ?? 'dc';
+    const pattern = groups[top];
+    if (!pattern) continue;
+    for (const name of Object.keys(access.permissions(userid, path))) if (pattern.test(name)) out[top]![name] = 1;
+  }
+  return out;
 }

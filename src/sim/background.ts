@@ -14,7 +14,7 @@ import type { SimCore } from './core.js';
 import type { TaskWorker, WorkerContext } from './engine.js';
 import type { GuestState } from './model.js';
 import { Rng } from './rng.js';
-import { aptUpdate, rebootGuest, snapshotGuest, startGuest, vncProxy, vzdump } from './workers.js';
+import { aptUpdate, rebootGuest, snapshotGuest, startGuest, vncProxy, vzdump } from './workers/index.js';
 
 const USERS = ['admin@pve', 'ops@pve', 'jdoe@pve', 'root@pam'];
 /** People at consoles and doing guest chores (root@pam runs the jobs). */

@@ -4,12 +4,13 @@
  * cannot show, such as how many tasks ran at once. Everything it returns is a copy.
  */
 import type { Clock } from '../util/clock.js';
+import { presetAcl, type AclEntry, type PrivilegeMap, type PrivilegePreset } from './access.js';
 import type { SimCore } from './core.js';
 import type { SimTask } from './engine.js';
 import { toFaultSpec, type FaultInput, type FaultSpec } from './faults.js';
 import type { GuestRole, GuestState, GuestType, SnapshotState } from './model.js';
 import type { SimServer } from './server.js';
-import { scripted } from './workers.js';
+import { scripted } from './workers/index.js';
 
 export interface SimNodeInfo {
   node: string;
@@ -22,7 +23,7 @@ export interface SimNodeInfo {
 /** What tests and tools see of a guest (the model's own state, less its internals). */
 export type SimGuestInfo = Pick<
   GuestState,
-  'vmid' | 'type' | 'node' | 'name' | 'status' | 'template' | 'tags' | 'hastate' | 'lock' | 'roles'
+  'vmid' | 'type' | 'node' | 'name' | 'status' | 'template' | 'tags' | 'hastate' | 'lock' | 'roles' | 'disks' | 'maxmem'
 >;
 
 export interface GuestFilter {
@@ -73,6 +74,25 @@ export interface SpawnTaskOptions {
   log?: string[];
 }
 
+/**
+ * A principal's privileges: a preset (`admin`, `ops`, `noaudit`, see access.ts) or ACL entries
+ * (`{ path: '/vms/100', privileges: ['VM.PowerMgmt'] }`, `{ path: '/', role: 'PVEAuditor' }`).
+ */
+export interface PrivilegeOptions {
+  privileges?: PrivilegePreset;
+  acl?: AclEntry[];
+}
+
+export interface AddTokenOptions extends PrivilegeOptions {
+  /**
+   * The token's user (default `ops@pve` for the `ops` preset, else `root@pam`). A user that does not
+   * exist yet is created with the token's privileges (Administrator when none are given).
+   */
+  user?: string;
+  /** `false`: the `noaudit` preset (everything on guests and storages, nothing on nodes or tasks of others). */
+  audit?: boolean;
+}
+
 export interface SimCounters {
   total: number;
   /** By `METHOD template`, e.g. `GET /nodes/{node}/tasks/{upid}/status`. */
@@ -101,8 +121,20 @@ export interface SimControl {
   faults(): FaultSpec[];
   /** Every ticket issued so far stops working (as after an auth key rotation). */
   expireTickets(): void;
-  /** Adds an API token for root@pam (`root@pam!TOKENID=SECRET`); returns the full token string. */
-  addToken(tokenid: string, options?: { audit?: boolean }): string;
+  /**
+   * Adds an API token and returns it (`USER@REALM!TOKENID=SECRET`). With privileges (a preset, ACL
+   * entries, or `audit: false`) the token has privilege separation: it holds those, within its user's.
+   * Without, it has exactly its user's privileges. E.g. `addToken('ops', { privileges: 'ops' })` gives
+   * `ops@pve!ops=...`: VM.Audit, VM.PowerMgmt, VM.Backup, VM.Snapshot, VM.Migrate on /vms, backup
+   * storages, no Sys.Audit anywhere.
+   */
+  addToken(tokenid: string, options?: AddTokenOptions): string;
+  /** Adds a user for ticket login (default Administrator on `/`); returns its credentials. */
+  addUser(userid: string, options?: PrivilegeOptions & { password?: string }): { username: string; password: string };
+  /** Replaces the ACL of a user, or of a token (which then has privilege separation). */
+  setPrivileges(authid: string, options: PrivilegeOptions): void;
+  /** What `GET /access/permissions` answers for `authid` (all paths, or only `path`). */
+  permissions(authid: string, path?: string): Record<string, PrivilegeMap>;
   /** Processes every simulated event due by `clock.now()`. */
   settle(): void;
   /** The TFA user: its login answers `NeedTFA: 1` with a ticket that allows nothing else. */
@@ -135,6 +167,8 @@ export function createControl(
       template: guest.template,
       tags: [...guest.tags],
       roles: [...guest.roles],
+      disks: guest.disks.map((disk) => ({ ...disk })),
+      maxmem: guest.maxmem,
     };
     if (guest.hastate) info.hastate = guest.hastate;
     if (guest.lock) info.lock = guest.lock;
@@ -240,13 +274,32 @@ export function createControl(
     faults: () => core.faults.list(),
     expireTickets: () => core.auth.expireTickets(),
     addToken: (tokenid, options = {}) => {
-      const token = `root@pam!${tokenid}=${extras.secret()}`;
-      core.auth.addToken(token, options.audit ?? true);
+      const user = options.user ?? (options.privileges === 'ops' ? 'ops@pve' : 'root@pam');
+      const token = `${user}!${tokenid}=${extras.secret()}`;
+      const acl = aclOf(options.audit === false ? { privileges: 'noaudit', ...options } : options);
+      core.auth.addToken(token, acl ? { privsep: true, acl, userAcl: acl } : {});
       return token;
     },
+    addUser: (userid, options = {}) => {
+      const password = options.password ?? extras.secret();
+      core.auth.addUser(userid, password, { acl: aclOf(options) ?? presetAcl('admin') });
+      return { username: userid, password };
+    },
+    setPrivileges: (authid, options) => {
+      const acl = aclOf(options) ?? [];
+      core.access.setAcl(authid, acl, { privsep: authid.includes('!') });
+    },
+    permissions: (authid, path) =>
+      path === undefined ? core.access.effectivePermissions(authid) : { [path]: core.access.permissions(authid, path) },
     settle: () => engine.settle(),
     tfaUser: extras.tfaUser,
     caPem: extras.caPem,
   };
   return control;
+}
+
+/** ACL entries from a preset and/or explicit entries; undefined when neither is given. */
+function aclOf(options: PrivilegeOptions): AclEntry[] | undefined {
+  if (!options.privileges && !options.acl) return undefined;
+  return [...(options.privileges ? presetAcl(options.privileges) : []), ...(options.acl ?? [])];
 }

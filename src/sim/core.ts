@@ -1,12 +1,15 @@
 /**
- * The simulator's shared state: one cluster (model), its tasks (engine), auth, faults and counters,
- * served identically by every node's listener.
+ * The simulator's shared state: one cluster (model), its tasks (engine), auth and privileges, faults
+ * and counters, served identically by every node's listener.
  */
 import type { Clock } from '../util/clock.js';
+import type { AccessControl } from './access.js';
 import { AuthRegistry } from './auth.js';
+import { dialectFor, type Dialect, type PveMajor } from './dialect.js';
 import { Engine } from './engine.js';
 import { FaultSet } from './faults.js';
-import { generateCluster, type ClusterState } from './model.js';
+import { generateCluster } from './generate.js';
+import type { ClusterState } from './model.js';
 import { Rng } from './rng.js';
 
 export interface CoreOptions {
@@ -19,6 +22,12 @@ export interface CoreOptions {
   unauthorizedDelayMs: number;
   proxyTimeoutMs: number;
   fingerprint: string;
+  pveVersion: PveMajor;
+  /** Cluster name, node name prefix, first VMID and address octet (see generate.ts). */
+  name?: string;
+  nodePrefix?: string;
+  firstVmid?: number;
+  subnet?: number;
 }
 
 export interface Counters {
@@ -33,19 +42,34 @@ export class SimCore {
   readonly auth: AuthRegistry;
   readonly faults: FaultSet;
   readonly clock: Clock;
+  readonly dialect: Dialect;
   counters: Counters = { total: 0, byRoute: {}, byListener: {} };
 
   constructor(readonly options: CoreOptions) {
     this.clock = options.clock;
-    this.cluster = generateCluster({ seed: options.seed, nodes: options.nodes, guests: options.guests, now: this.clock.now() });
-    this.engine = new Engine(this.cluster, this.clock, options.speed, options.seed);
-    this.auth = new AuthRegistry(() => this.clock.now(), options.ticketLifetimeMs, new Rng(options.seed, 5));
+    this.dialect = dialectFor(options.pveVersion);
+    this.cluster = generateCluster({
+      seed: options.seed,
+      nodes: options.nodes,
+      guests: options.guests,
+      now: this.clock.now(),
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.nodePrefix === undefined ? {} : { nodePrefix: options.nodePrefix }),
+      ...(options.firstVmid === undefined ? {} : { firstVmid: options.firstVmid }),
+      ...(options.subnet === undefined ? {} : { subnet: options.subnet }),
+    });
+    this.engine = new Engine(this.cluster, this.clock, options.speed, options.seed, this.dialect);
+    this.auth = new AuthRegistry(() => this.clock.now(), options.ticketLifetimeMs, new Rng(options.seed, 5), this.cluster.name);
     this.faults = new FaultSet(options.seed, () => {
       this.engine.offlineNodes.clear();
       for (const node of this.cluster.nodes) {
         if (this.faults.offlineMode(node.name)) this.engine.offlineNodes.add(node.name);
       }
     });
+  }
+
+  get access(): AccessControl {
+    return this.auth.access;
   }
 
   hasNode(name: string): boolean {

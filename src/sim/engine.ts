@@ -7,10 +7,13 @@
  * a lock. It returns normally (TASK OK, or TASK WARNINGS: N after warnings) or throws a TaskFailure
  * (TASK ERROR: msg). Stopping a task throws an Interrupt into its generator.
  */
-import { formatUpid, splitAuthId } from '../tasks/upid.js';
+import { formatUpid } from '../tasks/upid.js';
 import type { Clock } from '../util/clock.js';
+import type { Dialect } from './dialect.js';
 import type { ClusterState, NodeState } from './model.js';
+import { EventQueue } from './events.js';
 import { Rng } from './rng.js';
+import { endLineFor } from './task-status.js';
 
 /** What a worker waits for. `sleep` is nominal ms (divided by speed) unless `exact`. */
 export type Step = { sleep: number; exact?: boolean } | { lock: string; onWait?: () => void } | { forever: true };
@@ -63,6 +66,8 @@ export interface StartTaskOptions {
   user: string;
   /** The task started this long before now (its UPID, start time and pstart say so); default 0. */
   startedAgoMs?: number;
+  /** Forked by the HA stack's resource agent: the log begins `task started by HA resource agent`. */
+  haAgent?: boolean;
   worker: (ctx: WorkerContext) => TaskWorker;
 }
 
@@ -76,60 +81,6 @@ export interface WorkerContext {
   /** Logs `WARN: <message>` and counts it, as `$rpcenv->warn` does. */
   warn(message: string, prefix?: string): void;
 }
-
-interface SimEvent {
-  at: number;
-  seq: number;
-  run: () => void;
-}
-
-/** A binary min-heap on (at, seq): the event queue. */
-class EventQueue {
-  private items: SimEvent[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  peek(): SimEvent | undefined {
-    return this.items[0];
-  }
-
-  push(event: SimEvent): void {
-    const items = this.items;
-    items.push(event);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
-      i = parent;
-    }
-  }
-
-  pop(): SimEvent | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length > 0 && last) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        const right = left + 1;
-        let smallest = i;
-        if (left < items.length && before(items[left]!, items[smallest]!)) smallest = left;
-        if (right < items.length && before(items[right]!, items[smallest]!)) smallest = right;
-        if (smallest === i) break;
-        [items[i], items[smallest]] = [items[smallest]!, items[i]!];
-        i = smallest;
-      }
-    }
-    return top;
-  }
-}
-
-const before = (a: SimEvent, b: SimEvent) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
 /** Per-node task bookkeeping, kept so that lists stay cheap with thousands of tasks. */
 export interface NodeTasks {
@@ -165,6 +116,7 @@ export class Engine {
     readonly clock: Clock,
     readonly speed: number,
     seed: number,
+    readonly dialect: Dialect,
   ) {
     this.rng = new Rng(seed, 2);
     for (const node of cluster.nodes) this.byNode.set(node.name, { running: new Map(), archive: [] });
@@ -266,6 +218,8 @@ export class Engine {
         task.log.push(`${prefix}${message}`);
       },
     };
+    // RESTEnvironment.pm fork_worker prints this first in every task the HA stack forks.
+    if (options.haAgent) task.log.push('task started by HA resource agent');
     task.worker = options.worker(ctx);
     this.tasks.set(upid, task);
     this.nodeTasks(node.name).running.set(upid, task);
@@ -404,27 +358,4 @@ export class Engine {
 function failureStatus(error: unknown): string {
   if (error instanceof TaskFailure || error instanceof Interrupt) return error.message;
   return error instanceof Error ? error.message : String(error);
-}
-
-/** The last line PVE's fork_worker writes for an exit status (none for "unexpected status"). */
-export function endLineFor(exitStatus: string): string | undefined {
-  if (exitStatus === 'OK') return 'TASK OK';
-  if (/^WARNINGS: \d+$/.test(exitStatus)) return `TASK ${exitStatus}`;
-  if (exitStatus === 'unexpected status') return undefined;
-  return `TASK ERROR: ${exitStatus.replace(/\n/g, ' ').trimEnd()}`;
-}
-
-/** The `user` and `tokenid` fields PVE's task lists show (the token split off). */
-export function taskUserFields(task: SimTask): { user: string; tokenid?: string } {
-  const { userid, tokenid } = splitAuthId(task.user);
-  return tokenid === undefined ? { user: userid } : { user: userid, tokenid };
-}
-
-/** PVE's normalize_status_type: ok, warning, error, unknown (running tasks are unknown). */
-export function statusType(task: SimTask): 'ok' | 'warning' | 'error' | 'unknown' {
-  const status = task.exitStatus;
-  if (task.running || status === undefined || status === '' || status === 'unexpected status') return 'unknown';
-  if (status === 'OK') return 'ok';
-  if (/^WARNINGS: \d+$/.test(status)) return 'warning';
-  return 'error';
 }

@@ -51,3 +51,64 @@ export function renderArchiveStamp(ms: number): string {
 export function renderRate(bytesPerSecond: number): string {
   return bytesPerSecond > 0 ? `${renderBytes(bytesPerSecond)}/s` : '0 B/s';
 }
+
+/** pve-manager VZDump.pm `format_size`: whole KB or MB below 1 GiB, then `%.2fGB` and `%.2fTB`. */
+export function formatVzdumpSize(bytes: number): string {
+  const kb = bytes / 1024;
+  if (kb < 1024) return `${Math.floor(kb)}KB`;
+  const mb = bytes / 1024 ** 2;
+  if (mb < 1024) return `${Math.floor(mb)}MB`;
+  const gb = mb / 1024;
+  if (gb < 1024) return `${gb.toFixed(2)}GB`;
+  return `${(gb / 1024).toFixed(2)}TB`;
+}
+
+const BINARY_PREFIXES = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi'];
+
+/**
+ * GNU tar's `--totals` sizes (gnulib human_readable with autoscale, base 1024, SI prefixes, `B`,
+ * rounding up): `841MiB`, `4.3GiB`: no space, one decimal only below 10.
+ */
+export function renderTarSize(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < BINARY_PREFIXES.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  if (unit === 0) return `${Math.ceil(value)}B`;
+  const tenths = Math.ceil(value * 10) / 10;
+  if (tenths < 10) return `${tenths.toFixed(1)}${BINARY_PREFIXES[unit]}B`;
+  const whole = Math.ceil(value);
+  if (whole >= 1024 && unit < BINARY_PREFIXES.length - 1) return `1.0${BINARY_PREFIXES[unit + 1]}B`;
+  return `${whole}${BINARY_PREFIXES[unit]}B`;
+}
+
+/** coreutils dd's sizes (gnulib human_readable, rounded to nearest, a space before the unit): `1.3 GB`, `1.2 GiB`, `430 MB`. */
+export function renderDdSize(bytes: number, base: 1000 | 1024): string {
+  const prefixes = base === 1000 ? ['', 'k', 'M', 'G', 'T', 'P'] : BINARY_PREFIXES;
+  let value = bytes;
+  let unit = 0;
+  while (value >= base && unit < prefixes.length - 1) {
+    value /= base;
+    unit++;
+  }
+  const suffix = `${prefixes[unit]}B`;
+  if (value < 10 && unit > 0) return `${value.toFixed(1)} ${suffix}`;
+  return `${Math.round(value)} ${suffix}`;
+}
+
+/**
+ * dd's statistics line (`status=progress` lines use whole seconds, the final one `%g`):
+ * `1291714560 bytes (1.3 GB, 1.2 GiB) copied, 3 s, 430 MB/s`.
+ */
+export function renderDdStats(bytes: number, seconds: number, final: boolean): string {
+  const time = final ? String(Number(seconds.toPrecision(6))) : seconds.toFixed(0);
+  const rate = seconds > 0 ? bytes / seconds : 0;
+  return `${bytes} bytes (${renderDdSize(bytes, 1000)}, ${renderDdSize(bytes, 1024)}) copied, ${time} s, ${renderDdSize(rate, 1000)}/s`;
+}
+
+/** qemu-server QemuMigrate.pm `round_powerof2`: the next power of two (the migration cache size). */
+export function roundPowerOf2(value: number): number {
+  return value < 2 ? 1 : 2 ** (Math.floor(Math.log2(value - 1)) + 1);
+}

@@ -2,7 +2,7 @@
  * Live-looking but deterministic guest and node figures: a hash of the id and the current 10 s slot
  * (PVE's RRD data moves every 10 s as pvestatd pushes), so equal seeds and times give equal numbers.
  */
-import type { GuestState, NodeState } from './model.js';
+import type { ClusterState, GuestState, NodeState } from './model.js';
 
 function unit(...parts: number[]): number {
   let h = 2166136261;
@@ -50,11 +50,18 @@ export function guestUsage(guest: GuestState, now: number) {
   };
 }
 
-export function nodeMetrics(node: NodeState, now: number) {
+/**
+ * A node's figures. Its memory in use is the host's own share plus what its running guests use, so a
+ * migration moves memory from one node to another (a drain can spread guests by free memory).
+ */
+export function nodeMetrics(cluster: ClusterState, node: NodeState, now: number) {
+  let guests = 0;
+  for (const guest of cluster.guests.values()) if (guest.node === node.name) guests += guestMetrics(guest, now).mem;
+  const host = node.maxmem * (0.04 + unit(node.nodeid, 3) * 0.04);
   return {
     uptime: Math.floor((now - node.bootAt) / 1000),
     cpu: Number((0.02 + unit(node.nodeid, slot(now)) * 0.3).toFixed(6)),
-    mem: Math.round(node.maxmem * (0.3 + unit(node.nodeid, 3) * 0.4)),
+    mem: Math.round(Math.min(node.maxmem * 0.97, host + guests)),
     disk: Math.round(node.maxdisk * (0.1 + unit(node.nodeid, 5) * 0.3)),
   };
 }

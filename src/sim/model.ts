@@ -1,10 +1,10 @@
 /**
- * The cluster's state: nodes, guests (qemu and lxc), storages and snapshots, generated from a seed.
- * Whatever the seed, some guests play fixed roles (a stopped VM, an HA VM, a template, a guest that fails
- * to start, ...) so that tests and demos always find them through `control.guests({ role })`.
+ * The cluster's state: nodes, guests (qemu and lxc) with their disks, storages and snapshots (made
+ * from a seed by generate.ts). Whatever the seed, some guests play fixed roles (a stopped VM, an HA
+ * VM, a template, a guest that fails to start, ...) so that tests and demos always find them through
+ * `control.guests({ role })`.
  */
 import { createHash } from 'node:crypto';
-import { Rng } from './rng.js';
 
 export type GuestType = 'qemu' | 'lxc';
 
@@ -22,9 +22,15 @@ export type GuestRole =
   | 'failsToStart' // stopped VM whose qmstart ends with `TASK ERROR: start failed: QEMU exited with code 1`
   | 'failsToStartLxc' // stopped CT whose vzstart ends with `TASK ERROR: startup for container 'N' failed`
   | 'backupWarnings' // its vzdump ends `WARNINGS: N` (N >= 1)
-  | 'backupFails'; // its part of a vzdump fails, so the job ends `job errors`
+  | 'backupFails' // its part of a vzdump fails, so the job ends `job errors`
+  | 'localDevices' // running VM with a PCI passthrough device (hostpci0): migration refuses it in the task
+  | 'sharedDiskQemu' // running VM whose disk is on shared storage: live-migrates without with-local-disks
+  | 'multiDiskQemu' // running VM with three local disks (scsi0..scsi2): each is mirrored in turn
+  | 'ignoresShutdown' // running VM that ignores ACPI: shutdown times out (forceStop stops it anyway)
+  | 'lockedQemu'; // running VM left locked by a crashed backup (`lock: backup`)
 
-export const GUEST_ROLES: readonly GuestRole[] = [
+/** The roles every seed has placed the same way since the first version (see generate.ts). */
+export const BASE_ROLES: readonly GuestRole[] = [
   'stoppedQemu',
   'runningQemu',
   'stoppedLxc',
@@ -40,6 +46,11 @@ export const GUEST_ROLES: readonly GuestRole[] = [
   'backupFails',
 ];
 
+/** Roles added later: given to plain running VMs after the others, so older seeds keep their guests. */
+export const EXTRA_ROLES: readonly GuestRole[] = ['localDevices', 'sharedDiskQemu', 'multiDiskQemu', 'ignoresShutdown', 'lockedQemu'];
+
+export const GUEST_ROLES: readonly GuestRole[] = [...BASE_ROLES, ...EXTRA_ROLES];
+
 export interface SnapshotState {
   name: string;
   /** Epoch seconds. */
@@ -51,6 +62,15 @@ export interface SnapshotState {
   snapstate?: string;
 }
 
+/** A guest's disk (qemu `scsi0`..., lxc `rootfs`), on one storage. */
+export interface DiskState {
+  key: string;
+  storage: string;
+  /** `local-lvm:vm-100-disk-0`. */
+  volid: string;
+  size: number;
+}
+
 export interface GuestState {
   vmid: number;
   type: GuestType;
@@ -59,14 +79,26 @@ export interface GuestState {
   status: 'running' | 'stopped';
   template: boolean;
   tags: string[];
-  /** HA resource state (`hastate` in /cluster/resources) when HA-managed. */
-  hastate?: 'started' | 'stopped';
+  /** HA resource state (`hastate` in /cluster/resources) when HA-managed: `migrate`/`relocate` while the HA stack moves it. */
+  hastate?: 'started' | 'stopped' | 'migrate' | 'relocate';
   roles: GuestRole[];
   cpus: number;
   maxmem: number;
+  /** The boot disk's size (what /cluster/resources shows as maxdisk). */
   maxdisk: number;
-  /** Bytes used on the root disk (also what a backup reads). */
+  /** Bytes in use over all disks (also what a full backup reads). */
   diskUsed: number;
+  disks: DiskState[];
+  /** Passthrough devices (`hostpci0`, `usb0`) that pin a VM to its node. */
+  localDevices?: string[];
+  /** ACPI shutdown requests are ignored (no agent, no ACPI): shutdowns time out. */
+  ignoresShutdown?: boolean;
+  /** Share of the used data written since a time, per hour (for incremental PBS backups). */
+  churnPerHour: number;
+  /** The PBS dirty bitmap: present after a PBS backup while QEMU kept running (reset when the VM stops). */
+  pbsBitmap?: { since: number };
+  /** When the last backup to the PBS storage finished (ms): later ones reuse its chunks. */
+  pbsLastBackupAt?: number;
   /** When it started running (ms), for uptime. */
   startedAt?: number;
   lock?: string;
@@ -96,7 +128,7 @@ export interface NodeState {
 
 export interface StorageState {
   storage: string;
-  type: 'dir' | 'lvmthin' | 'nfs' | 'pbs';
+  type: 'dir' | 'lvmthin' | 'nfs' | 'pbs' | 'rbd';
   content: string[];
   shared: boolean;
   /** False for the storage that fails (it cannot be activated). */
@@ -106,210 +138,17 @@ export interface StorageState {
   path?: string;
   /** The activation error, for the failing storage. */
   activationError?: string;
+  /** The datastore on the Proxmox Backup Server, for `pbs` storages. */
+  datastore?: string;
 }
 
 export interface ClusterState {
+  /** The cluster name (/cluster/status, the login's `clustername`). */
   name: string;
   nodes: NodeState[];
   guests: Map<number, GuestState>;
   /** Storages defined per node (shared ones appear on every node). */
   storages: StorageState[];
-}
-
-const GiB = 1024 ** 3;
-
-const QEMU_NAMES = ['web', 'db', 'app', 'mail', 'ci-runner', 'k8s-cp', 'k8s-worker', 'win-rdp', 'vpn', 'gitlab', 'erp', 'files'];
-const LXC_NAMES = ['dns', 'proxy', 'grafana', 'prometheus', 'redis', 'nginx', 'pihole', 'mqtt', 'syslog', 'ldap', 'cache'];
-const TAGS = ['prod', 'dev', 'staging', 'web', 'db', 'backup', 'critical', 'k8s', 'infra', 'monitoring'];
-
-export function generateCluster(options: { seed: number; nodes: number; guests: number; now: number }): ClusterState {
-  const rng = new Rng(options.seed, 1);
-  const nodeCount = Math.max(1, Math.floor(options.nodes));
-  const guestCount = Math.max(GUEST_ROLES.length, Math.floor(options.guests));
-  const nodes: NodeState[] = [];
-  for (let i = 1; i <= nodeCount; i++) {
-    nodes.push({
-      name: `pve${i}`,
-      nodeid: i,
-      ip: `10.10.10.${10 + i}`,
-      maxcpu: rng.pick([8, 16, 32, 48]),
-      maxmem: rng.pick([64, 128, 256]) * GiB,
-      maxdisk: rng.pick([100, 250, 500]) * GiB,
-      bootAt: options.now - rng.int(2, 90) * 86_400_000 - rng.int(0, 86_399) * 1000,
-      nextPid: rng.int(2_000, 400_000),
-    });
-  }
-
-  const counters = new Map<string, number>();
-  const nextName = (base: string) => {
-    const n = (counters.get(base) ?? 0) + 1;
-    counters.set(base, n);
-    return `${base}-${String(n).padStart(2, '0')}`;
-  };
-
-  // Roles go to random guests so that they land on varied nodes and vmids for every seed.
-  const roleSlots = rng.shuffle(Array.from({ length: guestCount }, (_, i) => i)).slice(0, GUEST_ROLES.length);
-  const roleAt = new Map<number, GuestRole>();
-  GUEST_ROLES.forEach((role, i) => roleAt.set(roleSlots[i]!, role));
-
-  const guests = new Map<number, GuestState>();
-  for (let i = 0; i < guestCount; i++) {
-    const vmid = 100 + i;
-    const role = roleAt.get(i);
-    const type: GuestType = role ? roleType(role) : rng.chance(0.6) ? 'qemu' : 'lxc';
-    const node = rng.pick(nodes).name;
-    const tagCount = rng.int(0, 2);
-    const tags = [...new Set(Array.from({ length: tagCount }, () => rng.pick(TAGS)))].sort();
-    const guest: GuestState = {
-      vmid,
-      type,
-      node,
-      name: nextName(type === 'qemu' ? rng.pick(QEMU_NAMES) : rng.pick(LXC_NAMES)),
-      status: rng.chance(0.6) ? 'running' : 'stopped',
-      template: false,
-      tags,
-      roles: [],
-      cpus: type === 'qemu' ? rng.pick([1, 2, 4, 8]) : rng.pick([1, 2]),
-      maxmem: (type === 'qemu' ? rng.pick([2, 4, 8, 16]) : rng.pick([0.5, 1, 2])) * GiB,
-      maxdisk: (type === 'qemu' ? rng.pick([16, 32, 64, 100]) : rng.pick([4, 8, 16])) * GiB,
-      diskUsed: 0,
-      snapshots: [],
-      configVersion: 1,
-    };
-    guest.diskUsed = Math.round(guest.maxdisk * rng.range(0.15, 0.7));
-    if (!role && rng.chance(0.08)) guest.hastate = guest.status === 'running' ? 'started' : 'stopped';
-    if (role) applyRole(guest, role);
-    if (guest.template) guest.name = `tpl-${guest.type === 'qemu' ? 'debian-12' : 'alpine-3'}-${vmid}`;
-    if (guest.status === 'running') guest.startedAt = options.now - rng.int(600, 40 * 86_400) * 1000;
-    if (!guest.template && rng.chance(0.35)) addSnapshotChain(guest, rng, options.now);
-    guests.set(vmid, guest);
-  }
-
-  const storages: StorageState[] = [
-    {
-      storage: 'local',
-      type: 'dir',
-      content: ['backup', 'iso', 'vztmpl'],
-      shared: false,
-      active: true,
-      total: 98 * GiB,
-      used: 31 * GiB,
-      path: '/var/lib/vz',
-    },
-    {
-      storage: 'local-lvm',
-      type: 'lvmthin',
-      content: ['images', 'rootdir'],
-      shared: false,
-      active: true,
-      total: 832 * GiB,
-      used: 301 * GiB,
-    },
-    {
-      storage: 'backup-nfs',
-      type: 'nfs',
-      content: ['backup'],
-      shared: true,
-      active: true,
-      total: 8000 * GiB,
-      used: 3400 * GiB,
-      path: '/mnt/pve/backup-nfs',
-    },
-    {
-      storage: 'nfs-archive',
-      type: 'nfs',
-      content: ['backup', 'iso'],
-      shared: true,
-      active: false,
-      total: 0,
-      used: 0,
-      path: '/mnt/pve/nfs-archive',
-      activationError: "storage 'nfs-archive' is not online",
-    },
-  ];
-
-  return { name: 'sim', nodes, guests, storages };
-}
-
-function roleType(role: GuestRole): GuestType {
-  return /Lxc$/.test(role) || role === 'lxcTemplate' ? 'lxc' : 'qemu';
-}
-
-function applyRole(guest: GuestState, role: GuestRole): void {
-  guest.roles.push(role);
-  switch (role) {
-    case 'stoppedQemu':
-    case 'stoppedLxc':
-      guest.status = 'stopped';
-      break;
-    case 'runningQemu':
-    case 'runningLxc':
-      guest.status = 'running';
-      break;
-    case 'haStoppedQemu':
-    case 'haStoppedLxc':
-      guest.status = 'stopped';
-      guest.hastate = 'stopped';
-      break;
-    case 'haRunningQemu':
-      guest.status = 'running';
-      guest.hastate = 'started';
-      break;
-    case 'qemuTemplate':
-    case 'lxcTemplate':
-      guest.status = 'stopped';
-      guest.template = true;
-      break;
-    case 'failsToStart':
-      guest.status = 'stopped';
-      guest.startFailure = {
-        lines: [
-          `kvm: -drive file=/dev/pve/vm-${guest.vmid}-disk-0,if=none,id=drive-scsi0,format=raw,cache=none,aio=io_uring,detect-zeroes=on: Could not open '/dev/pve/vm-${guest.vmid}-disk-0': No such file or directory`,
-        ],
-        error: 'start failed: QEMU exited with code 1',
-      };
-      break;
-    case 'failsToStartLxc':
-      guest.status = 'stopped';
-      guest.startFailure = {
-        lines: [
-          `run_buffer: 571 Script exited with status 32`,
-          `lxc_init: 845 Failed to run lxc.hook.pre-start for container "${guest.vmid}"`,
-          `__lxc_start: 2034 Failed to initialize container "${guest.vmid}"`,
-        ],
-        error: `startup for container '${guest.vmid}' failed`,
-      };
-      break;
-    case 'backupWarnings':
-      guest.backupWarnings =
-        guest.type === 'qemu'
-          ? [`unable to open guest agent socket - skipping fs-freeze for VM ${guest.vmid}`]
-          : [`tar: ./var/log/journal: file changed as we read it`];
-      break;
-    case 'backupFails':
-      guest.backupError = 'job failed with err -5 - Input/output error';
-      break;
-  }
-}
-
-function addSnapshotChain(guest: GuestState, rng: Rng, now: number): void {
-  const names = ['pre-upgrade', 'before-kernel-6-8', 'weekly', 'clean-install', 'pre-migration'];
-  const count = rng.int(1, 3);
-  let parent: string | undefined;
-  let time = Math.floor(now / 1000) - rng.int(20, 200) * 86_400;
-  for (const name of rng.shuffle([...names]).slice(0, count)) {
-    const snapshot: SnapshotState = {
-      name,
-      snaptime: time,
-      description: rng.chance(0.5) ? `${name.replace(/-/g, ' ')} (automatic)` : '',
-      vmstate: guest.type === 'qemu' && rng.chance(0.3),
-    };
-    if (parent) snapshot.parent = parent;
-    guest.snapshots.push(snapshot);
-    parent = name;
-    time += rng.int(1, 20) * 86_400;
-  }
-  guest.currentParent = parent;
 }
 
 /** The config digest PVE reports (SHA-1 of the config file); here derived from the guest's version. */
@@ -319,4 +158,18 @@ export function configDigest(guest: GuestState): string {
 
 export function guestConfigPath(guest: { type: GuestType; vmid: number }, node: string): string {
   return `nodes/${node}/${guest.type === 'qemu' ? 'qemu-server' : 'lxc'}/${guest.vmid}.conf`;
+}
+
+/** The storage a volume id names (`local-lvm:vm-100-disk-0` -> `local-lvm`). */
+export function storageOf(volid: string): string {
+  return volid.slice(0, volid.indexOf(':'));
+}
+
+export function findStorage(cluster: ClusterState, id: string): StorageState | undefined {
+  return cluster.storages.find((storage) => storage.storage === id);
+}
+
+/** Disks on storages that are not shared: what a migration has to copy. */
+export function localDisks(cluster: ClusterState, guest: GuestState): DiskState[] {
+  return guest.disks.filter((disk) => !findStorage(cluster, disk.storage)?.shared);
 }

@@ -14,6 +14,10 @@ export const PARAM_TABLE: ParamTable = {
   },
   'GET /cluster/tasks': {
   },
+  'GET /access/permissions': {
+    "path": {"type":"string","optional":true},
+    "userid": {"type":"string","optional":true,"pattern":"(?:^(?:[^\\s:/]+)\\@(?:[A-Za-z][A-Za-z0-9\\.\\-_]+)(?:!(?:[A-Za-z][A-Za-z0-9\\.\\-_]+))?$)"},
+  },
   'GET /nodes/{node}/tasks': {
     "errors": {"type":"boolean","optional":true},
     "limit": {"type":"integer","optional":true,"minimum":0},
@@ -178,6 +182,11 @@ export const PARAM_TABLE: ParamTable = {
     "snapname": {"type":"string","format":"pve-configid","maxLength":40},
     "vmid": {"type":"integer","format":"pve-vmid","minimum":100,"maximum":999999999},
   },
+  'GET /nodes/{node}/qemu/{vmid}/migrate': {
+    "node": {"type":"string","format":"pve-node"},
+    "target": {"type":"string","optional":true,"format":"pve-node"},
+    "vmid": {"type":"integer","format":"pve-vmid","minimum":100,"maximum":999999999},
+  },
   'POST /nodes/{node}/qemu/{vmid}/migrate': {
     "bwlimit": {"type":"integer","optional":true,"minimum":0},
     "force": {"type":"boolean","optional":true},
@@ -190,6 +199,21 @@ export const PARAM_TABLE: ParamTable = {
     "vmid": {"type":"integer","format":"pve-vmid","minimum":100,"maximum":999999999},
     "with-conntrack-state": {"type":"boolean","optional":true},
     "with-local-disks": {"type":"boolean","optional":true},
+  },
+  'GET /nodes/{node}/lxc/{vmid}/migrate': {
+    "node": {"type":"string","format":"pve-node"},
+    "target": {"type":"string","optional":true,"format":"pve-node"},
+    "vmid": {"type":"integer","format":"pve-vmid","minimum":100,"maximum":999999999},
+  },
+  'POST /nodes/{node}/lxc/{vmid}/migrate': {
+    "bwlimit": {"type":"number","optional":true,"minimum":0},
+    "node": {"type":"string","format":"pve-node"},
+    "online": {"type":"boolean","optional":true},
+    "restart": {"type":"boolean","optional":true},
+    "target": {"type":"string","format":"pve-node"},
+    "target-storage": {"type":"string","optional":true,"format":"storage-pair-list"},
+    "timeout": {"type":"integer","optional":true},
+    "vmid": {"type":"integer","format":"pve-vmid","minimum":100,"maximum":999999999},
   },
   'GET /nodes/{node}/storage': {
     "content": {"type":"string","optional":true,"format":"pve-storage-content-list"},

@@ -10,7 +10,8 @@ import { AuthError, apiTokenHeader } from './auth.js';
 import { DEMO_LEAF_CERT_PEM, DEMO_LEAF_KEY_PEM } from './cert.js';
 import type { SimCore } from './core.js';
 import { PARAM_TABLE } from './params-table.js';
-import { ParamError, verifyParams, type RawValue } from './params.js';
+import { ParamError, verifyParams } from './params.js';
+import { decodeSegments, header, mergeParams, parseBody, readBody } from './request.js';
 import { ApiError, matchRoute, templateFor, TICKET_PATH, type ApiResult, type RouteMatch } from './routes/index.js';
 
 const API_PREFIX = '/api2/json';
@@ -174,7 +175,7 @@ export class SimServer {
     if (relative === TICKET_PATH || relative === `${TICKET_PATH}/`) {
       return this.ticketEndpoint(method, req, url, body, signal);
     }
-    const match = matchRoute(method, segments);
+    const match = matchRoute(method, segments, core.dialect.major);
     if (!match) return errorReply(501, `Method '${method} ${relative}' not implemented`);
 
     let principal;
@@ -194,6 +195,15 @@ export class SimServer {
 
     const proxied = await this.proxyCheck(listener, match, signal);
     if (proxied) return proxied;
+
+    // The method's permission check comes before its parameters are verified (PVE's rest handler).
+    const check = match.route.check;
+    if (check) {
+      const path = check.path.replace(/\{(\w+)\}/g, (_, name: string) => match.pathParams[name] ?? '');
+      if (!core.access.has(principal.authid, path, check.privilege)) {
+        return this.slowed(listener, errorReply(403, `Permission check failed (${path}, ${check.privilege})`), signal);
+      }
+    }
 
     let params;
     try {
@@ -330,67 +340,4 @@ function emptyReply(status: number, reason: string): Reply {
 function safeReason(reason: string): string {
   // A reason phrase is one line of Latin-1 text.
   return reason.replace(/[^\x20-\x7e\xa0-\xff]/g, '?').slice(0, 512) || 'Error';
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value.join('; ') : value;
-}
-
-function decodeSegments(path: string): string[] {
-  const parts = path.replace(/\/+$/, '').split('/').slice(1);
-  return parts.map((part) => {
-    try {
-      return decodeURIComponent(part);
-    } catch {
-      return part;
-    }
-  });
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= 1_048_576) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-/** Form-urlencoded or JSON bodies, as PVE's extract_params takes them. */
-function parseBody(req: IncomingMessage, body: Buffer): Record<string, RawValue> {
-  if (body.length === 0) return {};
-  const type = (header(req, 'content-type') ?? '').toLowerCase();
-  const text = body.toString('utf8');
-  if (type.includes('application/json')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw new ApiError(400, `malformed JSON string - ${(error as Error).message}`);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
-    const out: Record<string, RawValue> = {};
-    for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) if (value !== null) out[key] = value;
-    return out;
-  }
-  return Object.fromEntries(new URLSearchParams(text));
-}
-
-/** Query over body, then the path parameters (equal repeats allowed, different ones refused). */
-function mergeParams(match: RouteMatch, body: Record<string, RawValue>, query: URLSearchParams): Record<string, RawValue> {
-  const merged: Record<string, RawValue> = { ...body, ...Object.fromEntries(query) };
-  const errors: Record<string, string> = {};
-  for (const [name, value] of Object.entries(match.pathParams)) {
-    if (name in merged && String(merged[name]) !== value) {
-      errors[name] = 'duplicate parameter (already defined in URI) with conflicting values!';
-    }
-    merged[name] = value;
-  }
-  if (Object.keys(errors).length > 0) throw new ApiError(400, 'Parameter verification failed.', errors);
-  return merged;
 }

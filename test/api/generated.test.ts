@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { extractSubset } from '../../src/api/gen/extract.js';
 import { GENERATED_FILES, generateAll } from '../../src/api/gen/generate.js';
 import { toOpenApi } from '../../src/api/gen/openapi.js';
-import { USED_ENDPOINTS, type PveSubset } from '../../src/api/gen/schema.js';
+import { schemaPath, USED_ENDPOINTS, type PveSubset } from '../../src/api/gen/schema.js';
 
 const committedSubset = () => JSON.parse(readFileSync(GENERATED_FILES.subset, 'utf8')) as PveSubset;
 
@@ -15,7 +14,7 @@ test('the committed OpenAPI document and types match what the committed subset g
   assert.ok(readFileSync(GENERATED_FILES.types, 'utf8') === types, 'src/api/pve-types.ts is stale: run npm run gen:api');
 });
 
-const fullSchema = fileURLToPath(new URL('../../../shared/pve-api/pve-api-schema.json', import.meta.url));
+const fullSchema = schemaPath();
 test(
   'the committed subset matches the full schema (run npm run gen:api:extract)',
   { skip: !existsSync(fullSchema) && 'full schema not present' },

@@ -76,7 +76,20 @@ test('pvetasks sim --tls --port P --json: one JSON object, and every node answer
   const fake = fakeIo();
   const running = simCommand(['--tls', '--port', String(port), '--json', '--speed', '5'], fake.io);
   const info = JSON.parse(await fake.firstLine());
-  assert.deepEqual(Object.keys(info).sort(), ['fingerprint', 'password', 'token', 'url', 'urls', 'username']);
+  assert.deepEqual(Object.keys(info).sort(), [
+    'cluster',
+    'fingerprint',
+    'nodes',
+    'password',
+    'pveVersion',
+    'token',
+    'url',
+    'urls',
+    'username',
+  ]);
+  assert.equal(info.cluster, 'sim');
+  assert.equal(info.pveVersion, 9);
+  assert.deepEqual(info.nodes, ['pve1', 'pve2', 'pve3']);
   assert.deepEqual(
     info.urls,
     [0, 1, 2].map((i) => `https://127.0.0.1:${port + i}`),
@@ -132,6 +145,10 @@ test('pvetasks sim usage errors: one line, exit 2, secrets never echoed', async 
     [['--nodes', 'many'], {}, /--nodes/],
     [['--speed', '0'], {}, /--speed/],
     [['--fault', 'offline=pve2:maybe'], {}, /--fault: invalid fault/],
+    [['--pve-version', '7'], {}, /--pve-version: '7' must be 8 or 9/],
+    [['--clusters', '9'], {}, /--clusters/],
+    [['--token-privileges', 'god'], {}, /--token-privileges: 'god' must be one of admin, ops, noaudit/],
+    [['--guests', '13'], {}, /--guests: '13' must be a whole number from 18/],
     [[], { PVETASKS_SIM_TOKEN: 'not-a-token-s3cret' }, /PVETASKS_SIM_TOKEN must look like/],
   ];
   for (const [args, env, message] of cases) {
@@ -144,4 +161,64 @@ test('pvetasks sim usage errors: one line, exit 2, secrets never echoed', async 
   const help = fakeIo();
   assert.equal(await simCommand(['--help'], help.io), 0);
   assert.match(help.stdout(), /offline=NODE\[:refuse\|:timeout\]/);
+});
+
+test('pvetasks sim --clusters 3 --json: one object per cluster and line, each its own cluster, ports, nodes and token', async () => {
+  const fake = fakeIo();
+  const running = simCommand(
+    ['--clusters', '3', '--nodes', '2', '--port', '0', '--json', '--pve-version', '9,8', '--guests', '20'],
+    fake.io,
+  );
+  while (fake.stdout().split('\n').length < 4) {
+    if (fake.stderr()) throw new Error(fake.stderr());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const infos = fake
+    .stdout()
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  assert.deepEqual(
+    infos.map((info) => [info.cluster, info.pveVersion, info.nodes]),
+    [
+      ['alpha', 9, ['alpha-pve1', 'alpha-pve2']],
+      ['bravo', 8, ['bravo-pve1', 'bravo-pve2']],
+      ['charlie', 9, ['charlie-pve1', 'charlie-pve2']],
+    ],
+  );
+  assert.equal(new Set(infos.flatMap((info) => info.urls)).size, 6, 'six listeners');
+  assert.equal(new Set(infos.map((info) => info.token)).size, 3, 'a token per cluster');
+  for (const info of infos) {
+    const status = await rawRequest(`${info.url}/api2/json/cluster/status`, { headers: { authorization: `PVEAPIToken=${info.token}` } });
+    assert.equal(status.json.data[0].name, info.cluster);
+    const version = await rawRequest(`${info.url}/api2/json/version`, { headers: { authorization: `PVEAPIToken=${info.token}` } });
+    assert.equal(version.json.data.release.split('.')[0], String(info.pveVersion));
+  }
+  fake.controller.abort();
+  assert.equal(await running, 0);
+});
+
+test('pvetasks sim --clusters 2 in text: a block per cluster and a config.yaml to reach both; --token-privileges ops', async () => {
+  const fake = fakeIo();
+  const running = simCommand(['--clusters', '2', '--nodes', '1', '--port', '0', '--token-privileges', 'ops', '--guests', '18'], fake.io);
+  while (!fake.stdout().includes('Ctrl-C')) {
+    if (fake.stderr()) throw new Error(fake.stderr());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const text = fake.stdout();
+  assert.match(text, /Simulated Proxmox VE cluster 'alpha' \(PVE 9\): 1 nodes/);
+  assert.match(text, /Simulated Proxmox VE cluster 'bravo' \(PVE 9\)/);
+  assert.match(text, /^clusters:$/m);
+  assert.match(text, /^ {2}- name: bravo$/m);
+  const token = /^ {4}token: '(ops@pve!pvetasks=[^']+)'$/m.exec(text)?.[1];
+  assert.ok(token, 'the ops token');
+  const url = /^ {4}endpoints: \[(\S+)\]$/m.exec(text)![1]!;
+  // An ops token: no Sys.Audit on /, so /cluster/status is refused and /access/permissions says why.
+  const status = await rawRequest(`${url}/api2/json/cluster/status`, { headers: { authorization: `PVEAPIToken=${token}` } });
+  assert.equal(status.status, 403);
+  const perms = await rawRequest(`${url}/api2/json/access/permissions`, { headers: { authorization: `PVEAPIToken=${token}` } });
+  assert.equal(perms.json.data['/vms']['VM.PowerMgmt'], 1);
+  assert.equal(perms.json.data['/']?.['Sys.Audit'], undefined);
+  fake.controller.abort();
+  assert.equal(await running, 0);
 });

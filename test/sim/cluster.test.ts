@@ -44,18 +44,20 @@ describe('simulated cluster content', () => {
     assert.equal(storages.json.data.find((item: { storage: string }) => item.storage === 'nfs-archive').status, 'unknown');
   });
 
-  test('/nodes/{node}/storage: local (backup), local-lvm (images, rootdir), shared backup, a failing one; content filter', async () => {
+  test('/nodes/{node}/storage: local (backup), local-lvm and ceph-vm (images), shared backups (NFS, PBS), a failing one', async () => {
     const all = await t.api('/nodes/pve2/storage');
     const byName = Object.fromEntries(all.json.data.map((item: { storage: string }) => [item.storage, item]));
     assert.equal(byName.local.content, 'backup,iso,vztmpl');
     assert.equal(byName['local-lvm'].content, 'images,rootdir');
     assert.equal(byName['backup-nfs'].shared, 1);
+    assert.equal(byName['ceph-vm'].shared, 1);
+    assert.equal(byName['pbs-backup'].type, 'pbs');
     assert.equal(byName['nfs-archive'].active, 0);
     assert.equal(byName.local.active, 1);
     const backup = await t.api('/nodes/pve2/storage?content=backup');
     assert.deepEqual(
       backup.json.data.map((item: { storage: string }) => item.storage),
-      ['local', 'backup-nfs', 'nfs-archive'],
+      ['local', 'backup-nfs', 'pbs-backup', 'nfs-archive'],
     );
     const badContent = await t.api('/nodes/pve2/storage?content=movies');
     assert.equal(badContent.status, 400);

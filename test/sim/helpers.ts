@@ -1,5 +1,6 @@
 // Plain HTTP(S) helpers for the simulator's tests: every request goes over the wire (node:http), is
 // tracked on the test's ManualClock, and comes back with status, reason phrase, headers and body.
+import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { ManualClock } from '../../src/util/clock.js';
@@ -123,4 +124,21 @@ export async function startTestSim(options: SimulatorOptions = {}): Promise<Test
     log,
     close: () => sim.close(),
   };
+}
+
+/** A migration log line's timestamp. */
+export const STAMP = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`;
+export const stamped = (text: string) => new RegExp(`^${STAMP} ${text}$`);
+
+/** Posting migrations and running them to their end, for the migration tests. */
+export function migrationHelpers(t: () => TestSim) {
+  const other = (node: string) => (node === 'pve1' ? 'pve2' : 'pve1');
+  const migrate = (type: 'qemu' | 'lxc', guest: { node: string; vmid: number }, form: Record<string, string | number>) =>
+    t().api(`/nodes/${guest.node}/${type}/${guest.vmid}/migrate`, { method: 'POST', form });
+  const run = async (reply: { status: number; json: { data: string } }) => {
+    assert.equal(reply.status, 200);
+    const done = await t().waitTask(reply.json.data);
+    return { exitstatus: done.exitstatus as string, log: await t().log(reply.json.data), upid: reply.json.data };
+  };
+  return { other, migrate, run };
 }

@@ -41,18 +41,33 @@ test('1,000 running tasks on 8 nodes stay cheap to list and settle', async (t) =
   }
 });
 
-test("/cluster/tasks trims a node's list below 32 KiB of JSON, as pmxcfs broadcasts it", async () => {
+test("/cluster/tasks trims a node's list below 32 KiB of JSON: the finished go first, then the newest running", async () => {
   const sim = await startTestSim({ nodes: 2, seed: 5 });
   try {
-    for (let i = 0; i < 400; i++) sim.sim.control.spawnTask({ node: 'pve1', type: 'qmstart', id: String(1000 + i), durationMs: Infinity });
-    sim.sim.control.spawnTask({ node: 'pve2', type: 'qmstart', id: '100', durationMs: Infinity });
+    const c = sim.sim.control;
+    // Finished tasks first, so that the list has some; then far more running ones than 32 KiB hold.
+    for (let i = 0; i < 10; i++) c.spawnTask({ node: 'pve1', type: 'qmstop', id: String(500 + i), durationMs: 0 });
+    await sim.run(sim.clock.sleep(1000));
+    for (let i = 0; i < 400; i++) c.spawnTask({ node: 'pve1', type: 'qmstart', id: String(1000 + i), durationMs: Infinity });
+    c.spawnTask({ node: 'pve2', type: 'qmstart', id: '100', durationMs: Infinity });
     const reply = await sim.api('/cluster/tasks');
     const pve1 = reply.json.data.filter((item: { node: string }) => item.node === 'pve1');
     assert.ok(pve1.length > 100 && pve1.length < 400, `${pve1.length} rows for pve1`);
+    // As broadcast (token not split yet), the node's list is below 32 KiB.
     assert.ok(JSON.stringify(pve1).length < 32 * 1024);
-    // The newest running tasks are the ones kept.
-    assert.equal(pve1[0].id, '1399');
+    assert.ok(
+      pve1.every((item: { status?: string }) => item.status === undefined),
+      'every finished task fell out before any running one',
+    );
+    // Running tasks keep their start order: the oldest stay, the newest fall out.
+    assert.deepEqual(
+      pve1.slice(0, 3).map((item: { id: string }) => item.id),
+      ['1000', '1001', '1002'],
+    );
+    assert.equal(pve1.at(-1).id, String(1000 + pve1.length - 1));
+    assert.ok(!pve1.some((item: { id: string }) => item.id === '1399'), 'the newest running task is not listed');
     assert.equal(reply.json.data.filter((item: { node: string }) => item.node === 'pve2').length, 1);
+    // The node's own list is complete.
     const active = await sim.api('/nodes/pve1/tasks?source=active&limit=0');
     assert.equal(active.json.total, 400);
   } finally {

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { USED_ENDPOINTS, type PveMethod, type PveOperation, type PveSubset, type PveSubsetEntry } from './schema.js';
+import { schemaPath, USED_ENDPOINTS, type PveMethod, type PveOperation, type PveSubset, type PveSubsetEntry } from './schema.js';
 
 interface PveTreeNode {
   path: string;
@@ -13,7 +13,6 @@ interface PveTreeNode {
   children?: PveTreeNode[];
 }
 
-export const SCHEMA_SOURCE = '../shared/pve-api/pve-api-schema.json';
 export const SUBSET_FILE = fileURLToPath(new URL('../pve-api-subset.json', import.meta.url));
 
 export function extractSubset(tree: PveTreeNode[]): PveSubset {
@@ -42,8 +41,7 @@ export function extractSubset(tree: PveTreeNode[]): PveSubset {
 }
 
 function main(): void {
-  const schemaPath = fileURLToPath(new URL(`../../../${SCHEMA_SOURCE}`, import.meta.url));
-  const tree = JSON.parse(readFileSync(schemaPath, 'utf8')) as PveTreeNode[];
+  const tree = JSON.parse(readFileSync(schemaPath(), 'utf8')) as PveTreeNode[];
   const subset = extractSubset(tree);
   writeFileSync(SUBSET_FILE, `${JSON.stringify(subset, null, 2)}\n`);
   const operations = subset.endpoints.reduce((count, entry) => count + Object.keys(entry.info).length, 0);

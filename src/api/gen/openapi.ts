@@ -62,7 +62,8 @@ export function convertSchema(schema: PveSchema, direction: Direction): JsonSche
     case 'string':
       out.type = 'string';
       if (schema.enum) out.enum = schema.enum;
-      if (typeof schema.pattern === 'string') out.pattern = schema.pattern;
+      // Perl stringifies a regex as `(?^:...)`, a group JSON Schema regexes do not know.
+      if (typeof schema.pattern === 'string') out.pattern = schema.pattern.replace(/\(\?\^:/g, '(?:');
       if (typeof schema.minLength === 'number') out.minLength = schema.minLength;
       if (typeof schema.maxLength === 'number') out.maxLength = schema.maxLength;
       if (typeof schema.default === 'string' || typeof schema.default === 'number') out.default = String(schema.default);
@@ -81,7 +82,8 @@ export function convertSchema(schema: PveSchema, direction: Direction): JsonSche
       const properties = schema.properties ?? {};
       const names = Object.keys(properties).sort();
       if (names.length === 0) {
-        out.additionalProperties = true;
+        const values = schema.additionalProperties;
+        out.additionalProperties = values !== null && typeof values === 'object' ? convertSchema(values, direction) : true;
         break;
       }
       out.properties = Object.fromEntries(names.map((name) => [name, convertSchema(properties[name]!, direction)]));
@@ -199,6 +201,22 @@ export const FIXES: Fix[] = [
         disk: opt(int('Used root disk space in bytes.')),
         maxdisk: opt(int('Root disk size in bytes.')),
       }),
+  },
+  {
+    path: '/access/permissions',
+    method: 'GET',
+    why: 'returns only `type: object`: it is a map of ACL path to a map of privilege to its propagate flag',
+    apply: (operation) => {
+      operation.returns = {
+        type: 'object',
+        description: operation.returns?.description,
+        additionalProperties: {
+          type: 'object',
+          description: 'Privileges held on this path, each with its propagate flag (1: inherited by paths below).',
+          additionalProperties: { type: 'integer', enum: [0, 1] },
+        },
+      };
+    },
   },
   {
     path: '/access/ticket',

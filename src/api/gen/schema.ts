@@ -3,7 +3,17 @@
  * pvetasks uses. Shared by the two generator steps.
  */
 
+import { fileURLToPath } from 'node:url';
+
 export type PveMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/**
+ * Where the full PVE API description lives: `$PVE_API_SCHEMA`, else `../shared/pve-api/` beside the
+ * repository (present in development and CI; a git worktree elsewhere sets the variable).
+ */
+export function schemaPath(): string {
+  return process.env.PVE_API_SCHEMA || fileURLToPath(new URL('../../../../shared/pve-api/pve-api-schema.json', import.meta.url));
+}
 
 /** A JSON-schema-like node as PVE's `api_dump` writes it (flags are 0/1, `optional: 1` marks optional). */
 export interface PveSchema {
@@ -78,6 +88,8 @@ export const USED_ENDPOINTS: Record<string, PveMethod[]> = {
   '/nodes/{node}/qemu/{vmid}/snapshot': ['GET', 'POST'],
   '/nodes/{node}/lxc/{vmid}/snapshot': ['GET', 'POST'],
   '/nodes/{node}/qemu/{vmid}/migrate': ['GET', 'POST'],
+  '/nodes/{node}/lxc/{vmid}/migrate': ['GET', 'POST'],
+  '/access/permissions': ['GET'],
   '/nodes/{node}/storage': ['GET'],
   '/access/ticket': ['GET', 'POST'],
 };

@@ -7,10 +7,15 @@
 import {
   FAULT_HELP,
   FaultSyntaxError,
+  GUEST_ROLES,
   parseApiToken,
   parseFaultSpec,
+  PRIVILEGE_PRESETS,
   startSimulator,
+  startSimulators,
   type FaultSpec,
+  type PrivilegePreset,
+  type PveMajor,
   type Simulator,
 } from '../../sim/index.js';
 import { jsonLine } from '../../util/sanitize.js';
@@ -18,8 +23,11 @@ import { echo } from '../../util/echo.js';
 import { lastValue, parseCommandArgs } from '../args.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 
+const MIN_GUESTS = GUEST_ROLES.length;
+
 export const SIM_HELP = `Usage: pvetasks sim [--port 8006] [--host 127.0.0.1] [--tls] [--nodes 3] [--guests 40] [--seed N]
-                    [--speed 1] [--background] [--fault SPEC]... [--json]
+                    [--speed 1] [--background] [--fault SPEC]... [--pve-version 9] [--clusters 1]
+                    [--token-privileges admin|ops|noaudit] [--json]
 
 Run a simulated Proxmox VE cluster: every node serves the API on its own port (--port, --port+1, ...),
 all sharing one state. It prints the URLs, an API token, a user and password for ticket login and a
@@ -29,23 +37,34 @@ Options:
   --port N         first node's port (default 8006; 0 picks free ports)
   --host ADDRESS   address to listen on (default 127.0.0.1)
   --tls            HTTPS with the embedded demo certificate (prints its SHA-256 fingerprint)
-  --nodes N        number of nodes, pve1..pveN (default 3)
-  --guests N       number of guests (default 40, at least 13)
+  --nodes N        nodes per cluster, pve1..pveN (default 3)
+  --guests N       guests per cluster (default 40, at least ${MIN_GUESTS})
   --seed N         same seed, same cluster and task timings (default 1)
   --speed X        task durations are divided by X (default 1)
   --background     tasks by other users appear over time, as on a busy cluster
-  --fault SPEC     inject a fault (repeatable), see below
-  --json           print one JSON object {url, urls, token, username, password, fingerprint} instead
+  --fault SPEC     inject a fault (repeatable, every cluster), see below
+  --pve-version V  the PVE major to speak, 8 or 9 (default 9): version, log formats, endpoints;
+                   with --clusters, a comma list is used in turn (e.g. 9,8)
+  --clusters N     run N independent clusters (default 1, at most 8): alpha, bravo, charlie, ...,
+                   nodes alpha-pve1.., each with its own ports (--port + i * --nodes), token and
+                   guests; VMIDs start at 100, 120, 140, ... so neighbouring clusters share some
+  --token-privileges P
+                   what the API token may do: admin (default), ops (VM.Audit, VM.PowerMgmt,
+                   VM.Backup, VM.Snapshot, VM.Migrate on /vms, the backup storages, no Sys.Audit;
+                   the token is ops@pve!pvetasks), noaudit (everything but Sys.*)
+  --json           print one JSON object per cluster, one per line, instead:
+                   {cluster, pveVersion, nodes, url, urls, token, username, password, fingerprint}
   -h, --help       this help
 
 PVETASKS_SIM_TOKEN=USER@REALM!TOKENID=SECRET chooses the API token (default: a random one for
-root@pam!pvetasks).
+root@pam!pvetasks), for every cluster.
 
 ${FAULT_HELP}
 
 Examples:
   pvetasks sim --tls --speed 10 --background
   pvetasks sim --fault offline=pve2:timeout --fault latency=300@pve1
+  pvetasks sim --clusters 3 --pve-version 9,8 --token-privileges ops
 `;
 
 const OPTIONS = {
@@ -58,6 +77,9 @@ const OPTIONS = {
   speed: { type: 'string' },
   background: { type: 'boolean' },
   fault: { type: 'string', multiple: true },
+  'pve-version': { type: 'string' },
+  clusters: { type: 'string' },
+  'token-privileges': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -87,8 +109,18 @@ async function runSim(args: string[], io: CliIo): Promise<number> {
     return ExitCode.ok;
   }
   const nodes = integerFlag('--nodes', lastValue(values.nodes), 3, 1, 64);
-  const port = integerFlag('--port', lastValue(values.port), 8006, 0, 65535 - nodes + 1);
-  const guests = integerFlag('--guests', lastValue(values.guests), 40, 13, 10_000);
+  const clusters = integerFlag('--clusters', lastValue(values.clusters), 1, 1, 8);
+  const port = integerFlag('--port', lastValue(values.port), 8006, 0, 65535 - nodes * clusters + 1);
+  const guests = integerFlag('--guests', lastValue(values.guests), 40, MIN_GUESTS, 10_000);
+  const versionText = lastValue(values['pve-version']) ?? '9';
+  const pveVersions = versionText.split(',').map((part) => part.trim());
+  if (pveVersions.some((version) => version !== '8' && version !== '9')) {
+    throw new CliError(`--pve-version: '${versionText.slice(0, 20)}' must be 8 or 9 (or a comma list of them)`, ExitCode.usage);
+  }
+  const privileges = lastValue(values['token-privileges']) ?? 'admin';
+  if (!(PRIVILEGE_PRESETS as readonly string[]).includes(privileges)) {
+    throw new CliError(`--token-privileges: '${privileges.slice(0, 20)}' must be one of ${PRIVILEGE_PRESETS.join(', ')}`, ExitCode.usage);
+  }
   const seed = integerFlag('--seed', lastValue(values.seed), 1, 0, 2 ** 31 - 1);
   const speedText = lastValue(values.speed);
   const speed = speedText === undefined ? 1 : Number(speedText);
@@ -112,9 +144,9 @@ async function runSim(args: string[], io: CliIo): Promise<number> {
   }
   const tls = values.tls ?? false;
 
-  let sim: Simulator;
+  let sims: Simulator[];
   try {
-    sim = await startSimulator({
+    const common = {
       nodes,
       guests,
       seed,
@@ -124,35 +156,59 @@ async function runSim(args: string[], io: CliIo): Promise<number> {
       port,
       background: values.background ?? false,
       faults,
+      tokenPrivileges: privileges as PrivilegePreset,
       ...(token === undefined ? {} : { token }),
-    });
+    };
+    const majors = pveVersions.map((version) => Number(version) as PveMajor);
+    // One cluster keeps the plain names (sim, pve1..pveN); several are named alpha, bravo, ...
+    sims =
+      clusters === 1
+        ? [await startSimulator({ ...common, pveVersion: majors[0]! })]
+        : await startSimulators({ ...common, clusters, pveVersions: majors });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      throw new CliError(`cannot listen on ${host} ports ${port}-${port + nodes - 1}: ${code}`, ExitCode.failed);
+      throw new CliError(`cannot listen on ${host} ports ${port}-${port + nodes * clusters - 1}: ${code}`, ExitCode.failed);
     }
     throw error;
   }
 
   if (values.json) {
-    const { url, urls, token: simToken, username, password } = sim;
-    io.stdout.write(jsonLine({ url, urls, token: simToken, username, password, fingerprint: sim.fingerprint ?? null }));
+    for (const sim of sims) {
+      const { cluster, pveVersion, nodes: names, url, urls, token: simToken, username, password } = sim;
+      const info = {
+        cluster,
+        pveVersion,
+        nodes: names,
+        url,
+        urls,
+        token: simToken,
+        username,
+        password,
+        fingerprint: sim.fingerprint ?? null,
+      };
+      io.stdout.write(jsonLine(info));
+    }
   } else {
-    io.stdout.write(describe(sim, { nodes, guests, seed, speed, faults }));
+    io.stdout.write(sims.map((sim) => describe(sim, { nodes, guests, seed, speed, faults })).join('\n'));
+    if (sims.length > 1) io.stdout.write(configSnippet(sims));
+    io.stdout.write('Press Ctrl-C to stop.\n');
   }
 
   if (!io.signal.aborted) {
     await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
   }
-  await sim.close();
+  await Promise.all(sims.map((sim) => sim.close()));
   if (!values.json) io.stderr.write('pvetasks sim: stopped\n');
   return ExitCode.ok;
 }
 
 function describe(sim: Simulator, info: { nodes: number; guests: number; seed: number; speed: number; faults: FaultSpec[] }): string {
+  const name = sim.cluster === 'sim' ? 'Simulated Proxmox VE cluster' : `Simulated Proxmox VE cluster '${sim.cluster}'`;
+  const width = Math.max(...sim.nodes.map((node) => node.length));
   const lines = [
-    `Simulated Proxmox VE cluster: ${info.nodes} nodes, ${info.guests} guests (seed ${info.seed}, speed ${info.speed})`,
-    ...sim.urls.map((url, index) => `  pve${index + 1}  ${url}`),
+    `${name} (PVE ${sim.pveVersion}): ${info.nodes} nodes, ${info.guests} guests (seed ${info.seed}, speed ${info.speed})`,
+    ...sim.urls.map((url, index) => `  ${sim.nodes[index]!.padEnd(width)}  ${url}`),
     `API token:    ${sim.token}`,
     `User:         ${sim.username}`,
     `Password:     ${sim.password}`,
@@ -163,8 +219,17 @@ function describe(sim: Simulator, info: { nodes: number; guests: number; seed: n
     'Try:',
     `  curl ${sim.fingerprint ? '-k ' : ''}-H 'Authorization: PVEAPIToken=${sim.token}' ${sim.url}/api2/json/cluster/tasks`,
     `  PROXMOX_VE_ENDPOINT=${sim.urls.join(',')} PROXMOX_VE_API_TOKEN='${sim.token}'${sim.fingerprint ? ` PROXMOX_VE_FINGERPRINT=${sim.fingerprint}` : ''} pvetasks`,
-    'Press Ctrl-C to stop.',
     '',
   );
   return lines.join('\n');
+}
+
+/** For several clusters: the `clusters:` list of a pvetasks config file that reaches them all. */
+function configSnippet(sims: Simulator[]): string {
+  const lines = ['config.yaml for all of them (demo credentials, inline: keep the file mode 0600):', 'clusters:'];
+  for (const sim of sims) {
+    lines.push(`  - name: ${sim.cluster}`, `    endpoints: [${sim.urls.join(', ')}]`, `    token: '${sim.token}'`);
+    if (sim.fingerprint) lines.push(`    fingerprint: ${sim.fingerprint}`);
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -3,14 +3,14 @@ import type { SimCore } from '../core.js';
 import { guestUsage, nodeMetrics } from '../metrics.js';
 import type { GuestState } from '../model.js';
 import { splitList } from '../params.js';
-import { str, type ApiResult, type RouteContext } from './common.js';
+import { hasPrivilege, str, type ApiResult, type RouteContext } from './common.js';
 
-export function version(): ApiResult {
-  return { data: { version: '9.1.1', release: '9.1', repoid: '42d1c1a5b7e3f9d0' } };
+export function version(ctx: RouteContext): ApiResult {
+  return { data: { ...ctx.core.dialect.version } };
 }
 
 export function nodesIndex(ctx: RouteContext): ApiResult {
-  const { core, principal } = ctx;
+  const { core } = ctx;
   const now = core.clock.now();
   return {
     data: core.cluster.nodes.map((node) => {
@@ -23,9 +23,9 @@ export function nodesIndex(ctx: RouteContext): ApiResult {
         level: '',
         ssl_fingerprint: core.options.fingerprint,
       };
-      // Stats only for online nodes and with Sys.Audit, as on PVE.
-      if (!online || !principal.audit) return base;
-      const metrics = nodeMetrics(node, now);
+      // Stats only for online nodes and with Sys.Audit on the node, as on PVE.
+      if (!online || !hasPrivilege(ctx, `/nodes/${node.name}`, 'Sys.Audit')) return base;
+      const metrics = nodeMetrics(core.cluster, node, now);
       return { ...base, maxcpu: node.maxcpu, maxmem: node.maxmem, maxdisk: node.maxdisk, ...metrics };
     }),
   };
@@ -80,21 +80,35 @@ function guestResource(core: SimCore, guest: GuestState, now: number) {
   return item;
 }
 
+/**
+ * Cluster.pm `resources`: guests only with VM.Audit on them, every node but its figures only with
+ * Sys.Audit on it, storages only with Datastore.Audit on them.
+ */
 export function clusterResources(ctx: RouteContext): ApiResult {
   const { core } = ctx;
   const type = str(ctx.params.type);
   const now = core.clock.now();
   const out: unknown[] = [];
   if (!type || type === 'vm') {
-    for (const guest of core.cluster.guests.values()) out.push(guestResource(core, guest, now));
+    for (const guest of core.cluster.guests.values()) {
+      if (hasPrivilege(ctx, `/vms/${guest.vmid}`, 'VM.Audit')) out.push(guestResource(core, guest, now));
+    }
   }
   if (!type || type === 'node') {
     for (const node of core.cluster.nodes) {
       const online = core.isOnline(node.name);
       const base = { id: `node/${node.name}`, type: 'node', node: node.name, status: online ? 'online' : 'offline', level: '' };
+      const audit = hasPrivilege(ctx, `/nodes/${node.name}`, 'Sys.Audit');
       out.push(
-        online
-          ? { ...base, maxcpu: node.maxcpu, maxmem: node.maxmem, maxdisk: node.maxdisk, ...nodeMetrics(node, now), 'cgroup-mode': 2 }
+        online && audit
+          ? {
+              ...base,
+              maxcpu: node.maxcpu,
+              maxmem: node.maxmem,
+              maxdisk: node.maxdisk,
+              ...nodeMetrics(core.cluster, node, now),
+              'cgroup-mode': 2,
+            }
           : base,
       );
     }
@@ -103,6 +117,7 @@ export function clusterResources(ctx: RouteContext): ApiResult {
     for (const node of core.cluster.nodes) {
       const online = core.isOnline(node.name);
       for (const storage of core.cluster.storages) {
+        if (!hasPrivilege(ctx, `/storage/${storage.storage}`, 'Datastore.Audit')) continue;
         out.push({
           id: `storage/${node.name}/${storage.storage}`,
           type: 'storage',
@@ -136,7 +151,11 @@ export function nodeStorage(ctx: RouteContext): ApiResult {
   const { params, core } = ctx;
   const contents = params.content === undefined ? undefined : splitList(String(params.content));
   const only = str(params.storage);
+  // Storage/Status.pm: a storage shows with Datastore.Audit or Datastore.AllocateSpace on it.
+  const visible = (id: string) =>
+    hasPrivilege(ctx, `/storage/${id}`, 'Datastore.Audit') || hasPrivilege(ctx, `/storage/${id}`, 'Datastore.AllocateSpace');
   const out = core.cluster.storages
+    .filter((storage) => visible(storage.storage))
     .filter((storage) => !contents || contents.some((content) => storage.content.includes(content)))
     .filter((storage) => only === undefined || storage.storage === only)
     .map((storage) => {

@@ -1,8 +1,9 @@
 /** What every endpoint module shares: the route and result types, PVE errors, and permission helpers. */
 import { parseUpid, type Upid } from '../../tasks/upid.js';
 import type { Principal } from '../auth.js';
+import type { PveMajor } from '../dialect.js';
 import type { SimCore } from '../core.js';
-import type { SimTask } from '../engine.js';
+import type { SimTask, TaskWorker, WorkerContext } from '../engine.js';
 import { guestConfigPath, type GuestState, type GuestType } from '../model.js';
 import type { Params } from '../params.js';
 
@@ -36,6 +37,13 @@ export interface Route {
   template: string;
   /** `proxyto => 'node'`: executed on the node named in the path. */
   proxied: boolean;
+  /**
+   * The method's `permissions => { check => ['perm', PATH, [PRIVILEGE]] }`: checked after the proxy
+   * hop and before the parameters, with `{vmid}` and `{node}` taken from the path.
+   */
+  check?: { path: string; privilege: string };
+  /** The PVE major that introduced the method (older ones answer 501). */
+  since?: PveMajor;
   handler: (ctx: RouteContext) => ApiResult;
 }
 
@@ -50,10 +58,23 @@ export function parseUpidParam(text: string): Upid {
   }
 }
 
-/** Owner (or a user looking at their own tokens' tasks), or Sys.Audit. */
-export function canSeeTask(principal: Principal, authid: string): boolean {
-  if (principal.audit || authid === principal.authid) return true;
-  return principal.tokenid === undefined && authid.startsWith(`${principal.authid}!`);
+/**
+ * pve-manager Tasks.pm `$check_task_user` on a task whose user was split into user and tokenid: a
+ * token sees its own tasks, a user theirs and their tokens'. `split: false` is the active list, which
+ * is not split, so there a user does not see their tokens' running tasks.
+ */
+export function ownsTask(principal: Principal, authid: string, split = true): boolean {
+  if (authid === principal.authid) return true;
+  return split && principal.tokenid === undefined && authid.startsWith(`${principal.authid}!`);
+}
+
+export function hasPrivilege(ctx: RouteContext, path: string, privilege: string): boolean {
+  return ctx.core.access.has(ctx.principal.authid, path, privilege);
+}
+
+/** RPCEnvironment `check`: 403 `Permission check failed (<path>, <privilege>)` unless the caller has it. */
+export function requirePrivilege(ctx: RouteContext, path: string, privilege: string): void {
+  if (!hasPrivilege(ctx, path, privilege)) throw permissionDenied(path, privilege);
 }
 
 export function findTaskOnNode(core: SimCore, node: string, upid: string): SimTask {
@@ -91,4 +112,17 @@ export function upidResult(task: SimTask): ApiResult {
 export function withTotal(data: unknown[], total: number): ApiResult {
   // PVE omits `total` when it is 0.
   return total ? { data, total } : { data };
+}
+
+/** Forks the task on the node named in the path, as the caller, with the guest's id. */
+export function startTask(ctx: RouteContext, type: string, worker: (w: WorkerContext) => TaskWorker): ApiResult {
+  return upidResult(
+    ctx.core.engine.startTask({
+      node: String(ctx.params.node),
+      type,
+      id: String(int(ctx.params.vmid)),
+      user: ctx.principal.authid,
+      worker,
+    }),
+  );
 }

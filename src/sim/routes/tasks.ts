@@ -1,14 +1,16 @@
 /** Task endpoints: node task lists, /cluster/tasks, a task's status and log, and stopping it. */
 import { gzipSync } from 'node:zlib';
-import { ARCHIVE_LISTED, statusType, taskUserFields, type SimTask } from '../engine.js';
+import { ARCHIVE_LISTED, type SimTask } from '../engine.js';
 import { splitList } from '../params.js';
+import { statusType, taskUserFields } from '../task-status.js';
 import {
   ApiError,
-  canSeeTask,
   findTaskOnNode,
+  hasPrivilege,
   int,
+  ownsTask,
   parseUpidParam,
-  permissionDenied,
+  requirePrivilege,
   str,
   withTotal,
   type ApiResult,
@@ -59,9 +61,13 @@ export function nodeTasks(ctx: RouteContext): ApiResult {
       ? new Set(splitList(String(params.statusfilter)).map((status) => status.toLowerCase()))
       : undefined;
 
-  const matches = (task: SimTask) => {
-    if (!canSeeTask(principal, task.user)) return false;
-    if (userfilter !== undefined && !task.user.toLowerCase().includes(userfilter)) return false;
+  // Tasks.pm: Sys.Audit on the node shows everything, else the caller's own tasks; archive entries
+  // have the token split off before both the user filter and the owner check, active ones do not.
+  const auditor = hasPrivilege(ctx, `/nodes/${node}`, 'Sys.Audit');
+  const matches = (task: SimTask, split: boolean) => {
+    const user = split ? taskUserFields(task).user : task.user;
+    if (userfilter !== undefined && !user.toLowerCase().includes(userfilter)) return false;
+    if (!auditor && !ownsTask(principal, task.user, split)) return false;
     if (typefilter !== undefined && task.type !== typefilter) return false;
     if (vmid !== undefined && task.id !== vmid) return false;
     if (since !== undefined && task.starttime < since) return false;
@@ -73,8 +79,8 @@ export function nodeTasks(ctx: RouteContext): ApiResult {
 
   const out: unknown[] = [];
   let count = 0;
-  const consider = (task: SimTask, item: () => unknown) => {
-    if (!matches(task)) return;
+  const consider = (task: SimTask, split: boolean, item: () => unknown) => {
+    if (!matches(task, split)) return;
     if (count++ < start) return;
     if (limit <= 0) return; // limit=0 lists nothing (unlike the log endpoint)
     limit--;
@@ -83,12 +89,12 @@ export function nodeTasks(ctx: RouteContext): ApiResult {
   const lists = core.engine.nodeTasks(node);
   if (source === 'active' || source === 'all') {
     const running = [...lists.running.values()];
-    for (let i = running.length - 1; i >= 0; i--) consider(running[i]!, () => activeItem(running[i]!));
+    for (let i = running.length - 1; i >= 0; i--) consider(running[i]!, false, () => activeItem(running[i]!));
   }
   if (source === 'archive' || source === 'all') {
     const archive = lists.archive;
     const oldest = Math.max(0, archive.length - ARCHIVE_LISTED);
-    for (let i = archive.length - 1; i >= oldest; i--) consider(archive[i]!, () => archiveItem(archive[i]!));
+    for (let i = archive.length - 1; i >= oldest; i--) consider(archive[i]!, true, () => archiveItem(archive[i]!));
   }
   return withTotal(out, count);
 }
@@ -96,49 +102,66 @@ export function nodeTasks(ctx: RouteContext): ApiResult {
 const CLUSTER_TASKS_PER_NODE = 25;
 const CFS_MAX_STATUS_SIZE = 32 * 1024;
 
-function clusterTaskItem(task: SimTask) {
+/**
+ * A node's entry as `active_workers` keeps it and pmxcfs broadcasts it (pve-common RESTEnvironment.pm):
+ * the decoded UPID without pstart, pid only while running, endtime and status once finished, and the
+ * token not yet split off.
+ */
+function broadcastItem(task: SimTask): Record<string, unknown> {
   const item: Record<string, unknown> = {
     upid: task.upid,
     node: task.node,
     starttime: task.starttime,
     type: task.type,
     id: task.id,
-    ...taskUserFields(task),
+    user: task.user,
+    saved: task.running ? '0' : '1',
   };
   if (task.running) item.pid = task.pid;
   else {
     item.endtime = Math.floor((task.endedAt ?? 0) / 1000);
     item.status = task.exitStatus ?? 'unexpected status';
   }
-  item.saved = task.running ? '0' : '1';
   return item;
+}
+
+/**
+ * One node's broadcast list: its running tasks in the order they started, then the newest finished
+ * ones up to 25 entries in all; then pve-cluster Cluster.pm `broadcast_tasklist` pops entries off the
+ * end until the JSON is below 32 KiB: the oldest finished first, then the newest running ones.
+ */
+export function nodeTaskList(running: Iterable<SimTask>, archive: readonly SimTask[]): Record<string, unknown>[] {
+  const active = [...running];
+  const finishedWanted = CLUSTER_TASKS_PER_NODE - active.length;
+  let finished: SimTask[] = [];
+  if (finishedWanted > 0) {
+    finished = archive
+      .slice(-CLUSTER_TASKS_PER_NODE * 2)
+      .reverse() // ties on start time: the last to end first
+      .sort((a, b) => b.starttime - a.starttime || b.startedAt - a.startedAt)
+      .slice(0, finishedWanted);
+  }
+  const items = [...active, ...finished].map(broadcastItem);
+  let size = JSON.stringify(items).length;
+  while (items.length > 0 && size >= CFS_MAX_STATUS_SIZE) {
+    const dropped = items.pop()!;
+    size -= JSON.stringify(dropped).length + (items.length > 0 ? 1 : 0);
+  }
+  return items;
 }
 
 export function clusterTasks(ctx: RouteContext): ApiResult {
   const { core, principal } = ctx;
+  const all = hasPrivilege(ctx, '/', 'Sys.Audit');
   const out: unknown[] = [];
   for (const node of core.cluster.nodes) {
     const lists = core.engine.nodeTasks(node.name);
-    const running = [...lists.running.values()].reverse();
-    const finishedWanted = CLUSTER_TASKS_PER_NODE - running.length;
-    let finished: SimTask[] = [];
-    if (finishedWanted > 0) {
-      finished = lists.archive
-        .slice(-CLUSTER_TASKS_PER_NODE * 2)
-        .reverse() // ties on start time: the last to end first
-        .sort((a, b) => b.starttime - a.starttime || b.startedAt - a.startedAt)
-        .slice(0, finishedWanted);
-    }
-    // Each node broadcasts its list through pmxcfs, trimmed below 32 KiB of JSON.
-    const items = [...running, ...finished].map((task) => ({ task, item: clusterTaskItem(task) }));
-    let size = 2 + items.reduce((sum, entry) => sum + JSON.stringify(entry.item).length + 1, 0);
-    while (items.length > 0 && size >= CFS_MAX_STATUS_SIZE) {
-      size -= JSON.stringify(items.pop()!.item).length + 1;
-    }
-    for (const { item } of items) {
-      // Without Sys.Audit on / only `task.user eq authuser` shows, after the token split: a token
-      // therefore sees none of its own tasks here.
-      if (principal.audit || item.user === principal.authid) out.push(item);
+    for (const item of nodeTaskList(lists.running.values(), lists.archive)) {
+      // Cluster.pm splits the token off, then keeps a task for a caller without Sys.Audit on / only
+      // when `user eq authuser`: a token therefore sees none of its own tasks here.
+      const { user, tokenid } = taskUserFields({ user: String(item.user) });
+      const shown = tokenid === undefined ? { ...item, user } : { ...item, user, tokenid };
+      if (all || user === principal.authid) out.push(shown);
     }
   }
   return { data: out };
@@ -146,7 +169,7 @@ export function clusterTasks(ctx: RouteContext): ApiResult {
 
 export function taskStatus(ctx: RouteContext): ApiResult {
   const task = findTaskOnNode(ctx.core, String(ctx.params.node), String(ctx.params.upid));
-  if (!canSeeTask(ctx.principal, task.user)) throw permissionDenied(`/nodes/${task.node}`, 'Sys.Audit');
+  if (!ownsTask(ctx.principal, task.user)) requirePrivilege(ctx, `/nodes/${task.node}`, 'Sys.Audit');
   const data: Record<string, unknown> = {
     ...upidFields(task),
     ...taskUserFields(task),
@@ -160,7 +183,7 @@ export function taskLog(ctx: RouteContext): ApiResult {
   const { params, core } = ctx;
   const node = String(params.node);
   const upid = parseUpidParam(String(params.upid));
-  if (!canSeeTask(ctx.principal, upid.user)) throw permissionDenied(`/nodes/${node}`, 'Sys.Audit');
+  if (!ownsTask(ctx.principal, upid.user)) requirePrivilege(ctx, `/nodes/${node}`, 'Sys.Audit');
   const task = core.engine.tasks.get(upid.upid);
   const found = task && task.node === node ? task : undefined;
   if (params.download === 1) {
@@ -193,9 +216,7 @@ export function taskLog(ctx: RouteContext): ApiResult {
 
 export function stopTask(ctx: RouteContext): ApiResult {
   const task = findTaskOnNode(ctx.core, String(ctx.params.node), String(ctx.params.upid));
-  const owner =
-    task.user === ctx.principal.authid || (ctx.principal.tokenid === undefined && task.user.startsWith(`${ctx.principal.authid}!`));
-  if (!owner && !ctx.principal.audit) throw permissionDenied(`/nodes/${task.node}`, 'Sys.Modify');
+  if (!ownsTask(ctx.principal, task.user)) requirePrivilege(ctx, `/nodes/${task.node}`, 'Sys.Modify');
   ctx.core.engine.interrupt(task);
   return { data: null };
 }

@@ -3,6 +3,7 @@
 // The simulator never reads the schema at run time. Run: node --import tsx test/sim/tools/extract-params.ts
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { schemaPath } from '../../../src/api/gen/schema.js';
 
 /** The operations the simulator serves, `METHOD path` as in the schema. */
 export const SIM_OPERATIONS = [
@@ -11,6 +12,7 @@ export const SIM_OPERATIONS = [
   'GET /cluster/resources',
   'GET /cluster/status',
   'GET /cluster/tasks',
+  'GET /access/permissions',
   'GET /nodes/{node}/tasks',
   'GET /nodes/{node}/tasks/{upid}',
   'DELETE /nodes/{node}/tasks/{upid}',
@@ -33,7 +35,10 @@ export const SIM_OPERATIONS = [
   'POST /nodes/{node}/qemu/{vmid}/snapshot',
   'GET /nodes/{node}/lxc/{vmid}/snapshot',
   'POST /nodes/{node}/lxc/{vmid}/snapshot',
+  'GET /nodes/{node}/qemu/{vmid}/migrate',
   'POST /nodes/{node}/qemu/{vmid}/migrate',
+  'GET /nodes/{node}/lxc/{vmid}/migrate',
+  'POST /nodes/{node}/lxc/{vmid}/migrate',
   'GET /nodes/{node}/storage',
   'GET /access/ticket',
   'POST /access/ticket',
@@ -90,8 +95,10 @@ export function buildParamsTable(schemaText: string): string {
       if (typeof prop.format === 'string') spec.format = prop.format;
       for (const key of ['pattern', 'minimum', 'maximum', 'maxLength', 'minLength', 'requires'] as const) {
         const value = prop[key];
-        // Some schema numbers are strings ("minimum": "0").
-        if (value !== undefined) spec[key] = key === 'pattern' || key === 'requires' ? value : Number(value);
+        // Some schema numbers are strings ("minimum": "0"); patterns are Perl-stringified regexes.
+        if (value === undefined) continue;
+        if (key === 'pattern') spec[key] = perlPattern(String(value));
+        else spec[key] = key === 'requires' ? value : Number(value);
       }
       lines.push(`    ${JSON.stringify(name)}: ${JSON.stringify(spec)},`);
     }
@@ -101,7 +108,12 @@ export function buildParamsTable(schemaText: string): string {
   return lines.join('\n');
 }
 
-export const SCHEMA_PATH = fileURLToPath(new URL('../../../../shared/pve-api/pve-api-schema.json', import.meta.url));
+/** A Perl-stringified regex (`(?^:...)`, an inner group with default flags) as a JavaScript one. */
+function perlPattern(pattern: string): string {
+  return pattern.replace(/\(\?\^:/g, '(?:');
+}
+
+export const SCHEMA_PATH = schemaPath();
 export const TABLE_PATH = fileURLToPath(new URL('../../../src/sim/params-table.ts', import.meta.url));
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
