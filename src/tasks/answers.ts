@@ -8,13 +8,15 @@
 import { PveApiError, type PveClient } from '../api/index.js';
 import { isSafeText } from '../util/sanitize.js';
 import { cleanText, cleanLogLine } from './clean-text.js';
-import type { Guest } from './task-row.js';
-import { parseUpid } from './upid.js';
+import type { Guest, PermissionMap } from './task-row.js';
+import { parseUpid, splitAuthId } from './upid.js';
 
 /** Items that passed the shape check, and how many did not. */
 export interface Checked<T> {
   items: T[];
   malformed: number;
+  /** The answer was not a list at all (counted as one malformed item). */
+  notAList?: true;
 }
 
 export interface ReadInit {
@@ -61,7 +63,8 @@ export function checkUpid(value: unknown): string | undefined {
 
 /** Checks each item of a list answer; anything but an array is one malformed item. */
 export function checkList<T>(data: unknown, item: (raw: Raw) => T | undefined): Checked<T> {
-  if (!Array.isArray(data)) return { items: [], malformed: data === null || data === undefined ? 0 : 1 };
+  if (!Array.isArray(data))
+    return data === null || data === undefined ? { items: [], malformed: 0 } : { items: [], malformed: 1, notAList: true };
   const items: T[] = [];
   let malformed = 0;
   for (const raw of data) {
@@ -72,9 +75,22 @@ export function checkList<T>(data: unknown, item: (raw: Raw) => T | undefined): 
   return { items, malformed };
 }
 
-/** An entry of `/cluster/tasks`: running ones have a pid and no status; finished ones a status. */
-export interface ClusterTask {
+/**
+ * An entry of a task list: `/cluster/tasks`, or a node's `/nodes/{node}/tasks`. Its node, type, id,
+ * user and start are the UPID's own (validated above); the list's copies of them must only be of the
+ * right type. Running entries: in `/cluster/tasks` they have no status; in a node's active list the
+ * status `RUNNING` (a string PVE uses nowhere else).
+ */
+export interface ListedTask {
   upid: string;
+  node: string;
+  type: string;
+  id: string;
+  /** `user@realm`; for an API token its id is in `tokenid`. */
+  user: string;
+  tokenid?: string;
+  /** Epoch seconds. */
+  starttime: number;
   running: boolean;
   /** PVE's exit status (finished only). */
   status?: string;
@@ -82,45 +98,40 @@ export interface ClusterTask {
   endtime?: number;
 }
 
-export function checkClusterTask(raw: Raw): ClusterTask | undefined {
+/** Fields a list entry repeats from its UPID, and their JSON types. */
+const LISTED_TEXT_FIELDS = ['node', 'type', 'id', 'user', 'tokenid', 'status'] as const;
+const LISTED_TIME_FIELDS = ['starttime', 'endtime'] as const;
+
+export function checkListedTask(raw: Raw): ListedTask | undefined {
   const id = checkUpid(raw.upid);
   if (!id) return undefined;
-  if (raw.status !== undefined && typeof raw.status !== 'string') return undefined;
-  if (raw.endtime !== undefined && whole(raw.endtime) === undefined) return undefined;
+  for (const field of LISTED_TEXT_FIELDS) if (raw[field] !== undefined && typeof raw[field] !== 'string') return undefined;
+  for (const field of LISTED_TIME_FIELDS) if (raw[field] !== undefined && whole(raw[field]) === undefined) return undefined;
+  const upid = parseUpid(id);
+  const { userid, tokenid } = splitAuthId(upid.user);
   const status = text(raw.status);
-  const task: ClusterTask = { upid: id, running: status === undefined };
-  if (status !== undefined) task.status = status;
-  const endtime = whole(raw.endtime);
-  if (endtime !== undefined) task.endtime = endtime;
-  return task;
-}
-
-export async function readClusterTasks(client: PveClient, init: ReadInit = {}): Promise<Checked<ClusterTask>> {
-  const response = await client.GET('/cluster/tasks', init);
-  return checkList(response.data, checkClusterTask);
-}
-
-/** An entry of a node's task list (`source=active`: status `RUNNING`; archive: the exit status). */
-export interface NodeTask {
-  upid: string;
-  running: boolean;
-  status?: string;
-  endtime?: number;
-}
-
-export function checkNodeTask(raw: Raw): NodeTask | undefined {
-  const id = checkUpid(raw.upid);
-  if (!id || (raw.status !== undefined && typeof raw.status !== 'string')) return undefined;
-  if (raw.endtime !== undefined && whole(raw.endtime) === undefined) return undefined;
-  const status = text(raw.status);
-  const task: NodeTask = { upid: id, running: status === undefined || status === 'RUNNING' };
+  const task: ListedTask = {
+    upid: id,
+    node: upid.node,
+    type: cleanText(upid.type),
+    id: cleanText(upid.id),
+    user: cleanText(userid),
+    starttime: upid.starttime,
+    running: status === undefined || status === 'RUNNING',
+  };
+  if (tokenid !== undefined) task.tokenid = cleanText(tokenid);
   if (status !== undefined && status !== 'RUNNING') task.status = status;
   const endtime = whole(raw.endtime);
   if (endtime !== undefined) task.endtime = endtime;
   return task;
 }
 
-export interface NodeTaskPage extends Checked<NodeTask> {
+export async function readClusterTasks(client: PveClient, init: ReadInit = {}): Promise<Checked<ListedTask>> {
+  const response = await client.GET('/cluster/tasks', init);
+  return checkList(response.data, checkListedTask);
+}
+
+export interface NodeTaskPage extends Checked<ListedTask> {
   /** PVE's count of every matching task (beyond the page too); omitted by PVE when 0. */
   total: number;
   /** Entries the page held, well-formed or not (for paging). */
@@ -134,7 +145,7 @@ export async function readNodeTasks(
   init: ReadInit = {},
 ): Promise<NodeTaskPage> {
   const response = await client.GET('/nodes/{node}/tasks', { params: { path: { node }, query }, ...init });
-  const checked = checkList(response.data, checkNodeTask);
+  const checked = checkList(response.data, checkListedTask);
   const received = Array.isArray(response.data) ? response.data.length : 0;
   return { ...checked, total: whole(response.total) ?? 0, received };
 }
@@ -275,4 +286,31 @@ export async function readClusterStatus(client: PveClient, init: ReadInit = {}):
     if ('cluster' in item && item.cluster) status.name = item.cluster;
   }
   return status;
+}
+
+/**
+ * `GET /access/permissions`: what the caller may do, path by path (PVE lists every path it has an ACL
+ * for, plus `/`, `/vms`, `/storage`, `/nodes`, ...). A path or privilege name that is not plain text is
+ * left out.
+ */
+export async function readPermissions(client: PveClient, init: ReadInit = {}): Promise<PermissionMap> {
+  const response = await client.GET('/access/permissions', init);
+  const data: unknown = response.data;
+  const map: Record<string, Record<string, 0 | 1>> = {};
+  if (!isObject(data)) return map;
+  for (const [path, privileges] of Object.entries(data)) {
+    if (!path.startsWith('/') || !isSafeText(path) || !isObject(privileges)) continue;
+    const held: Record<string, 0 | 1> = {};
+    for (const [name, flag] of Object.entries(privileges)) {
+      if (/^[A-Za-z.]+$/.test(name)) held[name] = whole(flag) === 1 || flag === true ? 1 : 0;
+    }
+    map[path] = held;
+  }
+  return map;
+}
+
+/** `GET /nodes`: the cluster's nodes and whether each is online (the list any user may read). */
+export async function readNodes(client: PveClient, init: ReadInit = {}): Promise<Checked<{ node: string; online: boolean }>> {
+  const response = await client.GET('/nodes', init);
+  return checkList(response.data, (raw) => (isNodeName(raw.node) ? { node: raw.node, online: raw.status === 'online' } : undefined));
 }

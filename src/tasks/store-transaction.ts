@@ -12,6 +12,7 @@ import {
   inScope,
   isFinal,
   newRowKey,
+  type Access,
   type FinalOutcome,
   type FocusLog,
   type Guest,
@@ -85,6 +86,7 @@ export interface TaskTransaction {
   setSession(info: SessionInfo): void;
   setFocusLog(log: FocusLog | undefined): void;
   setMessage(message: Message | undefined): void;
+  setAccess(access: Access): void;
 }
 
 /** The parts of the state a write may replace (rows and the index change in place). */
@@ -99,6 +101,7 @@ export interface WritableState {
   session?: SessionInfo;
   focusLog?: FocusLog;
   message?: Message;
+  access?: Access;
 }
 
 // Above this many moved rows a full sort is cheaper than one insertion each.
@@ -308,6 +311,9 @@ export function runTransaction(
     },
     setMessage(message) {
       changes.message = message;
+    },
+    setAccess(access) {
+      changes.access = access;
     },
   };
 

@@ -145,6 +145,16 @@ export interface FocusLog {
   read: number;
 }
 
+/** Privileges by ACL path, each with its propagate flag (1: it holds for the paths below too). */
+export type PermissionMap = Readonly<Record<string, Readonly<Record<string, 0 | 1>>>>;
+
+/** What the credentials may see and do, as `/access/permissions` says (read once, and on refresh). */
+export interface Access {
+  permissions: PermissionMap;
+  /** Sys.Audit on `/`: `/cluster/tasks` shows every task; without it, each node's own list is read. */
+  clusterTasks: boolean;
+}
+
 /** What the last write did to the rows: which it touched, and what each was before (undefined: new). */
 export interface RowsChange {
   /** Goes up by one with every write that touched a row. */

@@ -209,12 +209,20 @@ describe('pvetasks tasks', () => {
     }
   });
 
-  test('a token without Sys.Audit on / sees none of its tasks in /cluster/tasks: say so', async () => {
+  test('a token without Sys.Audit on /, which /cluster/tasks shows none of its own tasks, gets them from each node (issue 13)', async () => {
     const token = sim.control.addToken('noaudit', { audit: false });
-    const { code, stdout, stderr } = await run([], { env: envFor({ PROXMOX_VE_API_TOKEN: token }) });
-    assert.equal(code, 0);
-    assert.equal(stdout, '');
-    assert.match(stderr, /no tasks\nnote: .*Sys\.Audit on \/; try --node NODE/);
+    const authid = token.slice(0, token.indexOf('='));
+    const own = sim.control.spawnTask({ node: 'pve2', type: 'qmstart', id: '103', user: authid, durationMs: 60_000 });
+    const others = sim.control.spawnTask({ node: 'pve2', type: 'qmstart', id: '104', user: 'alice@pve', durationMs: 60_000 });
+    const { code, stdout, stderr } = await run(['--json'], { env: envFor({ PROXMOX_VE_API_TOKEN: token }) });
+    assert.equal(code, 0, stderr);
+    const upids = stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { upid: string }).upid);
+    assert.ok(upids.includes(own), 'its own task, started elsewhere');
+    assert.ok(!upids.includes(others), "not another user's");
+    assert.doesNotMatch(stderr, /note:/);
   });
 
   test('a .env readable by others: a warning on stderr, and the listing still works', async () => {

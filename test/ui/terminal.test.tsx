@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { createTaskStore, type TaskStore } from '../../src/tasks/store.js';
-import { KEY, T0, addTask, cleanup, guest, linesOf, mountBoard, setGuests, type Mounted } from './helpers.js';
+import { KEY, T0, addTask, cleanup, guest, linesOf, mountBoard, setGuests, settle, type Mounted } from './helpers.js';
 
 afterEach(() => cleanup());
 
@@ -132,4 +132,17 @@ test('ASCII mode: not one character outside ASCII on any screen', async () => {
 test('no-colour mode writes no escape codes on any screen', async () => {
   const board = await mountBoard({ store: busyStore(), color: false });
   await eachScreen(board, (name) => assert.doesNotMatch(board.frame(), /\u001b\[/, name));
+});
+
+test('without Sys.Audit on / the header says the cluster scope holds the own tasks only', async () => {
+  const store = createTaskStore();
+  store.getState().update((tx) => {
+    tx.setSession({ endpoint: 'https://pve1:8006', user: 'ops@pve!ops', cluster: 'prod', demo: false, intervalMs: 2000, readOnly: false });
+    tx.setAccess({ permissions: { '/vms': { 'VM.PowerMgmt': 1 } }, clusterTasks: false });
+  });
+  const board = await mountBoard({ store, size: { columns: 120, rows: 24 } });
+  assert.match(board.frame().split('\n')[0]!, /own tasks: no Sys\.Audit on \//);
+  store.getState().update((tx) => tx.setAccess({ permissions: { '/': { 'Sys.Audit': 1 } }, clusterTasks: true }));
+  await settle();
+  assert.doesNotMatch(board.frame(), /own tasks/);
 });

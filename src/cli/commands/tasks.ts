@@ -6,13 +6,15 @@
  */
 import type { PveClient, PveClientOptions } from '../../api/client.js';
 import { PveApiError } from '../../api/errors.js';
+import { readClusterTasks, readNodes, readNodeTasks, readPermissions, type ListedTask } from '../../tasks/answers.js';
 import { describeTask } from '../../tasks/describe.js';
 import { classifyExitStatus, type ExitStatusClass } from '../../tasks/exit-status.js';
+import { seesClusterTasks } from '../../tasks/privileges.js';
 import { formatTable } from '../../ui/plain-table.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { colorEnabled } from '../../util/color.js';
 import { formatElapsed } from '../../util/duration.js';
-import { jsonLine, safeString, sanitizeText } from '../../util/sanitize.js';
+import { jsonLine } from '../../util/sanitize.js';
 import { lastValue, parseCommandArgs, parseNodeArg } from '../args.js';
 import { asCliError, connect, loadCommandConfig, reportingCliErrors, retryingPassingFailures } from '../connect.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
@@ -119,112 +121,73 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
       const color = colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: io.stdout.isTTY });
       writeTable(items, io, clock.now(), color);
     }
-    if (items.length === 0) {
-      io.stderr.write(values.running ? 'no running tasks\n' : 'no tasks\n');
-      if (nodes.length === 0 && config.auth?.kind === 'token') {
-        // pve-api-facts.md §2: /cluster/tasks shows a token only what Sys.Audit on / allows.
-        io.stderr.write(
-          'note: /cluster/tasks shows an API token none of its own tasks unless it has Sys.Audit on /; ' + 'try --node NODE\n',
-        );
-      }
-    }
+    if (items.length === 0) io.stderr.write(values.running ? 'no running tasks\n' : 'no tasks\n');
     return ExitCode.ok;
   } finally {
     await client.close();
   }
 }
 
+/**
+ * The cluster's tasks. With Sys.Audit on `/`, `/cluster/tasks`; without it that list shows an API token
+ * none of its own tasks (pve-api-facts.md §2), so each online node's own list is read instead, as the
+ * board does.
+ */
 async function listClusterTasks(client: PveClient, runningOnly: boolean, io: CliIo): Promise<TaskListItem[]> {
-  const { data } = await client.GET('/cluster/tasks', { signal: io.signal });
-  // Running entries have no status (and a pid); finished ones carry status and endtime.
-  const items = checkedItems('/cluster/tasks', data, io, (task) => task.status === undefined || task.status === null);
-  return items.filter((item) => !runningOnly || item.running);
+  const init = { signal: io.signal };
+  if (!seesClusterTasks(await readPermissions(client, init).catch(() => ({ '/': { 'Sys.Audit': 1 as const } })))) {
+    const nodes = await readNodes(client, init);
+    warnMalformed(io, '/nodes', nodes);
+    return listNodeTasks(
+      client,
+      nodes.items.filter((node) => node.online).map((node) => node.node),
+      runningOnly,
+      io,
+    );
+  }
+  const listing = await readClusterTasks(client, init);
+  warnMalformed(io, '/cluster/tasks', listing);
+  return listing.items.map(toListItem).filter((item) => !runningOnly || item.running);
 }
 
 async function listNodeTasks(client: PveClient, nodes: string[], runningOnly: boolean, io: CliIo): Promise<TaskListItem[]> {
   const items: TaskListItem[] = [];
   for (const node of nodes) {
     const limit = runningOnly ? NODE_ACTIVE_LIMIT : NODE_TASK_LIMIT;
-    const response = await client.GET('/nodes/{node}/tasks', {
-      params: { path: { node }, query: { source: runningOnly ? 'active' : 'all', limit } },
-      signal: io.signal,
-    });
-    const path = `/nodes/${node}/tasks`;
-    // Active rows say `RUNNING`, a string PVE uses nowhere else; finished ones carry the exit status.
-    const listed = checkedItems(
-      path,
-      response.data,
-      io,
-      (task) => task.status === 'RUNNING' || (task.status === undefined && task.endtime === undefined),
-    );
-    const shown = (response.data as unknown[]).length;
-    const total = typeof response.total === 'number' && Number.isFinite(response.total) ? response.total : shown;
-    if (total > shown) io.stderr.write(`${node}: showing ${shown} of ${total} tasks\n`);
-    items.push(...listed.filter((item) => !runningOnly || item.running));
+    const page = await readNodeTasks(client, node, { source: runningOnly ? 'active' : 'all', limit }, { signal: io.signal });
+    warnMalformed(io, `/nodes/${node}/tasks`, page);
+    if (page.total > page.received) io.stderr.write(`${node}: showing ${page.received} of ${page.total} tasks\n`);
+    items.push(...page.items.map(toListItem).filter((item) => !runningOnly || item.running));
   }
   return items;
 }
-
-type RawTask = Record<string, unknown>;
 
 /**
- * The list's items that have the shape of a task, as TaskListItems with every string sanitized. An
- * item without a string upid, node, type and user or a numeric starttime is skipped and counted (one
- * line on stderr); other fields of the wrong type are shown as text (a number status as `1`, an object
- * as its JSON), never thrown. An answer that is not a list at all is a protocol error (tried again).
+ * Says how many items of a list were skipped for their shape; an answer that is not a list at all is a
+ * protocol error instead (tried again, then one line and exit 1): there is nothing to list.
  */
-function checkedItems(path: string, data: unknown, io: CliIo, isRunning: (task: RawTask) => boolean): TaskListItem[] {
-  if (!Array.isArray(data)) {
-    throw new PveApiError({ kind: 'protocol', message: `unexpected answer from ${path}: not a list`, method: 'GET', path });
-  }
-  const items: TaskListItem[] = [];
-  let malformed = 0;
-  for (const entry of data as unknown[]) {
-    const item = isTaskShaped(entry) ? toListItem(entry, isRunning(entry)) : undefined;
-    if (item) items.push(item);
-    else malformed++;
-  }
-  if (malformed > 0) io.stderr.write(`${malformed} malformed item${malformed === 1 ? '' : 's'} in ${sanitizeText(path)} ignored\n`);
-  return items;
+function warnMalformed(io: CliIo, path: string, checked: { malformed: number; notAList?: true }): void {
+  if (checked.notAList)
+    throw new PveApiError({ kind: 'protocol', method: 'GET', path, message: `unexpected answer from ${path}: not a list` });
+  const count = checked.malformed;
+  if (count > 0) io.stderr.write(`${count} malformed item${count === 1 ? '' : 's'} in ${path} ignored\n`);
 }
 
-function isTaskShaped(entry: unknown): entry is RawTask {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return false;
-  const task = entry as RawTask;
-  const text = (value: unknown) => typeof value === 'string' && value !== '';
-  return text(task.upid) && text(task.node) && text(task.type) && text(task.user) && epochSeconds(task.starttime) !== null;
-}
-
-/** PVE sends epoch seconds as numbers, some versions as numeric strings. */
-function epochSeconds(value: unknown): number | null {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
-  return Number.isFinite(n) && n >= 0 ? n : null;
-}
-
-function toListItem(task: RawTask, running: boolean): TaskListItem {
-  const text = (value: unknown) => safeString(value, { maxLength: 1024 });
-  const rawUser = text(task.user);
-  const bang = rawUser.indexOf('!');
-  const hasTokenId = task.tokenid !== undefined && task.tokenid !== null;
-  // Rows of the active list keep `user@realm!tokenid` unsplit (pve-api-facts.md §2): split them too.
-  const user = !hasTokenId && bang >= 0 ? rawUser.slice(0, bang) : rawUser;
-  const tokenid = hasTokenId ? text(task.tokenid) : bang >= 0 ? rawUser.slice(bang + 1) : null;
-  const exitstatus = running ? null : text(task.status) || null;
-  const type = text(task.type);
-  const id = text(task.id);
+function toListItem(task: ListedTask): TaskListItem {
+  const exitstatus = task.running ? null : (task.status ?? 'unexpected status');
   return {
-    upid: text(task.upid),
-    node: text(task.node),
-    type,
-    id,
-    user,
-    tokenid,
-    starttime: epochSeconds(task.starttime)!,
-    endtime: epochSeconds(task.endtime),
-    running,
+    upid: task.upid,
+    node: task.node,
+    type: task.type,
+    id: task.id,
+    user: task.user,
+    tokenid: task.tokenid ?? null,
+    starttime: task.starttime,
+    endtime: task.endtime ?? null,
+    running: task.running,
     exitstatus,
-    outcome: running ? 'running' : classifyExitStatus(exitstatus),
-    description: describeTask(type, id),
+    outcome: task.running ? 'running' : classifyExitStatus(exitstatus),
+    description: describeTask(task.type, task.id),
   };
 }
 

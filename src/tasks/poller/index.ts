@@ -7,7 +7,8 @@
  *   except after the client moved to another endpoint; and a focus loop for the detail view. Both
  *   sleep on the shared clock and are woken by refresh, resume and focus. `pollOnce()` runs one full
  *   cycle (tests, commands).
- * - cluster-listing.ts: `/cluster/tasks` in the cluster scope;
+ * - cluster-listing.ts: in the cluster scope, `/cluster/tasks`, or each node's own list for credentials
+ *   without Sys.Audit on `/` (which `/cluster/tasks` shows none of their own tasks);
  * - node-lists.ts: each node with watched running tasks (active list, archive, `/status`);
  * - node-health.ts: per-node backoff and outage bookkeeping;
  * - cluster-members.ts: a node that is not in the cluster (its tasks end `unknown` at once);
@@ -20,7 +21,7 @@
  * delays nobody else (a slow `/cluster/tasks` neither).
  */
 import { createPollContext, type PollContext, type PollerOptions } from './context.js';
-import { pollClusterTasks } from './cluster-listing.js';
+import { ClusterListing } from './cluster-listing.js';
 import { LogTails, PROGRESS_EVERY_CYCLES } from './log-tail.js';
 import { ClusterMembers } from './cluster-members.js';
 import { NodeHealth } from './node-health.js';
@@ -47,6 +48,7 @@ export class Poller {
   private readonly ctx: PollContext;
   private readonly health: NodeHealth;
   private readonly members: ClusterMembers;
+  private readonly listing: ClusterListing;
   private readonly tails: LogTails;
   private readonly resourcesEveryMs: number;
   private readonly focusEveryMs: number;
@@ -64,6 +66,7 @@ export class Poller {
     this.ctx = createPollContext(options);
     this.health = new NodeHealth(this.ctx);
     this.members = new ClusterMembers(this.ctx);
+    this.listing = new ClusterListing(this.ctx, this.health);
     this.tails = new LogTails(this.ctx);
     this.resourcesEveryMs = options.resourcesEveryMs ?? 10_000;
     this.focusEveryMs = options.focusEveryMs ?? 1_000;
@@ -98,6 +101,7 @@ export class Poller {
   refreshNow(): void {
     this.lastResourcesAt = -Infinity;
     this.health.retryAllNow();
+    this.listing.refresh();
     this.wakeAll();
   }
 
@@ -198,7 +202,8 @@ export class Poller {
   /** `/cluster/tasks`; a listing slower than the interval lands later while the nodes are asked themselves. */
   private async listCluster(waitForSlowNodes: boolean, signal?: AbortSignal): Promise<Set<string>> {
     this.clusterBusy = true;
-    const listing = pollClusterTasks(this.ctx, signal)
+    const listing = this.listing
+      .poll(signal)
       .catch(() => new Set<string>()) // per-node polling still runs; node errors are recorded there
       .finally(() => (this.clusterBusy = false));
     return (await this.within(listing, waitForSlowNodes)) ?? new Set();

@@ -6,7 +6,7 @@
  * only for those the archive page does not hold. A task its node does not know ends as `unknown`.
  */
 import { isNoSuchTask } from '../../api/failures.js';
-import { readNodeTasks, readTaskStatus, type NodeTask } from '../answers.js';
+import { readNodeTasks, readTaskStatus, type ListedTask } from '../answers.js';
 import type { TaskRow } from '../store.js';
 import type { ClusterMembers } from './cluster-members.js';
 import { isAbort, shortError, type PollContext } from './context.js';
@@ -19,8 +19,8 @@ const ACTIVE_PAGE = 500;
 const ARCHIVE_PAGE = 500;
 
 /** Every task running on `node` as its active list says. */
-export async function readActiveTasks(ctx: PollContext, node: string, signal?: AbortSignal): Promise<Map<string, NodeTask>> {
-  const active = new Map<string, NodeTask>();
+export async function readActiveTasks(ctx: PollContext, node: string, signal?: AbortSignal): Promise<Map<string, ListedTask>> {
+  const active = new Map<string, ListedTask>();
   for (let start = 0; ; start += ACTIVE_PAGE) {
     const page = await readNodeTasks(ctx.client, node, { source: 'active', start, limit: ACTIVE_PAGE }, ctx.requestInit(signal));
     ctx.malformed(`/nodes/${node}/tasks`, page.malformed);

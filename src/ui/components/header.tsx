@@ -39,6 +39,8 @@ export function Header({ width, lines }: { width: number; lines: number }) {
   const { theme, readOnly, store } = useBoard();
   const session = useTasks((s) => s.session);
   const paused = useTasks((s) => s.poll.paused);
+  // Without Sys.Audit on /, the cluster scope holds the credentials' own tasks only (each node's list).
+  const ownOnly = useTasks((s) => s.access?.clusterTasks === false);
   const nodes = useTasks((s) => s.nodes);
   // The spinner steps once per completed poll cycle: it says polling is alive, and stops when it is not.
   const cycles = useTasks((s) => s.poll.cycles);
@@ -53,7 +55,11 @@ export function Header({ width, lines }: { width: number; lines: number }) {
     readOnly || session?.readOnly ? 'READ-ONLY' : '',
   ].filter(Boolean);
   // The age of the data matters most, so it comes before the poll interval, which is cut first.
-  const facts = `${theme.separator}${[age, session ? `poll ${formatDuration(session.intervalMs)}` : '']
+  const facts = `${theme.separator}${[
+    age,
+    ownOnly ? 'own tasks: no Sys.Audit on /' : '',
+    session ? `poll ${formatDuration(session.intervalMs)}` : '',
+  ]
     .filter(Boolean)
     .join(theme.separator)}`;
   const place = session ? `${session.cluster ?? endpointName(session.endpoint)}${theme.separator}${session.user}` : 'pvetasks';

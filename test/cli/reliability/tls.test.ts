@@ -124,11 +124,17 @@ describe('TLS, command level, a self-signed certificate', () => {
   let url: string;
   const requests: string[] = [];
   before(async () => {
-    // Just enough of PVE for `pvetasks tasks`: the version (the token check) and an empty task list.
+    // Just enough of PVE for `pvetasks tasks`: the version (the token check), the token's privileges
+    // (Sys.Audit on /, so /cluster/tasks lists everything) and an empty task list.
     server = createHttpsServer({ cert: SELF_SIGNED_CERT, key: SELF_SIGNED_KEY }, (req, res) => {
       requests.push(`${req.method} ${req.url}`);
       res.setHeader('content-type', 'application/json;charset=UTF-8');
-      res.end(JSON.stringify({ data: req.url?.endsWith('/version') ? { version: '8.2.4', release: '8.2', repoid: 'x' } : [] }));
+      const data = req.url?.endsWith('/version')
+        ? { version: '8.2.4', release: '8.2', repoid: 'x' }
+        : req.url?.endsWith('/access/permissions')
+          ? { '/': { 'Sys.Audit': 1 } }
+          : [];
+      res.end(JSON.stringify({ data }));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -165,7 +171,7 @@ describe('TLS, command level, a self-signed certificate', () => {
 
     const pinned = await tasks({ PROXMOX_VE_FINGERPRINT: SELF_SIGNED_FINGERPRINT });
     assert.equal(pinned.code, 0, pinned.io.stderr.text);
-    assert.deepEqual(requests, ['GET /api2/json/version', 'GET /api2/json/cluster/tasks']);
+    assert.deepEqual(requests, ['GET /api2/json/version', 'GET /api2/json/access/permissions', 'GET /api2/json/cluster/tasks']);
 
     const wrong = await tasks({ PROXMOX_VE_FINGERPRINT: OTHER_FINGERPRINT });
     assert.equal(wrong.code, 3);
