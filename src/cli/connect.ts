@@ -8,7 +8,7 @@ import { createPveClient, PveApiError, type PveClient, type PveClientOptions } f
 import { redact } from '../api/errors.js';
 import { failureKind } from '../api/failures.js';
 import { readClusterStatus, readGuests } from '../tasks/answers.js';
-import type { GuestInfo } from '../tasks/launch-plan.js';
+import type { Guest } from '../tasks/store.js';
 import { StateDirError } from '../tasks/session.js';
 import { retrying } from '../util/backoff.js';
 import type { Clock } from '../util/clock.js';
@@ -157,7 +157,7 @@ export async function reportingCliErrors(
 }
 
 /** Guests by VMID, for resolving what the operator typed. */
-export async function fetchGuests(client: PveClient, clock: Clock, signal?: AbortSignal): Promise<Map<number, GuestInfo>> {
+export async function fetchGuests(client: PveClient, clock: Clock, signal?: AbortSignal): Promise<Map<number, Guest>> {
   const guests = (await retryingPassingFailures(clock, signal, () => readGuests(client, signal ? { signal } : {}))).items;
   return new Map(guests.map((guest) => [guest.vmid, guest]));
 }

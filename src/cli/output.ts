@@ -98,19 +98,20 @@ export function finishedEvent(target: Target, result: TargetResult): FinishedEve
 }
 
 export function countOutcomes(outcomes: Iterable<TaskOutcome>): OutcomeCounts {
-  const counts: OutcomeCounts = { ok: 0, warnings: 0, failed: 0, timeout: 0, unknown: 0 };
+  const counts: OutcomeCounts = { ok: 0, warnings: 0, failed: 0, timeout: 0, unknown: 0, skipped: 0 };
   for (const outcome of outcomes) counts[outcome]++;
   return counts;
 }
 
 export function summaryEvent(outcomes: Iterable<TaskOutcome>): SummaryEvent {
-  const { ok, warnings, failed, timeout, unknown } = countOutcomes(outcomes);
-  return { event: 'summary', ok, warnings, failed, timeout, unknown };
+  const { ok, warnings, failed, timeout, unknown, skipped } = countOutcomes(outcomes);
+  return { event: 'summary', ok, warnings, failed, timeout, unknown, skipped };
 }
 
 /**
  * The exit code for the targets' outcomes, first match wins: 1 when any failed or ended unknown, else
- * 124 when any timed out, else 0. Usage (2) and connection (3) errors are raised before anything runs.
+ * 124 when any timed out, else 0 (`skipped` is a success: nothing needed doing). Usage (2) and
+ * connection (3) errors are raised before anything runs.
  */
 export function exitCodeFor(outcomes: Iterable<TaskOutcome>): number {
   let timedOut = false;
@@ -136,6 +137,8 @@ export function outcomeMessage(outcome: TaskOutcome, exitStatus: string | null):
       return exitStatus === 'unexpected status'
         ? 'ended without a status line (killed or crashed): unexpected status'
         : 'unknown: PVE does not know this task on its node';
+    case 'skipped':
+      return 'skipped';
   }
 }
 
@@ -145,6 +148,7 @@ const SGR: Record<TaskOutcome | 'dim', string> = {
   failed: '31',
   timeout: '35',
   unknown: '31',
+  skipped: '2',
   dim: '2',
 };
 
@@ -224,6 +228,11 @@ export class TaskReporter {
     entry.result = result;
     const event = finishedEvent(target, result);
     if (this.options.json) this.writeJson(event);
+    if (result.outcome === 'skipped') {
+      // Nothing was sent: no time to tell, only why.
+      this.io.stderr.write(`finished  ${safe(targetLabel(target))}  ${paint(`skipped (${safe(event.message)})`, 'skipped', this.color)}\n`);
+      return;
+    }
     const word = paint(outcomeWord(result.outcome), result.outcome, this.color);
     const detail = result.outcome === 'ok' ? '' : `  ${safe(event.message)}`;
     this.io.stderr.write(`finished  ${safe(targetLabel(target))}  ${word}  ${formatDuration(result.durationMs)}${detail}\n`);

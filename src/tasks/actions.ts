@@ -4,11 +4,13 @@
  * Each action reports what it did (or why it could not) on the runtime's one message channel.
  */
 import type { PveClient } from '../api/index.js';
+import type { Clock } from '../util/clock.js';
 import { readStorages } from './answers.js';
-import { LaunchError, planLaunches, type LaunchRequest } from './launch-plan.js';
+import { checkLaunch as checkGuests, describeVerdicts, recordNotSent, type Verdict } from './launch-check.js';
+import { planLaunches, type LaunchRequest } from './launch-plan.js';
 import type { LaunchQueue } from './launch-queue.js';
 import type { Poller } from './poller/index.js';
-import type { Message, TaskStore } from './store.js';
+import { activeTaskFor, type Message, type TaskStore } from './store.js';
 
 export interface RuntimeActions {
   /** Posts a line on the one message channel (the board's status line; commands print it on stderr). */
@@ -23,8 +25,19 @@ export interface RuntimeActions {
   stopTask(key: string): Promise<void>;
   /** Drop a queued launch that has not been sent. */
   cancelLaunch(key: string): void;
-  /** Queue launches for these guests; rows appear at once as `queued`. Returns their keys (none: refused, and said why). */
-  launch(request: LaunchRequest): readonly string[];
+  /** What a launch would do with each guest (go, skip or refuse, with the reason), as the dialogs show it. */
+  checkLaunch(request: LaunchRequest, options?: { noSkip?: boolean }): Verdict[];
+  /**
+   * Queues launches for the guests that may go; rows appear at once, `queued`, and as `skipped` or
+   * `failed` (refused before any request) with the reason for the others. Returns the new rows' keys.
+   */
+  launch(request: LaunchRequest, options?: { noSkip?: boolean }): readonly string[];
+  /** Pause or resume the launch queue: queued launches wait, those sent go on. */
+  setQueuePaused(paused: boolean): void;
+  /** Drop every queued launch not sent yet. */
+  cancelQueued(): void;
+  /** Change the launch limits at once. */
+  setLaunchLimits(limits: { parallel?: number; perNode?: number }): void;
   /** Launches queued by an earlier session wait for this: send them (`true`) or drop them. */
   resumeLaunches(resume: boolean): void;
   /** Storage ids that take backups on every node of these guests (for the backup dialog). */
@@ -33,6 +46,7 @@ export interface RuntimeActions {
 
 export interface ActionDeps {
   client: PveClient;
+  clock: Clock;
   store: TaskStore;
   queue: LaunchQueue;
   poller: Poller;
@@ -41,7 +55,16 @@ export interface ActionDeps {
 
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
-export function createActions({ client, store, queue, poller, notify }: ActionDeps): RuntimeActions {
+export function createActions({ client, clock, store, queue, poller, notify }: ActionDeps): RuntimeActions {
+  const checkLaunch: RuntimeActions['checkLaunch'] = (request, options) => {
+    const state = store.getState();
+    const view = {
+      guests: state.guests,
+      taskInFlight: (vmid: number) => activeTaskFor(state, vmid)?.description,
+      ...(state.access ? { access: state.access } : {}),
+    };
+    return checkGuests(request, view, options);
+  };
   const titleOf = (key: string) => {
     const row = store.getState().row(key);
     return row ? [row.description || row.upid || key, row.guestName].filter(Boolean).join(' ') : key;
@@ -68,17 +91,32 @@ export function createActions({ client, store, queue, poller, notify }: ActionDe
       if (queue.cancel(key)) notify(`cancelled the queued launch: ${title}`);
       else notify('already sent, cannot be cancelled any more: stop the task once it runs', 'error');
     },
-    launch(request) {
-      try {
-        const specs = planLaunches(request, store.getState().guests);
-        const keys = queue.enqueue(specs, store.getState().guests);
-        notify(`queued ${request.action} of ${plural(request.vmids.length, 'guest')}`);
-        return keys;
-      } catch (error) {
-        if (!(error instanceof LaunchError)) throw error;
-        notify(`not launched: ${error.message}`, 'error');
-        return [];
-      }
+    checkLaunch,
+    launch(request, options) {
+      const verdicts = checkLaunch(request, options);
+      const going = verdicts.filter((verdict) => 'go' in verdict).map((verdict) => verdict.vmid);
+      const { guests } = store.getState();
+      const keys = [
+        ...queue.enqueue(planLaunches({ ...request, vmids: going }, guests), guests),
+        ...recordNotSent(store, clock.now(), request, verdicts, guests),
+      ];
+      const others = describeVerdicts(verdicts);
+      if (going.length === 0) notify(`not launched: ${others}`, 'error');
+      else notify(`queued ${request.action} of ${plural(going.length, 'guest')}${others ? `; ${others}` : ''}`);
+      return keys;
+    },
+    setQueuePaused(paused) {
+      queue.setPaused(paused);
+      notify(paused ? 'launch queue paused: queued launches wait' : 'launch queue resumed');
+    },
+    cancelQueued() {
+      const count = queue.cancelAll();
+      notify(count > 0 ? `cancelled ${plural(count, 'queued launch')}` : 'no queued launch to cancel');
+    },
+    setLaunchLimits(limits) {
+      queue.setLimits(limits);
+      const { parallel, perNode } = store.getState().queue;
+      notify(`launch limits: ${parallel} at once, ${perNode} per node`);
     },
     resumeLaunches(resume) {
       const count = queue.heldKeys().length;

@@ -8,7 +8,7 @@
 export type ExitStatusClass = 'ok' | 'warnings' | 'failed' | 'unknown';
 
 /** What a wait ends with: an exit-status class, or `timeout` when the client's deadline passed first. */
-export type TaskOutcome = ExitStatusClass | 'timeout';
+export type TaskOutcome = ExitStatusClass | 'timeout' | 'skipped';
 
 const WARNINGS_RE = /^WARNINGS: \d+$/;
 

@@ -1,8 +1,11 @@
 /**
  * The launch queue: start, back up or snapshot many guests without overrunning the cluster.
  *
- * - `parallel` slots per cluster; a slot is held from the request until the task ends or times out
- *   (an HA start until the guest runs); one vzdump per node, holding several guests, is one slot.
+ * - `parallel` slots per cluster and `perNode` per node; a slot is held from the request until the task
+ *   ends or times out (an HA start until the guest runs), but no longer than the task type's default
+ *   deadline: a hung start frees its slot after 2 minutes even under a longer --timeout (the task stays
+ *   watched). One vzdump per node, holding several guests, is one slot. Both limits change live, and
+ *   the queue can be paused (nothing more is sent) and emptied.
  * - Every launch is a `mine` row from the moment it is queued, so the board shows it and `x` can
  *   cancel it until it is sent.
  * - The intent is saved (session flush) before the POST. A POST is never retried. When its fate is
@@ -15,16 +18,14 @@ import { PveApiError, type PveClient } from '../api/index.js';
 import { failureKind } from '../api/failures.js';
 import { retrying } from '../util/backoff.js';
 import type { Clock } from '../util/clock.js';
-import { checkUpid } from './answers.js';
-import { cleanText } from './clean-text.js';
 import { describeTask } from './describe.js';
 import { expectedTaskType, taskIdOf } from './launch-plan.js';
+import { recordAnswer, refusalMessage } from './launch-answer.js';
 import { lookUpLaunch } from './launch-lookup.js';
 import { sendLaunch } from './launch-requests.js';
 import type { Session } from './session.js';
-import { isFinal, type Guest, type LaunchSpec, type PostCheck, type TaskRow, type TaskStore } from './store.js';
+import { isFinal, type Guest, type LaunchSpec, type TaskRow, type TaskStore } from './store.js';
 import { defaultTimeoutFor } from './timeouts.js';
-import { parseUpid, type Upid } from './upid.js';
 
 export interface LaunchQueueOptions {
   client: PveClient;
@@ -32,6 +33,8 @@ export interface LaunchQueueOptions {
   clock: Clock;
   /** Launch slots for the cluster. Default 4. */
   parallel?: number;
+  /** Launch slots per node. Default 4 (PVE's max_workers). */
+  perNode?: number;
   /** Flushed before every POST, so an intent survives a crash. */
   session?: Session;
   /** Deadline for every launched task; default by task type. */
@@ -43,7 +46,6 @@ const LOOKUP_RETRY_MS = 2_000;
 const LOOKUP_RETRY_MAX_MS = 30_000;
 
 export class LaunchQueue {
-  private readonly parallel: number;
   private readonly inFlight = new Set<string>();
   private pumping = false;
   private readonly unsubscribe: () => void;
@@ -55,7 +57,8 @@ export class LaunchQueue {
   private readonly held = new Set<string>();
 
   constructor(private readonly options: LaunchQueueOptions) {
-    this.parallel = Math.max(1, options.parallel ?? 4);
+    const { queue } = options.store.getState();
+    this.setLimits({ parallel: options.parallel ?? queue.parallel, perNode: options.perNode ?? queue.perNode });
     for (const row of this.mineRows()) {
       if (row.launch && row.state === 'queued' && row.sentAt === undefined) this.held.add(row.key);
     }
@@ -100,6 +103,30 @@ export class LaunchQueue {
     return keys;
   }
 
+  /** Changes the limits at once; launches in flight over a lower limit finish normally. */
+  setLimits(limits: { parallel?: number; perNode?: number }): void {
+    const { store } = this.options;
+    const queue = store.getState().queue;
+    const parallel = Math.max(1, Math.floor(limits.parallel ?? queue.parallel));
+    const perNode = Math.max(1, Math.floor(limits.perNode ?? queue.perNode));
+    store.getState().update((tx) => tx.setQueue({ ...queue, parallel, perNode }));
+    this.schedulePump();
+  }
+
+  /** Paused: queued launches wait (none is dropped); those already sent go on. */
+  setPaused(paused: boolean): void {
+    const { store } = this.options;
+    store.getState().update((tx) => tx.setQueue({ ...store.getState().queue, paused }));
+    this.schedulePump();
+  }
+
+  /** Drops every queued launch not sent yet; returns how many. */
+  cancelAll(): number {
+    const keys = this.pending().map((row) => row.key);
+    this.options.store.getState().update((tx) => keys.forEach((key) => tx.remove(key)));
+    return keys.length;
+  }
+
   /** Drops a launch that has not been sent; false when it already went out. */
   cancel(key: string): boolean {
     const row = this.options.store.getState().row(key);
@@ -142,14 +169,23 @@ export class LaunchQueue {
       .sort((a, b) => a.firstSeenAt - b.firstSeenAt || (a.key < b.key ? -1 : 1));
   }
 
-  /** Launches holding a slot: sent and not final (an HA start also until its guest runs). */
-  private occupied(): number {
-    let count = 0;
+  /**
+   * Launches holding a slot, in all and per node: sent and not final (an HA start also until its guest
+   * runs), for at most their type's default deadline from the start of their task.
+   */
+  private occupied(): { all: number; byNode: Map<string, number> } {
+    const now = this.options.clock.now();
+    const byNode = new Map<string, number>();
+    let all = 0;
     for (const row of this.mineRows()) {
       if (!row.launch) continue;
-      if (this.inFlight.has(row.key) || (row.state === 'queued' && row.sentAt !== undefined) || row.state === 'running') count++;
+      const sending = this.inFlight.has(row.key) || (row.state === 'queued' && row.sentAt !== undefined);
+      const holding = row.state === 'running' && now - (row.startedAt ?? row.firstSeenAt) < defaultTimeoutFor(row.type);
+      if (!sending && !holding) continue;
+      all++;
+      byNode.set(row.launch.node, (byNode.get(row.launch.node) ?? 0) + 1);
     }
-    return count;
+    return { all, byNode };
   }
 
   private schedulePump(): void {
@@ -163,9 +199,16 @@ export class LaunchQueue {
 
   private pump(): void {
     if (this.closed) return;
-    let free = this.parallel - this.occupied();
+    const { paused, parallel, perNode } = this.options.store.getState().queue;
+    const { all, byNode } = this.occupied();
+    let free = paused ? 0 : parallel - all;
+    // Oldest first; a launch whose node is at its limit waits without holding up the others.
     for (const row of this.pending()) {
       if (free <= 0) break;
+      const node = row.launch!.node;
+      const onNode = byNode.get(node) ?? 0;
+      if (onNode >= perNode) continue;
+      byNode.set(node, onNode + 1);
       free--;
       void this.send(row.key);
     }
@@ -190,68 +233,11 @@ export class LaunchQueue {
         await this.handleFailedPost(key, error);
         return;
       }
-      this.recordAnswer(key, answer);
+      recordAnswer(this.options, key, answer);
     } finally {
       this.inFlight.delete(key);
       this.schedulePump();
     }
-  }
-
-  /** PVE answered: a UPID starts following the task; vzdump's `OK` means no guest was on that node. */
-  private recordAnswer(key: string, answer: string): void {
-    const { store, clock } = this.options;
-    const row = store.getState().row(key);
-    if (!row) return;
-    if (row.launch?.action === 'backup' && answer === 'OK') {
-      store.getState().update((tx) =>
-        tx.finish(key, 'failed', {
-          message: `vzdump on ${row.node} answered OK without a task: none of the guests is on ${row.node}`,
-          endedAt: clock.now(),
-        }),
-      );
-      return;
-    }
-    const checked = checkUpid(answer);
-    if (!checked) {
-      store.getState().update((tx) =>
-        tx.finish(key, 'unknown', {
-          message: `PVE answered '${cleanText(answer.slice(0, 80))}' instead of a task id`,
-          endedAt: clock.now(),
-        }),
-      );
-      return;
-    }
-    store.getState().update((tx) => tx.patch(key, this.adoptionPatch(row, parseUpid(checked))));
-  }
-
-  /** The fields a queued row gets once its task is known. */
-  private adoptionPatch(row: TaskRow, upid: Upid) {
-    const spec = row.launch!;
-    const guest = spec.guests[0]!;
-    let postCheck: PostCheck | undefined;
-    if (upid.type === 'hastart') postCheck = { kind: 'guest-running', vmid: guest.vmid };
-    else if (spec.action === 'snapshot') {
-      postCheck = {
-        kind: 'snapshot-exists',
-        node: spec.node,
-        guestType: guest.type,
-        vmid: guest.vmid,
-        snapname: String(spec.params.snapname),
-      };
-    } else if (spec.action === 'backup' && spec.guests.length > 1) postCheck = { kind: 'backup-guests' };
-    return {
-      upid: upid.upid,
-      state: 'running' as const,
-      node: upid.node,
-      type: upid.type,
-      taskId: upid.id,
-      user: upid.user,
-      startedAt: upid.starttime * 1000,
-      description: describeTask(upid.type, upid.id),
-      deadline: this.options.clock.now() + (this.options.timeoutMs ?? defaultTimeoutFor(upid.type)),
-      sentAt: undefined,
-      ...(postCheck ? { postCheck } : {}),
-    };
   }
 
   private async handleFailedPost(key: string, error: unknown): Promise<void> {
@@ -259,13 +245,13 @@ export class LaunchQueue {
     // PVE refused it (an HTTP answer), or it never left: a failed row with the reason. Not retried.
     const refused = error instanceof PveApiError && (error.status > 0 || error.notSent || error.kind === 'config');
     if (refused || !(error instanceof PveApiError)) {
-      const message = error instanceof PveApiError ? pveMessage(error) : String((error as Error)?.message ?? error);
+      const message = error instanceof PveApiError ? refusalMessage(error) : String((error as Error)?.message ?? error);
       store.getState().update((tx) => tx.finish(key, 'failed', { message, endedAt: clock.now() }));
       return;
     }
     // Sent, but no answer (timeout, reset): it may have started. Look it up rather than send it again.
     const lookup = await this.lookUpPatiently(key);
-    if (lookup.found) this.recordAnswer(key, lookup.found);
+    if (lookup.found) recordAnswer(this.options, key, lookup.found);
     else if (store.getState().row(key)) {
       const node = store.getState().row(key)?.node;
       const why = lookup.error
@@ -329,7 +315,7 @@ export class LaunchQueue {
           }),
         );
       } else if (found) {
-        this.recordAnswer(row.key, found);
+        recordAnswer(this.options, row.key, found);
         adopted++;
       } else {
         // Never made a task: back in the queue, but held like any restored launch until confirmed.
@@ -340,13 +326,6 @@ export class LaunchQueue {
     }
     return { adopted, requeued, queued: this.pending().length };
   }
-}
-
-/** PVE's own words: the body's message or the reason phrase, without the HTTP decoration. */
-function pveMessage(error: PveApiError): string {
-  const params = error.errors ? Object.entries(error.errors).map(([name, text]) => `${name}: ${text.trim()}`) : [];
-  const base = error.reason && error.status ? error.reason : error.message;
-  return params.length > 0 ? `${base} (${params.join('; ')})` : base;
 }
 
 /** True when every row of these keys is final. */

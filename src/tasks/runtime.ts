@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   session?: Session;
   /** Launch slots for the cluster, default 4. */
   parallel?: number;
+  /** Launch slots per node, default 4. */
+  perNode?: number;
   /** Deadline of every launched task; default by task type. */
   timeoutMs?: number;
   /** Guest names and states, refresh period; 0 never (default 10 s). */
@@ -80,11 +82,12 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     store,
     clock,
     ...(options.parallel !== undefined ? { parallel: options.parallel } : {}),
+    ...(options.perNode !== undefined ? { perNode: options.perNode } : {}),
     ...(options.session ? { session: options.session } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
   const tracker = createTracker({ store, poller, clock });
-  const actions = createActions({ client, store, queue, poller, notify });
+  const actions = createActions({ client, clock, store, queue, poller, notify });
   let closed = false;
   return {
     client,

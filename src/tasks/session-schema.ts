@@ -13,7 +13,7 @@ export const SESSION_FORMAT_VERSION = 2;
 
 // Each list must name every member of the store's union: a new state, outcome or action is a compile
 // error here until the file format says how it is saved.
-const STATES = { queued: 1, running: 1, ok: 1, warnings: 1, failed: 1, timeout: 1, unknown: 1 } satisfies Record<TaskState, 1>;
+const STATES = { queued: 1, running: 1, ok: 1, warnings: 1, failed: 1, timeout: 1, unknown: 1, skipped: 1 } satisfies Record<TaskState, 1>;
 const OUTCOMES = { ok: 1, warnings: 1, failed: 1, unknown: 1 } satisfies Record<FinalOutcome, 1>;
 const ACTIONS = { start: 1, backup: 1, snapshot: 1 } satisfies Record<LaunchSpec['action'], 1>;
 const GUEST_TYPES = { qemu: 1, lxc: 1 } satisfies Record<GuestType, 1>;

@@ -4,57 +4,29 @@
  * changed row is a new object, and the write's `rowsChange` says which rows changed and what they were.
  * Tallies and the per-scope orders are kept on write. A write that throws is undone.
  */
-import { describeTask } from './describe.js';
-import { sameTaskProgress } from './progress.js';
+import { rowFromInput, sameGuest, samePollError, sameValue } from './row-values.js';
 import {
   SCOPES,
   compareRows,
   inScope,
   isFinal,
-  newRowKey,
   type Access,
   type FinalOutcome,
   type FocusLog,
   type Guest,
   type GuestResult,
-  type LaunchSpec,
   type Message,
+  type NewRow,
   type NodeHealth,
-  type PollError,
   type PollStatus,
-  type PostCheck,
+  type QueueStatus,
   type RowsChange,
   type Scope,
   type SessionInfo,
   type Tally,
-  type TaskProgress,
   type TaskRow,
   type TaskState,
 } from './task-row.js';
-import { parseUpid } from './upid.js';
-
-/** Input for a new row; everything not given is derived from the UPID or defaulted. */
-export interface NewRow {
-  key?: string;
-  upid?: string;
-  node?: string;
-  type?: string;
-  taskId?: string;
-  user?: string;
-  description?: string;
-  vmids?: readonly number[];
-  guestName?: string;
-  mine: boolean;
-  deadline?: number;
-  firstSeenAt: number;
-  state?: TaskState;
-  exitStatus?: string;
-  endedAt?: number;
-  message?: string;
-  postCheck?: PostCheck;
-  launch?: LaunchSpec;
-  sentAt?: number;
-}
 
 export type RowPatch = Partial<Omit<TaskRow, 'key'>>;
 
@@ -87,6 +59,7 @@ export interface TaskTransaction {
   setFocusLog(log: FocusLog | undefined): void;
   setMessage(message: Message | undefined): void;
   setAccess(access: Access): void;
+  setQueue(queue: QueueStatus): void;
 }
 
 /** The parts of the state a write may replace (rows and the index change in place). */
@@ -102,80 +75,15 @@ export interface WritableState {
   focusLog?: FocusLog;
   message?: Message;
   access?: Access;
+  queue: QueueStatus;
 }
 
 // Above this many moved rows a full sort is cheaper than one insertion each.
 const INCREMENTAL_REORDER_LIMIT = 64;
 
-function samePollError(a: PollError | undefined, b: PollError | undefined): boolean {
-  if (a === b) return true;
-  if (!a || !b) return false;
-  return a.message === b.message && a.since === b.since;
-}
-
-function sameValue(field: string, a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (field === 'progress') return sameTaskProgress(a as TaskProgress, b as TaskProgress);
-  if (field === 'pollError') return samePollError(a as PollError, b as PollError);
-  if (field === 'vmids') {
-    const x = a as readonly number[] | undefined;
-    const y = b as readonly number[] | undefined;
-    return !!x && !!y && x.length === y.length && x.every((v, i) => v === y[i]);
-  }
-  return false;
-}
-
 function addToTally(tally: Tally, state: TaskState, sign: 1 | -1): void {
   tally.total += sign;
   tally[state] += sign;
-}
-
-function rowFromInput(input: NewRow): TaskRow {
-  const parsed = input.upid ? parseUpid(input.upid) : undefined;
-  const vmidFromId = parsed && /^\d+$/.test(parsed.id) ? [Number(parsed.id)] : [];
-  const type = input.type ?? parsed?.type ?? '';
-  const taskId = input.taskId ?? parsed?.id ?? '';
-  const row: TaskRow = {
-    key: input.key ?? newRowKey(),
-    node: input.node ?? parsed?.node ?? '',
-    type,
-    taskId,
-    description: input.description || (type ? describeTask(type, taskId) : ''),
-    vmids: input.vmids ?? vmidFromId,
-    mine: input.mine,
-    firstSeenAt: input.firstSeenAt,
-    state: input.state ?? (input.upid ? 'running' : 'queued'),
-  };
-  const optional: Partial<TaskRow> = {
-    upid: input.upid,
-    user: input.user ?? parsed?.user,
-    startedAt: parsed ? parsed.starttime * 1000 : undefined,
-    guestName: input.guestName,
-    deadline: input.deadline,
-    exitStatus: input.exitStatus,
-    endedAt: input.endedAt,
-    message: input.message,
-    postCheck: input.postCheck,
-    launch: input.launch,
-    sentAt: input.sentAt,
-  };
-  for (const [field, value] of Object.entries(optional)) {
-    if (value !== undefined) (row as unknown as Record<string, unknown>)[field] = value;
-  }
-  return row;
-}
-
-function sameGuest(a: Guest, b: Guest): boolean {
-  return (
-    a.name === b.name &&
-    a.node === b.node &&
-    a.status === b.status &&
-    a.type === b.type &&
-    a.template === b.template &&
-    a.hastate === b.hastate &&
-    a.tags === b.tags &&
-    a.lock === b.lock
-  );
 }
 
 /**
@@ -314,6 +222,10 @@ export function runTransaction(
     },
     setAccess(access) {
       changes.access = access;
+    },
+    setQueue(queue) {
+      const old = state.queue;
+      if (old.paused !== queue.paused || old.parallel !== queue.parallel || old.perNode !== queue.perNode) changes.queue = queue;
     },
   };
 

@@ -11,10 +11,10 @@
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { runTransaction, type TaskTransaction, type WritableState } from './store-transaction.js';
-import { emptyTally, type Scope, type TaskRow } from './task-row.js';
+import { emptyTally, isFinal, type Scope, type TaskRow } from './task-row.js';
 
 export * from './task-row.js';
-export type { NewRow, RowPatch, TaskTransaction } from './store-transaction.js';
+export type { RowPatch, TaskTransaction } from './store-transaction.js';
 
 export interface TaskStoreState extends Readonly<WritableState> {
   /** The row with this key, as it is now (immutable: select it, do not keep it). */
@@ -25,6 +25,11 @@ export interface TaskStoreState extends Readonly<WritableState> {
 }
 
 export type TaskStore = StoreApi<TaskStoreState>;
+
+/** Launches in flight for a cluster at once, unless told otherwise (`--parallel`). */
+export const DEFAULT_PARALLEL = 4;
+/** Launches in flight per node at once (`--per-node`): PVE's own `max_workers` default. */
+export const DEFAULT_PER_NODE = 4;
 
 /** Creates an empty registry. */
 export function createTaskStore(): TaskStore {
@@ -38,6 +43,7 @@ export function createTaskStore(): TaskStore {
     guestOrder: [],
     nodes: {},
     poll: { paused: false, cycles: 0 },
+    queue: { paused: false, parallel: DEFAULT_PARALLEL, perNode: DEFAULT_PER_NODE },
     row: (key) => rows.get(key),
     keyOf: (upid) => index.get(upid),
     update(write) {
@@ -55,6 +61,19 @@ export function rowsOf(state: Pick<TaskStoreState, 'order' | 'row'>, scope: Scop
     if (row) out.push(row);
   }
   return out;
+}
+
+/**
+ * The task running or queued for a guest, if any (ours or anyone's the registry holds): the active rows
+ * sort first in the cluster order, so only they are looked at.
+ */
+export function activeTaskFor(state: Pick<TaskStoreState, 'order' | 'row'>, vmid: number): TaskRow | undefined {
+  for (const key of state.order.cluster) {
+    const row = state.row(key);
+    if (!row || isFinal(row.state)) return undefined;
+    if (row.vmids.includes(vmid)) return row;
+  }
+  return undefined;
 }
 
 /**

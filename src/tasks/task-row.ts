@@ -5,7 +5,11 @@
 import type { GuestResult } from './backup-log.js';
 import type { TaskProgress } from './progress.js';
 
-export type TaskState = 'queued' | 'running' | 'ok' | 'warnings' | 'failed' | 'timeout' | 'unknown';
+/**
+ * `skipped`: a launch not sent because it had nothing to do or should not be done now (already in the
+ * wanted state, a template, a task in flight, its node offline): final, and a success.
+ */
+export type TaskState = 'queued' | 'running' | 'ok' | 'warnings' | 'failed' | 'timeout' | 'unknown' | 'skipped';
 /** How a task ended, as PVE classes its exit status (plus `unknown`). */
 export type FinalOutcome = 'ok' | 'warnings' | 'failed' | 'unknown';
 export type Scope = 'mine' | 'cluster';
@@ -80,6 +84,29 @@ export interface TaskRow {
   readonly guestResults?: Readonly<Record<number, GuestResult>>;
 }
 
+/** Input for a new row; everything not given is derived from the UPID or defaulted. */
+export interface NewRow {
+  key?: string;
+  upid?: string;
+  node?: string;
+  type?: string;
+  taskId?: string;
+  user?: string;
+  description?: string;
+  vmids?: readonly number[];
+  guestName?: string;
+  mine: boolean;
+  deadline?: number;
+  firstSeenAt: number;
+  state?: TaskState;
+  exitStatus?: string;
+  endedAt?: number;
+  message?: string;
+  postCheck?: PostCheck;
+  launch?: LaunchSpec;
+  sentAt?: number;
+}
+
 export interface Tally {
   total: number;
   queued: number;
@@ -89,6 +116,7 @@ export interface Tally {
   failed: number;
   timeout: number;
   unknown: number;
+  skipped: number;
 }
 
 export interface Guest {
@@ -145,6 +173,16 @@ export interface FocusLog {
   read: number;
 }
 
+/** The launch queue's state and limits, as the board shows them. */
+export interface QueueStatus {
+  /** No queued launch is sent while paused (those sent go on). */
+  paused: boolean;
+  /** Launches in flight for the cluster at once. */
+  parallel: number;
+  /** Launches in flight per node at once (PVE's own max_workers default is 4). */
+  perNode: number;
+}
+
 /** Privileges by ACL path, each with its propagate flag (1: it holds for the paths below too). */
 export type PermissionMap = Readonly<Record<string, Readonly<Record<string, 0 | 1>>>>;
 
@@ -169,7 +207,7 @@ export function isFinal(state: TaskState): boolean {
 }
 
 export function emptyTally(): Tally {
-  return { total: 0, queued: 0, running: 0, ok: 0, warnings: 0, failed: 0, timeout: 0, unknown: 0 };
+  return { total: 0, queued: 0, running: 0, ok: 0, warnings: 0, failed: 0, timeout: 0, unknown: 0, skipped: 0 };
 }
 
 /** Running and queued rows first, then newest first; the key breaks ties so the order is total. */

@@ -47,6 +47,7 @@ export interface TrackerSummary {
   failed: number;
   timeout: number;
   unknown: number;
+  skipped: number;
 }
 
 export interface TaskTracker {
@@ -124,7 +125,17 @@ export function createTracker({ store, poller, clock }: { store: TaskStore; poll
       return key;
     },
     summary() {
-      const summary: TrackerSummary = { total: 0, running: 0, queued: 0, ok: 0, warnings: 0, failed: 0, timeout: 0, unknown: 0 };
+      const summary: TrackerSummary = {
+        total: 0,
+        running: 0,
+        queued: 0,
+        ok: 0,
+        warnings: 0,
+        failed: 0,
+        timeout: 0,
+        unknown: 0,
+        skipped: 0,
+      };
       for (const row of mineRows()) {
         summary.total++;
         summary[row.state as TaskState]++;

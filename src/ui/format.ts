@@ -75,6 +75,7 @@ export const STATE_WORDS: Readonly<Record<TaskState, string>> = {
   failed: 'failed',
   timeout: 'timed out',
   unknown: 'unknown',
+  skipped: 'skipped',
 };
 
 /** The row's description with its guest's name, unless the description already names it. */
@@ -123,6 +124,8 @@ export function outcomeText(row: TaskRow, now: number): string {
       return unreachable ? `timed out; ${unreachable}` : 'timed out';
     case 'unknown':
       return row.message ?? row.exitStatus ?? 'unknown';
+    case 'skipped':
+      return row.message ? `skipped (${row.message})` : 'skipped';
   }
 }
 
@@ -143,7 +146,7 @@ export interface TallyPart {
   count: number;
 }
 
-/** The footer's counts in a fixed order; `unknown` only when there are some. */
+/** The footer's counts in a fixed order; `unknown` and `skipped` only when there are some. */
 export function tallyParts(tally: Tally): TallyPart[] {
   const parts: TallyPart[] = [
     { state: 'running', label: 'running', count: tally.running },
@@ -154,6 +157,7 @@ export function tallyParts(tally: Tally): TallyPart[] {
     { state: 'timeout', label: 'timed out', count: tally.timeout },
   ];
   if (tally.unknown > 0) parts.push({ state: 'unknown', label: 'unknown', count: tally.unknown });
+  if (tally.skipped > 0) parts.push({ state: 'skipped', label: 'skipped', count: tally.skipped });
   return parts;
 }
 

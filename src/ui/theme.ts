@@ -31,6 +31,7 @@ const UNICODE_GLYPHS: Record<TaskState, string> = {
   failed: '✗',
   timeout: '◷',
   unknown: '?',
+  skipped: '-',
 };
 
 const ASCII_GLYPHS: Record<TaskState, string> = {
@@ -41,6 +42,7 @@ const ASCII_GLYPHS: Record<TaskState, string> = {
   failed: 'x',
   timeout: 'T',
   unknown: '?',
+  skipped: '-',
 };
 
 const TONE_COLORS: Record<Tone, string> = {
@@ -51,6 +53,7 @@ const TONE_COLORS: Record<Tone, string> = {
   failed: 'red',
   timeout: 'magenta',
   unknown: 'yellow',
+  skipped: 'gray',
   accent: 'cyan',
   muted: 'gray',
   error: 'red',

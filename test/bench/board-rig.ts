@@ -63,9 +63,15 @@ export const noActions: RuntimeActions = {
   focusTask() {},
   async stopTask() {},
   cancelLaunch() {},
+  checkLaunch() {
+    return [];
+  },
   launch() {
     return [];
   },
+  setQueuePaused() {},
+  cancelQueued() {},
+  setLaunchLimits() {},
   resumeLaunches() {},
   async backupStorages() {
     return [];

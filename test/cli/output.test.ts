@@ -46,8 +46,9 @@ test('events have exactly the fields of DESIGN.md, in order', () => {
     failed: 1,
     timeout: 1,
     unknown: 2,
+    skipped: 0,
   });
-  assert.deepEqual(Object.keys(summaryEvent([])), ['event', 'ok', 'warnings', 'failed', 'timeout', 'unknown']);
+  assert.deepEqual(Object.keys(summaryEvent([])), ['event', 'ok', 'warnings', 'failed', 'timeout', 'unknown', 'skipped']);
 });
 
 test('durations round to a tenth of a second; times are ISO seconds in UTC', () => {
@@ -95,7 +96,7 @@ test('the reporter: JSON lines on stdout, human lines and a summary on stderr', 
     events.filter((e) => e.event === 'finished').map((e) => e.outcome),
     ['ok', 'timeout', 'failed'],
   );
-  assert.deepEqual(events.at(-1), { event: 'summary', ok: 1, warnings: 0, failed: 1, timeout: 1, unknown: 0 });
+  assert.deepEqual(events.at(-1), { event: 'summary', ok: 1, warnings: 0, failed: 1, timeout: 1, unknown: 0, skipped: 0 });
 
   const err = io.stderr.text;
   assert.match(err, /^started {3}VM 100 - Start on pve1 {2}UPID:pve1:/m);

@@ -127,7 +127,7 @@ test('sim --json from the copy answers requests, and wait follows a task started
   );
   assert.equal(events[1]!.upid, upid);
   assert.equal(events[1]!.outcome, 'ok');
-  assert.deepEqual(events[2], { event: 'summary', ok: 1, warnings: 0, failed: 0, timeout: 0, unknown: 0 });
+  assert.deepEqual(events[2], { event: 'summary', ok: 1, warnings: 0, failed: 0, timeout: 0, unknown: 0, skipped: 0 });
 
   // Ctrl-C stops the simulator cleanly.
   const stopped = new Promise<number | null>((resolve) => {

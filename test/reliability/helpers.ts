@@ -103,7 +103,7 @@ export function eventsOf(io: FakeIo) {
 
 /** Counts outcomes as the summary does. */
 export function tally(outcomes: string[]): Record<string, number> {
-  const counts: Record<string, number> = { ok: 0, warnings: 0, failed: 0, timeout: 0, unknown: 0 };
+  const counts: Record<string, number> = { ok: 0, warnings: 0, failed: 0, timeout: 0, unknown: 0, skipped: 0 };
   for (const outcome of outcomes) counts[outcome]!++;
   return counts;
 }

@@ -3,6 +3,7 @@ import { cleanup, render } from 'ink-testing-library';
 import { createElement } from 'react';
 import type { PveClient } from '../../src/api/index.js';
 import { createActions, type RuntimeActions } from '../../src/tasks/actions.js';
+import type { Verdict } from '../../src/tasks/launch-check.js';
 import type { BackupCompress, BackupMode, LaunchRequest } from '../../src/tasks/launch-plan.js';
 import type { LaunchQueue } from '../../src/tasks/launch-queue.js';
 import type { Poller } from '../../src/tasks/poller/index.js';
@@ -10,7 +11,7 @@ import { createTaskStore, type Guest, type LaunchSpec, type TaskRow, type TaskSt
 import { formatUpid } from '../../src/tasks/upid.js';
 import { Board, type BoardProps } from '../../src/ui/board.js';
 import type { BoardExit } from '../../src/ui/context.js';
-import { MANUAL_CLOCK_EPOCH, ManualClock } from '../../src/util/clock.js';
+import { MANUAL_CLOCK_EPOCH, ManualClock, type Clock } from '../../src/util/clock.js';
 
 export { cleanup };
 export type { BackupCompress, BackupMode };
@@ -88,6 +89,7 @@ export function addTask(store: TaskStore, spec: TaskSpec): string {
     const state = spec.state ?? 'running';
     const endedAt = spec.endedAfter !== undefined ? at + spec.endedAfter : undefined;
     if (state === 'timeout') tx.timeOut(key);
+    else if (state === 'skipped') tx.patch(key, { state, endedAt: at });
     else if (state !== 'running' && state !== 'queued') tx.finish(key, state, { exitStatus: spec.exitStatus, endedAt });
     if (spec.percent !== undefined) tx.patch(key, { progress: { percent: spec.percent } });
   });
@@ -135,11 +137,20 @@ export class FakeActions implements RuntimeActions {
       },
       heldKeys: () => store.getState().order.mine.filter((key) => store.getState().row(key)?.state === 'queued'),
       releaseHeld: () => {},
+      setPaused: (paused: boolean) => store.getState().update((tx) => tx.setQueue({ ...store.getState().queue, paused })),
+      cancelAll: () => {
+        const keys = store.getState().order.mine.filter((key) => store.getState().row(key)?.state === 'queued');
+        store.getState().update((tx) => keys.forEach((key) => tx.remove(key)));
+        return keys.length;
+      },
+      setLimits: (limits: { parallel?: number; perNode?: number }) =>
+        store.getState().update((tx) => tx.setQueue({ ...store.getState().queue, ...limits })),
     };
     const poller = { setPaused: () => {}, refreshNow: () => {}, focus: () => {} };
     const client = { DELETE: () => new Promise(() => {}) };
     this.real = createActions({
       client: client as unknown as PveClient,
+      clock: { now: () => this.clock.now(), sleep: (ms, signal) => this.clock.sleep(ms, signal), track: (work) => work } as Clock,
       store,
       queue: queue as unknown as LaunchQueue,
       poller: poller as unknown as Poller,
@@ -186,9 +197,24 @@ export class FakeActions implements RuntimeActions {
     this.record('resumeLaunches', [resume]);
     this.real.resumeLaunches(resume);
   }
-  launch(request: LaunchRequest): readonly string[] {
-    this.record('launch', [request]);
-    return this.real.launch(request);
+  checkLaunch(request: LaunchRequest, options?: { noSkip?: boolean }): Verdict[] {
+    return this.real.checkLaunch(request, options);
+  }
+  launch(request: LaunchRequest, options?: { noSkip?: boolean }): readonly string[] {
+    this.record('launch', options ? [request, options] : [request]);
+    return this.real.launch(request, options);
+  }
+  setQueuePaused(paused: boolean): void {
+    this.record('setQueuePaused', [paused]);
+    this.real.setQueuePaused(paused);
+  }
+  cancelQueued(): void {
+    this.record('cancelQueued', []);
+    this.real.cancelQueued();
+  }
+  setLaunchLimits(limits: { parallel?: number; perNode?: number }): void {
+    this.record('setLaunchLimits', [limits]);
+    this.real.setLaunchLimits(limits);
   }
   backupStorages(vmids: readonly number[]): Promise<string[]> {
     this.record('backupStorages', [vmids]);

@@ -5,7 +5,8 @@
  */
 import type { PveClient } from '../../api/index.js';
 import type { TaskOutcome } from '../../tasks/exit-status.js';
-import type { GuestInfo } from '../../tasks/launch-plan.js';
+import { recordNotSent, type Verdict } from '../../tasks/launch-check.js';
+import { planLaunches, type LaunchRequest } from '../../tasks/launch-plan.js';
 import { allFinal } from '../../tasks/launch-queue.js';
 import { createRuntime } from '../../tasks/runtime.js';
 import type { openSession } from '../../tasks/session.js';
@@ -19,10 +20,13 @@ export interface WatchOptions {
   client: PveClient;
   clock: Clock;
   io: CliIo;
-  specs: LaunchSpec[];
-  guests: Map<number, GuestInfo>;
+  request: LaunchRequest;
+  /** What to do with each requested guest (launch-check.ts). */
+  verdicts: readonly Verdict[];
+  guests: Map<number, Guest>;
   session: ReturnType<typeof openSession>;
   parallel: number;
+  perNode: number;
   timeoutMs: number | undefined;
   intervalMs: number;
   json: boolean;
@@ -30,13 +34,14 @@ export interface WatchOptions {
 }
 
 export async function launchAndWatch(options: WatchOptions): Promise<number> {
-  const { client, clock, io, specs, guests, session } = options;
+  const { client, clock, io, request, verdicts, guests, session } = options;
   const runtime = createRuntime({
     client,
     clock,
     intervalMs: options.intervalMs,
     session,
     parallel: options.parallel,
+    perNode: options.perNode,
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
   const { store, queue } = runtime;
@@ -51,12 +56,19 @@ export async function launchAndWatch(options: WatchOptions): Promise<number> {
     if (recovered.adopted > 0) io.stderr.write(`pvetasks: found ${recovered.adopted} task(s) an earlier run had started\n`);
     if (dropped > 0) io.stderr.write(`pvetasks: dropped ${dropped} launch(es) an earlier run had queued but never sent\n`);
 
-    const { reused, fresh } = reuseUnfinished(store, specs);
-    // Tasks this run adopts from an earlier one follow this run's --timeout (from when they were first seen).
+    // Guests whose launch an earlier run already made are followed, not launched again (nor skipped as
+    // busy: the task in flight is ours), with this run's --timeout (from when they were first seen).
+    const guestRecord = Object.fromEntries(guests);
+    const reused = reuseUnfinished(store, planLaunches(request, guestRecord));
     if (options.timeoutMs !== undefined) applyTimeout(store, reused, options.timeoutMs);
-    const haState: Record<number, Pick<Guest, 'hastate'>> = {};
-    for (const [vmid, guest] of guests) if (guest.hastate) haState[vmid] = { hastate: guest.hastate };
-    const keys = [...reused, ...queue.enqueue(fresh, haState)];
+    const followed = new Set(reused.flatMap((key) => store.getState().row(key)!.vmids));
+    const fresh = verdicts.filter((verdict) => !followed.has(verdict.vmid));
+    const going = fresh.filter((verdict) => 'go' in verdict).map((verdict) => verdict.vmid);
+    const keys = [
+      ...reused,
+      ...queue.enqueue(planLaunches({ ...request, vmids: going }, guestRecord), guestRecord),
+      ...recordNotSent(store, clock.now(), request, fresh, guestRecord),
+    ];
 
     // One target per requested guest; guests of one vzdump share its task.
     const targets = new Map<string, Target[]>();
@@ -111,9 +123,8 @@ export async function launchAndWatch(options: WatchOptions): Promise<number> {
 }
 
 /** Unfinished rows of an earlier run for the same action and guests: followed, not launched again. */
-function reuseUnfinished(store: TaskStore, specs: LaunchSpec[]): { reused: string[]; fresh: LaunchSpec[] } {
+function reuseUnfinished(store: TaskStore, specs: LaunchSpec[]): string[] {
   const reused: string[] = [];
-  const fresh: LaunchSpec[] = [];
   const open = rowsOf(store.getState(), 'mine').filter((row) => row.launch && (row.state === 'running' || row.state === 'queued'));
   for (const spec of specs) {
     const match = open.find(
@@ -124,9 +135,8 @@ function reuseUnfinished(store: TaskStore, specs: LaunchSpec[]): { reused: strin
         spec.guests.every((guest) => row.vmids.includes(guest.vmid)),
     );
     if (match && !reused.includes(match.key)) reused.push(match.key);
-    else fresh.push(spec);
   }
-  return { reused, fresh };
+  return reused;
 }
 
 /** Deadlines count from when pvetasks first saw the task, with the timeout this run was given. */
@@ -159,7 +169,7 @@ function untilFinal(store: TaskStore, keys: string[], signal: AbortSignal): Prom
   });
 }
 
-function labelFor(vmid: number, guests: Map<number, GuestInfo>): string {
+function labelFor(vmid: number, guests: Map<number, Guest>): string {
   const guest = guests.get(vmid);
   const kind = guest?.type === 'lxc' ? 'CT' : 'VM';
   return guest?.name ? `${kind} ${vmid} (${guest.name})` : `${kind} ${vmid}`;

@@ -3,10 +3,13 @@
  * guests and the storage, opens the session, then runs the launch on a runtime (launch-run.ts).
  */
 import type { PveClient, PveClientOptions } from '../../api/index.js';
-import { readStorages } from '../../tasks/answers.js';
-import { planLaunches, type GuestInfo, type LaunchRequest } from '../../tasks/launch-plan.js';
+import { readClusterTasks, readNodeTasks, readPermissions, readStorages, type ListedTask } from '../../tasks/answers.js';
+import { describeTask } from '../../tasks/describe.js';
+import { checkLaunch, type Verdict } from '../../tasks/launch-check.js';
+import { seesClusterTasks } from '../../tasks/privileges.js';
+import type { LaunchRequest } from '../../tasks/launch-plan.js';
 import { openSession } from '../../tasks/session.js';
-import type { LaunchSpec } from '../../tasks/store.js';
+import type { Guest } from '../../tasks/store.js';
 import { snapshotNameError } from '../../tasks/snapshot-name.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { echo } from '../../util/echo.js';
@@ -25,7 +28,12 @@ import { launchAndWatch } from './launch-run.js';
 
 type Action = LaunchRequest['action'];
 
-const COMMON_OPTIONS = { ...WAITING_OPTIONS, parallel: { type: 'string' } } as const;
+const COMMON_OPTIONS = {
+  ...WAITING_OPTIONS,
+  parallel: { type: 'string' },
+  'per-node': { type: 'string' },
+  'no-skip': { type: 'boolean' },
+} as const;
 
 const OPTIONS = {
   start: COMMON_OPTIONS,
@@ -45,6 +53,9 @@ const OPTIONS = {
 
 const COMMON_HELP = `  --timeout DURATION  stop waiting for a task after this long (it keeps running on the server)
   --parallel N        launch slots for the cluster (default 4); a slot is held until its task ends
+  --per-node N        launch slots per node (default 4, PVE's own max_workers)
+  --no-skip           send to guests that would be skipped (already in the wanted state, a template,
+                      a task in flight, node offline) instead of reporting them as skipped
   --interval DURATION poll interval (default 2s, or PVETASKS_INTERVAL)
   --json              one JSON object per line on stdout: started, finished (one per guest), summary
   --token-file PATH   read the API token from the first line of PATH
@@ -129,22 +140,27 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
   const timeoutMs = timeoutText === undefined ? undefined : parseDurationArg('--timeout', timeoutText);
   const parallelText = text('parallel');
   const parallel = parallelText === undefined ? 4 : parseCountArg('--parallel', parallelText, { min: 1, max: 64 });
+  const perNodeText = text('per-node');
+  const perNode = perNodeText === undefined ? 4 : parseCountArg('--per-node', perNodeText, { min: 1, max: 64 });
   const request = requestFor(action, refs, text, flags);
 
   const config = loadCommandConfig(io, secrets, { tokenFile: text('token-file'), interval: text('interval') });
 
   const client = await connect(config, clock, deps.createClient, io.signal);
   try {
-    let guests: Map<number, GuestInfo>;
+    let guests: Map<number, Guest>;
     try {
       guests = await fetchGuests(client, clock, io.signal);
     } catch (error) {
       if (io.signal.aborted) throw io.signal.reason;
       throw asCliError(error, "cannot read the cluster's guests");
     }
-    const specs = resolveSpecs(request, refs, guests);
-    if (action === 'backup')
-      await checkBackupStorage(client, clock, io.signal, specs, String(request.action === 'backup' ? request.storage : ''));
+    checkRefs(refs, guests);
+    if (action === 'backup') {
+      const nodes = [...new Set(refs.map((ref) => guests.get(ref.vmid)!.node))];
+      await checkBackupStorage(client, clock, io.signal, nodes, String(request.action === 'backup' ? request.storage : ''));
+    }
+    const verdicts = await checkBeforeLaunch(client, clock, io.signal, request, guests, { noSkip: flags['no-skip'] === true });
     const cluster = await clusterName(client, config.endpoints[0]!, clock, io.signal);
     const session = openSession({
       stateDir: config.stateDir,
@@ -157,10 +173,12 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
       client,
       clock,
       io,
-      specs,
+      request,
+      verdicts,
       guests,
       session,
       parallel,
+      perNode,
       timeoutMs,
       intervalMs: config.intervalMs,
       json: flags.json === true,
@@ -206,7 +224,8 @@ function requestFor(
 }
 
 /** Guests resolved through /cluster/resources; a NODE:VMID must name the guest's node. */
-function resolveSpecs(request: LaunchRequest, refs: GuestRef[], guests: Map<number, GuestInfo>): LaunchSpec[] {
+/** Every guest typed exists, and on the node typed with it: otherwise nothing starts (exit 2). */
+function checkRefs(refs: GuestRef[], guests: Map<number, Guest>): void {
   for (const ref of refs) {
     const guest = guests.get(ref.vmid);
     if (!guest) throw new CliError(`guest ${ref.vmid} does not exist in this cluster (nothing was started)`);
@@ -214,7 +233,33 @@ function resolveSpecs(request: LaunchRequest, refs: GuestRef[], guests: Map<numb
       throw new CliError(`guest ${ref.vmid} is on ${guest.node}, not ${ref.node} (nothing was started)`);
     }
   }
-  return planLaunches(request, guests);
+}
+
+/**
+ * What to do with each guest (launch-check.ts): the credentials' privileges and the tasks in flight on
+ * the guests' nodes are read once; where they cannot be read, the launch goes on without that check.
+ */
+async function checkBeforeLaunch(
+  client: PveClient,
+  clock: Clock,
+  signal: AbortSignal,
+  request: LaunchRequest,
+  guests: Map<number, Guest>,
+  options: { noSkip: boolean },
+): Promise<Verdict[]> {
+  const quietly = <T>(read: () => Promise<T>) => retryingPassingFailures(clock, signal, read).catch(() => undefined);
+  const permissions = await quietly(() => readPermissions(client, { signal }));
+  const access = permissions && { permissions, clusterTasks: seesClusterTasks(permissions) };
+  const nodes = [...new Set(request.vmids.map((vmid) => guests.get(vmid)?.node).filter((node): node is string => !!node))];
+  const busy = new Map<number, string>();
+  const note = (tasks: readonly ListedTask[]) => {
+    for (const task of tasks) if (task.running && /^\d+$/.test(task.id)) busy.set(Number(task.id), describeTask(task.type, task.id));
+  };
+  if (access?.clusterTasks !== false) note((await quietly(() => readClusterTasks(client, { signal })))?.items ?? []);
+  else
+    for (const node of nodes)
+      note((await quietly(() => readNodeTasks(client, node, { source: 'active', limit: 500 }, { signal })))?.items ?? []);
+  return checkLaunch(request, { guests, taskInFlight: (vmid) => busy.get(vmid), ...(access ? { access } : {}) }, options);
 }
 
 /** vzdump to a storage that does not take backups fails late, in its task: say so before launching. */
@@ -222,10 +267,10 @@ async function checkBackupStorage(
   client: PveClient,
   clock: Clock,
   signal: AbortSignal,
-  specs: LaunchSpec[],
+  nodes: readonly string[],
   storage: string,
 ): Promise<void> {
-  for (const node of new Set(specs.map((spec) => spec.node))) {
+  for (const node of nodes) {
     let ids: string[];
     try {
       const storages = await retryingPassingFailures(clock, signal, () => readStorages(client, node, 'backup', { signal }));
