@@ -4,7 +4,7 @@
  * Each action reports what it did (or why it could not) on the runtime's one message channel.
  */
 import type { PveClient } from '../api/index.js';
-import { readStorages } from './answers.js';
+import { malformedMessage, readStorages } from './answers.js';
 import { LaunchError, planLaunches, type LaunchRequest } from './launch-plan.js';
 import type { LaunchQueue } from './launch-queue.js';
 import type { Poller } from './poller/index.js';
@@ -92,9 +92,9 @@ export function createActions({ client, store, queue, poller, notify }: ActionDe
       const nodes = [...new Set(vmids.map((vmid) => guests[vmid]?.node).filter((node): node is string => !!node))];
       let common: Set<string> | undefined;
       for (const node of nodes) {
-        const ids = new Set(
-          (await readStorages(client, node, 'backup')).items.filter((entry) => entry.active).map((entry) => entry.storage),
-        );
+        const storages = await readStorages(client, node, 'backup');
+        if (storages.malformed > 0) notify(malformedMessage(storages.malformed, `/nodes/${node}/storage`), 'error');
+        const ids = new Set(storages.items.filter((entry) => entry.active).map((entry) => entry.storage));
         common = common ? new Set([...common].filter((id) => ids.has(id))) : ids;
       }
       return [...(common ?? [])].sort();

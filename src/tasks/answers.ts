@@ -6,6 +6,7 @@
  * counts as one malformed item and reads as empty.
  */
 import { PveApiError, type PveClient } from '../api/index.js';
+import { pathParameterProblem } from '../api/path-params.js';
 import { isSafeText } from '../util/sanitize.js';
 import { cleanText, cleanLogLine } from './clean-text.js';
 import type { Guest } from './task-row.js';
@@ -57,6 +58,11 @@ export function checkUpid(value: unknown): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The one wording for skipped items, wherever they are reported: `3 malformed items in /cluster/tasks ignored`. */
+export function malformedMessage(count: number, path: string): string {
+  return `${count} malformed item${count === 1 ? '' : 's'} in ${path} ignored`;
 }
 
 /** Checks each item of a list answer; anything but an array is one malformed item. */
@@ -249,10 +255,12 @@ export interface StorageEntry {
 /** The enabled storages of a node that take `content` (e.g. `backup`). */
 export async function readStorages(client: PveClient, node: string, content: string, init: ReadInit = {}): Promise<Checked<StorageEntry>> {
   const response = await client.GET('/nodes/{node}/storage', { params: { path: { node }, query: { content, enabled: true } }, ...init });
-  return checkList(response.data, (raw) => {
-    const storage = text(raw.storage);
-    return storage ? { storage, active: whole(raw.active) !== 0 } : undefined;
-  });
+  // An id that is not a pve-storage-id could not be sent back in a backup request anyway.
+  return checkList(response.data, (raw) =>
+    typeof raw.storage === 'string' && pathParameterProblem('storage', raw.storage) === undefined
+      ? { storage: raw.storage, active: whole(raw.active) !== 0 }
+      : undefined,
+  );
 }
 
 /** `/cluster/status`: the cluster's name (none on a standalone node) and its member nodes. */

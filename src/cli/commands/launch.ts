@@ -3,7 +3,7 @@
  * guests and the storage, opens the session, then runs the launch on a runtime (launch-run.ts).
  */
 import type { PveClient, PveClientOptions } from '../../api/index.js';
-import { readStorages } from '../../tasks/answers.js';
+import { malformedMessage, readStorages } from '../../tasks/answers.js';
 import { planLaunches, type GuestInfo, type LaunchRequest } from '../../tasks/launch-plan.js';
 import { openSession } from '../../tasks/session.js';
 import type { LaunchSpec } from '../../tasks/store.js';
@@ -136,15 +136,18 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
   const client = await connect(config, clock, deps.createClient, io.signal);
   try {
     let guests: Map<number, GuestInfo>;
+    let malformed: number;
     try {
-      guests = await fetchGuests(client, clock, io.signal);
+      ({ guests, malformed } = await fetchGuests(client, clock, io.signal));
     } catch (error) {
       if (io.signal.aborted) throw io.signal.reason;
       throw asCliError(error, "cannot read the cluster's guests");
     }
-    const specs = resolveSpecs(request, refs, guests);
+    const warn = (text: string) => io.stderr.write(`pvetasks: warning: ${text}\n`);
+    if (malformed > 0) warn(malformedMessage(malformed, '/cluster/resources'));
+    const specs = resolveSpecs(request, refs, guests, malformed);
     if (action === 'backup')
-      await checkBackupStorage(client, clock, io.signal, specs, String(request.action === 'backup' ? request.storage : ''));
+      await checkBackupStorage(client, clock, io.signal, specs, String(request.action === 'backup' ? request.storage : ''), warn);
     const cluster = await clusterName(client, config.endpoints[0]!, clock, io.signal);
     const session = openSession({
       stateDir: config.stateDir,
@@ -205,10 +208,21 @@ function requestFor(
   }
 }
 
-/** Guests resolved through /cluster/resources; a NODE:VMID must name the guest's node. */
-function resolveSpecs(request: LaunchRequest, refs: GuestRef[], guests: Map<number, GuestInfo>): LaunchSpec[] {
+/**
+ * Guests resolved through /cluster/resources; a NODE:VMID must name the guest's node. A guest missing
+ * from a list that held entries we could not read may be one of them: that is the server's fault (1),
+ * not the operator's (2).
+ */
+function resolveSpecs(request: LaunchRequest, refs: GuestRef[], guests: Map<number, GuestInfo>, malformed: number): LaunchSpec[] {
   for (const ref of refs) {
     const guest = guests.get(ref.vmid);
+    if (!guest && malformed > 0) {
+      const unread = malformed === 1 ? '1 entry' : `${malformed} entries`;
+      throw new CliError(
+        `guest ${ref.vmid} is not in the guest list, of which ${unread} could not be read (nothing was started)`,
+        ExitCode.failed,
+      );
+    }
     if (!guest) throw new CliError(`guest ${ref.vmid} does not exist in this cluster (nothing was started)`);
     if (ref.node && ref.node !== guest.node) {
       throw new CliError(`guest ${ref.vmid} is on ${guest.node}, not ${ref.node} (nothing was started)`);
@@ -224,19 +238,24 @@ async function checkBackupStorage(
   signal: AbortSignal,
   specs: LaunchSpec[],
   storage: string,
+  warn: (text: string) => void,
 ): Promise<void> {
   for (const node of new Set(specs.map((spec) => spec.node))) {
     let ids: string[];
+    let malformed: number;
     try {
       const storages = await retryingPassingFailures(clock, signal, () => readStorages(client, node, 'backup', { signal }));
       ids = storages.items.map((entry) => entry.storage);
+      malformed = storages.malformed;
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       throw asCliError(error, `cannot read the storages of ${node}`);
     }
+    if (malformed > 0) warn(malformedMessage(malformed, `/nodes/${node}/storage`));
     if (!ids.includes(storage)) {
       throw new CliError(
         `storage ${echo(storage)} does not take backups on ${node} (nothing was started); backup storages there: ${ids.join(', ') || 'none'}`,
+        malformed > 0 ? ExitCode.failed : ExitCode.usage,
       );
     }
   }
