@@ -4,7 +4,8 @@
  * Each attack is something a terminal would act on if it were written raw: set the clipboard (OSC 52),
  * rename the window (OSC 0), plant a link (OSC 8), clear the screen, open a device control string
  * (DCS) or one of the strings terminals swallow (SOS, PM, APC), the 8-bit C1 forms of all of these,
- * reorder a line (bidi controls), cut a C string (NUL), or break UTF-16 (lone surrogates).
+ * reorder a line (bidi controls), cut a C string (NUL), or break UTF-16 (lone surrogates); and wide
+ * characters, which a layout that counts code units would let overflow.
  */
 
 export const ATTACKS = {
@@ -20,6 +21,8 @@ export const ATTACKS = {
   nul: 'nul\u0000byte',
   bidi: 'admin\u202egnp.exe\u202c \u2066iso\u2069 \u200e\u200f\u061c\u202a\u202b\u202d\u2067\u2068',
   surrogates: 'lone\ud800high \udfffow',
+  // Not an attack on the terminal but on the layout: two columns each (a view that counts code units overflows).
+  wide: '漢字🚀',
   // Every C1 control, each its own character: U+009B is CSI (with `2J` it clears the screen), U+009D
   // OSC; unterminated, the last ones swallow what follows, so this attack comes last.
   c1: Array.from({ length: 32 }, (_, i) => String.fromCharCode(0x80 + i) + (i === 0x1b ? '2J' : '.')).join(''),
