@@ -273,7 +273,9 @@ export interface ClusterStatus {
 export async function readClusterStatus(client: PveClient, init: ReadInit = {}): Promise<ClusterStatus> {
   const response = await client.GET('/cluster/status', init);
   const checked = checkList(response.data, (raw) => {
-    if (raw.type === 'cluster') return { cluster: text(raw.name) };
+    // PVE's cluster names are node names (pve-node, at most 15 characters); one that is not (a hostile
+    // name 2 KiB long) must not become part of a session file's name.
+    if (raw.type === 'cluster') return isNodeName(raw.name) ? { cluster: raw.name } : undefined;
     if (raw.type === 'node') return isNodeName(raw.name) ? { node: raw.name } : undefined;
     return {};
   });

@@ -8,7 +8,7 @@
 // and the 64-level nesting refusal) and the sanitizing of server text in API errors (the `errors`
 // mode) are the client's, from the `files-limits` branch; their tests say so in their names.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -73,6 +73,8 @@ interface Run {
   code: number;
   stdout: string;
   stderr: string;
+  /** The session files the run left. */
+  sessions: string[];
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'pvetasks-hostile-'));
@@ -104,7 +106,9 @@ async function runCommand(server: HostileServer, args: readonly string[], { tick
     io.stderr.write(`pvetasks: ${error.message}\n`);
     code = error.exitCode;
   }
-  return { code, stdout: io.stdout.text, stderr: io.stderr.text };
+  const stateDir = join(home, 'state');
+  const sessions = existsSync(stateDir) ? readdirSync(stateDir).filter((name) => name.endsWith('.json')) : [];
+  return { code, stdout: io.stdout.text, stderr: io.stderr.text, sessions };
 }
 
 /** What every run must show, whatever the server did. */
@@ -155,7 +159,11 @@ const SHOWS: Partial<Record<Mode, Partial<Record<CaseName, (run: Run) => void>>>
       assert.match(run.stderr, /^pvetasks: warning: 2 malformed items in \/nodes\/pve1\/storage ignored$/m);
       assert.match(run.stderr, /UNKNOWN .* PVE answered 'UPID:pve1:[^']*root@pam\^\[:' instead of a task id/);
     },
-    'start --json': (run) => assert.match(run.stderr, /started {3}VM 100 \(web \^\[ /, "the guest's name, cleaned"),
+    'start --json': (run) => {
+      assert.match(run.stderr, /started {3}VM 100 \(web \^\[ /, "the guest's name, cleaned");
+      // The cluster's name (1 MiB of it) is not one: the session is named after the endpoint's host.
+      assert.deepEqual(run.sessions, ['127.0.0.1@root@pam!hostile.json']);
+    },
   },
   types: {
     tasks: (run) => assert.match(run.stderr, /^\d+ malformed items in \/cluster\/tasks ignored$/m),

@@ -169,7 +169,7 @@ const ROUTES: Route[] = [
         list(
           ask,
           [
-            { type: 'cluster', name: ask.mode === 'types' ? { name: 'c' } : ask.text('cluster'), nodes: 2 },
+            { type: 'cluster', name: ask.mode === 'types' ? { name: 'c' } : ask.mode === 'strings' ? LONG_TEXT : 'cluster', nodes: 2 },
             ...NODES.map((name) => ({ type: 'node', name, online: 1 })),
           ],
           [
