@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE } from '../../helpers/bundle.js';
 
@@ -68,8 +69,14 @@ export class BoardInTmux {
     this.run('send-keys', '-t', this.target, '-l', text);
   }
 
+  /** Ends the tmux server, and removes its socket file (kill-server leaves it behind). */
   kill(): void {
+    const socketPath = spawnSync('tmux', ['-L', this.socket, 'display-message', '-p', '#{socket_path}'], {
+      encoding: 'utf8',
+      env: this.env,
+    });
     spawnSync('tmux', ['-L', this.socket, 'kill-server'], { env: this.env });
+    if (socketPath.status === 0 && socketPath.stdout.trim()) rmSync(socketPath.stdout.trim(), { force: true });
   }
 
   /** Polls the screen until `ready` holds; fails with the last screen after WAIT_MS. */
