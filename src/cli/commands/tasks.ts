@@ -6,7 +6,6 @@
  */
 import type { PveClient, PveClientOptions } from '../../api/client.js';
 import { PveApiError } from '../../api/errors.js';
-import { malformedMessage } from '../../tasks/answers.js';
 import { describeTask } from '../../tasks/describe.js';
 import { classifyExitStatus, type ExitStatusClass } from '../../tasks/exit-status.js';
 import { formatTable } from '../../ui/plain-table.js';
@@ -185,7 +184,7 @@ function checkedItems(path: string, data: unknown, io: CliIo, isRunning: (task: 
     if (item) items.push(item);
     else malformed++;
   }
-  if (malformed > 0) io.stderr.write(`${malformedMessage(malformed, sanitizeText(path))}\n`);
+  if (malformed > 0) io.stderr.write(`${malformed} malformed item${malformed === 1 ? '' : 's'} in ${sanitizeText(path)} ignored\n`);
   return items;
 }
 
