@@ -146,7 +146,7 @@ function assertSafeStrings(value: unknown, line: string): void {
 const SHOWS: Partial<Record<Mode, Partial<Record<CaseName, (run: Run) => void>>>> = {
   strings: {
     tasks: (run) => {
-      assert.match(run.stdout, /VM 100 \^\[ \^\[ \^\[click\^\[/, 'the attacks show as placeholders');
+      assert.match(run.stdout, /ERROR: job errors \^\[ \^\[ \^\[click\^\[/, 'the attacks show as placeholders');
       assert.match(run.stderr, /^2 malformed items in \/cluster\/tasks ignored$/m, 'hostile UPIDs are malformed items');
     },
     'wait --json': (run) => {

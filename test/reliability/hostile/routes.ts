@@ -87,19 +87,37 @@ const HOSTILE_TASK_ITEMS = [
 ];
 /** Items every list of the types mode adds: nothing a client can read as an entry. */
 const WRONG_ITEMS = [null, 7, 'UPID:pve1:', [1, 2], { upid: 42 }, { upid: { nested: HOSTILE } }];
+/** And task lists: a UPID of their own, and one field a client reads of the wrong type. */
+const WRONG_TASK_ITEMS = [
+  { status: 7 },
+  { status: { text: HOSTILE } },
+  { endtime: 'soon' },
+  { node: 5 },
+  { user: { name: 'root@pam' } },
+  { type: ['qmstart'] },
+].map((wrong, n) => ({
+  upid: upid('pve1', 50 + n, 'qmstart', '100', 'root@pam'),
+  node: 'pve1',
+  type: 'qmstart',
+  user: 'root@pam',
+  ...wrong,
+}));
 
 function taskItem(task: Task, ask: Ask) {
   const finished = task.status !== undefined;
   if (ask.mode === 'types') {
-    // Identity right, everything else of the wrong type (a client reads what it needs, no more).
+    // What a client reads of the right type (times as numeric strings, as some PVE versions send
+    // them), everything else of the wrong type: a client must read what it needs and no more.
     return {
       upid: task.upid,
-      node: 5,
-      type: null,
-      id: [task.id],
-      user: { name: task.user },
+      node: task.node,
+      type: task.type,
+      id: task.id,
+      user: task.user,
       starttime: String(task.starttime),
       pid: 'x',
+      pstart: { ticks: 1 },
+      saved: [1],
       ...(finished ? { status: task.status!('types'), endtime: String(task.starttime + 5) } : {}),
     };
   }
@@ -114,6 +132,15 @@ function taskItem(task: Task, ask: Ask) {
     saved: ask.text('1'),
     ...(finished ? { status: task.status!(ask.mode), endtime: task.starttime + 5 } : { pid: 4321 }),
   };
+}
+
+/** A task list as the mode makes it. */
+function taskList(ask: Ask, tasks: Task[]): unknown[] {
+  const items = list(
+    ask,
+    tasks.map((task) => taskItem(task, ask)),
+  );
+  return ask.mode === 'types' ? [...items, ...WRONG_TASK_ITEMS] : items;
 }
 
 /** A list as the mode makes it: good items, plus hostile or wrong ones. */
@@ -144,6 +171,21 @@ function launch(ask: Ask, type: string, node: string, id: string): Answer {
 }
 
 const ROUTES: Route[] = [
+  {
+    // Newer pvetasks read it to know whether /cluster/tasks shows them their own tasks (Sys.Audit on /).
+    method: 'GET',
+    path: '/access/permissions',
+    answer: (ask) => {
+      if (ask.mode === 'types') return data({ '/': 'Sys.Audit', '/vms': [1], [HOSTILE]: null });
+      const privileges = { 'Sys.Audit': 1, 'VM.PowerMgmt': 1, 'VM.Backup': 1, 'VM.Snapshot': 1, 'Datastore.AllocateSpace': 1 };
+      if (ask.mode === 'clean') return data({ '/': privileges });
+      return data({
+        '/': { ...privileges, [hostile('Sys.Audit')]: 1 },
+        [hostile('/vms')]: privileges,
+        '/vms/100': { 'VM.Audit': HOSTILE },
+      });
+    },
+  },
   {
     method: 'GET',
     path: '/version',
@@ -207,13 +249,7 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/cluster/tasks',
-    answer: (ask) =>
-      data(
-        list(
-          ask,
-          [...FOREIGN_TASKS, ...ask.state.launched].map((task) => taskItem(task, ask)),
-        ),
-      ),
+    answer: (ask) => data(taskList(ask, [...FOREIGN_TASKS, ...ask.state.launched])),
   },
   {
     method: 'GET',
@@ -222,7 +258,11 @@ const ROUTES: Route[] = [
       data(
         list(
           ask,
-          NODES.map((node) => ({ node: ask.text(node), status: 'online' })),
+          NODES.map((node) => ({ node, status: 'online', level: ask.mode === 'types' ? 0 : ask.text(''), maxcpu: ask.text('8') })),
+          [
+            { node: hostile('pve3'), status: 'online' },
+            { node: '..', status: 'online' },
+          ],
         ),
       ),
   },
@@ -235,10 +275,7 @@ const ROUTES: Route[] = [
         (task) => task.node === ask.params.node && (task.status === undefined) === active,
       );
       if (ask.mode === 'types' && active) return { data: 'not a list', total: 'many' };
-      const items = list(
-        ask,
-        tasks.map((task) => taskItem(task, ask)),
-      );
+      const items = taskList(ask, tasks);
       return { data: items, total: ask.mode === 'types' ? { n: items.length } : items.length };
     },
   },

@@ -18,6 +18,8 @@ function clientWithSlow(slowPath: string) {
     auth: 'token',
     GET: ((path: string) => {
       asked[path] = (asked[path] ?? 0) + 1;
+      // Sys.Audit on /: /cluster/tasks is what lists the cluster's tasks.
+      if (path === '/access/permissions') return Promise.resolve({ data: { '/': { 'Sys.Audit': 1 } } });
       if (path !== slowPath) return Promise.resolve({ data: [] });
       return new Promise((resolve) => pending.push(() => resolve({ data: [] })));
     }) as unknown as PveClient['GET'],
