@@ -166,7 +166,8 @@ const SHOWS: Partial<Record<Mode, Partial<Record<CaseName, (run: Run) => void>>>
     },
   },
   types: {
-    tasks: (run) => assert.match(run.stderr, /^\d+ malformed items in \/cluster\/tasks ignored$/m),
+    // Where /access/permissions (itself hostile) shows no Sys.Audit on /, each node's own list is read.
+    tasks: (run) => assert.match(run.stderr, /^\d+ malformed items in \/(cluster|nodes\/pve1)\/tasks ignored$/m),
     'tasks --node': (run) => assert.match(run.stderr, /^\d+ malformed items in \/nodes\/pve1\/tasks ignored$/m),
     'start --json': (run) => {
       assert.match(run.stderr, /malformed items in \/cluster\/resources ignored/);
@@ -174,7 +175,8 @@ const SHOWS: Partial<Record<Mode, Partial<Record<CaseName, (run: Run) => void>>>
     },
   },
   scalar: {
-    tasks: (run) => assert.equal(run.stderr, 'pvetasks: cannot list tasks: unexpected answer from /cluster/tasks: not a list\n'),
+    tasks: (run) =>
+      assert.match(run.stderr, /^pvetasks: cannot list tasks: unexpected answer from \/(cluster\/tasks|nodes): not a list\n$/),
     'start --json': (run) =>
       assert.match(run.stderr, /1 malformed item in \/cluster\/resources ignored/, 'the guest list was not one: said so'),
   },
