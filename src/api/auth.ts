@@ -14,6 +14,27 @@ import type { PveData } from './types.js';
 
 export const TICKET_PATH = '/access/ticket';
 
+/** A ticket or CSRF token as PVE makes them: printable ASCII, no space (they go into headers as they are). */
+const TOKEN_TEXT = /^[\x21-\x7e]+$/;
+
+type LoginAnswer = PveData<typeof TICKET_PATH, 'post'>;
+
+/**
+ * The login answer, shape-checked: a ticket or CSRF token that is not a string of printable ASCII (a
+ * number, an object, controls or a lone surrogate, which cannot even be put into a header) is a
+ * protocol error, not a JavaScript error further on. An answer without a ticket is left to the caller.
+ */
+function checkLoginAnswer(data: unknown, userid: string, endpoint: string): Partial<LoginAnswer> | null {
+  if (data === null || data === undefined) return null;
+  const answer = data as Record<string, unknown>;
+  const wellFormed = (value: unknown) => value === undefined || (typeof value === 'string' && TOKEN_TEXT.test(value));
+  if (typeof data !== 'object' || !wellFormed(answer.ticket) || !wellFormed(answer.CSRFPreventionToken)) {
+    const message = `POST ${TICKET_PATH}: login as ${userid} answered with a ticket that is not PVE's`;
+    throw new PveApiError({ kind: 'protocol', endpoint, method: 'POST', path: TICKET_PATH, message });
+  }
+  return answer as Partial<LoginAnswer>;
+}
+
 export interface AuthSetup {
   token?: string | undefined;
   username?: string | undefined;
@@ -88,7 +109,7 @@ export function createAuth(setup: AuthSetup): Auth {
       { body: { username: userid, password: secret } },
       { authenticate: false, failoverLikeGet: true },
     );
-    const data = envelope.data as PveData<typeof TICKET_PATH, 'post'> | null;
+    const data = checkLoginAnswer(envelope.data, userid, setup.currentEndpoint());
     if (data?.NeedTFA || data?.ticket?.includes('!tfa!')) {
       throw new PveApiError({
         kind: 'auth',

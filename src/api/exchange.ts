@@ -82,6 +82,14 @@ export function createExchange(setup: ExchangeSetup): Exchange {
       });
     if (userSignal?.aborted) throw abortedError();
 
+    // The headers first: nothing below is left registered if building them throws.
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      'User-Agent': `pvetasks/${VERSION}`,
+      ...(authenticate ? setup.authHeaders(method) : {}),
+    };
+    if (init.body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+
     const controller = new AbortController();
     const onUserAbort = () => controller.abort(userSignal?.reason);
     userSignal?.addEventListener('abort', onUserAbort, { once: true });
@@ -94,13 +102,6 @@ export function createExchange(setup: ExchangeSetup): Exchange {
       },
       () => {},
     );
-
-    const headers: Record<string, string> = {
-      Accept: 'application/json',
-      'User-Agent': `pvetasks/${VERSION}`,
-      ...(authenticate ? setup.authHeaders(method) : {}),
-    };
-    if (init.body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
 
     let result: Awaited<ReturnType<LooseRequest>>;
     try {

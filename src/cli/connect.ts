@@ -156,10 +156,14 @@ export async function reportingCliErrors(
   }
 }
 
-/** Guests by VMID, for resolving what the operator typed. */
-export async function fetchGuests(client: PveClient, clock: Clock, signal?: AbortSignal): Promise<Map<number, Guest>> {
-  const guests = (await retryingPassingFailures(clock, signal, () => readGuests(client, signal ? { signal } : {}))).items;
-  return new Map(guests.map((guest) => [guest.vmid, guest]));
+/** Guests by VMID, for resolving what the operator typed, and how many entries of the list could not be read. */
+export async function fetchGuests(
+  client: PveClient,
+  clock: Clock,
+  signal?: AbortSignal,
+): Promise<{ guests: Map<number, Guest>; malformed: number }> {
+  const { items, malformed } = await retryingPassingFailures(clock, signal, () => readGuests(client, signal ? { signal } : {}));
+  return { guests: new Map(items.map((guest) => [guest.vmid, guest])), malformed };
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { PveClient } from '../api/index.js';
 import type { Clock } from '../util/clock.js';
-import { readStorages } from './answers.js';
+import { malformedMessage, readStorages } from './answers.js';
 import { checkLaunch as checkGuests, describeVerdicts, recordNotSent, type Verdict } from './launch-check.js';
 import { planLaunches, type LaunchRequest } from './launch-plan.js';
 import type { LaunchQueue } from './launch-queue.js';
@@ -130,9 +130,9 @@ export function createActions({ client, clock, store, queue, poller, notify }: A
       const nodes = [...new Set(vmids.map((vmid) => guests[vmid]?.node).filter((node): node is string => !!node))];
       let common: Set<string> | undefined;
       for (const node of nodes) {
-        const ids = new Set(
-          (await readStorages(client, node, 'backup')).items.filter((entry) => entry.active).map((entry) => entry.storage),
-        );
+        const storages = await readStorages(client, node, 'backup');
+        if (storages.malformed > 0) notify(malformedMessage(storages.malformed, `/nodes/${node}/storage`), 'error');
+        const ids = new Set(storages.items.filter((entry) => entry.active).map((entry) => entry.storage));
         common = common ? new Set([...common].filter((id) => ids.has(id))) : ids;
       }
       return [...(common ?? [])].sort();

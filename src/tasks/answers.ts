@@ -6,6 +6,7 @@
  * counts as one malformed item and reads as empty.
  */
 import { PveApiError, type PveClient } from '../api/index.js';
+import { pathParameterProblem } from '../api/path-params.js';
 import { isSafeText } from '../util/sanitize.js';
 import { cleanText, cleanLogLine } from './clean-text.js';
 import type { Guest, PermissionMap } from './task-row.js';
@@ -59,6 +60,11 @@ export function checkUpid(value: unknown): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The one wording for skipped items, wherever they are reported: `3 malformed items in /cluster/tasks ignored`. */
+export function malformedMessage(count: number, path: string): string {
+  return `${count} malformed item${count === 1 ? '' : 's'} in ${path} ignored`;
 }
 
 /** Checks each item of a list answer; anything but an array is one malformed item. */
@@ -260,10 +266,12 @@ export interface StorageEntry {
 /** The enabled storages of a node that take `content` (e.g. `backup`). */
 export async function readStorages(client: PveClient, node: string, content: string, init: ReadInit = {}): Promise<Checked<StorageEntry>> {
   const response = await client.GET('/nodes/{node}/storage', { params: { path: { node }, query: { content, enabled: true } }, ...init });
-  return checkList(response.data, (raw) => {
-    const storage = text(raw.storage);
-    return storage ? { storage, active: whole(raw.active) !== 0 } : undefined;
-  });
+  // An id that is not a pve-storage-id could not be sent back in a backup request anyway.
+  return checkList(response.data, (raw) =>
+    typeof raw.storage === 'string' && pathParameterProblem('storage', raw.storage) === undefined
+      ? { storage: raw.storage, active: whole(raw.active) !== 0 }
+      : undefined,
+  );
 }
 
 /** `/cluster/status`: the cluster's name (none on a standalone node) and its member nodes. */
@@ -276,7 +284,9 @@ export interface ClusterStatus {
 export async function readClusterStatus(client: PveClient, init: ReadInit = {}): Promise<ClusterStatus> {
   const response = await client.GET('/cluster/status', init);
   const checked = checkList(response.data, (raw) => {
-    if (raw.type === 'cluster') return { cluster: text(raw.name) };
+    // PVE's cluster names are node names (pve-node, at most 15 characters); one that is not (a hostile
+    // name 2 KiB long) must not become part of a session file's name.
+    if (raw.type === 'cluster') return isNodeName(raw.name) ? { cluster: raw.name } : undefined;
     if (raw.type === 'node') return isNodeName(raw.name) ? { node: raw.name } : undefined;
     return {};
   });
@@ -291,13 +301,14 @@ export async function readClusterStatus(client: PveClient, init: ReadInit = {}):
 /**
  * `GET /access/permissions`: what the caller may do, path by path (PVE lists every path it has an ACL
  * for, plus `/`, `/vms`, `/storage`, `/nodes`, ...). A path or privilege name that is not plain text is
- * left out.
+ * left out. Undefined when the answer says nothing usable: then nothing can be concluded, and PVE's own
+ * checks decide (a launch it refuses fails with PVE's message).
  */
-export async function readPermissions(client: PveClient, init: ReadInit = {}): Promise<PermissionMap> {
+export async function readPermissions(client: PveClient, init: ReadInit = {}): Promise<PermissionMap | undefined> {
   const response = await client.GET('/access/permissions', init);
   const data: unknown = response.data;
   const map: Record<string, Record<string, 0 | 1>> = {};
-  if (!isObject(data)) return map;
+  if (!isObject(data)) return undefined;
   for (const [path, privileges] of Object.entries(data)) {
     if (!path.startsWith('/') || !isSafeText(path) || !isObject(privileges)) continue;
     const held: Record<string, 0 | 1> = {};
@@ -306,7 +317,7 @@ export async function readPermissions(client: PveClient, init: ReadInit = {}): P
     }
     map[path] = held;
   }
-  return map;
+  return Object.keys(map).length > 0 ? map : undefined;
 }
 
 /** `GET /nodes`: the cluster's nodes and whether each is online (the list any user may read). */

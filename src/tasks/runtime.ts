@@ -7,6 +7,7 @@
 import type { PveClient } from '../api/index.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createActions, type RuntimeActions } from './actions.js';
+import { malformedMessage } from './answers.js';
 import { LaunchQueue } from './launch-queue.js';
 import { Poller } from './poller/index.js';
 import type { Session } from './session.js';
@@ -73,7 +74,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     onMalformed(what, count) {
       if (malformedSaid.get(what) === count) return;
       malformedSaid.set(what, count);
-      notify(`${count} malformed item${count === 1 ? '' : 's'} in ${what} ignored`, 'error');
+      notify(malformedMessage(count, what), 'error');
     },
   });
   options.session?.attach(store);

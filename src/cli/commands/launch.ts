@@ -3,7 +3,7 @@
  * guests and the storage, opens the session, then runs the launch on a runtime (launch-run.ts).
  */
 import type { PveClient, PveClientOptions } from '../../api/index.js';
-import { readClusterTasks, readNodeTasks, readPermissions, readStorages, type ListedTask } from '../../tasks/answers.js';
+import { malformedMessage, readClusterTasks, readNodeTasks, readPermissions, readStorages, type ListedTask } from '../../tasks/answers.js';
 import { describeTask } from '../../tasks/describe.js';
 import { checkLaunch, type Verdict } from '../../tasks/launch-check.js';
 import { seesClusterTasks } from '../../tasks/privileges.js';
@@ -149,16 +149,19 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
   const client = await connect(config, clock, deps.createClient, io.signal);
   try {
     let guests: Map<number, Guest>;
+    let malformed: number;
     try {
-      guests = await fetchGuests(client, clock, io.signal);
+      ({ guests, malformed } = await fetchGuests(client, clock, io.signal));
     } catch (error) {
       if (io.signal.aborted) throw io.signal.reason;
       throw asCliError(error, "cannot read the cluster's guests");
     }
-    checkRefs(refs, guests);
+    const warn = (text: string) => io.stderr.write(`pvetasks: warning: ${text}\n`);
+    if (malformed > 0) warn(malformedMessage(malformed, '/cluster/resources'));
+    checkRefs(refs, guests, malformed);
     if (action === 'backup') {
       const nodes = [...new Set(refs.map((ref) => guests.get(ref.vmid)!.node))];
-      await checkBackupStorage(client, clock, io.signal, nodes, String(request.action === 'backup' ? request.storage : ''));
+      await checkBackupStorage(client, clock, io.signal, nodes, String(request.action === 'backup' ? request.storage : ''), warn);
     }
     const verdicts = await checkBeforeLaunch(client, clock, io.signal, request, guests, { noSkip: flags['no-skip'] === true });
     const cluster = await clusterName(client, config.endpoints[0]!, clock, io.signal);
@@ -223,11 +226,21 @@ function requestFor(
   }
 }
 
-/** Guests resolved through /cluster/resources; a NODE:VMID must name the guest's node. */
-/** Every guest typed exists, and on the node typed with it: otherwise nothing starts (exit 2). */
-function checkRefs(refs: GuestRef[], guests: Map<number, Guest>): void {
+/**
+ * Every guest typed exists, and on the node typed with it: otherwise nothing starts (exit 2). A guest
+ * missing from a list that held entries we could not read may be one of them: that is the server's
+ * fault (1), not the operator's (2).
+ */
+function checkRefs(refs: GuestRef[], guests: Map<number, Guest>, malformed: number): void {
   for (const ref of refs) {
     const guest = guests.get(ref.vmid);
+    if (!guest && malformed > 0) {
+      const unread = malformed === 1 ? '1 entry' : `${malformed} entries`;
+      throw new CliError(
+        `guest ${ref.vmid} is not in the guest list, of which ${unread} could not be read (nothing was started)`,
+        ExitCode.failed,
+      );
+    }
     if (!guest) throw new CliError(`guest ${ref.vmid} does not exist in this cluster (nothing was started)`);
     if (ref.node && ref.node !== guest.node) {
       throw new CliError(`guest ${ref.vmid} is on ${guest.node}, not ${ref.node} (nothing was started)`);
@@ -269,19 +282,24 @@ async function checkBackupStorage(
   signal: AbortSignal,
   nodes: readonly string[],
   storage: string,
+  warn: (text: string) => void,
 ): Promise<void> {
   for (const node of nodes) {
     let ids: string[];
+    let malformed: number;
     try {
       const storages = await retryingPassingFailures(clock, signal, () => readStorages(client, node, 'backup', { signal }));
       ids = storages.items.map((entry) => entry.storage);
+      malformed = storages.malformed;
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       throw asCliError(error, `cannot read the storages of ${node}`);
     }
+    if (malformed > 0) warn(malformedMessage(malformed, `/nodes/${node}/storage`));
     if (!ids.includes(storage)) {
       throw new CliError(
         `storage ${echo(storage)} does not take backups on ${node} (nothing was started); backup storages there: ${ids.join(', ') || 'none'}`,
+        malformed > 0 ? ExitCode.failed : ExitCode.usage,
       );
     }
   }

@@ -56,10 +56,11 @@ export class ClusterListing {
     try {
       const permissions = await readPermissions(this.ctx.client, this.ctx.requestInit(signal));
       this.accessDue = false;
-      this.ctx.store.getState().update((tx) => tx.setAccess({ permissions, clusterTasks: seesClusterTasks(permissions) }));
+      if (permissions) this.ctx.store.getState().update((tx) => tx.setAccess({ permissions, clusterTasks: seesClusterTasks(permissions) }));
     } catch (error) {
       if (isAbort(error)) throw error;
-      // Unknown for now (an old PVE, a passing failure): /cluster/tasks, and another try next cycle.
+      // Unknown (an old PVE, a failure): /cluster/tasks, and another look at the next refresh.
+      this.accessDue = false;
     }
   }
 
@@ -86,7 +87,7 @@ export class ClusterListing {
         state.askedAt = this.ctx.clock.now();
         try {
           const page = await readNodeTasks(this.ctx.client, node, { source: 'all', limit: NODE_LIST_PAGE }, this.ctx.requestInit(signal));
-          this.ctx.malformed(`/nodes/${node}/tasks`, page.malformed);
+          this.ctx.malformed(`/nodes/${node}/tasks (all)`, page.malformed);
           const now = this.ctx.clock.now();
           this.ctx.store.getState().update((tx) => {
             for (const key of this.merge(tx, page.items, now)) covered.add(key);

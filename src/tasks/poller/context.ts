@@ -1,4 +1,5 @@
 /** What every part of the poller shares: its options, the client, the store, the clock. */
+import { AnswerTooDeepError, AnswerTooLargeError } from '../../api/answer-limits.js';
 import { PveApiError, type PveClient } from '../../api/index.js';
 import type { Clock } from '../../util/clock.js';
 import type { ReadInit } from '../answers.js';
@@ -73,7 +74,12 @@ export function shortError(error: unknown): string {
   if (error instanceof PveApiError) {
     if (error.status) return `${error.status} ${error.reason || error.message}`.trim();
     if (error.kind === 'timeout') return 'no answer (timeout)';
-    if (error.kind === 'protocol') return 'an answer that is not PVE JSON';
+    if (error.kind === 'protocol') {
+      // An answer our limits refused says so (`larger than 32 MiB`); any other is simply not PVE's JSON.
+      const { cause } = error;
+      const limit = cause instanceof AnswerTooLargeError || cause instanceof AnswerTooDeepError;
+      return limit ? `an ${cause.message}; refused` : 'an answer that is not PVE JSON';
+    }
     if (error.kind === 'connection') {
       if (error.reason === 'ECONNREFUSED') return 'connection refused';
       if (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(error.reason)) {

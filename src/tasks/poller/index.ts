@@ -18,7 +18,8 @@
  * - row-updates.ts: how answers change rows.
  *
  * Nodes are polled in parallel and a node still busy from an earlier cycle is skipped, so one slow node
- * delays nobody else (a slow `/cluster/tasks` neither).
+ * delays nobody else (a slow `/cluster/tasks` neither). No request is asked again while the last one of
+ * its kind still runs: a slow or endless answer must not pile up one more request every cycle.
  */
 import { createPollContext, type PollContext, type PollerOptions } from './context.js';
 import { ClusterListing } from './cluster-listing.js';
@@ -61,6 +62,8 @@ export class Poller {
   private loops: Promise<void>[] = [];
   /** A /cluster/tasks request is in flight (a slow one spans cycles). */
   private clusterBusy = false;
+  /** A /cluster/resources request is in flight: a slow (or endless) one is not asked again every cycle. */
+  private resourcesBusy = false;
 
   constructor(private readonly options: PollerOptions) {
     this.ctx = createPollContext(options);
@@ -190,7 +193,9 @@ export class Poller {
       work.push(pollNode(this.ctx, this.health, this.members, node, pending, signal));
     }
     if (this.resourcesDue(now)) {
-      work.push(pollResources(this.ctx, signal).then((ok) => ok && (this.lastResourcesAt = clock.now())));
+      this.resourcesBusy = true;
+      const refresh = pollResources(this.ctx, signal).then((ok) => ok && (this.lastResourcesAt = clock.now()));
+      work.push(refresh.finally(() => (this.resourcesBusy = false)));
     }
     if (this.cycle % PROGRESS_EVERY_CYCLES === 0) work.push(this.tails.pollProgress(signal));
 
@@ -235,7 +240,7 @@ export class Poller {
   }
 
   private resourcesDue(now: number): boolean {
-    if (this.resourcesEveryMs <= 0) return false;
+    if (this.resourcesEveryMs <= 0 || this.resourcesBusy) return false;
     const waitingForGuest = postCheckRows(this.ctx).some((row) => row.postCheck!.kind === 'guest-running');
     return waitingForGuest || now - this.lastResourcesAt >= this.resourcesEveryMs;
   }

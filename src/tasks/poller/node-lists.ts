@@ -23,7 +23,7 @@ export async function readActiveTasks(ctx: PollContext, node: string, signal?: A
   const active = new Map<string, ListedTask>();
   for (let start = 0; ; start += ACTIVE_PAGE) {
     const page = await readNodeTasks(ctx.client, node, { source: 'active', start, limit: ACTIVE_PAGE }, ctx.requestInit(signal));
-    ctx.malformed(`/nodes/${node}/tasks`, page.malformed);
+    ctx.malformed(`/nodes/${node}/tasks (active)`, page.malformed);
     for (const item of page.items) active.set(item.upid, item);
     if (page.received < ACTIVE_PAGE || start + page.received >= page.total) return active;
   }
@@ -81,7 +81,7 @@ function endOnUnknownNode(ctx: PollContext, health: NodeHealth, node: string, er
 async function endFromArchive(ctx: PollContext, node: string, rows: TaskRow[], signal?: AbortSignal): Promise<TaskRow[]> {
   const since = Math.min(...rows.map((row) => Math.floor((row.startedAt ?? 0) / 1000)));
   const page = await readNodeTasks(ctx.client, node, { source: 'archive', since, limit: ARCHIVE_PAGE }, ctx.requestInit(signal));
-  ctx.malformed(`/nodes/${node}/tasks`, page.malformed);
+  ctx.malformed(`/nodes/${node}/tasks (archive)`, page.malformed);
   const ended = new Map(page.items.filter((item) => !item.running).map((item) => [item.upid, item]));
   const unresolved: TaskRow[] = [];
   const now = ctx.clock.now();
