@@ -82,18 +82,25 @@ async function main(argv: string[]): Promise<number> {
   return command(args, io);
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof CliError) {
-    process.stderr.write(`pvetasks: ${error.message}\n`);
-    process.exitCode = error.exitCode;
-  } else {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`pvetasks: internal error: ${message.split('\n', 1)[0]}\n`);
-    if (process.env.PVETASKS_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    process.exitCode = 1;
-  }
-}
-// Pending sockets or timers must not keep a finished command alive.
-setImmediate(() => process.exit(process.exitCode ?? 0)).unref();
+// No top-level await: the bundle's CommonJS form (the single executable's) cannot hold one.
+main(process.argv.slice(2))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      if (error instanceof CliError) {
+        process.stderr.write(`pvetasks: ${error.message}\n`);
+        process.exitCode = error.exitCode;
+      } else {
+        const message = error instanceof Error ? error.message : String(error);
+        process.stderr.write(`pvetasks: internal error: ${message.split('\n', 1)[0]}\n`);
+        if (process.env.PVETASKS_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+        process.exitCode = 1;
+      }
+    },
+  )
+  .finally(() => {
+    // Pending sockets or timers must not keep a finished command alive.
+    setImmediate(() => process.exit(process.exitCode ?? 0)).unref();
+  });
