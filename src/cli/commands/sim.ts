@@ -4,61 +4,14 @@
  * node's URL and the demo credentials (the one place secrets are printed: they are the simulator's
  * own), then serves until interrupted.
  */
-import {
-  FAULT_HELP,
-  FaultSyntaxError,
-  parseApiToken,
-  parseFaultSpec,
-  startSimulator,
-  type FaultSpec,
-  type Simulator,
-} from '../../sim/index.js';
+import { FaultSyntaxError, parseApiToken, parseFaultSpec, startSimulator, type FaultSpec, type Simulator } from '../../sim/index.js';
 import { lastValue, parseCommandArgs } from '../args.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
+import { COMMANDS } from '../command-table.js';
+import { commandHelp } from '../help.js';
 
-export const SIM_HELP = `Usage: pvetasks sim [--port 8006] [--host 127.0.0.1] [--tls] [--nodes 3] [--guests 40] [--seed N]
-                    [--speed 1] [--background] [--fault SPEC]... [--json]
-
-Run a simulated Proxmox VE cluster: every node serves the API on its own port (--port, --port+1, ...),
-all sharing one state. It prints the URLs, an API token, a user and password for ticket login and a
-ready curl line, then runs until Ctrl-C.
-
-Options:
-  --port N         first node's port (default 8006; 0 picks free ports)
-  --host ADDRESS   address to listen on (default 127.0.0.1)
-  --tls            HTTPS with the embedded demo certificate (prints its SHA-256 fingerprint)
-  --nodes N        number of nodes, pve1..pveN (default 3)
-  --guests N       number of guests (default 40, at least 13)
-  --seed N         same seed, same cluster and task timings (default 1)
-  --speed X        task durations are divided by X (default 1)
-  --background     tasks by other users appear over time, as on a busy cluster
-  --fault SPEC     inject a fault (repeatable), see below
-  --json           print one JSON object {url, urls, token, username, password, fingerprint} instead
-  -h, --help       this help
-
-PVETASKS_SIM_TOKEN=USER@REALM!TOKENID=SECRET chooses the API token (default: a random one for
-root@pam!pvetasks).
-
-${FAULT_HELP}
-
-Examples:
-  pvetasks sim --tls --speed 10 --background
-  pvetasks sim --fault offline=pve2:timeout --fault latency=300@pve1
-`;
-
-const OPTIONS = {
-  port: { type: 'string' },
-  host: { type: 'string' },
-  tls: { type: 'boolean' },
-  nodes: { type: 'string' },
-  guests: { type: 'string' },
-  seed: { type: 'string' },
-  speed: { type: 'string' },
-  background: { type: 'boolean' },
-  fault: { type: 'string', multiple: true },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+export const SIM_HELP = commandHelp('sim');
+const OPTIONS = COMMANDS.sim.options;
 
 function integerFlag(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
