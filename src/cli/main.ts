@@ -46,6 +46,12 @@ async function main(argv: string[]): Promise<number> {
   const [name, args] = first === undefined || first.startsWith('-') ? ['board', argv] : [first, rest];
   const spec = commandSpec(name);
   if (!spec) throw unknownCommand(name);
+  // A command's help comes from the table too: its module (and what it imports) is not even loaded.
+  const options = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  if (options.includes('--help') || options.includes('-h')) {
+    process.stdout.write(commandHelp(name));
+    return ExitCode.ok;
+  }
   const command = await spec.load();
   return command(args, io);
 }

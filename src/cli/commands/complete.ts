@@ -6,7 +6,7 @@
  */
 import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPveClient } from '../../api/index.js';
+import { createPveClient, type PveClient, type PveClientOptions } from '../../api/index.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { DYNAMIC_KINDS, type DynamicKind } from '../command-table.js';
 import { loadConfig, type ResolvedConfig } from '../config.js';
@@ -41,6 +41,7 @@ export interface CompleteCommandDeps {
   clock?: Clock;
   /** Cluster names for `--cluster`; tests give their own. */
   clusterNames?: (io: CliIo) => string[];
+  createClient?: (options: PveClientOptions) => PveClient;
 }
 
 /**
@@ -58,7 +59,9 @@ export function createCompleteCommand(deps: CompleteCommandDeps = {}): Command {
       const kind = args[0] as DynamicKind;
       if (args.length !== 1 || !DYNAMIC_KINDS.includes(kind)) return ExitCode.ok;
       const lines =
-        kind === 'clusters' ? (deps.clusterNames ?? configuredClusterNames)(io) : await clusterLines(kind, io, deps.clock ?? systemClock);
+        kind === 'clusters'
+          ? (deps.clusterNames ?? configuredClusterNames)(io)
+          : await clusterLines(kind, io, deps.clock ?? systemClock, deps.createClient ?? createPveClient);
       const safe = lines.filter((line) => SAFE_WORD.test(line.split('\t', 1)[0]!));
       if (safe.length > 0) io.stdout.write(`${safe.join('\n')}\n`);
     } catch {
@@ -70,13 +73,18 @@ export function createCompleteCommand(deps: CompleteCommandDeps = {}): Command {
 
 export const completeCommand: Command = createCompleteCommand();
 
-async function clusterLines(kind: Exclude<DynamicKind, 'clusters'>, io: CliIo, clock: Clock): Promise<string[]> {
+async function clusterLines(
+  kind: Exclude<DynamicKind, 'clusters'>,
+  io: CliIo,
+  clock: Clock,
+  create: (options: PveClientOptions) => PveClient,
+): Promise<string[]> {
   const config = loadConfig({ env: io.env, cwd: io.cwd, requireEndpoint: true });
   const key = `${config.endpoints.join(',')} ${userOf(config)}`;
   const cacheFile = join(config.stateDir, COMPLETION_CACHE_FILE);
   let values = readCache(cacheFile, key, clock.now());
   if (!values) {
-    values = await readCluster(config, clock);
+    values = await readCluster(create({ ...clientOptionsFor(config, clock), timeoutMs: COMPLETION_TIMEOUT_MS }), clock);
     writeCache(config.stateDir, cacheFile, key, values, clock.now());
   }
   switch (kind) {
@@ -95,8 +103,7 @@ function userOf(config: ResolvedConfig): string {
   return config.auth?.kind === 'password' ? config.auth.username : '';
 }
 
-async function readCluster(config: ResolvedConfig, clock: Clock): Promise<ClusterValues> {
-  const client = createPveClient({ ...clientOptionsFor(config, clock), timeoutMs: COMPLETION_TIMEOUT_MS });
+async function readCluster(client: PveClient, clock: Clock): Promise<ClusterValues> {
   const deadline = new AbortController();
   const timer = new AbortController();
   clock.sleep(COMPLETION_TIMEOUT_MS, timer.signal).then(
