@@ -32,8 +32,8 @@ type Action = LaunchRequest['action'];
 const OPTIONS = { start: COMMANDS.start.options, backup: COMMANDS.backup.options, snapshot: COMMANDS.snapshot.options };
 const HELP: Record<Action, string> = { start: commandHelp('start'), backup: commandHelp('backup'), snapshot: commandHelp('snapshot') };
 
-const MODES = ['snapshot', 'suspend', 'stop'] as const;
-const COMPRESSIONS = ['zstd', 'lzo', 'gzip', '0'] as const;
+const MODES = COMMANDS.backup.options.mode.choices;
+const COMPRESSIONS = COMMANDS.backup.options.compress.choices;
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
