@@ -1,14 +1,14 @@
 // Bundles the command line into one file, dist/pvetasks.mjs: it starts about twice as fast as loading
-// node_modules, and it is the one file a jump host needs. The same code also goes into
-// dist/pvetasks.cjs, the CommonJS main script of the single executable (src/cli/sea.mjs).
+// node_modules, and it is the one file a jump host needs. The same pieces also make dist/pvetasks.cjs
+// and dist/pvetasks.pieces, the main script and the asset of the single executable (src/cli/sea.mjs).
 //
 // Why not one plain esbuild bundle: V8 reads every function of a script before running it (a quick
 // pre-parse of 1.2 MB took about 30 ms here), so even `--version` paid for Ink, React and the API
 // client. esbuild splits the program at its dynamic imports (each command, and Ink behind the board),
-// each piece is turned into a CommonJS function body, and all but the entry piece are kept as string
-// literals in the one file: V8 skips over a string almost for free and compiles a piece only when the
-// command that needs it runs (src/cli/bundle-loader.mjs). dist/pvetasks.meta.json is esbuild's
-// metafile: which modules each piece holds and which imports are dynamic (test/reliability/startup).
+// each piece becomes a CommonJS function body, and all but the pieces every start needs go into one
+// comment at the end of the file, read back and compiled only when a command needs them
+// (src/cli/bundle-loader.mjs). dist/pvetasks.meta.json is esbuild's metafile: which modules each
+// piece holds and which imports are dynamic (test/reliability/startup.test.ts reads it).
 import { build, transform } from 'esbuild';
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -50,16 +50,29 @@ for (const file of result.outputFiles) {
 }
 if (!(ENTRY in chunks)) throw new Error(`esbuild produced no ${ENTRY}`);
 
+/** The entry and every piece it imports statically: what runs on every start, so it is written as code. */
+function eagerPieces() {
+  const eager = new Set([ENTRY]);
+  const pending = [ENTRY];
+  while (pending.length > 0) {
+    for (const imported of result.metafile.outputs[`dist/chunks/${pending.pop()}`].imports) {
+      const name = basename(imported.path);
+      if (imported.kind !== 'import-statement' || imported.external || eager.has(name)) continue;
+      eager.add(name);
+      pending.push(name);
+    }
+  }
+  return eager;
+}
+
 await mkdir(dist, { recursive: true });
-const outputs = {
-  'pvetasks.mjs': linkChunks(chunks, ENTRY, 'esm'),
-  'pvetasks.cjs': linkChunks(chunks, ENTRY, 'cjs'),
-};
+const linked = linkChunks(chunks, ENTRY, eagerPieces());
+const outputs = { 'pvetasks.mjs': linked.mjs, 'pvetasks.cjs': linked.cjs, 'pvetasks.pieces': linked.pieces };
 outputs['pvetasks.meta.json'] = JSON.stringify(result.metafile);
 // Written aside and renamed into place: a test may be copying or running the previous build.
 for (const [name, text] of Object.entries(outputs)) {
   const temporary = `${dist}/.${name}.${process.pid}`;
   await writeFile(temporary, text);
-  await chmod(temporary, name.endsWith('.json') ? 0o644 : 0o755);
+  await chmod(temporary, name.endsWith('.mjs') || name.endsWith('.cjs') ? 0o755 : 0o644);
   await rename(temporary, `${dist}/${name}`);
 }

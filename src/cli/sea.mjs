@@ -1,7 +1,8 @@
 // Builds dist/pvetasks-linux-x64 (`npm run sea`, after `npm run bundle`): one executable holding the
 // Node runtime this build runs on (process.execPath) and dist/pvetasks.cjs, through Node's single
 // executable applications: `node --experimental-sea-config` writes the blob, postject injects it into a
-// copy of node. It needs nothing on the jump host but the C library node itself was linked against.
+// copy of node, with the bundle's payload as the asset `pieces`. It needs nothing on the jump host but
+// the C and C++ libraries node itself was linked against.
 // Prints the size and SHA-256 for the README and for whoever copies the file.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -14,6 +15,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 export const SEA_NAME = 'pvetasks-linux-x64';
 const output = join(root, 'dist', SEA_NAME);
 const main = join(root, 'dist', 'pvetasks.cjs');
+// The pieces the main script compiles when a command needs them (src/cli/bundle-loader.mjs).
+const pieces = join(root, 'dist', 'pvetasks.pieces');
 // Node's sentinel for the blob; a node binary built without single executable support lacks it.
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
@@ -39,8 +42,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error(`npm run sea: ${reason}`);
     process.exit(1);
   }
-  if (!existsSync(main)) {
-    console.error('npm run sea: dist/pvetasks.cjs is missing; run npm run bundle first');
+  if (!existsSync(main) || !existsSync(pieces)) {
+    console.error('npm run sea: dist/pvetasks.cjs or dist/pvetasks.pieces is missing; run npm run bundle first');
     process.exit(1);
   }
   // Built beside its destination, so the final rename stays on one file system.
@@ -48,9 +51,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     const blob = join(work, 'sea.blob');
     const config = join(work, 'sea-config.json');
-    // useCodeCache: V8's compiled form of the entry piece travels with it; the other pieces are
-    // strings compiled when reached (src/cli/bundle.mjs), so the cache stays small. Measured in README.
-    writeFileSync(config, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false }));
+    // No useCodeCache: it saved about 3 ms of --version here, but two builds of the same sources then
+    // differ, and a SHA-256 anyone can reproduce by building again is worth more.
+    const seaConfig = { main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, assets: { pieces } };
+    writeFileSync(config, JSON.stringify(seaConfig));
     run(process.execPath, ['--experimental-sea-config', config], 'node --experimental-sea-config');
     const executable = join(work, SEA_NAME);
     copyFileSync(process.execPath, executable);
