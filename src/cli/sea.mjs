@@ -51,7 +51,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     const blob = join(work, 'sea.blob');
     const config = join(work, 'sea-config.json');
-    // No useCodeCache: it saved about 3 ms of --version here, but two builds of the same sources then
+    // No useCodeCache: it saved about 1 ms of --version here, but two builds of the same sources then
     // differ, and a SHA-256 anyone can reproduce by building again is worth more.
     const seaConfig = { main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, assets: { pieces } };
     writeFileSync(config, JSON.stringify(seaConfig));
