@@ -71,7 +71,7 @@ function piecesByName(): Map<string, string[]> {
 /** The pieces a run compiled, from the loader's debug lines, with the modules they hold. */
 function compiled(stderr: string): Array<{ piece: string; modules: string[] }> {
   const pieces = piecesByName();
-  return [...stderr.matchAll(/^pvetasks: chunk (\S+)$/gm)].map((match) => {
+  return [...stderr.matchAll(/^pvetasks: chunk (\S+) at \d+ ms$/gm)].map((match) => {
     const modules = pieces.get(match[1]!);
     assert.ok(modules, `${match[1]} is a piece of the bundle`);
     return { piece: match[1]!, modules };
