@@ -152,13 +152,3 @@ export function parseCountArg(flag: string, text: string, { min = 1, max = 1000 
   }
   return Number(text);
 }
-
-/** Flags every waiting command takes (`wait`, `start`, `backup`, `snapshot`). */
-export const WAITING_OPTIONS = {
-  timeout: { type: 'string' },
-  interval: { type: 'string' },
-  json: { type: 'boolean' },
-  'token-file': { type: 'string' },
-  'no-color': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;

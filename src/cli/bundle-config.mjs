@@ -1,17 +1,75 @@
 // What every bundle of pvetasks shares: the command line's (bundle.mjs) and the benchmark children
 // that must run like it (test/bench/children.ts).
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
-// Ink's devtools module imports react-devtools-core at top level; the bundle hoists that import, so
-// without a stub the file fails to load where the package is absent. Devtools are never enabled here.
-const devtoolsStub = {
-  name: 'react-devtools-core-stub',
+/** The build fails when a patched dependency changed: each patch below names the text it expects. */
+function mustContain(path, source, marker) {
+  if (!source.includes(marker)) {
+    throw new Error(`${path} no longer contains '${marker}': review the patches in src/cli/bundle-config.mjs`);
+  }
+}
+
+function replaced(path, source, marker, replacement) {
+  mustContain(path, source, marker);
+  return source.replace(marker, replacement);
+}
+
+// Ink's reconciler has two top-level awaits, both for React devtools when DEV=true: it imports its
+// devtools module (which imports react-devtools-core) and reads its package.json. pvetasks never uses
+// devtools, and a top-level await would stop the CommonJS build that a single executable needs (esbuild
+// refuses it in cjs output): both are removed here, so react-devtools-core is never reached either.
+const inkWithoutDevtools = {
+  name: 'ink-without-devtools',
   setup(b) {
-    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'react-devtools-core', namespace: 'stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-      contents: 'export default { initialize() {}, connectToDevTools() {} };',
-      loader: 'js',
-    }));
+    b.onLoad({ filter: /[\\/]node_modules[\\/]ink[\\/]build[\\/]reconciler\.js$/ }, async ({ path }) => {
+      let source = await readFile(path, 'utf8');
+      source = replaced(path, source, "await import('./devtools.js');", '/* pvetasks: React devtools are never used */');
+      source = replaced(path, source, '? await loadPackageJson()', '? { name: undefined, version: undefined }');
+      return { contents: source, loader: 'js' };
+    });
+  },
+};
+
+const YOGA_WASM_LITERAL = /"data:application\/octet-stream;base64,[A-Za-z0-9+/=]{1000,}"/g;
+
+// yoga-layout 3 (Ink's layout engine) compiles its WebAssembly with a top-level await, which the
+// CommonJS build cannot hold. Its Emscripten loader accepts an `instantiateWasm` hook: the bundle
+// instantiates the module synchronously there (Node allows that for any size), so yoga is ready when
+// its module has run, with no await. The loader's embedded binary is exported to the hook.
+const SYNC_YOGA_INDEX = `
+import loadYogaModule, { pvetasksYogaWasm } from '../binaries/yoga-wasm-base64-esm.js';
+import wrapAssembly from './wrapAssembly.js';
+const wasm = new WebAssembly.Module(Buffer.from(pvetasksYogaWasm.slice(pvetasksYogaWasm.indexOf(',') + 1), 'base64'));
+const yogaModule = {
+  instantiateWasm(imports, receive) {
+    receive(new WebAssembly.Instance(wasm, imports));
+    return {};
+  },
+};
+loadYogaModule(yogaModule);
+if (!yogaModule.calledRun) throw new Error('pvetasks: yoga-layout did not initialise synchronously');
+const Yoga = wrapAssembly(yogaModule);
+export default Yoga;
+export * from './generated/YGEnums.js';
+`;
+
+const syncYoga = {
+  name: 'sync-yoga',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]yoga-layout[\\/]dist[\\/]src[\\/]index\.js$/ }, async ({ path }) => {
+      mustContain(path, await readFile(path, 'utf8'), 'wrapAssembly(await loadYoga())');
+      return { contents: SYNC_YOGA_INDEX, loader: 'js', resolveDir: dirname(path) };
+    });
+    b.onLoad({ filter: /[\\/]node_modules[\\/]yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ }, async ({ path }) => {
+      let source = await readFile(path, 'utf8');
+      const literals = source.match(YOGA_WASM_LITERAL) ?? [];
+      if (literals.length !== 1) throw new Error(`${path}: expected one embedded WebAssembly binary, found ${literals.length}`);
+      source = source.replace(literals[0], 'pvetasksYogaWasm');
+      // Only used to locate a separate .wasm file, which the embedded binary makes unnecessary.
+      source = replaced(path, source, 'var _scriptDir = import.meta.url;', 'var _scriptDir = undefined;');
+      return { contents: `${source}\nexport const pvetasksYogaWasm = ${literals[0]};\n`, loader: 'js' };
+    });
   },
 };
 
@@ -41,14 +99,6 @@ export default function stringWidth(string, options) {
 }
 `;
 
-/** `source` with `marker` replaced and `appendix` added; the build fails if the marker is gone. */
-function patched(path, source, marker, replacement, appendix) {
-  if (!source.includes(marker)) {
-    throw new Error(`${path} no longer contains '${marker}': review the frame-cache patch in src/cli/bundle-config.mjs`);
-  }
-  return source.replace(marker, replacement) + appendix;
-}
-
 // Ink 6.8 (the last for Node 20) builds each frame in a new Output whose caches (a line's styled
 // characters, text widths) live for that frame only, and measures every text with string-width on
 // every frame. The board draws mostly the same lines frame after frame, so the bundle keeps Ink's
@@ -58,23 +108,15 @@ const frameCaches = {
   name: 'ink-frame-caches',
   setup(b) {
     b.onLoad({ filter: /[\\/]node_modules[\\/]ink[\\/]build[\\/]output\.js$/ }, async ({ path }) => ({
-      contents: patched(
-        path,
-        await readFile(path, 'utf8'),
-        'caches = new OutputCaches();',
-        'caches = sharedOutputCaches();',
+      contents:
+        replaced(path, await readFile(path, 'utf8'), 'caches = new OutputCaches();', 'caches = sharedOutputCaches();') +
         SHARED_OUTPUT_CACHES,
-      ),
       loader: 'js',
     }));
     b.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, async ({ path }) => ({
-      contents: patched(
-        path,
-        await readFile(path, 'utf8'),
-        'export default function stringWidth(',
-        'function measureStringWidth(',
+      contents:
+        replaced(path, await readFile(path, 'utf8'), 'export default function stringWidth(', 'function measureStringWidth(') +
         MEMOISED_STRING_WIDTH,
-      ),
       loader: 'js',
     }));
   },
@@ -89,6 +131,6 @@ export const BUNDLE_OPTIONS = {
   minify: true,
   legalComments: 'none',
   define: { 'process.env.NODE_ENV': '"production"' },
-  plugins: [devtoolsStub, frameCaches],
+  plugins: [inkWithoutDevtools, syncYoga, frameCaches],
   logLevel: 'warning',
 };

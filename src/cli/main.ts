@@ -1,44 +1,17 @@
 /**
- * The `pvetasks` executable: picks the subcommand, gives it the process's streams and a signal that
- * SIGINT/SIGTERM/SIGHUP abort, and turns anything unexpected into one line instead of a stack trace.
+ * The `pvetasks` executable: picks the subcommand from the command table, gives it the process's
+ * streams and a signal that SIGINT/SIGTERM/SIGHUP abort, and turns anything unexpected into one line
+ * instead of a stack trace. `--version` and `--help` are answered here, before any command is loaded.
  */
 import { echo } from '../util/echo.js';
 import { VERSION } from '../util/version.js';
-import { CliError, ExitCode, type CliIo, type Command } from './io.js';
+import { commandSpec } from './command-table.js';
+import { commandHelp, mainHelp } from './help.js';
+import { CliError, ExitCode, type CliIo } from './io.js';
 
-const HELP = `pvetasks ${VERSION}: watch Proxmox VE tasks to their end
-
-Usage:
-  pvetasks [--demo] [--interval 2s] [--no-color] [--ascii] [--read-only] [--fresh] [--parallel 4] [--token-file PATH]
-                                        the live board (the demo cluster when no endpoint is configured)
-  pvetasks wait <UPID>...               wait for tasks and report their outcomes
-  pvetasks start <VMID|NODE:VMID>...    start guests and wait for them
-  pvetasks backup <VMID>... --storage ID
-                                        back up guests (one vzdump per node) and wait
-  pvetasks snapshot <VMID>... --name SNAPNAME
-                                        snapshot guests and check the snapshots exist
-  pvetasks tasks [--running] [--node NODE]
-                                        list the cluster's tasks
-  pvetasks sim [--tls] [--port 8006]    run the embedded Proxmox VE simulator
-  pvetasks <command> --help             the options of a command
-  pvetasks --help | --version
-
-Configuration: PROXMOX_VE_ENDPOINT, PROXMOX_VE_API_TOKEN (or PROXMOX_VE_USERNAME and PROXMOX_VE_PASSWORD),
-PROXMOX_VE_FINGERPRINT, PROXMOX_VE_INSECURE, PVETASKS_INTERVAL, PVETASKS_STATE_DIR, from the environment or .env.
-Exit codes: 0 ok, 1 a task failed or ended unknown, 124 a task timed out, 2 usage or configuration error,
-3 cannot connect or authenticate, 130 interrupted.
-`;
-
-// Loaded on demand: `--version` and `--help` stay instant, and each command pays only for itself.
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  board: async () => (await import('./commands/board.js')).boardCommand,
-  sim: async () => (await import('./commands/sim.js')).simCommand,
-  wait: async () => (await import('./commands/wait.js')).waitCommand,
-  tasks: async () => (await import('./commands/tasks.js')).tasksCommand,
-  start: async () => (await import('./commands/launch.js')).startCommand,
-  backup: async () => (await import('./commands/launch.js')).backupCommand,
-  snapshot: async () => (await import('./commands/launch.js')).snapshotCommand,
-};
+function unknownCommand(name: string): CliError {
+  return new CliError(`unknown command ${echo(name, { maxLength: 40 })}; see 'pvetasks --help'`, ExitCode.usage);
+}
 
 async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
@@ -47,7 +20,9 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   if (first === '--help' || first === '-h' || first === 'help') {
-    process.stdout.write(HELP);
+    const topic = first === 'help' ? rest[0] : undefined;
+    if (topic !== undefined && !commandSpec(topic)) throw unknownCommand(topic);
+    process.stdout.write(topic === undefined ? mainHelp() : commandHelp(topic));
     return ExitCode.ok;
   }
   const controller = new AbortController();
@@ -68,33 +43,39 @@ async function main(argv: string[]): Promise<number> {
     cwd: process.cwd(),
     signal: controller.signal,
   };
-  let name = first;
-  let args = rest;
-  if (name === undefined || name.startsWith('-')) {
-    name = 'board';
-    args = argv;
+  // No command, or options first: the board.
+  const [name, args] = first === undefined || first.startsWith('-') ? ['board', argv] : [first, rest];
+  const spec = commandSpec(name);
+  if (!spec) throw unknownCommand(name);
+  // A command's help comes from the table too: its module (and what it imports) is not even loaded.
+  const options = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  if (options.includes('--help') || options.includes('-h')) {
+    process.stdout.write(commandHelp(name));
+    return ExitCode.ok;
   }
-  const load = COMMANDS[name];
-  if (!load) {
-    process.stderr.write(`pvetasks: unknown command ${echo(name, { maxLength: 40 })}; see 'pvetasks --help'\n`);
-    return ExitCode.usage;
-  }
-  const command = await load();
+  const command = await spec.load();
   return command(args, io);
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof CliError) {
-    process.stderr.write(`pvetasks: ${error.message}\n`);
-    process.exitCode = error.exitCode;
-  } else {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`pvetasks: internal error: ${message.split('\n', 1)[0]}\n`);
-    if (process.env.PVETASKS_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    process.exitCode = 1;
-  }
-}
-// Pending sockets or timers must not keep a finished command alive.
-setImmediate(() => process.exit(process.exitCode ?? 0)).unref();
+// No top-level await: the bundle's CommonJS form (the single executable's) cannot hold one.
+main(process.argv.slice(2))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      if (error instanceof CliError) {
+        process.stderr.write(`pvetasks: ${error.message}\n`);
+        process.exitCode = error.exitCode;
+      } else {
+        const message = error instanceof Error ? error.message : String(error);
+        process.stderr.write(`pvetasks: internal error: ${message.split('\n', 1)[0]}\n`);
+        if (process.env.PVETASKS_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+        process.exitCode = 1;
+      }
+    },
+  )
+  .finally(() => {
+    // Pending sockets or timers must not keep a finished command alive.
+    setImmediate(() => process.exit(process.exitCode ?? 0)).unref();
+  });

@@ -64,7 +64,8 @@ test('--version and --help run from the copy', () => {
   assert.equal(version.stdout, `${VERSION}\n`);
   const help = runIn(folder, ['--help']);
   assert.equal(help.status, 0);
-  assert.match(help.stdout, /pvetasks wait <UPID>/);
+  assert.match(help.stdout, /^ {2}wait +wait for tasks and report their outcomes$/m);
+  assert.match(runIn(folder, ['wait', '--help']).stdout, /^Usage: pvetasks wait <UPID>\.\.\. \[options\]$/m);
 });
 
 test('sim --json from the copy answers requests, and wait follows a task started there to its end', async () => {

@@ -14,37 +14,11 @@ import { lastValue, parseCommandArgs, parseCountArg } from '../args.js';
 import type { ResolvedConfig } from '../config.js';
 import { clusterName, connect, loadCommandConfig, reportingCliErrors } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
+import { COMMANDS } from '../command-table.js';
+import { commandHelp } from '../help.js';
 
-export const BOARD_HELP = `Usage: pvetasks [--demo] [--interval 2s] [--no-color] [--ascii] [--read-only] [--fresh] [--parallel 4] [--token-file PATH]
-
-The live board: every task of this session (mine) or of the cluster, updated as it runs; start, back up
-and snapshot marked guests; Enter shows a task's log. Press ? on the board for its keys.
-
-Options:
-  --demo              the embedded demo cluster, whatever the configuration says
-  --interval DURATION poll interval (default 2s, or PVETASKS_INTERVAL)
-  --no-color          no colour (also NO_COLOR=1)
-  --ascii             ASCII glyphs only (automatic when the locale is not UTF-8)
-  --read-only         no action keys: watch only
-  --fresh             start with an empty session (the tasks keep running on the server)
-  --parallel N        launch slots (default 4)
-  --token-file PATH   read the API token from the first line of PATH
-  -h, --help          this help
-
-Without a configured endpoint (PROXMOX_VE_ENDPOINT) the board shows the demo cluster.
-`;
-
-const OPTIONS = {
-  demo: { type: 'boolean' },
-  interval: { type: 'string' },
-  'no-color': { type: 'boolean' },
-  ascii: { type: 'boolean' },
-  'read-only': { type: 'boolean' },
-  fresh: { type: 'boolean' },
-  parallel: { type: 'string' },
-  'token-file': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+export const BOARD_HELP = commandHelp('board');
+const OPTIONS = COMMANDS.board.options;
 
 export interface BoardCommandDeps {
   clock?: Clock;

@@ -13,7 +13,7 @@ import type { Guest } from '../../tasks/store.js';
 import { snapshotNameError } from '../../tasks/snapshot-name.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { echo } from '../../util/echo.js';
-import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg, parseGuestArg, WAITING_OPTIONS, type GuestRef } from '../args.js';
+import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg, parseGuestArg, type GuestRef } from '../args.js';
 import {
   asCliError,
   clusterName,
@@ -25,81 +25,16 @@ import {
 } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { launchAndWatch } from './launch-run.js';
+import { COMMANDS } from '../command-table.js';
+import { commandHelp } from '../help.js';
 
 type Action = LaunchRequest['action'];
 
-const COMMON_OPTIONS = {
-  ...WAITING_OPTIONS,
-  parallel: { type: 'string' },
-  'per-node': { type: 'string' },
-  'no-skip': { type: 'boolean' },
-} as const;
+const OPTIONS = { start: COMMANDS.start.options, backup: COMMANDS.backup.options, snapshot: COMMANDS.snapshot.options };
+const HELP: Record<Action, string> = { start: commandHelp('start'), backup: commandHelp('backup'), snapshot: commandHelp('snapshot') };
 
-const OPTIONS = {
-  start: COMMON_OPTIONS,
-  backup: {
-    ...COMMON_OPTIONS,
-    storage: { type: 'string' },
-    mode: { type: 'string' },
-    compress: { type: 'string' },
-  },
-  snapshot: {
-    ...COMMON_OPTIONS,
-    name: { type: 'string' },
-    description: { type: 'string' },
-    vmstate: { type: 'boolean' },
-  },
-} as const;
-
-const COMMON_HELP = `  --timeout DURATION  stop waiting for a task after this long (it keeps running on the server)
-  --parallel N        launch slots for the cluster (default 4); a slot is held until its task ends
-  --per-node N        launch slots per node (default 4, PVE's own max_workers)
-  --no-skip           send to guests that would be skipped (already in the wanted state, a template,
-                      a task in flight, node offline) instead of reporting them as skipped
-  --interval DURATION poll interval (default 2s, or PVETASKS_INTERVAL)
-  --json              one JSON object per line on stdout: started, finished (one per guest), summary
-  --token-file PATH   read the API token from the first line of PATH
-  --no-color          no colour (also NO_COLOR=1)
-  -h, --help          this help
-
-Exit codes: 0 every guest OK or with warnings, 1 one failed or ended unknown, 124 one timed out,
-2 usage or configuration error (nothing started), 3 cannot connect or authenticate, 130 interrupted.
-`;
-
-const HELP: Record<Action, string> = {
-  start: `Usage: pvetasks start <VMID|NODE:VMID>... [options]
-
-Start guests (qemu and lxc) and wait until each runs. An HA-managed guest counts as started once the
-HA stack has it running.
-
-Options:
-  --timeout DURATION  default 2m per task
-${COMMON_HELP.split('\n').slice(1).join('\n')}`,
-  backup: `Usage: pvetasks backup <VMID>... --storage ID [--mode snapshot|suspend|stop] [--compress zstd|lzo|gzip|0] [options]
-
-Back up guests: one vzdump task per node (a "Backup Job" when it holds several guests), with per-guest
-results read from its log.
-
-Options:
-  --storage ID        a storage that takes backups on the guests' nodes (required)
-  --mode MODE         snapshot (default), suspend or stop
-  --compress ALGO     zstd (default), lzo, gzip or 0
-  --timeout DURATION  default 2h per task
-${COMMON_HELP.split('\n').slice(1).join('\n')}`,
-  snapshot: `Usage: pvetasks snapshot <VMID>... --name SNAPNAME [--description TEXT] [--vmstate] [options]
-
-Snapshot guests, then check that each snapshot is in the guest's snapshot list.
-
-Options:
-  --name SNAPNAME     letters, digits, - and _, starting with a letter, 2 to 40 characters
-  --description TEXT  a description for the snapshots
-  --vmstate           include the RAM of running VMs
-  --timeout DURATION  default 5m per task
-${COMMON_HELP.split('\n').slice(1).join('\n')}`,
-};
-
-const MODES = ['snapshot', 'suspend', 'stop'] as const;
-const COMPRESSIONS = ['zstd', 'lzo', 'gzip', '0'] as const;
+const MODES = COMMANDS.backup.options.mode.choices;
+const COMPRESSIONS = COMMANDS.backup.options.compress.choices;
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;

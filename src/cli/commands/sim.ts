@@ -5,7 +5,6 @@
  * own), then serves until interrupted.
  */
 import {
-  FAULT_HELP,
   FaultSyntaxError,
   GUEST_ROLES,
   parseApiToken,
@@ -22,67 +21,13 @@ import { jsonLine } from '../../util/sanitize.js';
 import { echo } from '../../util/echo.js';
 import { lastValue, parseCommandArgs } from '../args.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
+import { COMMANDS } from '../command-table.js';
+import { commandHelp } from '../help.js';
 
 const MIN_GUESTS = GUEST_ROLES.length;
 
-export const SIM_HELP = `Usage: pvetasks sim [--port 8006] [--host 127.0.0.1] [--tls] [--nodes 3] [--guests 40] [--seed N]
-                    [--speed 1] [--background] [--fault SPEC]... [--pve-version 9] [--clusters 1]
-                    [--token-privileges admin|ops|noaudit] [--json]
-
-Run a simulated Proxmox VE cluster: every node serves the API on its own port (--port, --port+1, ...),
-all sharing one state. It prints the URLs, an API token, a user and password for ticket login and a
-ready curl line, then runs until Ctrl-C.
-
-Options:
-  --port N         first node's port (default 8006; 0 picks free ports)
-  --host ADDRESS   address to listen on (default 127.0.0.1)
-  --tls            HTTPS with the embedded demo certificate (prints its SHA-256 fingerprint)
-  --nodes N        nodes per cluster, pve1..pveN (default 3)
-  --guests N       guests per cluster (default 40, at least ${MIN_GUESTS})
-  --seed N         same seed, same cluster and task timings (default 1)
-  --speed X        task durations are divided by X (default 1)
-  --background     tasks by other users appear over time, as on a busy cluster
-  --fault SPEC     inject a fault (repeatable, every cluster), see below
-  --pve-version V  the PVE major to speak, 8 or 9 (default 9): version, log formats, endpoints;
-                   with --clusters, a comma list is used in turn (e.g. 9,8)
-  --clusters N     run N independent clusters (default 1, at most 8): alpha, bravo, charlie, ...,
-                   nodes alpha-pve1.., each with its own ports (--port + i * --nodes), token and
-                   guests; VMIDs start at 100, 120, 140, ... so neighbouring clusters share some
-  --token-privileges P
-                   what the API token may do: admin (default), ops (VM.Audit, VM.PowerMgmt,
-                   VM.Backup, VM.Snapshot, VM.Migrate on /vms, the backup storages, no Sys.Audit;
-                   the token is ops@pve!pvetasks), noaudit (everything but Sys.*)
-  --json           print one JSON object per cluster, one per line, instead:
-                   {cluster, pveVersion, nodes, url, urls, token, username, password, fingerprint}
-  -h, --help       this help
-
-PVETASKS_SIM_TOKEN=USER@REALM!TOKENID=SECRET chooses the API token (default: a random one for
-root@pam!pvetasks), for every cluster.
-
-${FAULT_HELP}
-
-Examples:
-  pvetasks sim --tls --speed 10 --background
-  pvetasks sim --fault offline=pve2:timeout --fault latency=300@pve1
-  pvetasks sim --clusters 3 --pve-version 9,8 --token-privileges ops
-`;
-
-const OPTIONS = {
-  port: { type: 'string' },
-  host: { type: 'string' },
-  tls: { type: 'boolean' },
-  nodes: { type: 'string' },
-  guests: { type: 'string' },
-  seed: { type: 'string' },
-  speed: { type: 'string' },
-  background: { type: 'boolean' },
-  fault: { type: 'string', multiple: true },
-  'pve-version': { type: 'string' },
-  clusters: { type: 'string' },
-  'token-privileges': { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+export const SIM_HELP = commandHelp('sim');
+const OPTIONS = COMMANDS.sim.options;
 
 function integerFlag(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;

@@ -19,34 +19,11 @@ import { lastValue, parseCommandArgs, parseNodeArg } from '../args.js';
 import { asCliError, connect, loadCommandConfig, reportingCliErrors, retryingPassingFailures } from '../connect.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 import { paint } from '../output.js';
+import { COMMANDS } from '../command-table.js';
+import { commandHelp } from '../help.js';
 
-export const TASKS_HELP = `Usage: pvetasks tasks [--running] [--node NODE]... [--json] [--token-file PATH]
-
-List recent tasks: the cluster's (what /cluster/tasks shows: every node's running tasks and its newest
-finished ones), or with --node the tasks of that node (running first, then the newest 50 finished).
-
-Options:
-  --running          only tasks still running
-  --node NODE        ask this node's own task list (repeatable)
-  --json             one JSON object per task on stdout
-  --token-file PATH  read the API token from the first line of PATH
-  --no-color         no colour (also NO_COLOR=1)
-  -h, --help         this help
-
-Configuration: PROXMOX_VE_ENDPOINT, PROXMOX_VE_API_TOKEN (or PROXMOX_VE_USERNAME and PROXMOX_VE_PASSWORD),
-PROXMOX_VE_FINGERPRINT, PROXMOX_VE_INSECURE, from the environment or .env.
-Exit codes: 0 listed, 1 the list could not be read, 2 usage or configuration error, 3 cannot connect or
-authenticate.
-`;
-
-const OPTIONS = {
-  running: { type: 'boolean' },
-  node: { type: 'string', multiple: true },
-  json: { type: 'boolean' },
-  'token-file': { type: 'string' },
-  'no-color': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+export const TASKS_HELP = commandHelp('tasks');
+const OPTIONS = COMMANDS.tasks.options;
 
 /** Finished tasks asked per node: PVE's default page, stated explicitly (and `total` checked). */
 export const NODE_TASK_LIMIT = 50;

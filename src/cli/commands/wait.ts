@@ -8,31 +8,16 @@ import type { TaskRow } from '../../tasks/store.js';
 import type { TaskOutcome } from '../../tasks/exit-status.js';
 import { InvalidUpidError, parseUpid } from '../../tasks/upid.js';
 import { systemClock, type Clock } from '../../util/clock.js';
-import { lastValue, parseCommandArgs, parseDurationArg, WAITING_OPTIONS } from '../args.js';
+import { lastValue, parseCommandArgs, parseDurationArg } from '../args.js';
 import { connect, loadCommandConfig, reportingCliErrors } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { TaskReporter, type Target } from '../output.js';
 import { printMessages } from '../runtime-io.js';
+import { COMMANDS } from '../command-table.js';
+import { commandHelp } from '../help.js';
 
-export const WAIT_HELP = `Usage: pvetasks wait <UPID>... [--timeout DURATION] [--interval 2s] [--json] [--token-file PATH]
-
-Wait for tasks to end and report each one's outcome. A UPID is what PVE answers to an action,
-e.g. UPID:pve1:0001A2B3:00C0FFEE:6700AB12:qmstart:100:root@pam:
-
-Options:
-  --timeout DURATION  give up waiting after this long (the task keeps running on the server);
-                      default by task type: start/stop 2m, snapshot 5m, backup 2h, migrate 1h, else 30m
-  --interval DURATION poll interval (default 2s, or PVETASKS_INTERVAL)
-  --json              one JSON object per line on stdout: started, finished, summary
-  --token-file PATH   read the API token from the first line of PATH
-  --no-color          no colour (also NO_COLOR=1)
-  -h, --help          this help
-
-Exit codes: 0 all ended OK or with warnings, 1 one failed or ended unknown, 124 one timed out,
-2 usage or configuration error, 3 cannot connect or authenticate, 130 interrupted.
-`;
-
-const OPTIONS = WAITING_OPTIONS;
+export const WAIT_HELP = commandHelp('wait');
+const OPTIONS = COMMANDS.wait.options;
 
 export interface WaitCommandDeps {
   clock?: Clock;

@@ -1,0 +1,195 @@
+/**
+ * `pvetasks __complete KIND` (hidden): the values the completion scripts offer, one per line (a value,
+ * then a tab and a description where there is one). It is called on every Tab, so it is bounded: one
+ * request (/cluster/resources gives guests, nodes and storages at once) within 1.5 s, its answer kept a
+ * minute in the state dir (mode 0600, no secrets), never a prompt, and silence on any failure.
+ */
+import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPveClient, type PveClient, type PveClientOptions } from '../../api/index.js';
+import { systemClock, type Clock } from '../../util/clock.js';
+import { DYNAMIC_KINDS, type DynamicKind } from '../command-table.js';
+import { loadConfig, type ResolvedConfig } from '../config.js';
+import { clientOptionsFor } from '../connect.js';
+import { ExitCode, type CliIo, type Command } from '../io.js';
+
+export const COMPLETION_TIMEOUT_MS = 1_500;
+export const COMPLETION_CACHE_MS = 60_000;
+export const COMPLETION_CACHE_FILE = 'completion-cache.json';
+
+/**
+ * What a shell may be handed: PVE's own identifiers (VMIDs, node names, storage IDs, guest names) fit
+ * this, and anything else a server sends is left out rather than offered for the command line.
+ */
+const SAFE_WORD = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export interface ClusterValues {
+  /** VMID and guest name (empty when none or unsafe). */
+  vmids: Array<[number, string]>;
+  nodes: string[];
+  /** Storages that take backups (`--storage` of `backup`). */
+  backupStorages: string[];
+}
+
+interface CacheFile {
+  version: 1;
+  /** By cluster: its endpoints and user, never a secret. */
+  entries: Record<string, { at: number; values: ClusterValues }>;
+}
+
+export interface CompleteCommandDeps {
+  clock?: Clock;
+  /** Cluster names for `--cluster`; tests give their own. */
+  clusterNames?: (io: CliIo) => string[];
+  createClient?: (options: PveClientOptions) => PveClient;
+}
+
+/**
+ * HOOK for issue 17 (several clusters): the names of the clusters in the configuration file
+ * ($XDG_CONFIG_HOME/pvetasks/config.yaml or --config), for `--cluster NAME`. That file does not exist
+ * yet, so there are none; once it does, return its cluster names here (read only, never a secret).
+ */
+export function configuredClusterNames(_io: CliIo): string[] {
+  return [];
+}
+
+export function createCompleteCommand(deps: CompleteCommandDeps = {}): Command {
+  return async (args, io) => {
+    try {
+      const kind = args[0] as DynamicKind;
+      if (args.length !== 1 || !DYNAMIC_KINDS.includes(kind)) return ExitCode.ok;
+      const lines =
+        kind === 'clusters'
+          ? (deps.clusterNames ?? configuredClusterNames)(io)
+          : await clusterLines(kind, io, deps.clock ?? systemClock, deps.createClient ?? createPveClient);
+      const safe = lines.filter((line) => SAFE_WORD.test(line.split('\t', 1)[0]!));
+      if (safe.length > 0) io.stdout.write(`${safe.join('\n')}\n`);
+    } catch {
+      // Completion stays silent: a shell prompt is no place for errors.
+    }
+    return ExitCode.ok;
+  };
+}
+
+export const completeCommand: Command = createCompleteCommand();
+
+async function clusterLines(
+  kind: Exclude<DynamicKind, 'clusters'>,
+  io: CliIo,
+  clock: Clock,
+  create: (options: PveClientOptions) => PveClient,
+): Promise<string[]> {
+  const config = loadConfig({ env: io.env, cwd: io.cwd, requireEndpoint: true });
+  const key = `${config.endpoints.join(',')} ${userOf(config)}`;
+  const cacheFile = join(config.stateDir, COMPLETION_CACHE_FILE);
+  let values = readCache(cacheFile, key, clock.now());
+  if (!values) {
+    values = await readCluster(create({ ...clientOptionsFor(config, clock), timeoutMs: COMPLETION_TIMEOUT_MS }), clock);
+    writeCache(config.stateDir, cacheFile, key, values, clock.now());
+  }
+  switch (kind) {
+    case 'vmids':
+      return values.vmids.map(([vmid, name]) => (name ? `${vmid}\t${name}` : String(vmid)));
+    case 'nodes':
+      return values.nodes;
+    case 'backup-storages':
+      return values.backupStorages;
+  }
+}
+
+/** `user@realm!tokenid` or `user@realm`: which view of the cluster the values are, without the secret. */
+function userOf(config: ResolvedConfig): string {
+  if (config.auth?.kind === 'token') return config.auth.token.slice(0, config.auth.token.indexOf('='));
+  return config.auth?.kind === 'password' ? config.auth.username : '';
+}
+
+async function readCluster(client: PveClient, clock: Clock): Promise<ClusterValues> {
+  const deadline = new AbortController();
+  const timer = new AbortController();
+  clock.sleep(COMPLETION_TIMEOUT_MS, timer.signal).then(
+    () => deadline.abort(new Error('completion timed out')),
+    () => {},
+  );
+  try {
+    const answer = (async () => {
+      // A token needs no login; a password does (one POST, as every command makes).
+      if (client.auth === 'ticket') await client.ensureAuthenticated();
+      return client.GET('/cluster/resources', { signal: deadline.signal });
+    })();
+    // Whatever it says after the deadline is not heard (closing the client ends it).
+    answer.catch(() => {});
+    const response = await Promise.race([
+      answer,
+      new Promise<never>((_, reject) => deadline.signal.addEventListener('abort', () => reject(deadline.signal.reason), { once: true })),
+    ]);
+    return valuesOf(response.data as unknown[]);
+  } finally {
+    timer.abort();
+    await client.close();
+  }
+}
+
+function valuesOf(items: readonly unknown[]): ClusterValues {
+  const vmids = new Map<number, string>();
+  const nodes = new Set<string>();
+  const backupStorages = new Set<string>();
+  for (const raw of items) {
+    const item = raw as Record<string, unknown>;
+    if ((item.type === 'qemu' || item.type === 'lxc') && Number.isInteger(item.vmid)) {
+      const name = typeof item.name === 'string' && SAFE_WORD.test(item.name) ? item.name : '';
+      vmids.set(item.vmid as number, name);
+    } else if (item.type === 'node' && typeof item.node === 'string') {
+      nodes.add(item.node);
+    } else if (
+      item.type === 'storage' &&
+      typeof item.storage === 'string' &&
+      String(item.content ?? '')
+        .split(',')
+        .includes('backup')
+    ) {
+      backupStorages.add(item.storage);
+    }
+  }
+  return {
+    vmids: [...vmids].sort(([a], [b]) => a - b),
+    nodes: [...nodes].sort(),
+    backupStorages: [...backupStorages].sort(),
+  };
+}
+
+function readCache(file: string, key: string, now: number): ClusterValues | undefined {
+  try {
+    if (!lstatSync(file).isFile()) return undefined;
+    const cache = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
+    const entry = cache.version === 1 ? cache.entries[key] : undefined;
+    if (!entry || !(now - entry.at < COMPLETION_CACHE_MS && now >= entry.at)) return undefined;
+    const { vmids, nodes, backupStorages } = entry.values;
+    return Array.isArray(vmids) && Array.isArray(nodes) && Array.isArray(backupStorages) ? entry.values : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best effort: no cache in a state dir that others may write to, or that is not ours. */
+function writeCache(dir: string, file: string, key: string, values: ClusterValues, now: number): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stat = statSync(dir);
+    if ((stat.mode & 0o022) !== 0 || (process.getuid && stat.uid !== process.getuid())) return;
+    let entries: CacheFile['entries'] = {};
+    try {
+      if (lstatSync(file).isFile()) entries = (JSON.parse(readFileSync(file, 'utf8')) as CacheFile).entries ?? {};
+    } catch {
+      // none yet, or unreadable: start again
+    }
+    // Only fresh entries are worth keeping; this one replaces its own.
+    const kept = Object.fromEntries(Object.entries(entries).filter(([, entry]) => now - entry.at < COMPLETION_CACHE_MS));
+    const cache: CacheFile = { version: 1, entries: { ...kept, [key]: { at: now, values } } };
+    // A new file (never through a link), renamed over the old one.
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(cache), { mode: 0o600, flag: 'wx' });
+    renameSync(temporary, file);
+  } catch {
+    // A cache is an optimisation: completion works without it.
+  }
+}
