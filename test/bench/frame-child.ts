@@ -20,7 +20,7 @@ import { render } from 'ink';
 import { performance } from 'node:perf_hooks';
 import { createElement, type ComponentType } from 'react';
 import { createTaskStore } from '../../src/tasks/store.js';
-import { correctedInkOutput } from '../../src/ui/ink-output.js';
+import { createOutputStage } from '../../src/ui/ink-output.js';
 import { runBoard } from '../../src/ui/index.js';
 import { MANUAL_CLOCK_EPOCH, ManualClock } from '../../src/util/clock.js';
 import {
@@ -88,11 +88,11 @@ runChild(async () => {
     const PlainTable = Table as unknown as ComponentType<{ data: Array<Record<string, string>> }>;
     const element = () => createElement(PlainTable, { data: tableData(store, NOW) });
     const instance = render(element(), {
-      stdout: correctedInkOutput(stdout),
+      stdout: createOutputStage(stdout).stream,
       stdin,
       exitOnCtrlC: false,
       maxFps: 8,
-      incrementalRendering: true,
+      incrementalRendering: false,
     });
     redraw = () => instance.rerender(element());
     stop = async () => {

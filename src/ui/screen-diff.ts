@@ -1,0 +1,181 @@
+/**
+ * What to write so that the terminal shows a new screen, given what it shows now: for each run of
+ * changed cells, a cursor move to its first cell, the colours it needs and the run itself, never a
+ * whole line; an erase to the end of the line where that is shorter than spaces. Runs a few cells
+ * apart are joined when writing the cells between them costs no more than moving over them.
+ *
+ * The painter remembers the screen it last drew: one screen of memory.
+ */
+import { CONTINUATION, Screen } from './screen.js';
+import { DEFAULT_STYLE, sameStyle, sgrTransition, type Style } from './sgr.js';
+
+const CSI = '\u001b[';
+/** Resets colours, homes the cursor and clears the screen: the start of a full repaint. */
+export const REPAINT = `${CSI}m${CSI}H${CSI}2J`;
+const ERASE_TO_END = `${CSI}K`;
+
+/** The cheapest sequence that moves the cursor to (row, col) from (fromRow, fromCol). */
+export function cursorMove(row: number, col: number, from?: { row: number; col: number }): string {
+  const absolute = row === 0 && col === 0 ? `${CSI}H` : col === 0 ? `${CSI}${row + 1}H` : `${CSI}${row + 1};${col + 1}H`;
+  if (!from) return absolute;
+  const candidates = [absolute];
+  const count = (n: number, final: string) => (n === 1 ? `${CSI}${final}` : `${CSI}${n}${final}`);
+  if (row === from.row) {
+    const d = col - from.col;
+    if (d === 0) return '';
+    if (col === 0) candidates.push('\r');
+    candidates.push(d > 0 ? count(d, 'C') : count(-d, 'D'));
+    candidates.push(col === 0 ? `${CSI}G` : `${CSI}${col + 1}G`);
+  } else {
+    const d = row - from.row;
+    if (col === from.col) candidates.push(d > 0 ? count(d, 'B') : count(-d, 'A'));
+    if (col === 0) candidates.push(d > 0 ? count(d, 'E') : count(-d, 'F'));
+  }
+  return candidates.reduce((best, next) => (next.length < best.length ? next : best));
+}
+
+interface Run {
+  start: number;
+  end: number;
+}
+
+export class ScreenPainter {
+  /** What the terminal shows; undefined until the first paint and after `invalidate`. */
+  private shown: Screen | undefined;
+  /** The cursor, when its position is known. */
+  private cursor: { row: number; col: number } | undefined;
+  private style: Style = DEFAULT_STYLE;
+
+  /** The terminal's screen is no longer known (resized, or written by someone else): repaint all. */
+  invalidate(): void {
+    this.shown = undefined;
+  }
+
+  /** The bytes that make the terminal show `target` ('' when it already does); remembers it. */
+  paint(target: Screen): string {
+    let out = '';
+    let shown = this.shown;
+    if (!shown || shown.columns !== target.columns || shown.rows !== target.rows) {
+      shown = this.shown = new Screen(target.columns, target.rows);
+      out = REPAINT;
+      this.cursor = { row: 0, col: 0 };
+      this.style = DEFAULT_STYLE;
+    } else {
+      // Each frame starts with an absolute move: a stray write to the terminal cannot shift a frame.
+      this.cursor = undefined;
+    }
+    for (let row = 0; row < target.rows; row++) out += this.paintRow(shown, target, row);
+    if (out !== '' && !sameStyle(this.style, DEFAULT_STYLE)) {
+      // Whatever is written after us (a message on exit) starts from plain text.
+      out += `${CSI}m`;
+      this.style = DEFAULT_STYLE;
+    }
+    return out;
+  }
+
+  private paintRow(shown: Screen, target: Screen, row: number): string {
+    const runs = changedRuns(shown, target, row);
+    if (runs.length === 0) return '';
+    const base = row * target.columns;
+    let out = '';
+    // Joins runs when writing the cells between them is no dearer than moving over them.
+    const joined: Run[] = [runs[0]!];
+    for (const run of runs.slice(1)) {
+      const last = joined.at(-1)!;
+      const before = target.styles[base + last.end - 1]!;
+      const after = target.styles[base + run.start]!;
+      const gap = spanCost(target, base, last.end, run.start, before);
+      const write = gap.bytes + sgrTransition(gap.style, after).length;
+      const jump = cursorMove(row, run.start, { row, col: last.end }).length + sgrTransition(before, after).length;
+      if (write <= jump) last.end = run.end;
+      else joined.push({ ...run });
+    }
+    for (let i = 0; i < joined.length; i++) {
+      const run = joined[i]!;
+      out += cursorMove(row, run.start, this.cursor);
+      this.cursor = { row, col: run.start };
+      // The last run may end in blanks up to the edge: an erase is shorter than writing them.
+      const blankFrom = i === joined.length - 1 ? trailingBlanks(target, row) : target.columns;
+      let writeTo = run.end;
+      if (blankFrom < run.end) {
+        const cells = spanCost(target, base, blankFrom, run.end, target.styles[base + blankFrom - 1] ?? this.style);
+        const erase = sgrTransition(blankFrom > run.start ? target.styles[base + blankFrom - 1]! : this.style, DEFAULT_STYLE).length;
+        if (erase + ERASE_TO_END.length < cells.bytes) writeTo = blankFrom;
+      }
+      out += this.writeCells(target, row, run.start, writeTo);
+      if (writeTo < run.end) {
+        out += sgrTransition(this.style, DEFAULT_STYLE) + ERASE_TO_END;
+        this.style = DEFAULT_STYLE;
+      }
+      copyCells(target, shown, base + run.start, base + run.end);
+    }
+    return out;
+  }
+
+  private writeCells(target: Screen, row: number, from: number, to: number): string {
+    const base = row * target.columns;
+    let out = '';
+    for (let col = from; col < to; col++) {
+      const char = target.chars[base + col]!;
+      if (char === CONTINUATION) continue;
+      const style = target.styles[base + col]!;
+      out += sgrTransition(this.style, style) + char;
+      this.style = style;
+    }
+    if (to > from) {
+      // After the last column the cursor waits for a wrap that terminals handle differently: forget it.
+      this.cursor = to >= target.columns ? undefined : { row, col: to };
+    }
+    return out;
+  }
+}
+
+/** Runs of cells that differ in one row, widened so that no wide character is written in half. */
+function changedRuns(shown: Screen, target: Screen, row: number): Run[] {
+  const { columns } = target;
+  const base = row * columns;
+  const runs: Run[] = [];
+  const split = (col: number) => target.chars[base + col] === CONTINUATION || shown.chars[base + col] === CONTINUATION;
+  for (let col = 0; col < columns;) {
+    if (shown.sameCell(base + col, target, base + col)) {
+      col++;
+      continue;
+    }
+    let start = col;
+    while (start > 0 && split(start)) start--;
+    let end = col + 1;
+    while (end < columns && (!shown.sameCell(base + end, target, base + end) || split(end))) end++;
+    runs.push({ start, end });
+    col = end;
+  }
+  return runs;
+}
+
+/** The first column from which a row holds only plain blanks. */
+function trailingBlanks(screen: Screen, row: number): number {
+  const base = row * screen.columns;
+  let col = screen.columns;
+  while (col > 0 && screen.chars[base + col - 1] === ' ' && sameStyle(screen.styles[base + col - 1]!, DEFAULT_STYLE)) col--;
+  return col;
+}
+
+/** Bytes to write cells [from, to) of a row starting in style `style`, and the style after them. */
+function spanCost(screen: Screen, base: number, from: number, to: number, style: Style): { bytes: number; style: Style } {
+  let bytes = 0;
+  let current = style;
+  for (let col = from; col < to; col++) {
+    const char = screen.chars[base + col]!;
+    if (char === CONTINUATION) continue;
+    const next = screen.styles[base + col]!;
+    bytes += sgrTransition(current, next).length + Buffer.byteLength(char);
+    current = next;
+  }
+  return { bytes, style: current };
+}
+
+function copyCells(from: Screen, to: Screen, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    to.chars[i] = from.chars[i]!;
+    to.styles[i] = from.styles[i]!;
+  }
+}
