@@ -4,8 +4,10 @@
  * whole line; an erase to the end of the line where that is shorter than spaces. Runs a few cells
  * apart are joined when writing the cells between them costs no more than moving over them.
  *
- * The painter remembers the screen it last drew: one screen of memory.
+ * Rows that moved are moved by the terminal first when that is cheaper (line-moves.ts). The painter
+ * remembers the screen it last drew: one screen of memory (two while it weighs a frame).
  */
+import { applyLineMoves, lineMovesSequence, planLineMoves } from './line-moves.js';
 import { CONTINUATION, Screen } from './screen.js';
 import { DEFAULT_STYLE, sameStyle, sgrTransition, type Style } from './sgr.js';
 
@@ -53,23 +55,50 @@ export class ScreenPainter {
 
   /** The bytes that make the terminal show `target` ('' when it already does); remembers it. */
   paint(target: Screen): string {
-    let out = '';
-    let shown = this.shown;
+    const shown = this.shown;
+    let out: string;
     if (!shown || shown.columns !== target.columns || shown.rows !== target.rows) {
-      shown = this.shown = new Screen(target.columns, target.rows);
-      out = REPAINT;
+      this.shown = new Screen(target.columns, target.rows);
       this.cursor = { row: 0, col: 0 };
       this.style = DEFAULT_STYLE;
+      out = REPAINT + this.paintCells(this.shown, target);
     } else {
       // Each frame starts with an absolute move: a stray write to the terminal cannot shift a frame.
       this.cursor = undefined;
+      const plainShown = shown.clone();
+      out = this.paintCells(plainShown, target);
+      this.shown = plainShown;
+      // Rows that moved: let the terminal move them, if that and the cells left to paint cost less.
+      const moves = planLineMoves(shown, target);
+      if (moves) {
+        const after = { cursor: this.cursor, style: this.style };
+        const movedShown = shown.clone();
+        applyLineMoves(movedShown, moves);
+        const sequence = lineMovesSequence(moves, target.rows);
+        // The region's reset homes the cursor (when there was a region to reset).
+        this.cursor = sequence.endsWith(`${CSI}r`) ? { row: 0, col: 0 } : undefined;
+        this.style = DEFAULT_STYLE;
+        const moved = sequence + this.paintCells(movedShown, target);
+        if (Buffer.byteLength(moved) < Buffer.byteLength(out)) {
+          out = moved;
+          this.shown = movedShown;
+        } else {
+          this.cursor = after.cursor;
+          this.style = after.style;
+        }
+      }
     }
-    for (let row = 0; row < target.rows; row++) out += this.paintRow(shown, target, row);
     if (out !== '' && !sameStyle(this.style, DEFAULT_STYLE)) {
       // Whatever is written after us (a message on exit) starts from plain text.
       out += `${CSI}m`;
       this.style = DEFAULT_STYLE;
     }
+    return out;
+  }
+
+  private paintCells(shown: Screen, target: Screen): string {
+    let out = '';
+    for (let row = 0; row < target.rows; row++) out += this.paintRow(shown, target, row);
     return out;
   }
 

@@ -7,7 +7,7 @@
  * (CJK, most emoji) takes two cells: its own and an empty continuation cell after it.
  */
 import stringWidth from 'string-width';
-import { applySgr, DEFAULT_STYLE, erasedStyle, type Style } from './sgr.js';
+import { applySgr, blankStyle, DEFAULT_STYLE, erasedStyle, type Style } from './sgr.js';
 
 /** The empty continuation cell after a wide character. */
 export const CONTINUATION = '';
@@ -74,6 +74,12 @@ export class Screen {
       }
     }
     Object.assign(this, { columns, rows, chars: next.chars, styles: next.styles });
+  }
+
+  clone(): Screen {
+    const copy = new Screen(0, 0);
+    Object.assign(copy, { columns: this.columns, rows: this.rows, chars: this.chars.slice(), styles: this.styles.slice() });
+    return copy;
   }
 
   /** Cell `i` of this screen looks the same as cell `j` of `other`. */
@@ -192,7 +198,7 @@ export class TerminalModel {
     if (width === 2) this.breakWide(this.row, this.col + 1);
     const at = screen.at(this.row, this.col);
     screen.chars[at] = char;
-    screen.styles[at] = this.style;
+    screen.styles[at] = char === ' ' ? blankStyle(this.style) : this.style;
     if (width === 2) {
       screen.chars[at + 1] = CONTINUATION;
       screen.styles[at + 1] = this.style;

@@ -58,6 +58,15 @@ export function erasedStyle(style: Style): Style {
   return style.bg === '' ? DEFAULT_STYLE : styleOf(0, '', style.bg);
 }
 
+/**
+ * The style of a blank as it shows: the background, and whatever draws on a blank (inverse video,
+ * lines through, under or over it). A foreground colour or bold on a space shows nothing, so padding
+ * written in a colour is the same blank as any other and costs nothing to leave alone.
+ */
+export function blankStyle(style: Style): Style {
+  return style.flags & (INVERSE | UNDERLINE | STRIKE | OVERLINE) ? style : erasedStyle(style);
+}
+
 /** A colour given after 38/48 (`5;n`, `2;r;g;b`, or the colon forms), as canonical parameters. */
 function extendedColour(base: '38' | '48', parts: string[], i: number): [colour: string, used: number] {
   const part = parts[i]!;

@@ -102,6 +102,49 @@ test('attributes change by the shortest sequence: only what differs, or a reset 
   assert.equal(frame(['x', `${ESC}1;36ma${ESC}33mb${ESC}22;39m${ESC}7mc${ESC}27m`]), SYNC(`${ESC}2;3H${ESC}7mc${ESC}m`));
 });
 
+test('padding in a colour is a blank like any other; a blank that shows its style (inverse, underline, background) is not', () => {
+  const { frame } = stageOn(20, 4);
+  frame(['x', `ab${cyan('    ')}cd`]);
+  assert.equal(frame(['x', `ab${ESC}32m    ${ESC}39mcd`]), '');
+  assert.equal(frame(['x', 'ab    cd']), '');
+  assert.equal(frame(['x', `ab${ESC}7m    ${ESC}27mcd`]), SYNC(`${ESC}2;3H${ESC}7m    ${ESC}m`));
+  assert.equal(frame(['x', `ab${ESC}44m    ${ESC}49mcd`]), SYNC(`${ESC}2;3H${ESC}44m    ${ESC}m`));
+});
+
+test('a row that leaves the list: the terminal deletes it in a region and the rows under it close up, not rewritten', () => {
+  const { frame } = stageOn(40, 10);
+  const rows = [
+    'header',
+    'VM 101 - Start web-01   12s',
+    'VM 102 - Start db-01    14s',
+    'VM 103 - Start app-01   15s',
+    'VM 104 - Start mq-01    17s',
+  ];
+  frame([...rows, 'footer']);
+  // VM 102 ends and leaves the view; VM 105 comes in at the bottom of the list.
+  const after = [rows[0]!, rows[1]!, rows[3]!, rows[4]!, 'VM 105 - Start ci-01    19s', 'footer'];
+  // Region rows 3-5, delete row 3, insert a blank row 5, reset the region (the cursor goes home), then the new row.
+  assert.equal(frame(after), SYNC(`${ESC}3;5r${ESC}3H${ESC}M${ESC}5H${ESC}L${ESC}r${ESC}5HVM 105 - Start ci-01    19s`));
+});
+
+test('a launch entering at the top pushes the rows down with one insert; the row that falls off the list goes', () => {
+  const { frame } = stageOn(60, 10);
+  const rows = [
+    '… VM 565 - Start k8s-cp-19   pve2   queued',
+    '… CT 562 - Start proxy-15    pve4   queued',
+    '… CT 561 - Start ldap-16     pve2   queued',
+  ];
+  frame(['header', ...rows, 'footer']);
+  const after = ['header', '● VM 164 - Start vpn-06      pve1   0s', rows[0]!, rows[1]!, 'footer'];
+  assert.equal(frame(after), SYNC(`${ESC}2;4r${ESC}4H${ESC}M${ESC}2H${ESC}L${ESC}r${ESC}B● VM 164 - Start vpn-06${ESC}6Cpve1   0s`));
+});
+
+test('moves are used only when they cost less: one changed row is written, not moved', () => {
+  const { frame } = stageOn(40, 6);
+  frame(['a', 'bb', 'cc']);
+  assert.equal(frame(['a', 'cc', 'bb']), SYNC(`${ESC}2Hcc${ESC}Ebb`));
+});
+
 test('a resize repaints everything at the new size', () => {
   const { frame, terminal, stage } = stageOn(20, 5);
   frame(['top', 'body']);
