@@ -14,15 +14,16 @@ export type DisplayOrder = (order: readonly string[], cycle: number) => readonly
 
 /** `shown` without the keys `order` no longer has, with the keys it newly has placed after their predecessor in `order`. */
 function merge(shown: readonly string[], order: readonly string[]): readonly string[] {
-  const present = new Set(order);
-  const kept = shown.length === order.length && shown.every((key) => present.has(key)) ? shown : shown.filter((key) => present.has(key));
-  if (kept.length === order.length) return kept;
-  const known = new Set(kept);
+  // One set, emptied as the shown keys are found in it: what is left are the new keys.
+  const fresh = new Set(order);
+  const kept: string[] = [];
+  for (const key of shown) if (fresh.delete(key)) kept.push(key);
+  if (fresh.size === 0) return kept.length === shown.length ? shown : kept;
   /** New keys by the known key they follow (undefined: the top). */
   const following = new Map<string | undefined, string[]>();
   let anchor: string | undefined;
   for (const key of order) {
-    if (known.has(key)) anchor = key;
+    if (!fresh.has(key)) anchor = key;
     else {
       const list = following.get(anchor);
       if (list) list.push(key);

@@ -23,20 +23,29 @@ export interface LineMoves {
   inserts: Array<{ row: number; count: number }>;
 }
 
-/** A row's content as one string, and the cells it would take to write it (0 for a blank row). */
+/**
+ * A row's content as a key (two 32-bit hashes of its characters and styles: rows with equal keys are
+ * taken as equal; a collision could only cost bytes, never show a wrong screen), and the cells it
+ * would take to write it (0 for a blank row).
+ */
 function rowKey(screen: Screen, row: number): { key: string; weight: number } {
   const base = row * screen.columns;
-  let text = '';
-  let styles = '';
+  let a = 0x811c9dc5;
+  let b = 0x9e3779b9;
   let weight = 0;
   for (let col = 0; col < screen.columns; col++) {
     const char = screen.chars[base + col]!;
     const style = screen.styles[base + col]!;
-    text += char;
-    styles += `${style.key},`;
+    for (let i = 0; i < char.length; i++) {
+      const code = char.charCodeAt(i);
+      a = Math.imul(a ^ code, 0x01000193);
+      b = Math.imul(b ^ code, 0x5bd1e995) ^ (b >>> 15);
+    }
+    a = Math.imul(a ^ style.hash, 0x01000193);
+    b = Math.imul(b ^ (style.hash + col), 0x5bd1e995) ^ (b >>> 15);
     if (char !== ' ' || style !== DEFAULT_STYLE) weight++;
   }
-  return { key: `${text}\u0000${styles}`, weight };
+  return { key: `${a >>> 0}:${b >>> 0}`, weight };
 }
 
 const NO_KEY = { key: '', weight: 0 };

@@ -29,6 +29,8 @@ const FLAG_CODES: ReadonlyArray<[flag: number, on: string, off: string]> = [
 
 export interface Style {
   readonly key: string;
+  /** A hash of the key, for hashing rows of cells. */
+  readonly hash: number;
   readonly flags: number;
   /** Foreground as SGR parameters (`31`, `38;5;208`, `38;2;1;2;3`); '' is the terminal's default. */
   readonly fg: string;
@@ -43,7 +45,9 @@ export function styleOf(flags: number, fg: string, bg: string): Style {
   if (!style) {
     // Bounded: a board uses a few dozen styles. Forgetting them all only costs sharing, not meaning.
     if (interned.size >= 1024) interned.clear();
-    style = { key, flags, fg, bg };
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+    style = { key, hash: hash >>> 0, flags, fg, bg };
     interned.set(key, style);
   }
   return style;
