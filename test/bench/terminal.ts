@@ -169,7 +169,7 @@ const OUTCOMES: Array<[string, 'ok' | 'warnings' | 'failed']> = [
  * Writes a session of `tasks` rows of ours for the binary to restore: the simulator's running tasks,
  * then ended ones going back in time (as a long day of launches leaves them).
  */
-async function writeSession(sim: Simulator, stateDir: string, tasks: number): Promise<void> {
+export async function writeSession(sim: Simulator, stateDir: string, tasks: number): Promise<void> {
   const client = createPveClient({ endpoint: sim.url, token: sim.token });
   const cluster = await clusterName(client, sim.url, systemClock);
   const user = client.userid;

@@ -50,8 +50,9 @@ export class TmuxBoard {
     return result.stdout;
   }
 
-  start(binary = BINARY): void {
-    const command = `exec ${shellQuote(process.execPath)} ${shellQuote(binary)}`;
+  /** Runs `node [nodeArgs] binary` in the pane. */
+  start(binary = BINARY, nodeArgs: string[] = []): void {
+    const command = `exec ${[process.execPath, ...nodeArgs, binary].map(shellQuote).join(' ')}`;
     this.run('new-session', '-d', '-s', 'bench', '-x', String(this.columns), '-y', String(this.rows), command);
     this.run('set-option', '-t', 'bench', 'remain-on-exit', 'on');
   }
