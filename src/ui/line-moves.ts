@@ -29,13 +29,13 @@ export interface LineMoves {
  * would take to write it (0 for a blank row).
  */
 function rowKey(screen: Screen, row: number): { key: string; weight: number } {
-  const base = row * screen.columns;
+  const { chars, styles } = screen.lines[row]!;
   let a = 0x811c9dc5;
   let b = 0x9e3779b9;
   let weight = 0;
   for (let col = 0; col < screen.columns; col++) {
-    const char = screen.chars[base + col]!;
-    const style = screen.styles[base + col]!;
+    const char = chars[col]!;
+    const style = styles[col]!;
     for (let i = 0; i < char.length; i++) {
       const code = char.charCodeAt(i);
       a = Math.imul(a ^ code, 0x01000193);
@@ -65,7 +65,7 @@ function runs(rows: number[]): Array<{ row: number; count: number }> {
 export function planLineMoves(shown: Screen, target: Screen): LineMoves | undefined {
   const rows = target.rows;
   const sameRow = (row: number) => {
-    for (let i = row * target.columns; i < (row + 1) * target.columns; i++) if (!shown.sameCell(i, target, i)) return false;
+    for (let col = 0; col < target.columns; col++) if (!shown.sameCell(row, col, target)) return false;
     return true;
   };
   let first = 0;

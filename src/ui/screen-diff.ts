@@ -8,7 +8,7 @@
  * remembers the screen it last drew: one screen of memory (two while it weighs a frame).
  */
 import { applyLineMoves, lineMovesSequence, planLineMoves } from './line-moves.js';
-import { CONTINUATION, Screen } from './screen.js';
+import { CONTINUATION, Screen, type Line } from './screen.js';
 import { DEFAULT_STYLE, sameStyle, sgrTransition, type Style } from './sgr.js';
 
 const CSI = '\u001b[';
@@ -105,15 +105,15 @@ export class ScreenPainter {
   private paintRow(shown: Screen, target: Screen, row: number): string {
     const runs = changedRuns(shown, target, row);
     if (runs.length === 0) return '';
-    const base = row * target.columns;
+    const line = target.lines[row]!;
     let out = '';
     // Joins runs when writing the cells between them is no dearer than moving over them.
     const joined: Run[] = [runs[0]!];
     for (const run of runs.slice(1)) {
       const last = joined.at(-1)!;
-      const before = target.styles[base + last.end - 1]!;
-      const after = target.styles[base + run.start]!;
-      const gap = spanCost(target, base, last.end, run.start, before);
+      const before = line.styles[last.end - 1]!;
+      const after = line.styles[run.start]!;
+      const gap = spanCost(line, last.end, run.start, before);
       const write = gap.bytes + sgrTransition(gap.style, after).length;
       const jump = cursorMove(row, run.start, { row, col: last.end }).length + sgrTransition(before, after).length;
       if (write <= jump) last.end = run.end;
@@ -124,36 +124,39 @@ export class ScreenPainter {
       out += cursorMove(row, run.start, this.cursor);
       this.cursor = { row, col: run.start };
       // The last run may end in blanks up to the edge: an erase is shorter than writing them.
-      const blankFrom = i === joined.length - 1 ? trailingBlanks(target, row) : target.columns;
+      const blankFrom = i === joined.length - 1 ? trailingBlanks(line) : target.columns;
       let writeTo = run.end;
       if (blankFrom < run.end) {
-        const cells = spanCost(target, base, blankFrom, run.end, target.styles[base + blankFrom - 1] ?? this.style);
-        const erase = sgrTransition(blankFrom > run.start ? target.styles[base + blankFrom - 1]! : this.style, DEFAULT_STYLE).length;
+        const cells = spanCost(line, blankFrom, run.end, line.styles[blankFrom - 1] ?? this.style);
+        const erase = sgrTransition(blankFrom > run.start ? line.styles[blankFrom - 1]! : this.style, DEFAULT_STYLE).length;
         if (erase + ERASE_TO_END.length < cells.bytes) writeTo = blankFrom;
       }
-      out += this.writeCells(target, row, run.start, writeTo);
+      out += this.writeCells(line, row, run.start, writeTo, target.columns);
       if (writeTo < run.end) {
         out += sgrTransition(this.style, DEFAULT_STYLE) + ERASE_TO_END;
         this.style = DEFAULT_STYLE;
       }
-      copyCells(target, shown, base + run.start, base + run.end);
+      const into = shown.lines[row]!;
+      for (let col = run.start; col < run.end; col++) {
+        into.chars[col] = line.chars[col]!;
+        into.styles[col] = line.styles[col]!;
+      }
     }
     return out;
   }
 
-  private writeCells(target: Screen, row: number, from: number, to: number): string {
-    const base = row * target.columns;
+  private writeCells(line: Line, row: number, from: number, to: number, columns: number): string {
     let out = '';
     for (let col = from; col < to; col++) {
-      const char = target.chars[base + col]!;
+      const char = line.chars[col]!;
       if (char === CONTINUATION) continue;
-      const style = target.styles[base + col]!;
+      const style = line.styles[col]!;
       out += sgrTransition(this.style, style) + char;
       this.style = style;
     }
     if (to > from) {
       // After the last column the cursor waits for a wrap that terminals handle differently: forget it.
-      this.cursor = to >= target.columns ? undefined : { row, col: to };
+      this.cursor = to >= columns ? undefined : { row, col: to };
     }
     return out;
   }
@@ -162,18 +165,19 @@ export class ScreenPainter {
 /** Runs of cells that differ in one row, widened so that no wide character is written in half. */
 function changedRuns(shown: Screen, target: Screen, row: number): Run[] {
   const { columns } = target;
-  const base = row * columns;
+  const was = shown.lines[row]!.chars;
+  const now = target.lines[row]!.chars;
   const runs: Run[] = [];
-  const split = (col: number) => target.chars[base + col] === CONTINUATION || shown.chars[base + col] === CONTINUATION;
+  const split = (col: number) => now[col] === CONTINUATION || was[col] === CONTINUATION;
   for (let col = 0; col < columns;) {
-    if (shown.sameCell(base + col, target, base + col)) {
+    if (shown.sameCell(row, col, target)) {
       col++;
       continue;
     }
     let start = col;
     while (start > 0 && split(start)) start--;
     let end = col + 1;
-    while (end < columns && (!shown.sameCell(base + end, target, base + end) || split(end))) end++;
+    while (end < columns && (!shown.sameCell(row, end, target) || split(end))) end++;
     runs.push({ start, end });
     col = end;
   }
@@ -181,30 +185,27 @@ function changedRuns(shown: Screen, target: Screen, row: number): Run[] {
 }
 
 /** The first column from which a row holds only plain blanks. */
-function trailingBlanks(screen: Screen, row: number): number {
-  const base = row * screen.columns;
-  let col = screen.columns;
-  while (col > 0 && screen.chars[base + col - 1] === ' ' && sameStyle(screen.styles[base + col - 1]!, DEFAULT_STYLE)) col--;
+function trailingBlanks(line: Line): number {
+  let col = line.chars.length;
+  while (col > 0 && line.chars[col - 1] === ' ' && sameStyle(line.styles[col - 1]!, DEFAULT_STYLE)) col--;
   return col;
 }
 
 /** Bytes to write cells [from, to) of a row starting in style `style`, and the style after them. */
-function spanCost(screen: Screen, base: number, from: number, to: number, style: Style): { bytes: number; style: Style } {
+function spanCost(line: Line, from: number, to: number, style: Style): { bytes: number; style: Style } {
   let bytes = 0;
   let current = style;
   for (let col = from; col < to; col++) {
-    const char = screen.chars[base + col]!;
+    const char = line.chars[col]!;
     if (char === CONTINUATION) continue;
-    const next = screen.styles[base + col]!;
-    bytes += sgrTransition(current, next).length + Buffer.byteLength(char);
+    const next = line.styles[col]!;
+    bytes += sgrTransition(current, next).length + utf8Length(char);
     current = next;
   }
   return { bytes, style: current };
 }
 
-function copyCells(from: Screen, to: Screen, start: number, end: number): void {
-  for (let i = start; i < end; i++) {
-    to.chars[i] = from.chars[i]!;
-    to.styles[i] = from.styles[i]!;
-  }
+/** Bytes of a cell's text in UTF-8 (most cells are ASCII). */
+function utf8Length(text: string): number {
+  return text.length === 1 && text.charCodeAt(0) < 0x80 ? 1 : Buffer.byteLength(text);
 }

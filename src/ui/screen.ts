@@ -12,33 +12,38 @@ import { applySgr, blankStyle, DEFAULT_STYLE, erasedStyle, type Style } from './
 /** The empty continuation cell after a wide character. */
 export const CONTINUATION = '';
 
+/** One row of cells: the characters and their styles, column by column. */
+export interface Line {
+  chars: string[];
+  styles: Style[];
+}
+
+function blankLine(columns: number, style: Style = DEFAULT_STYLE): Line {
+  return { chars: new Array<string>(columns).fill(' '), styles: new Array<Style>(columns).fill(style) };
+}
+
 export class Screen {
-  chars: string[] = [];
-  styles: Style[] = [];
+  /** Row by row, so that scrolling moves rows, not cells. */
+  lines: Line[];
 
   constructor(
     public columns: number,
     public rows: number,
   ) {
-    this.chars = new Array<string>(columns * rows).fill(' ');
-    this.styles = new Array<Style>(columns * rows).fill(DEFAULT_STYLE);
+    this.lines = Array.from({ length: rows }, () => blankLine(columns));
   }
 
-  at(row: number, col: number): number {
-    return row * this.columns + col;
-  }
-
-  /** Blanks cells [from, to) of one row (indices are columns) with `style`. */
+  /** Blanks cells [from, to) of one row with `style`. */
   blank(row: number, from: number, to: number, style: Style = DEFAULT_STYLE): void {
-    const base = row * this.columns;
+    const line = this.lines[row]!;
     for (let col = Math.max(0, from); col < Math.min(this.columns, to); col++) {
-      this.chars[base + col] = ' ';
-      this.styles[base + col] = style;
+      line.chars[col] = ' ';
+      line.styles[col] = style;
     }
   }
 
   blankRows(from: number, to: number, style: Style = DEFAULT_STYLE): void {
-    for (let row = Math.max(0, from); row < Math.min(this.rows, to); row++) this.blank(row, 0, this.columns, style);
+    for (let row = Math.max(0, from); row < Math.min(this.rows, to); row++) this.lines[row] = blankLine(this.columns, style);
   }
 
   /** Moves rows [top, bottom] up by `n` (down when negative); rows that come in are blank. */
@@ -46,55 +51,55 @@ export class Screen {
     const height = bottom - top + 1;
     if (n === 0 || height <= 0) return;
     const shift = Math.max(-height, Math.min(height, n));
-    const { columns } = this;
-    if (shift > 0) {
-      this.chars.copyWithin(top * columns, (top + shift) * columns, (bottom + 1) * columns);
-      this.styles.copyWithin(top * columns, (top + shift) * columns, (bottom + 1) * columns);
-      this.blankRows(bottom + 1 - shift, bottom + 1, style);
-    } else {
-      this.chars.copyWithin((top - shift) * columns, top * columns, (bottom + 1 + shift) * columns);
-      this.styles.copyWithin((top - shift) * columns, top * columns, (bottom + 1 + shift) * columns);
-      this.blankRows(top, top - shift, style);
-    }
+    const fresh = Array.from({ length: Math.abs(shift) }, () => blankLine(this.columns, style));
+    const region = this.lines.slice(top, bottom + 1);
+    const moved = shift > 0 ? [...region.slice(shift), ...fresh] : [...fresh, ...region.slice(0, height + shift)];
+    this.lines.splice(top, height, ...moved);
   }
 
   /** A new size, keeping what fits from the top left (as terminals do on the alternate screen). */
   resize(columns: number, rows: number): void {
     if (columns === this.columns && rows === this.rows) return;
-    const next = new Screen(columns, rows);
-    for (let row = 0; row < Math.min(rows, this.rows); row++) {
-      for (let col = 0; col < Math.min(columns, this.columns); col++) {
-        next.chars[row * columns + col] = this.chars[row * this.columns + col]!;
-        next.styles[row * columns + col] = this.styles[row * this.columns + col]!;
+    this.lines = Array.from({ length: rows }, (_, row) => {
+      const old = this.lines[row];
+      const line = blankLine(columns);
+      if (!old) return line;
+      const kept = Math.min(columns, this.columns);
+      for (let col = 0; col < kept; col++) {
+        line.chars[col] = old.chars[col]!;
+        line.styles[col] = old.styles[col]!;
       }
       // A wide character cut in half by the new right edge is gone.
-      if (columns < this.columns && next.chars[row * columns + columns - 1] !== CONTINUATION) {
-        const last = this.chars[row * this.columns + columns];
-        if (last === CONTINUATION) next.blank(row, columns - 1, columns);
+      if (columns < this.columns && old.chars[columns] === CONTINUATION) {
+        line.chars[columns - 1] = ' ';
+        line.styles[columns - 1] = DEFAULT_STYLE;
       }
-    }
-    Object.assign(this, { columns, rows, chars: next.chars, styles: next.styles });
+      return line;
+    });
+    this.columns = columns;
+    this.rows = rows;
   }
 
   clone(): Screen {
     const copy = new Screen(0, 0);
-    Object.assign(copy, { columns: this.columns, rows: this.rows, chars: this.chars.slice(), styles: this.styles.slice() });
+    copy.columns = this.columns;
+    copy.rows = this.rows;
+    copy.lines = this.lines.map((line) => ({ chars: line.chars.slice(), styles: line.styles.slice() }));
     return copy;
   }
 
-  /** Cell `i` of this screen looks the same as cell `j` of `other`. */
-  sameCell(i: number, other: Screen, j: number): boolean {
-    const a = this.styles[i]!;
-    const b = other.styles[j]!;
-    return this.chars[i] === other.chars[j] && (a === b || a.key === b.key);
+  /** Cell (row, col) of this screen looks the same as the same cell of `other`. */
+  sameCell(row: number, col: number, other: Screen): boolean {
+    const a = this.lines[row]!;
+    const b = other.lines[row]!;
+    const styleA = a.styles[col]!;
+    const styleB = b.styles[col]!;
+    return a.chars[col] === b.chars[col] && (styleA === styleB || styleA.key === styleB.key);
   }
 
   /** The text of one row, spaces for blanks (for tests and messages). */
   text(row: number): string {
-    return this.chars
-      .slice(row * this.columns, (row + 1) * this.columns)
-      .join('')
-      .trimEnd();
+    return this.lines[row]!.chars.join('').trimEnd();
   }
 }
 
@@ -181,11 +186,11 @@ export class TerminalModel {
     const { screen } = this;
     if (width === 0) {
       // A combining mark joins the character before it, as terminals draw it.
-      const col = this.pendingWrap ? this.col : this.col - 1;
+      let col = this.pendingWrap ? this.col : this.col - 1;
       if (col < 0) return;
-      let at = screen.at(this.row, col);
-      if (screen.chars[at] === CONTINUATION && col > 0) at--;
-      screen.chars[at] += char;
+      const line = screen.lines[this.row]!;
+      if (line.chars[col] === CONTINUATION && col > 0) col--;
+      line.chars[col] += char;
       return;
     }
     if (this.pendingWrap || this.col + width > screen.columns) {
@@ -196,12 +201,12 @@ export class TerminalModel {
     this.pendingWrap = false;
     this.breakWide(this.row, this.col);
     if (width === 2) this.breakWide(this.row, this.col + 1);
-    const at = screen.at(this.row, this.col);
-    screen.chars[at] = char;
-    screen.styles[at] = char === ' ' ? blankStyle(this.style) : this.style;
+    const line = screen.lines[this.row]!;
+    line.chars[this.col] = char;
+    line.styles[this.col] = char === ' ' ? blankStyle(this.style) : this.style;
     if (width === 2) {
-      screen.chars[at + 1] = CONTINUATION;
-      screen.styles[at + 1] = this.style;
+      line.chars[this.col + 1] = CONTINUATION;
+      line.styles[this.col + 1] = this.style;
     }
     this.col += width;
     if (this.col >= screen.columns) {
@@ -214,9 +219,9 @@ export class TerminalModel {
   private breakWide(row: number, col: number): void {
     const { screen } = this;
     if (col >= screen.columns) return;
-    const at = screen.at(row, col);
-    if (screen.chars[at] === CONTINUATION && col > 0) screen.blank(row, col - 1, col);
-    if (col + 1 < screen.columns && screen.chars[at + 1] === CONTINUATION) screen.blank(row, col + 1, col + 2);
+    const { chars } = screen.lines[row]!;
+    if (chars[col] === CONTINUATION && col > 0) screen.blank(row, col - 1, col);
+    if (col + 1 < screen.columns && chars[col + 1] === CONTINUATION) screen.blank(row, col + 1, col + 2);
   }
 
   private control(code: number): void {
@@ -368,8 +373,9 @@ export class TerminalModel {
     const from = mode === 0 ? this.col : 0;
     const to = mode === 1 ? this.col + 1 : screen.columns;
     // A wide character cut by the erase goes entirely.
-    const start = from > 0 && screen.chars[screen.at(this.row, from)] === CONTINUATION ? from - 1 : from;
-    const end = to < screen.columns && screen.chars[screen.at(this.row, to)] === CONTINUATION ? to + 1 : to;
+    const { chars } = screen.lines[this.row]!;
+    const start = from > 0 && chars[from] === CONTINUATION ? from - 1 : from;
+    const end = to < screen.columns && chars[to] === CONTINUATION ? to + 1 : to;
     screen.blank(this.row, start, end, style);
   }
 }

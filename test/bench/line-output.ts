@@ -10,14 +10,14 @@ import { DEFAULT_STYLE, sgrTransition } from '../../src/ui/sgr.js';
 const CSI = '\u001b[';
 
 function lineText(screen: Screen, row: number): string {
-  const base = row * screen.columns;
+  const { chars, styles } = screen.lines[row]!;
   let end = screen.columns;
-  while (end > 0 && screen.chars[base + end - 1] === ' ' && screen.styles[base + end - 1] === DEFAULT_STYLE) end--;
+  while (end > 0 && chars[end - 1] === ' ' && styles[end - 1] === DEFAULT_STYLE) end--;
   let out = '';
   let style = DEFAULT_STYLE;
   for (let col = 0; col < end; col++) {
-    out += sgrTransition(style, screen.styles[base + col]!) + screen.chars[base + col]!;
-    style = screen.styles[base + col]!;
+    out += sgrTransition(style, styles[col]!) + chars[col]!;
+    style = styles[col]!;
   }
   return out + sgrTransition(style, DEFAULT_STYLE);
 }

@@ -113,7 +113,8 @@ export class TmuxBoard {
 
   close(): void {
     spawnSync('tmux', ['-S', this.socket, 'kill-server'], { env: this.env });
-    rmSync(this.dir, { recursive: true, force: true });
+    // The binary flushes its session on the hangup while the directory goes: try again a few times.
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 

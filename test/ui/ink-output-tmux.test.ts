@@ -202,9 +202,9 @@ function frame(rows: Row[], cursor: number, tick: number): ReactElement {
 }
 
 /** What shows of a cell: its character, and of a blank only the background and what draws on a blank. */
-function look(screen: Screen, i: number): string {
-  const char = screen.chars[i]!;
-  const style = screen.styles[i]!;
+function look(screen: Screen, row: number, col: number): string {
+  const char = screen.lines[row]!.chars[col]!;
+  const style = screen.lines[row]!.styles[col]!;
   if (char !== ' ') return `${char} ${style.key}`;
   const invisible = BOLD | DIM | ITALIC | BLINK | HIDDEN;
   return `  ${styleOf(style.flags & ~invisible, style.flags & INVERSE ? style.fg : '', style.bg).key}`;
@@ -214,9 +214,8 @@ function assertSameLook(shown: Screen, intended: Screen, update: number): void {
   let cells = 0;
   for (let row = 0; row < ROWS; row++) {
     for (let col = 0; col < COLUMNS; col++) {
-      const i = row * COLUMNS + col;
-      assert.equal(look(shown, i), look(intended, i), `after update ${update}, row ${row + 1}, column ${col + 1}`);
-      if (shown.styles[i]!.key !== styleOf(0, '', '').key) cells++;
+      assert.equal(look(shown, row, col), look(intended, row, col), `after update ${update}, row ${row + 1}, column ${col + 1}`);
+      if (shown.lines[row]!.styles[col]!.key !== styleOf(0, '', '').key) cells++;
     }
   }
   assert.ok(cells > 20, 'colours were compared, not only plain cells');

@@ -145,6 +145,24 @@ test('moves are used only when they cost less: one changed row is written, not m
   assert.equal(frame(['a', 'cc', 'bb']), SYNC(`${ESC}2Hcc${ESC}Ebb`));
 });
 
+test('a frame as tall as the terminal, which Ink draws by clearing the screen, still writes only what changed and never scrolls', () => {
+  const { terminal, stage } = stageOn(20, 4);
+  const full = (lines: string[]) => {
+    const before = terminal.chunks.length;
+    stage.stream.write(`${ESC}2J${ESC}3J${ESC}H${lines.join('\n')}`);
+    stage.flush();
+    return terminal.chunks.slice(before).join('');
+  };
+  full(['one', 'two', 'three', 'four']);
+  assert.equal(full(['one', 'two', 'three', 'fouR']), SYNC(`${ESC}4;4HR`));
+  const screen = new TerminalModel(20, 4);
+  screen.write(terminal.text);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((row) => screen.screen.text(row)),
+    ['one', 'two', 'three', 'fouR'],
+  );
+});
+
 test('a resize repaints everything at the new size', () => {
   const { frame, terminal, stage } = stageOn(20, 5);
   frame(['top', 'body']);
@@ -218,9 +236,8 @@ test('replayed on a terminal, every diff leaves exactly the intended screen (2,0
     replay.write(terminal.chunks.slice(before).join(''));
     for (let row = 0; row < rows; row++) {
       for (let col = 0; col < columns; col++) {
-        const i = row * columns + col;
         assert.ok(
-          replay.screen.sameCell(i, intended.screen, i),
+          replay.screen.sameCell(row, col, intended.screen),
           `frame ${n}, row ${row}, column ${col}: ${replay.screen.text(row)} vs ${intended.screen.text(row)}`,
         );
       }
