@@ -110,7 +110,11 @@ runChild(async () => {
     const write = pickUpdate(store, kind, offset + sample, NOW);
     const frame = terminal.nextFrame();
     const started = performance.now();
-    store.getState().update(write);
+    // Each update arrives as a poll cycle's result: the board shows it, moves included, at the cycle's end.
+    store.getState().update((tx) => {
+      write(tx);
+      tx.setPoll({ cycles: store.getState().poll.cycles + 1 });
+    });
     redraw();
     const writtenAt = await frame;
     if (sample >= args.warmup) {
