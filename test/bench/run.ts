@@ -3,7 +3,7 @@
  * one, in one run. Progress lines start with `[bench]`; the last line is one JSON object with every
  * figure as {value, baseline?, target, ok}. See README "Performance" for what each one means.
  *
- * --quick: the same figures with fewer samples and shorter windows (about four minutes), and no
+ * --quick: the same figures with fewer samples and shorter windows (a few minutes), and no
  * baseline binary for the terminal's bytes.
  */
 import { cpus, loadavg } from 'node:os';
