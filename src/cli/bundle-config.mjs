@@ -2,6 +2,7 @@
 // that must run like it (test/bench/children.ts).
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { inkRenderPatches } from '../ui/ink-render-patches.mjs';
 
 /** The build fails when a patched dependency changed: each patch below names the text it expects. */
 function mustContain(path, source, marker) {
@@ -131,6 +132,6 @@ export const BUNDLE_OPTIONS = {
   minify: true,
   legalComments: 'none',
   define: { 'process.env.NODE_ENV': '"production"' },
-  plugins: [inkWithoutDevtools, syncYoga, frameCaches],
+  plugins: [inkWithoutDevtools, syncYoga, frameCaches, inkRenderPatches],
   logLevel: 'warning',
 };

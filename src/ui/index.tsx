@@ -7,7 +7,7 @@ import type { RuntimeActions } from '../tasks/actions.js';
 import type { Scope, TaskStore } from '../tasks/store.js';
 import type { Clock } from '../util/clock.js';
 import { Board } from './board.js';
-import { correctedInkOutput } from './ink-output.js';
+import { createOutputStage } from './ink-output.js';
 import type { BoardExit } from './context.js';
 
 export { Board, type BoardProps } from './board.js';
@@ -36,8 +36,6 @@ const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h';
 const LEAVE_ALTERNATE_SCREEN = '\u001b[?1049l';
 /** A low frame rate keeps a slow SSH link responsive; polling is every 2 s anyway. */
 const MAX_FPS = 8;
-/** Only changed lines are rewritten: a few hundred bytes a second over SSH instead of whole frames. */
-const INCREMENTAL_RENDERING = true;
 
 export async function runBoard(options: BoardOptions): Promise<BoardExit> {
   const { stdout, stdin } = options;
@@ -51,6 +49,8 @@ export async function runBoard(options: BoardOptions): Promise<BoardExit> {
   process.once('exit', leaveScreen);
   stdout.write(ENTER_ALTERNATE_SCREEN);
 
+  // Ink draws whole frames on a model of the screen; the terminal gets only the cells that changed.
+  const output = createOutputStage(stdout);
   let result: BoardExit = { reason: 'quit' };
   let instance: ReturnType<typeof render> | undefined;
   const finish = (exit: BoardExit) => {
@@ -72,12 +72,12 @@ export async function runBoard(options: BoardOptions): Promise<BoardExit> {
         onExit={finish}
       />,
       {
-        // Through correctedInkOutput: Ink 6.8's incremental writer lands frames a line low without it.
-        stdout: correctedInkOutput(stdout),
+        stdout: output.stream,
         stdin,
         exitOnCtrlC: false,
         maxFps: MAX_FPS,
-        incrementalRendering: INCREMENTAL_RENDERING,
+        // The output stage diffs whole frames cell by cell; Ink's own line diff would only get in its way.
+        incrementalRendering: false,
       },
     );
     if (options.signal?.aborted) onAbort();
@@ -85,6 +85,8 @@ export async function runBoard(options: BoardOptions): Promise<BoardExit> {
     await instance.waitUntilExit();
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+    output.flush();
+    output.close();
     leaveScreen();
     process.off('exit', leaveScreen);
   }

@@ -4,6 +4,7 @@
  * same object while nothing it depends on changed (zustand 5 loops on a fresh object per call).
  */
 import { emptyTally, type Guest, type Scope, type Tally, type TaskRow, type TaskStoreState } from '../tasks/store.js';
+import { createDisplayOrder } from './display-order.js';
 import { STATE_WORDS, taskTitle } from './format.js';
 import { windowTop } from './layout.js';
 import type { Cursor } from './ui-state.js';
@@ -100,8 +101,10 @@ function keyedCache<T>(): { get(key: string): T | undefined; set(key: string, va
 
 export function createTaskLister(): TaskLister {
   const cache = keyedCache<{ order: readonly string[]; rowsVersion: number; result: VisibleTasks }>();
+  const display = { mine: createDisplayOrder(), cluster: createDisplayOrder() };
   return (state, scope, filter) => {
-    const order = state.order[scope];
+    // Rows move once per poll cycle, all together (display-order.ts).
+    const order = display[scope](state.order[scope], state.poll.cycles);
     const words = filterWords(filter);
     const cacheKey = `${scope}\u0000${filter}`;
     const last = cache.get(cacheKey);

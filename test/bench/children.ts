@@ -5,21 +5,37 @@
  * shipped code, not of tsx's on-the-fly compiler.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { build, type Plugin } from 'esbuild';
 import { BUNDLE_OPTIONS } from '../../src/cli/bundle-config.mjs';
 import { ROOT, childEnv } from './util.js';
 
 const BANNER =
   "import { createRequire as __benchCreateRequire } from 'node:module';\nconst require = __benchCreateRequire(import.meta.url);";
 
+/** An esbuild plugin that bundles other files in place of some (absolute paths both). */
+function replaceFiles(replace: Record<string, string>): Plugin {
+  return {
+    name: 'bench-replace-files',
+    setup(b) {
+      b.onLoad({ filter: /\.tsx?$/ }, (args) => {
+        const other = replace[args.path];
+        return other ? { contents: readFileSync(other, 'utf8'), loader: 'ts', resolveDir: dirname(other) } : undefined;
+      });
+    },
+  };
+}
+
 export class Workdir {
   readonly path = mkdtempSync(join(tmpdir(), 'pvetasks-bench-'));
 
-  /** Bundles `entry` (a file, or source text resolved from the repository root) to `<name>.mjs`. */
-  async bundle(name: string, entry: { file: string } | { source: string }): Promise<string> {
+  /**
+   * Bundles `entry` (a file, or source text resolved from the repository root) to `<name>.mjs`;
+   * `replace` maps source files to the files bundled in their place.
+   */
+  async bundle(name: string, entry: { file: string } | { source: string }, replace: Record<string, string> = {}): Promise<string> {
     const outfile = join(this.path, `${name}.mjs`);
     await build({
       ...('file' in entry
@@ -27,6 +43,7 @@ export class Workdir {
         : { stdin: { contents: entry.source, resolveDir: ROOT, loader: 'js', sourcefile: `${name}.js` } }),
       outfile,
       ...BUNDLE_OPTIONS,
+      plugins: [...(BUNDLE_OPTIONS.plugins ?? []), replaceFiles(replace)],
       banner: { js: BANNER },
       absWorkingDir: ROOT,
     });

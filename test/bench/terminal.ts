@@ -1,11 +1,11 @@
 /**
- * The real binary (dist/pvetasks.mjs) on a real terminal: bytes written per second in steady state and
- * idle CPU (in tmux, against a simulator running in this process in real time), and start-up time (in
- * `script`'s pseudo-terminal, next to a bare bundled Ink "hello"). The children never see a CI
- * variable: Ink would draw only the last frame.
+ * The real binary (dist/pvetasks.mjs) on a real terminal: idle CPU and memory (in tmux, against a
+ * simulator running in this process in real time), start-up time to the first frame (in `script`'s
+ * pseudo-terminal, next to a bare bundled Ink "hello"), and `--version` next to `node -e 0`. The
+ * children never see a CI variable: Ink would draw only the last frame.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,12 +16,10 @@ import { openSession } from '../../src/tasks/session.js';
 import { createTaskStore } from '../../src/tasks/store.js';
 import { formatUpid } from '../../src/tasks/upid.js';
 import { systemClock } from '../../src/util/clock.js';
-import { BUNDLE, buildBundle, bundleIsStale } from '../helpers/bundle.js';
+import { buildBundle, bundleIsStale } from '../helpers/bundle.js';
 import type { Workdir } from './children.js';
-import { childEnv, median, progress, round, sleep } from './util.js';
-
-/** The bundle under test; PVETASKS_BENCH_BINARY measures another build instead (it is then not rebuilt). */
-export const BINARY = process.env.PVETASKS_BENCH_BINARY ?? BUNDLE;
+import { BINARY, TYPES, TmuxBoard, busyCluster, shellQuote } from './tmux-board.js';
+import { ROOT, childEnv, median, progress, round, sleep } from './util.js';
 
 /** Builds the bundle when it is missing or older than the sources (what `npm run bundle` makes). */
 export function ensureBinary(): void {
@@ -35,145 +33,6 @@ export function requireTools(): void {
   for (const tool of ['tmux', 'script']) {
     const found = spawnSync(tool, ['-V'], { encoding: 'utf8' });
     if (found.error) throw new Error(`the benchmark needs ${tool} (apt-get install ${tool === 'script' ? 'util-linux' : tool})`);
-  }
-}
-
-const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
-
-/** A tmux server of our own (its socket in our own directory), holding one session that runs the binary. */
-class TmuxBoard {
-  private readonly dir = mkdtempSync(join(tmpdir(), 'pvetasks-bench-tty-'));
-  private readonly socket = join(this.dir, 'tmux.sock');
-  readonly pipeFile = join(this.dir, 'pane-output');
-
-  constructor(
-    private readonly sim: Simulator,
-    readonly columns: number,
-    readonly rows: number,
-  ) {}
-
-  /** Where the binary keeps its session files. */
-  get stateDir(): string {
-    return join(this.dir, 'state');
-  }
-
-  private get env(): NodeJS.ProcessEnv {
-    return childEnv({
-      PROXMOX_VE_ENDPOINT: this.sim.url,
-      PROXMOX_VE_API_TOKEN: this.sim.token,
-      PVETASKS_STATE_DIR: this.stateDir,
-      LANG: 'C.UTF-8',
-      LC_ALL: 'C.UTF-8',
-    });
-  }
-
-  run(...args: string[]): string {
-    const result = spawnSync('tmux', ['-S', this.socket, '-f', '/dev/null', '-u', ...args], { encoding: 'utf8', env: this.env });
-    if (result.error) throw result.error;
-    if (result.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${result.stderr}`);
-    return result.stdout;
-  }
-
-  start(): void {
-    const command = `exec ${shellQuote(process.execPath)} ${shellQuote(BINARY)}`;
-    this.run('new-session', '-d', '-s', 'bench', '-x', String(this.columns), '-y', String(this.rows), command);
-    this.run('set-option', '-t', 'bench', 'remain-on-exit', 'on');
-  }
-
-  screen(): string {
-    return this.run('capture-pane', '-p', '-t', 'bench');
-  }
-
-  /** The pid of the process in the pane: the binary itself (the shell exec'd it). */
-  pid(): number {
-    return Number(this.run('display-message', '-p', '-t', 'bench', '#{pane_pid}').trim());
-  }
-
-  async waitFor(what: string, ready: (screen: string) => boolean, limitMs = 30_000): Promise<void> {
-    const deadline = Date.now() + limitMs;
-    for (;;) {
-      const screen = this.screen();
-      if (ready(screen)) return;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen:\n${screen}`);
-      await sleep(100);
-    }
-  }
-
-  /** Counts every byte the pane receives for `ms` of wall-clock time. */
-  async countBytes(ms: number): Promise<{ bytes: number; seconds: number }> {
-    this.run('pipe-pane', '-o', '-t', 'bench', `cat >> ${shellQuote(this.pipeFile)}`);
-    const started = performance.now();
-    await sleep(ms);
-    this.run('pipe-pane', '-t', 'bench');
-    const seconds = (performance.now() - started) / 1000;
-    await sleep(200); // let cat write out what it holds
-    const bytes = existsSync(this.pipeFile) ? readFileSync(this.pipeFile).length : 0;
-    return { bytes, seconds };
-  }
-
-  close(): void {
-    spawnSync('tmux', ['-S', this.socket, 'kill-server'], { env: this.env });
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-const TYPES = ['qmstart', 'vzdump', 'qmigrate', 'qmsnapshot', 'vzstart', 'qmshutdown', 'vncproxy'];
-const USERS = ['root@pam', 'admin@pve', 'ops@pve', 'jdoe@pve'];
-
-/** `count` running tasks over 4 nodes, started between `minAgoMs` and `minAgoMs + spreadMs` ago; none ends. */
-async function busyCluster(count: number, minAgoMs: number, spreadMs: number): Promise<Simulator> {
-  const sim = await startSimulator({ nodes: 4, guests: 60, seed: 5, unauthorizedDelayMs: 0 });
-  const guests = sim.control.guests();
-  for (let i = 0; i < count; i++) {
-    const guest = guests[i % guests.length]!;
-    sim.control.spawnTask({
-      node: guest.node,
-      type: TYPES[i % TYPES.length]!,
-      id: String(guest.vmid),
-      user: USERS[i % USERS.length]!,
-      durationMs: Infinity,
-      startedAgoMs: minAgoMs + Math.round((i * spreadMs) / count),
-    });
-  }
-  return sim;
-}
-
-export interface TtyResult {
-  bytesPerSecond: number;
-  bytes: number;
-  seconds: number;
-  /** The binary's resident memory at the end of the window. */
-  rssMb: number;
-}
-
-function residentMb(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Math.round(Number(match[1]) / 1024) : NaN;
-}
-
-/**
- * The binary at `columns`x`rows` watching `count` running tasks. Warm-up: until the footer counts them
- * all, then `warmupMs` more (first polls, guest names); then every byte for `windowMs`.
- */
-export async function ttyBytes(options: {
-  count: number;
-  minAgoMs: number;
-  spreadMs: number;
-  windowMs: number;
-  warmupMs: number;
-}): Promise<TtyResult> {
-  const sim = await busyCluster(options.count, options.minAgoMs, options.spreadMs);
-  const board = new TmuxBoard(sim, 120, 40);
-  try {
-    board.start();
-    await board.waitFor(`the board with ${options.count} running tasks`, (screen) => screen.includes(`running ${options.count} `));
-    await sleep(options.warmupMs);
-    const { bytes, seconds } = await board.countBytes(options.windowMs);
-    if (!board.screen().includes(`running ${options.count} `)) throw new Error('the board no longer shows every task running');
-    return { bytesPerSecond: bytes / seconds, bytes, seconds, rssMb: residentMb(board.pid()) };
-  } finally {
-    board.close();
-    await sim.close();
   }
 }
 
@@ -310,7 +169,7 @@ const OUTCOMES: Array<[string, 'ok' | 'warnings' | 'failed']> = [
  * Writes a session of `tasks` rows of ours for the binary to restore: the simulator's running tasks,
  * then ended ones going back in time (as a long day of launches leaves them).
  */
-async function writeSession(sim: Simulator, stateDir: string, tasks: number): Promise<void> {
+export async function writeSession(sim: Simulator, stateDir: string, tasks: number): Promise<void> {
   const client = createPveClient({ endpoint: sim.url, token: sim.token });
   const cluster = await clusterName(client, sim.url, systemClock);
   const user = client.userid;
@@ -379,4 +238,52 @@ export async function binaryRss(options: { tasks: number; windowMs: number; warm
     board.close();
     await sim.close();
   }
+}
+
+/**
+ * The baseline binary: the same sources bundled with Ink's way of writing (every changed line
+ * rewritten whole, test/bench/line-output.ts) in place of the output stage.
+ */
+export function baselineBinary(work: Workdir): Promise<string> {
+  return work.bundle(
+    'pvetasks-baseline',
+    { file: `${ROOT}/src/cli/main.ts` },
+    { [`${ROOT}/src/ui/ink-output.ts`]: `${ROOT}/test/bench/line-output.ts` },
+  );
+}
+
+export interface VersionResult {
+  ratio: number;
+  binaryMs: number;
+  nodeMs: number;
+}
+
+/** Wall time of one run of `node args...` to its exit, in ms. */
+function timeRun(args: string[], env: NodeJS.ProcessEnv): number {
+  const started = performance.now();
+  const result = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
+  const ms = performance.now() - started;
+  if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  return ms;
+}
+
+/** `pvetasks --version` next to `node -e 0`, one of each in turn, `runs` times after one untimed pair: medians. */
+export function versionRatio(runs: number, binary = BINARY): VersionResult {
+  const env = childEnv();
+  const version = spawnSync(process.execPath, [binary, '--version'], { env, encoding: 'utf8' }).stdout.trim();
+  if (!/^\d+\.\d+\.\d+/.test(version)) throw new Error(`pvetasks --version printed ${JSON.stringify(version)}`);
+  timeRun([binary, '--version'], env);
+  timeRun(['-e', '0'], env);
+  const binaryRuns: number[] = [];
+  const nodeRuns: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    binaryRuns.push(timeRun([binary, '--version'], env));
+    nodeRuns.push(timeRun(['-e', '0'], env));
+  }
+  progress(
+    `--version runs (ms): pvetasks ${binaryRuns.map((ms) => round(ms, 0)).join(' ')}; node -e 0 ${nodeRuns.map((ms) => round(ms, 0)).join(' ')}`,
+  );
+  const binaryMs = median(binaryRuns);
+  const nodeMs = median(nodeRuns);
+  return { ratio: binaryMs / nodeMs, binaryMs, nodeMs };
 }

@@ -207,8 +207,8 @@ async function boardSession(columns: number, rows: number): Promise<void> {
       assert.ok(s.every((line) => line.length <= columns));
     }
 
-    // The same through the bytes: replay everything the board wrote, frame by frame (Ink ends each
-    // with a synchronized-update mark), up to where it left the alternate screen.
+    // The same through the bytes: replay everything the board wrote, frame by frame (the output
+    // stage ends each with a synchronized-update mark), up to where it left the alternate screen.
     const output = readFileSync(pipeFile, 'utf8');
     const leave = output.indexOf('\u001b[?1049l');
     assert.ok(leave > 0, 'the board left the alternate screen');

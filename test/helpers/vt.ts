@@ -1,5 +1,5 @@
 /**
- * A tiny terminal: enough of VT100 to replay what Ink writes (text, newlines, cursor moves, line
+ * A tiny terminal: enough of VT100 to replay what the board writes (text, newlines, cursor moves, line
  * erases, clear screen; colours and modes ignored) and read back the screen an operator would see.
  */
 export class VirtualTerminal {
@@ -61,6 +61,16 @@ export class VirtualTerminal {
         break;
       case 'B':
         this.row = Math.min(this.rows - 1, this.row + Math.max(1, n));
+        break;
+      case 'C':
+        this.col = Math.min(this.columns - 1, this.col + Math.max(1, n));
+        break;
+      case 'D':
+        this.col = Math.max(0, this.col - Math.max(1, n));
+        break;
+      case 'F':
+        this.row = Math.max(0, this.row - Math.max(1, n));
+        this.col = 0;
         break;
       case 'E':
         this.row = Math.min(this.rows - 1, this.row + Math.max(1, n));

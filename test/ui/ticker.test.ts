@@ -1,18 +1,19 @@
-// The board's one timer: it ticks every second while a time on screen moves by the second, and on a
-// quiet board it wakes with the board's own changes (each poll) instead of every second as well.
+// The board's one timer: it ticks every second while a time on screen moves by the second, every 5 s
+// while only running tasks past their first minute do (on the wall clock's marks, so all rows step in
+// one frame), and on a quiet board it wakes with the board's own changes (each poll) instead.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTaskStore } from '../../src/tasks/store.js';
 import { tickDemand } from '../../src/ui/tick-demand.js';
-import { QUIET_TICK_MS, TICK_MS, createTicker, runTicker } from '../../src/ui/ticker.js';
+import { QUIET_TICK_MS, SLOW_TICK_MS, TICK_MS, createTicker, rowTime, runTicker } from '../../src/ui/ticker.js';
 import { createUiStore, DEFAULT_SIZE } from '../../src/ui/ui-state.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { addTask, T0 } from './helpers.js';
 
 const INTERVAL_MS = 2000;
 
-function rig() {
-  const clock = new ManualClock(T0);
+function rig(startAt = T0) {
+  const clock = new ManualClock(startAt);
   const store = createTaskStore();
   store.getState().update((tx) => {
     tx.setSession({ endpoint: 'https://pve1:8006', user: 'root@pam', demo: false, intervalMs: INTERVAL_MS, readOnly: false });
@@ -79,5 +80,44 @@ test('a running task, an unreachable node, a fresh message or the detail view ti
       [TICK_MS, 2 * TICK_MS],
     );
     await r.close();
+  }
+});
+
+test('running tasks past their first minute tick every 5 s, on the wall clock’s 5-second marks, polls or not', async () => {
+  const r = rig(T0 + 1300);
+  addTask(r.store, { vmid: 100, state: 'running', at: -120_000 });
+  addTask(r.store, { vmid: 101, state: 'running', at: -302_700 });
+  await r.clock.idle();
+  await walk(r.clock, 20_000 - 1300, 100, () => {
+    if ((r.clock.now() - T0) % INTERVAL_MS === 0) r.poll();
+  });
+  // (The first tick is the quiet ticker woken by the new rows.)
+  assert.deepEqual(r.ticks, [1300, SLOW_TICK_MS, 2 * SLOW_TICK_MS, 3 * SLOW_TICK_MS, 4 * SLOW_TICK_MS]);
+  // A task in its first minute brings the ticks back to every second.
+  addTask(r.store, { vmid: 102, state: 'running', at: 19_500 });
+  await r.clock.idle();
+  await walk(r.clock, 3000, 100);
+  assert.deepEqual(r.ticks.slice(5), [21_000, 22_000, 23_000]);
+  await r.close();
+});
+
+test('rows of different ages step at the same tick, and a row never steps back when it turns one minute old', () => {
+  const store = createTaskStore();
+  const rows = [-61_300, -75_800, -4_000_100].map((at, i) =>
+    store.getState().row(addTask(store, { vmid: 100 + i, state: 'running', at }))!,
+  );
+  for (let now = T0; now < T0 + 30_000; now += 100) {
+    const stepped = rows.map((row) => rowTime(row, now) !== rowTime(row, now - 100));
+    assert.ok(
+      stepped.every((s) => s === stepped[0]),
+      `at ${now - T0} ms the rows step together`,
+    );
+    assert.equal(stepped[0], (now - T0) % SLOW_TICK_MS === 0, `at ${now - T0} ms`);
+  }
+  const young = store.getState().row(addTask(store, { vmid: 110, state: 'running', at: 0 }))!;
+  let last = 0;
+  for (let now = T0; now < T0 + 120_000; now += 250) {
+    assert.ok(rowTime(young, now) >= last, `at ${now - T0} ms`);
+    last = rowTime(young, now);
   }
 });

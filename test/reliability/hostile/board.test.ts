@@ -18,16 +18,19 @@ import { assertTmux, BoardInTmux, PANE_PREFIX } from './tmux.js';
 import { startHostileServer, TOKEN, type HostileServer, type Mode } from './server.js';
 
 /**
- * Every escape sequence the board itself writes (Ink's frame writer and our theme), and nothing else:
- * - CSI n A (cursor up), CSI E (to the next line), CSI n G (to a column), CSI K (erase to the end of
- *   the line): Ink redraws each frame in place over the last one;
+ * Every escape sequence the board itself writes (its output stage, src/ui/screen-diff.ts and
+ * line-moves.ts, and our theme), and nothing else:
+ * - cursor moves: CSI n A/B/C/D (up, down, right, left), CSI n E/F (to the next/previous line),
+ *   CSI n G (to a column), CSI row;col H (to a cell); CSI K (erase to the end of the line); CSI 2 J
+ *   (clear the screen, a full repaint); CSI top;bottom r (a scrolling region) with CSI n L/M (insert and
+ *   delete lines in it): only the changed cells of a frame are written, rows that moved are moved;
  * - CSI ... m: SGR, the theme's colours, bold, dim and inverse;
  * - CSI ? 25 l/h: hide and show the cursor; CSI ? 1049 h/l: enter and leave the alternate screen;
  *   CSI ? 2026 h/l: synchronized update, so that a frame appears at once.
- * No OSC (titles, links, the clipboard), no DCS, SOS, PM or APC, no other CSI (no clear screen, no
- * cursor position report, no mode the board does not set): any such sequence came from somewhere else.
+ * No OSC (titles, links, the clipboard), no DCS, SOS, PM or APC, no other CSI (no cursor position
+ * report, no mode the board does not set): any such sequence came from somewhere else.
  */
-const BOARD_SEQUENCE = /^\u001b\[(?:\d*[AEGK]|[\d;]*m|\?(?:25|1049|2026)[hl])/;
+const BOARD_SEQUENCE = /^\u001b\[(?:\d*[ABCDEFGKLM]|\d*(?:;\d+)?[Hr]|2J|[\d;]*m|\?(?:25|1049|2026)[hl])/;
 const COLUMNS = 80;
 const ROWS = 24;
 
