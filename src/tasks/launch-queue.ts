@@ -24,7 +24,7 @@ import { recordAnswer, refusalMessage } from './launch-answer.js';
 import { lookUpLaunch } from './launch-lookup.js';
 import { sendLaunch } from './launch-requests.js';
 import type { Session } from './session.js';
-import { isFinal, type Guest, type LaunchSpec, type TaskRow, type TaskStore } from './store.js';
+import { activeRowsOf, isFinal, type Guest, type LaunchSpec, type TaskRow, type TaskStore } from './store.js';
 import { defaultTimeoutFor } from './timeouts.js';
 
 export interface LaunchQueueOptions {
@@ -59,16 +59,16 @@ export class LaunchQueue {
   constructor(private readonly options: LaunchQueueOptions) {
     const { queue } = options.store.getState();
     this.setLimits({ parallel: options.parallel ?? queue.parallel, perNode: options.perNode ?? queue.perNode });
-    for (const row of this.mineRows()) {
+    for (const row of this.activeMineRows()) {
       if (row.launch && row.state === 'queued' && row.sentAt === undefined) this.held.add(row.key);
     }
     // Any change may free a slot (a task ended or timed out; an HA guest came up).
     this.unsubscribe = options.store.subscribe(() => this.schedulePump());
   }
 
-  private mineRows(): TaskRow[] {
-    const state = this.options.store.getState();
-    return state.order.mine.map((key) => state.row(key)!);
+  private activeMineRows(): TaskRow[] {
+    // Launches waiting or holding a slot are queued or running: the active rows, listed first.
+    return activeRowsOf(this.options.store.getState(), 'mine');
   }
 
   /** Queues the specs as `queued` rows; returns their keys. They go out as slots free up. */
@@ -162,7 +162,7 @@ export class LaunchQueue {
 
   /** Queued launches, oldest first, not yet sent. */
   pending(): TaskRow[] {
-    return this.mineRows()
+    return this.activeMineRows()
       .filter(
         (row) => row.launch && row.state === 'queued' && row.sentAt === undefined && !this.inFlight.has(row.key) && !this.held.has(row.key),
       )
@@ -177,7 +177,7 @@ export class LaunchQueue {
     const now = this.options.clock.now();
     const byNode = new Map<string, number>();
     let all = 0;
-    for (const row of this.mineRows()) {
+    for (const row of this.activeMineRows()) {
       if (!row.launch) continue;
       const sending = this.inFlight.has(row.key) || (row.state === 'queued' && row.sentAt !== undefined);
       const holding = row.state === 'running' && now - (row.startedAt ?? row.firstSeenAt) < defaultTimeoutFor(row.type);
@@ -303,7 +303,7 @@ export class LaunchQueue {
     const { store } = this.options;
     let adopted = 0;
     let requeued = 0;
-    const orphans = this.mineRows().filter((row) => row.launch && row.state === 'queued' && row.sentAt !== undefined);
+    const orphans = this.activeMineRows().filter((row) => row.launch && row.state === 'queued' && row.sentAt !== undefined);
     for (const row of orphans) {
       const { found, error } = await this.lookUpPatiently(row.key);
       if (error) {

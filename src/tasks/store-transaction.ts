@@ -35,7 +35,7 @@ export interface TaskTransaction {
   row(key: string): TaskRow | undefined;
   keyOf(upid: string): string | undefined;
   /** Every row, in no particular order, as it is at this point of the write. */
-  allRows(): TaskRow[];
+  allRows(): Iterable<TaskRow>;
   /** Adds a row, or returns the key of the row that already has this UPID. */
   add(input: NewRow): string;
   /** Merges `patch` into the row; a patch that changes nothing keeps the row object. */
@@ -142,7 +142,8 @@ export function runTransaction(
   const tx: TaskTransaction = {
     row: (key) => rows.get(key),
     keyOf: (upid) => index.get(upid),
-    allRows: () => [...rows.values()],
+    // No copy: a session holds thousands of rows and callers only walk them (patching a row as they go is safe).
+    allRows: () => rows.values(),
     add(input) {
       if (input.upid) {
         const existing = index.get(input.upid);

@@ -64,6 +64,21 @@ export function rowsOf(state: Pick<TaskStoreState, 'order' | 'row'>, scope: Scop
 }
 
 /**
+ * The running and queued rows of a scope, in its order. The order lists them first, so the finished
+ * rows (most of a long session) are not even looked at: the poller and the launch queue call this on
+ * every cycle and every change.
+ */
+export function activeRowsOf(state: Pick<TaskStoreState, 'order' | 'row'>, scope: Scope): TaskRow[] {
+  const out: TaskRow[] = [];
+  for (const key of state.order[scope]) {
+    const row = state.row(key);
+    if (!row || isFinal(row.state)) break;
+    out.push(row);
+  }
+  return out;
+}
+
+/**
  * The task running or queued for a guest, if any (ours or anyone's the registry holds): the active rows
  * sort first in the cluster order, so only they are looked at.
  */

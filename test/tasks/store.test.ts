@@ -11,7 +11,7 @@ const upid = (node: string, vmid: number, startSec: number, type = 'qmstart') =>
 function allRows(store: TaskStore): TaskRow[] {
   let rows: TaskRow[] = [];
   store.getState().update((tx) => {
-    rows = tx.allRows();
+    rows = [...tx.allRows()];
   });
   return rows;
 }

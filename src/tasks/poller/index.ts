@@ -30,7 +30,7 @@ import { pollNode } from './node-lists.js';
 import { postCheckRows, runPostChecks } from './post-checks.js';
 import { pollResources } from './resources.js';
 import { applyDeadlines } from './row-updates.js';
-import type { TaskRow } from '../store.js';
+import { activeRowsOf, rowsOf, type TaskRow } from '../store.js';
 
 export type { PollerOptions } from './context.js';
 
@@ -229,8 +229,9 @@ export class Poller {
   private watchedByNode(): Map<string, TaskRow[]> {
     const byNode = new Map<string, TaskRow[]>();
     const state = this.store.getState();
-    for (const key of state.order.cluster) {
-      const row = state.row(key)!;
+    // Running rows come first in the order; timed-out rows still watched are among the finished ones.
+    const candidates = state.tallies.cluster.timeout > 0 ? rowsOf(state, 'cluster') : activeRowsOf(state, 'cluster');
+    for (const row of candidates) {
       if (!this.ctx.isWatched(row)) continue;
       const list = byNode.get(row.node);
       if (list) list.push(row);

@@ -7,18 +7,14 @@
 import { readSnapshotNames, readTaskLog } from '../answers.js';
 import { parseBackupResults } from '../backup-log.js';
 import { classifyExitStatus } from '../exit-status.js';
-import type { TaskRow } from '../store.js';
+import { activeRowsOf, type TaskRow } from '../store.js';
 import type { PollContext } from './context.js';
 
 /** Rows whose task ended and that wait for a post-check. */
 export function postCheckRows(ctx: PollContext): TaskRow[] {
-  const state = ctx.store.getState();
-  const rows: TaskRow[] = [];
-  for (const key of state.order.mine) {
-    const row = state.row(key);
-    if (row?.state === 'running' && row.exitStatus !== undefined && row.postCheck) rows.push(row);
-  }
-  return rows;
+  return activeRowsOf(ctx.store.getState(), 'mine').filter(
+    (row) => row.state === 'running' && row.exitStatus !== undefined && row.postCheck,
+  );
 }
 
 export async function runPostChecks(ctx: PollContext, signal?: AbortSignal): Promise<void> {

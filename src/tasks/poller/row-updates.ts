@@ -1,6 +1,6 @@
 /** How poll answers change rows: a task's end, deadlines, other users' tasks joining and leaving. */
 import { classifyExitStatus } from '../exit-status.js';
-import { isFinal, type FinalOutcome, type TaskRow, type TaskStore, type TaskTransaction } from '../store.js';
+import { activeRowsOf, isFinal, type FinalOutcome, type TaskRow, type TaskStore, type TaskTransaction } from '../store.js';
 
 /** Rows of other users kept in the cluster scope; the oldest finished go first. */
 const MAX_FOREIGN_ROWS = 2000;
@@ -21,11 +21,9 @@ export function applyEnd(tx: TaskTransaction, row: TaskRow, exitStatus: string, 
 
 /** Mine rows past their deadline count as timed out (the task may still run on the server). */
 export function applyDeadlines(store: TaskStore, now: number): void {
-  const state = store.getState();
-  const overdue = state.order.mine.filter((key) => {
-    const row = state.row(key);
-    return row !== undefined && row.state === 'running' && row.deadline !== undefined && row.deadline <= now;
-  });
+  const overdue = activeRowsOf(store.getState(), 'mine')
+    .filter((row) => row.state === 'running' && row.deadline !== undefined && row.deadline <= now)
+    .map((row) => row.key);
   if (overdue.length === 0) return;
   store.getState().update((tx) => {
     for (const key of overdue) tx.timeOut(key);
@@ -38,8 +36,11 @@ export function adoptForeign(tx: TaskTransaction, upid: string, now: number): st
 }
 
 export function trimForeign(tx: TaskTransaction): void {
-  const foreign = tx.allRows().filter((row) => !row.mine && isFinal(row.state));
-  if (foreign.length <= MAX_FOREIGN_ROWS) return;
+  const isOldForeign = (row: TaskRow) => !row.mine && isFinal(row.state);
+  let count = 0;
+  for (const row of tx.allRows()) if (isOldForeign(row)) count++;
+  if (count <= MAX_FOREIGN_ROWS) return;
+  const foreign = [...tx.allRows()].filter(isOldForeign);
   foreign.sort((a, b) => (a.endedAt ?? a.firstSeenAt) - (b.endedAt ?? b.firstSeenAt));
   for (const row of foreign.slice(0, foreign.length - MAX_FOREIGN_ROWS)) tx.remove(row.key);
 }
@@ -47,6 +48,13 @@ export function trimForeign(tx: TaskTransaction): void {
 /** Puts guest names on the rows. */
 export function nameRows(tx: TaskTransaction, guests: Readonly<Record<number, { name?: string }>>): void {
   for (const row of tx.allRows()) {
+    if (row.vmids.length === 0) continue;
+    if (row.vmids.length === 1) {
+      // Most rows: one guest, checked without building anything.
+      const name = guests[row.vmids[0]!]?.name;
+      if (name && name !== row.guestName) tx.patch(row.key, { guestName: name });
+      continue;
+    }
     const names = row.vmids
       .map((vmid) => guests[vmid]?.name)
       .filter(Boolean)
