@@ -74,7 +74,17 @@ const syncYoga = {
   },
 };
 
+/** How Ink fills each cell of a new frame: an object per cell (4,800 at 120x40), every frame. */
+const BLANK_CELL_LITERAL = `row.push({
+                    type: 'char',
+                    value: ' ',
+                    fullWidth: false,
+                    styles: [],
+                });`;
+
 const SHARED_OUTPUT_CACHES = `
+// pvetasks: one blank cell for all, frozen (cells are replaced, never changed in place).
+const BLANK_CELL = Object.freeze({ type: 'char', value: ' ', fullWidth: false, styles: Object.freeze([]) });
 // pvetasks: one set of caches for every frame, dropped when it grows, instead of one per frame.
 let sharedCaches;
 function sharedOutputCaches() {
@@ -110,8 +120,12 @@ const frameCaches = {
   setup(b) {
     b.onLoad({ filter: /[\\/]node_modules[\\/]ink[\\/]build[\\/]output\.js$/ }, async ({ path }) => ({
       contents:
-        replaced(path, await readFile(path, 'utf8'), 'caches = new OutputCaches();', 'caches = sharedOutputCaches();') +
-        SHARED_OUTPUT_CACHES,
+        replaced(
+          path,
+          replaced(path, await readFile(path, 'utf8'), 'caches = new OutputCaches();', 'caches = sharedOutputCaches();'),
+          BLANK_CELL_LITERAL,
+          'row.push(BLANK_CELL);',
+        ) + SHARED_OUTPUT_CACHES,
       loader: 'js',
     }));
     b.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, async ({ path }) => ({

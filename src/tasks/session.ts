@@ -33,6 +33,7 @@ export interface SessionOptions {
 export interface Session {
   readonly path: string;
   /** Rows read back from the file when it was opened. */
+  /** The rows read from the file, until `attach` puts them into the store (then none: they are the store's). */
   readonly restored: readonly TaskRow[];
   /** Puts the restored rows into the store and saves its `mine` rows from now on. */
   attach(store: TaskStore): void;
@@ -109,7 +110,7 @@ export function openSession(options: SessionOptions): Session {
     if (n > 1000) throw new Error(`no free session file in ${options.stateDir}`);
   }
   const lockPath = `${path}.lock`;
-  const restored = options.fresh ? [] : readSession(path, warn, clock.now());
+  let restored = options.fresh ? [] : readSession(path, warn, clock.now());
 
   let store: TaskStore | undefined;
   let unsubscribe: (() => void) | undefined;
@@ -148,7 +149,9 @@ export function openSession(options: SessionOptions): Session {
 
   return {
     path,
-    restored,
+    get restored() {
+      return restored;
+    },
     attach(target) {
       store = target;
       if (restored.length > 0) {
@@ -162,6 +165,8 @@ export function openSession(options: SessionOptions): Session {
           }
         });
       }
+      // The store holds them now: a 10,000-row session is not kept twice.
+      restored = [];
       unsubscribe = subscribeRowChanges(target, (state, before) => {
         // A mine row added, removed, or changed in a field the file keeps.
         for (const [key, old] of before) {

@@ -15,6 +15,7 @@ interface Tokenizer {
   styledCharsFromTokens(tokens: unknown[]): unknown[];
   styledCharsToString(chars: unknown[]): string;
   diffAnsiCodes(from: unknown[], to: unknown[]): unknown[];
+  ansiCodesToString(codes: unknown[]): string;
 }
 
 async function bundled(dir: string, name: string, plugins: Plugin[]): Promise<Tokenizer> {
@@ -56,8 +57,9 @@ test('the patched serializer writes exactly what the original writes', async () 
       lines.push(line);
     }
     for (const line of lines) {
-      const chars = original.styledCharsFromTokens(original.tokenize(line));
+      const chars = original.styledCharsFromTokens(original.tokenize(line)) as Array<{ styles: unknown[] }>;
       assert.equal(patched.styledCharsToString(chars), original.styledCharsToString(chars), JSON.stringify(line));
+      for (const { styles } of chars) assert.equal(patched.ansiCodesToString(styles), original.ansiCodesToString(styles));
     }
     // The patch is in place: two equal code lists share one empty answer, allocated once.
     const styles = (original.styledCharsFromTokens(original.tokenize(`${E}1m${E}36mx`))[0] as { styles: unknown[] }).styles;
