@@ -27,6 +27,10 @@ export interface BoardProps {
   ascii: boolean;
   color: boolean;
   readOnly: boolean;
+  /** --no-skip: launch dialogs start with "send to the skipped guests too" on. */
+  noSkip?: boolean;
+  /** Puts text on the terminal's clipboard (OSC 52, opt-in); without it `y` says how to turn it on. */
+  copyText?: (text: string) => void;
   /** Default: `mine` when this session has rows, else `cluster`. */
   initialScope?: Scope;
   /**
@@ -52,6 +56,8 @@ export function Board(props: BoardProps) {
       ticker: createTicker(props.clock),
       theme: createTheme({ color: props.color, ascii: props.ascii }),
       readOnly: props.readOnly,
+      noSkip: props.noSkip ?? false,
+      ...(props.copyText ? { copyText: props.copyText } : {}),
       listTasks: createTaskLister(),
       listGuests: createGuestLister(),
       exit: (result) => props.onExit(result),

@@ -309,6 +309,8 @@ export async function mountBoard(options: MountOptions = {}) {
       ascii: options.ascii ?? false,
       color: options.color ?? false,
       readOnly: options.readOnly ?? false,
+      noSkip: options.noSkip,
+      copyText: options.copyText,
       initialScope: options.initialScope,
       heldLaunches: options.heldLaunches,
       onExit: (exit: BoardExit) => exits.push(exit),
