@@ -69,7 +69,7 @@ export interface ActionDeps {
   logDirs?: readonly string[];
 }
 
-const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+const plural = (count: number, word: string, words = `${word}s`) => `${count} ${count === 1 ? word : words}`;
 
 export function createActions({ client, clock, store, queue, poller, notify, track, timeoutMs, logDirs = [] }: ActionDeps): RuntimeActions {
   const checkLaunch: RuntimeActions['checkLaunch'] = (request, options) => {
@@ -127,7 +127,7 @@ export function createActions({ client, clock, store, queue, poller, notify, tra
     },
     cancelQueued() {
       const count = queue.cancelAll();
-      notify(count > 0 ? `cancelled ${plural(count, 'queued launch')}` : 'no queued launch to cancel');
+      notify(count > 0 ? `cancelled ${plural(count, 'queued launch', 'queued launches')}` : 'no queued launch to cancel');
     },
     setLaunchLimits(limits) {
       queue.setLimits(limits);

@@ -66,7 +66,7 @@ test('X asks before cancelling every queued launch; No is the default; y cancels
   await board.press('X', 'y');
   assert.deepEqual(actions.callsOf('cancelQueued'), [[]]);
   assert.equal(store.getState().tallies.mine.queued, 0);
-  assert.match(board.frame(), /cancelled 3 queued launch/);
+  assert.match(board.frame(), /cancelled 3 queued launches$/m);
   await board.press('X');
   assert.match(linesOf(board.frame()).at(-1)!, /^no queued launch to cancel$/);
   assert.doesNotMatch(board.frame(), /Cancel \d/);

@@ -47,14 +47,16 @@ export function ViewBar({ width }: { width: number }) {
           current: `[Tasks: ${scope}]`,
           rest: `  ${keyLabel('scope')}: ${scope === 'mine' ? 'cluster' : 'mine'}   ${keyLabel('switchView')}: Guests`,
         }
-      : { current: '[Guests]', rest: `  Tasks: ${scope}${markCount ? `   ${markCount} marked` : ''}` };
+      : { current: '[Guests]', rest: `  Tasks: ${scope}` };
   const filter = view === 'tasks' ? taskFilter : guestFilter;
   const shown = view === 'tasks' ? tasks.keys.length : guests.vmids.length;
   const total = view === 'tasks' ? tasks.total : guests.total;
   const narrowed = filter !== '' || (view === 'tasks' && problems);
   const count = narrowed ? `${shown} of ${total}` : view === 'tasks' ? plural(total, 'task') : plural(total, 'guest');
   const filterText = [view === 'tasks' && problems ? 'problems only' : '', filter ? `filter "${filter}"` : ''].filter(Boolean).join(', ');
-  const must = filterText ? `${filterText}: ${count}` : count;
+  // The marks are what s, b and n act on: they stay whatever else goes.
+  const marked = view === 'guests' && markCount ? `${markCount} marked  ` : '';
+  const must = `${marked}${filterText ? `${filterText}: ${count}` : count}`;
   const queueWords = queueText(queue, waiting);
   // By what they are worth: the queue (short), the sort; then the queue's limits if there is room.
   const room = width - textWidth(left.current) - textWidth(must) - 2;
