@@ -31,7 +31,7 @@ test('--watch takes UPIDs: repeated, or several after it; duplicates once; each 
   assert.deepEqual(flags(['--watch', UPID_A, UPID_B]).watch, [UPID_A, UPID_B]);
   assert.deepEqual(flags(['--watch', UPID_A, '--watch', UPID_B, UPID_A]).watch, [UPID_A, UPID_B]);
   assert.throws(() => flags(['--watch', 'UPID:bad']), /--watch: invalid UPID .*UPID:bad/);
-  assert.throws(() => flags([UPID_A]), /takes no arguments \(UPIDs to watch go after --watch\)/);
+  assert.throws(() => flags([UPID_A]), /'pvetasks board' takes no arguments, got 'UPID:pve1:.*' \(UPIDs to watch go after --watch\)/);
 });
 
 test('OSC 52 copying is opt-in: --osc52 or PVETASKS_OSC52=1, nothing else', () => {

@@ -11,6 +11,7 @@ import { openSession, type Session } from '../../tasks/session.js';
 import { rowsOf, type TaskStore } from '../../tasks/store.js';
 import { colorEnabled, renderSummary, runBoard, shouldUseAscii } from '../../ui/index.js';
 import { systemClock, type Clock } from '../../util/clock.js';
+import { echo } from '../../util/echo.js';
 import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg } from '../args.js';
 import type { ResolvedConfig } from '../config.js';
 import { clusterName, connect, loadCommandConfig, reportingCliErrors } from '../connect.js';
@@ -67,7 +68,10 @@ export function boardFlags(
   const timeoutText = lastValue(values.timeout);
   // `--watch A B C`: the board has no operands of its own, so the words after --watch are UPIDs too.
   if (positionals.length > 0 && !values.watch) {
-    throw new CliError(`'pvetasks' takes no arguments (UPIDs to watch go after --watch); see 'pvetasks --help'`, ExitCode.usage);
+    throw new CliError(
+      `'pvetasks board' takes no arguments, got ${echo(positionals[0]!, { maxLength: 40 })} (UPIDs to watch go after --watch); see 'pvetasks board --help'`,
+      ExitCode.usage,
+    );
   }
   const watch = [...(values.watch ?? []), ...positionals].map((text) => {
     try {
