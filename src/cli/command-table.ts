@@ -145,7 +145,21 @@ export const COMMANDS = {
       ascii: { type: 'boolean', help: 'ASCII glyphs only (automatic without a UTF-8 locale)' },
       'read-only': { type: 'boolean', help: 'no action keys: watch only' },
       fresh: { type: 'boolean', help: 'start with an empty session (its tasks keep running)' },
-      ...PARALLEL,
+      ...LAUNCH_LIMITS,
+      ...timeout(
+        'deadline of every task the board launches or watches, instead of the defaults by type (start 2m, snapshot 5m, ' +
+          'backup 2h, migrate 1h, else 30m); a timed-out task stays watched',
+      ),
+      watch: {
+        type: 'string',
+        arg: 'UPID',
+        multiple: true,
+        help: 'watch tasks started elsewhere, as if launched here (repeatable; UPIDs after it count too); a at the board adds one',
+      },
+      osc52: {
+        type: 'boolean',
+        help: "y copies a task's UPID to the clipboard through the terminal (OSC 52; also PVETASKS_OSC52=1); off by default",
+      },
       ...CONNECTION,
       ...NO_COLOR,
       ...HELP,
@@ -153,6 +167,11 @@ export const COMMANDS = {
     examples: [
       ['watch the cluster of PROXMOX_VE_ENDPOINT (the demo cluster when none is set)', 'pvetasks'],
       ['rehearse on the embedded demo cluster, watching only', 'pvetasks --demo --read-only'],
+      [
+        'follow a task started from the web UI, with the tasks of this session',
+        'pvetasks --watch UPID:pve1:0001A2B3:00C0FFEE:6700AB12:qmstart:100:root@pam:',
+      ],
+      ['at most 2 launches per node at once; give up on any task after 10 minutes', 'pvetasks --per-node 2 --timeout 10m'],
     ],
     notes: `${CONFIGURATION}\nWithout a configured endpoint the board shows the demo cluster, marked DEMO.`,
     load: load.board,

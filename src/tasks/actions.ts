@@ -9,8 +9,11 @@ import { malformedMessage, readStorages } from './answers.js';
 import { checkLaunch as checkGuests, describeVerdicts, recordNotSent, type Verdict } from './launch-check.js';
 import { planLaunches, type LaunchRequest } from './launch-plan.js';
 import type { LaunchQueue } from './launch-queue.js';
+import { readWholeLog, writeLogFile } from './log-file.js';
 import type { Poller } from './poller/index.js';
 import { activeTaskFor, type Message, type TaskStore } from './store.js';
+import type { TrackOptions } from './tracker.js';
+import { parseUpid } from './upid.js';
 
 export interface RuntimeActions {
   /** Posts a line on the one message channel (the board's status line; commands print it on stderr). */
@@ -42,6 +45,13 @@ export interface RuntimeActions {
   resumeLaunches(resume: boolean): void;
   /** Storage ids that take backups on every node of these guests (for the backup dialog). */
   backupStorages(vmids: readonly number[]): Promise<string[]>;
+  /**
+   * Watches a task started elsewhere (a UPID typed into the board, or `--watch`): a `mine` row with a
+   * deadline (the runtime's timeout, else its type's). Returns its key; undefined, said why, for a bad UPID.
+   */
+  watchTask(upid: string): string | undefined;
+  /** Writes the task's whole log to a file (mode 0600) and says where; resolves with its path, or undefined. */
+  saveTaskLog(key: string): Promise<string | undefined>;
 }
 
 export interface ActionDeps {
@@ -51,11 +61,17 @@ export interface ActionDeps {
   queue: LaunchQueue;
   poller: Poller;
   notify: RuntimeActions['notify'];
+  /** The tracker's `track`: a UPID joins the watched rows. */
+  track(upid: string, options?: TrackOptions): string;
+  /** The deadline of every task launched or watched (`--timeout`); default by task type. */
+  timeoutMs?: number;
+  /** Where a saved log goes: the first that can take it (the state dir, then the working directory). */
+  logDirs?: readonly string[];
 }
 
-const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+const plural = (count: number, word: string, words = `${word}s`) => `${count} ${count === 1 ? word : words}`;
 
-export function createActions({ client, clock, store, queue, poller, notify }: ActionDeps): RuntimeActions {
+export function createActions({ client, clock, store, queue, poller, notify, track, timeoutMs, logDirs = [] }: ActionDeps): RuntimeActions {
   const checkLaunch: RuntimeActions['checkLaunch'] = (request, options) => {
     const state = store.getState();
     const view = {
@@ -111,7 +127,7 @@ export function createActions({ client, clock, store, queue, poller, notify }: A
     },
     cancelQueued() {
       const count = queue.cancelAll();
-      notify(count > 0 ? `cancelled ${plural(count, 'queued launch')}` : 'no queued launch to cancel');
+      notify(count > 0 ? `cancelled ${plural(count, 'queued launch', 'queued launches')}` : 'no queued launch to cancel');
     },
     setLaunchLimits(limits) {
       queue.setLimits(limits);
@@ -136,6 +152,36 @@ export function createActions({ client, clock, store, queue, poller, notify }: A
         common = common ? new Set([...common].filter((id) => ids.has(id))) : ids;
       }
       return [...(common ?? [])].sort();
+    },
+    watchTask(upid) {
+      try {
+        parseUpid(upid);
+      } catch (error) {
+        notify(error instanceof Error ? error.message : String(error), 'error');
+        return undefined;
+      }
+      const known = store.getState().keyOf(upid);
+      const already = known !== undefined && store.getState().row(known)?.mine === true;
+      const key = track(upid, timeoutMs !== undefined ? { timeoutMs } : {});
+      notify(already ? `already watched: ${titleOf(key)}` : `watching ${titleOf(key)}`);
+      poller.refreshNow();
+      return key;
+    },
+    async saveTaskLog(key) {
+      const row = store.getState().row(key);
+      if (!row?.upid) {
+        notify('no log yet: the task has not started', 'error');
+        return undefined;
+      }
+      try {
+        const { lines, cut } = await readWholeLog(client, row.node, row.upid);
+        const path = writeLogFile(logDirs, row.upid, lines, cut);
+        notify(`saved ${plural(lines.length, 'line')} of the log to ${path}${cut ? ' (cut there)' : ''}`);
+        return path;
+      } catch (error) {
+        notify(`cannot save the log of ${titleOf(key)}: ${error instanceof Error ? error.message : String(error)}`, 'error');
+        return undefined;
+      }
     },
   };
 }

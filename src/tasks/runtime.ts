@@ -36,6 +36,8 @@ export interface RuntimeOptions {
   requestTimeoutMs?: number;
   /** What the board's header says about the connection. */
   info?: SessionInfo;
+  /** Where a saved task log goes, the first that takes it (the board: the state dir, then the working directory). */
+  logDirs?: readonly string[];
 }
 
 export interface Runtime {
@@ -88,7 +90,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
   const tracker = createTracker({ store, poller, clock });
-  const actions = createActions({ client, clock, store, queue, poller, notify });
+  const actions = createActions({
+    client,
+    clock,
+    store,
+    queue,
+    poller,
+    notify,
+    track: (upid, trackOptions) => tracker.track(upid, trackOptions),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.logDirs ? { logDirs: options.logDirs } : {}),
+  });
   let closed = false;
   return {
     client,

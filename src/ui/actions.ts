@@ -30,7 +30,7 @@ export function currentPageSize(deps: BoardDeps): number {
 
 export function visibleTaskKeys(deps: BoardDeps): readonly string[] {
   const ui = deps.ui.getState();
-  return deps.listTasks(deps.store.getState(), ui.scope, ui.tasks.filter).keys;
+  return deps.listTasks(deps.store.getState(), ui.scope, ui.tasks.filter, ui.tasks).keys;
 }
 
 export function visibleVmids(deps: BoardDeps): readonly number[] {

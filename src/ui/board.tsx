@@ -3,7 +3,7 @@
  * keyboard through one dispatcher, and renders the frame. `runBoard` mounts it on the real terminal;
  * tests mount it with ink-testing-library.
  */
-import { useInput, useStdin, useStdout } from 'ink';
+import { useStdin, useStdout } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
 import type { RuntimeActions } from '../tasks/actions.js';
 import type { Scope, TaskStore } from '../tasks/store.js';
@@ -12,11 +12,11 @@ import { Frame } from './components/frame.js';
 import { BoardContext, type BoardDeps, type BoardExit } from './context.js';
 import { askToResume } from './dialog-input.js';
 import { handleKey } from './input.js';
-import { splitKeys } from './split-keys.js';
 import { createTheme } from './theme.js';
 import { tickDemand } from './tick-demand.js';
 import { createTicker, runTicker } from './ticker.js';
 import { createUiStore } from './ui-state.js';
+import { useKeys } from './use-keys.js';
 import { terminalSize, useTerminalSize } from './use-terminal-size.js';
 import { createGuestLister, createTaskLister } from './visible.js';
 
@@ -27,6 +27,10 @@ export interface BoardProps {
   ascii: boolean;
   color: boolean;
   readOnly: boolean;
+  /** --no-skip: launch dialogs start with "send to the skipped guests too" on. */
+  noSkip?: boolean;
+  /** Puts text on the terminal's clipboard (OSC 52, opt-in); without it `y` says how to turn it on. */
+  copyText?: (text: string) => void;
   /** Default: `mine` when this session has rows, else `cluster`. */
   initialScope?: Scope;
   /**
@@ -52,6 +56,8 @@ export function Board(props: BoardProps) {
       ticker: createTicker(props.clock),
       theme: createTheme({ color: props.color, ascii: props.ascii }),
       readOnly: props.readOnly,
+      noSkip: props.noSkip ?? false,
+      ...(props.copyText ? { copyText: props.copyText } : {}),
       listTasks: createTaskLister(),
       listGuests: createGuestLister(),
       exit: (result) => props.onExit(result),
@@ -73,15 +79,10 @@ export function Board(props: BoardProps) {
   }, [deps]);
 
   const { isRawModeSupported } = useStdin();
-  const onKey = useCallback(
-    (input: string, key: Parameters<typeof handleKey>[2]) => {
-      // Keys typed fast (or over a slow link) arrive together: one at a time, as if typed slowly.
-      for (const [one, oneKey] of splitKeys(input, key)) handleKey(deps, one, oneKey);
-    },
-    [deps],
-  );
-  // Without a TTY there is no raw mode, and Ink throws unless input is switched off explicitly.
-  useInput(onKey, { isActive: Boolean(isRawModeSupported) });
+  // One key at a time, as if typed slowly, however they arrived (useKeys splits each read).
+  const onKey = useCallback((input: string, key: Parameters<typeof handleKey>[2]) => handleKey(deps, input, key), [deps]);
+  // Without a TTY there is no raw mode (Ink throws when asked for it): no keys then.
+  useKeys(onKey, Boolean(isRawModeSupported));
 
   return (
     <BoardContext.Provider value={deps}>

@@ -22,6 +22,10 @@ export interface BoardDeps {
   ticker: Ticker;
   theme: Theme;
   readOnly: boolean;
+  /** The board's --no-skip: launch dialogs start with "send to the skipped guests too" on. */
+  noSkip: boolean;
+  /** Puts text on the terminal's clipboard (OSC 52); undefined while that is off (the default). */
+  copyText?: (text: string) => void;
   listTasks: TaskLister;
   listGuests: GuestLister;
   exit(result: BoardExit): void;

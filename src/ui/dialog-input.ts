@@ -1,15 +1,18 @@
 /**
- * The dialogs' side of the dispatcher: opening the confirm, backup and snapshot dialogs, their keys,
- * and carrying out what was confirmed through the runtime's actions.
+ * The dialogs' side of the dispatcher: opening the confirm, backup and snapshot dialogs, the keys of
+ * every dialog, and carrying out what was confirmed through the runtime's actions.
  */
 import type { Key } from 'ink';
 import type { LaunchRequest } from '../tasks/launch-plan.js';
+import { defaultSnapshotName, snapshotNameError } from '../tasks/snapshot-name.js';
 import { say, setUi, targetGuests } from './actions.js';
 import type { BoardDeps } from './context.js';
+import { closeDialog, launchCheck, openConfirm, openDialog } from './dialog-open.js';
 import { describeTargets } from './format.js';
 import { commandFor, isPrintable, keyLabel, type Command } from './keymap.js';
-import { defaultSnapshotName, snapshotNameError } from '../tasks/snapshot-name.js';
-import { BACKUP_COMPRESSIONS, BACKUP_MODES, type ConfirmPurpose, type Dialog } from './ui-state.js';
+import { editLimit, limitsKey, submitWatch } from './queue-dialogs.js';
+import { BACKUP_COMPRESSIONS, BACKUP_MODES, type ConfirmPurpose, type Dialog, type LaunchCheck } from './ui-state.js';
+import { offersNoSkip } from './verdicts.js';
 
 export function askToQuit(deps: BoardDeps): void {
   const { running, queued } = deps.store.getState().tallies.mine;
@@ -19,19 +22,6 @@ export function askToQuit(deps: BoardDeps): void {
   }
   const what = [running ? `${running} running` : '', queued ? `${queued} queued` : ''].filter(Boolean).join(', ');
   openConfirm(deps, { type: 'quit' }, `Quit? Tasks started here: ${what}.`, false, 'Running tasks keep running on the server.');
-}
-
-export function openConfirm(
-  deps: BoardDeps,
-  purpose: ConfirmPurpose,
-  title: string,
-  defaultYes: boolean,
-  below?: string | readonly number[],
-): void {
-  const dialog: Dialog = { kind: 'confirm', purpose, title, defaultYes };
-  if (typeof below === 'string') dialog.detail = below;
-  else if (below) dialog.vmids = below;
-  setUi(deps, { dialog, filterEditing: false });
 }
 
 let nextDialogId = 1;
@@ -56,8 +46,10 @@ export function openLaunchDialog(deps: BoardDeps, action: 'start' | 'backup' | '
       field: 0,
       name: defaultSnapshotName(deps.clock.now()),
       description: '',
+      // The snapshot's name does not change what is skipped.
+      check: launchCheck(deps, { action: 'snapshot', vmids, snapname: 'check' }, deps.noSkip),
     };
-    setUi(deps, { dialog, filterEditing: false });
+    openDialog(deps, dialog);
     return;
   }
   const id = nextDialogId++;
@@ -71,11 +63,13 @@ export function openLaunchDialog(deps: BoardDeps, action: 'start' | 'backup' | '
     storage: 0,
     mode: 0,
     compress: 0,
+    // Checked once a storage is chosen: the privilege to write there is part of the check.
+    check: { verdicts: [], noSkip: deps.noSkip },
   };
-  setUi(deps, { dialog, filterEditing: false });
+  openDialog(deps, dialog);
   const settle = (storages: Extract<Dialog, { kind: 'backup' }>['storages']) => {
     const current = deps.ui.getState().dialog;
-    if (current?.kind === 'backup' && current.id === id) setUi(deps, { dialog: { ...current, storages } });
+    if (current?.kind === 'backup' && current.id === id) setUi(deps, { dialog: withBackupCheck(deps, { ...current, storages }) });
   };
   deps.actions.backupStorages(vmids).then(
     (ids) => settle({ status: 'ready', ids }),
@@ -94,11 +88,12 @@ export function askToResume(deps: BoardDeps, count: number): void {
     say(deps, `${what} from the last session ${count === 1 ? 'waits' : 'wait'}: not sent under --read-only`);
     return;
   }
+  // No by default: a stray Enter must not send launches the operator may have forgotten.
   openConfirm(
     deps,
     { type: 'resume', count },
     `Resume ${what} from the last session?`,
-    true,
+    false,
     `${keyLabel('confirm')} sends ${count === 1 ? 'it' : 'them'} as launch slots free up; ${keyLabel('cancel')} drops ${count === 1 ? 'it' : 'them'}.`,
   );
 }
@@ -107,15 +102,8 @@ function declineResume(deps: BoardDeps): void {
   deps.actions.resumeLaunches(false);
 }
 
-function closeDialog(deps: BoardDeps): void {
-  setUi(deps, { dialog: undefined });
-}
-
 export function dialogKey(deps: BoardDeps, dialog: Dialog, input: string, key: Key): void {
-  if (dialog.kind === 'snapshot' && isPrintable(input, key)) {
-    setUi(deps, { dialog: editSnapshot(dialog, (text) => text + input) });
-    return;
-  }
+  if (isPrintable(input, key) && typesText(dialog)) return typeText(deps, dialog, input);
   const binding = commandFor('dialog', input, key);
   if (!binding) return;
   const command = binding.command;
@@ -129,19 +117,51 @@ export function dialogKey(deps: BoardDeps, dialog: Dialog, input: string, key: K
     case 'confirm':
       if (command === 'confirm' || (command === 'accept' && dialog.defaultYes)) {
         closeDialog(deps);
-        carryOut(deps, dialog.purpose);
+        carryOut(deps, dialog.purpose, dialog.check);
       } else if (command === 'accept') {
         closeDialog(deps);
+        if (dialog.purpose.type === 'resume') declineResume(deps);
+      } else if ((command === 'chooseNext' || command === 'choosePrev') && offersNoSkip(dialog.check)) {
+        setUi(deps, { dialog: { ...dialog, check: toggled(dialog.check!) } });
       }
       return;
     case 'snapshot':
       if (command === 'deleteChar') setUi(deps, { dialog: editSnapshot(dialog, (text) => text.slice(0, -1)) });
-      else if (command === 'nextField' || command === 'prevField') setUi(deps, { dialog: { ...dialog, field: 1 - dialog.field } });
-      else if (command === 'accept' || command === 'confirm') submitSnapshot(deps, dialog);
+      else if (command === 'nextField' || command === 'prevField') {
+        const fields = offersNoSkip(dialog.check) ? 3 : 2;
+        setUi(deps, { dialog: { ...dialog, field: (dialog.field + (command === 'nextField' ? 1 : fields - 1)) % fields } });
+      } else if ((command === 'chooseNext' || command === 'choosePrev') && dialog.field === 2) {
+        setUi(deps, { dialog: { ...dialog, check: toggled(dialog.check) } });
+      } else if (command === 'accept' || command === 'confirm') submitSnapshot(deps, dialog);
       return;
     case 'backup':
       return backupKey(deps, dialog, command);
+    case 'limits':
+      return limitsKey(deps, dialog, command);
+    case 'watch':
+      if (command === 'deleteChar') setUi(deps, { dialog: { ...dialog, text: dialog.text.slice(0, -1), error: undefined } });
+      else if (command === 'accept') submitWatch(deps, dialog);
+      return;
   }
+}
+
+/** Whether a printable key is text here: in a text field (the snapshot's name and description, a UPID, a limit). */
+function typesText(dialog: Dialog): boolean {
+  return (dialog.kind === 'snapshot' && dialog.field < 2) || dialog.kind === 'watch' || dialog.kind === 'limits';
+}
+
+function typeText(deps: BoardDeps, dialog: Dialog, input: string): void {
+  if (dialog.kind === 'snapshot') setUi(deps, { dialog: editSnapshot(dialog, (text) => text + input) });
+  else if (dialog.kind === 'watch') setUi(deps, { dialog: { ...dialog, text: dialog.text + input, error: undefined } });
+  else if (dialog.kind === 'limits') {
+    // Only digits make a limit; anything else is ignored rather than shown and refused.
+    const digits = input.replace(/\D/g, '');
+    if (digits) setUi(deps, { dialog: editLimit(dialog, (text) => (text + digits).replace(/^0+/, '').slice(0, 3)) });
+  }
+}
+
+function toggled(check: LaunchCheck): LaunchCheck {
+  return { ...check, noSkip: !check.noSkip };
 }
 
 function editSnapshot(dialog: Extract<Dialog, { kind: 'snapshot' }>, edit: (text: string) => string): Dialog {
@@ -161,29 +181,43 @@ function submitSnapshot(deps: BoardDeps, dialog: Extract<Dialog, { kind: 'snapsh
     ? { action: 'snapshot', vmids: dialog.vmids, snapname, description }
     : { action: 'snapshot', vmids: dialog.vmids, snapname };
   closeDialog(deps);
-  carryOut(deps, { type: 'launch', request });
+  carryOut(deps, { type: 'launch', request }, dialog.check);
 }
 
-const BACKUP_FIELDS = 3;
+type BackupDialog = Extract<Dialog, { kind: 'backup' }>;
 
-function backupKey(deps: BoardDeps, dialog: Extract<Dialog, { kind: 'backup' }>, command: Command): void {
+/** The backup dialog with its verdicts for the storage chosen now (none while storages load). */
+function withBackupCheck(deps: BoardDeps, dialog: BackupDialog): BackupDialog {
+  const storage = dialog.storages.status === 'ready' ? dialog.storages.ids[dialog.storage] : undefined;
+  const request: LaunchRequest | undefined = storage
+    ? { action: 'backup', vmids: dialog.vmids, storage, mode: BACKUP_MODES[dialog.mode]!, compress: BACKUP_COMPRESSIONS[dialog.compress]! }
+    : undefined;
+  return { ...dialog, check: launchCheck(deps, request, dialog.check.noSkip) };
+}
+
+function backupKey(deps: BoardDeps, dialog: BackupDialog, command: Command): void {
   const storages = dialog.storages.status === 'ready' ? dialog.storages.ids : [];
   const choiceCounts = [storages.length, BACKUP_MODES.length, BACKUP_COMPRESSIONS.length];
   const fields = ['storage', 'mode', 'compress'] as const;
+  const fieldCount = offersNoSkip(dialog.check) ? 4 : 3;
   switch (command) {
     case 'nextField':
     case 'prevField': {
-      const step = command === 'nextField' ? 1 : BACKUP_FIELDS - 1;
-      setUi(deps, { dialog: { ...dialog, field: (dialog.field + step) % BACKUP_FIELDS } });
+      const step = command === 'nextField' ? 1 : fieldCount - 1;
+      setUi(deps, { dialog: { ...dialog, field: (dialog.field + step) % fieldCount } });
       return;
     }
     case 'chooseNext':
     case 'choosePrev': {
+      if (dialog.field === 3) {
+        setUi(deps, { dialog: { ...dialog, check: toggled(dialog.check) } });
+        return;
+      }
       const count = choiceCounts[dialog.field]!;
       if (count === 0) return;
       const field = fields[dialog.field]!;
       const step = command === 'chooseNext' ? 1 : count - 1;
-      setUi(deps, { dialog: { ...dialog, [field]: (dialog[field] + step) % count } });
+      setUi(deps, { dialog: withBackupCheck(deps, { ...dialog, [field]: (dialog[field] + step) % count }) });
       return;
     }
     case 'confirm':
@@ -194,16 +228,20 @@ function backupKey(deps: BoardDeps, dialog: Extract<Dialog, { kind: 'backup' }>,
         return;
       }
       closeDialog(deps);
-      carryOut(deps, {
-        type: 'launch',
-        request: {
-          action: 'backup',
-          vmids: dialog.vmids,
-          storage,
-          mode: BACKUP_MODES[dialog.mode]!,
-          compress: BACKUP_COMPRESSIONS[dialog.compress]!,
+      carryOut(
+        deps,
+        {
+          type: 'launch',
+          request: {
+            action: 'backup',
+            vmids: dialog.vmids,
+            storage,
+            mode: BACKUP_MODES[dialog.mode]!,
+            compress: BACKUP_COMPRESSIONS[dialog.compress]!,
+          },
         },
-      });
+        dialog.check,
+      );
       return;
     }
     default:
@@ -211,7 +249,7 @@ function backupKey(deps: BoardDeps, dialog: Extract<Dialog, { kind: 'backup' }>,
   }
 }
 
-function carryOut(deps: BoardDeps, purpose: ConfirmPurpose): void {
+function carryOut(deps: BoardDeps, purpose: ConfirmPurpose, check?: LaunchCheck): void {
   switch (purpose.type) {
     case 'quit':
       deps.exit({ reason: 'quit' });
@@ -219,14 +257,18 @@ function carryOut(deps: BoardDeps, purpose: ConfirmPurpose): void {
     case 'resume':
       deps.actions.resumeLaunches(true);
       return;
+    case 'cancelQueued':
+      deps.actions.cancelQueued();
+      return;
     case 'stop':
       deps.actions.stopTask(purpose.key).catch((error: unknown) => {
         say(deps, `stop failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
       });
       return;
     case 'launch': {
-      // The runtime says what it queued, or why it did not.
-      if (deps.actions.launch(purpose.request).length === 0) return;
+      // The runtime says what it queued, skipped and refused (its rows too), or why it sent nothing.
+      const options = check?.noSkip ? { noSkip: true } : undefined;
+      if (deps.actions.launch(purpose.request, options).length === 0) return;
       // Watch what was just launched: the new rows are queued, so they sort to the top of `mine`.
       const ui = deps.ui.getState();
       setUi(deps, {

@@ -48,6 +48,64 @@ function takeColumns(text: string, columns: number): string {
   return out;
 }
 
+/**
+ * The columns `left` to `left + width` of `text`, for a line scrolled sideways: a cut at either end is
+ * marked with the ellipsis in the column it would have taken, so a line that goes on says so.
+ */
+export function cutColumns(text: string, left: number, width: number, ellipsis: string): string {
+  if (width <= 0) return '';
+  const flat = text.replace(/[\r\n\t]+/g, ' ');
+  const total = textWidth(flat);
+  if (left <= 0 && total <= width) return flat;
+  const mark = width > textWidth(ellipsis) * 2 ? ellipsis : '';
+  const markWidth = textWidth(mark);
+  const from = Math.max(0, left);
+  const cutLeft = from > 0;
+  const cutRight = total > from + width;
+  const start = from + (cutLeft ? markWidth : 0);
+  const end = from + width - (cutRight ? markWidth : 0);
+  let out = '';
+  let column = 0;
+  for (const { segment } of graphemes.segment(flat)) {
+    const w = PLAIN_ASCII.test(segment) ? segment.length : stringWidth(segment);
+    if (column >= start && column + w <= end) out += segment;
+    column += w;
+    if (column >= end) break;
+  }
+  return `${cutLeft ? mark : ''}${out}${cutRight ? mark : ''}`;
+}
+
+/**
+ * `text` in lines of at most `width` columns: broken after the last blank of a line when there is
+ * one in its second half, else at the width (a long word or token is cut, never lost).
+ */
+export function wrapColumns(text: string, width: number): string[] {
+  const flat = text.replace(/[\r\n\t]+/g, ' ');
+  if (width <= 0) return [flat];
+  if (textWidth(flat) <= width) return [flat];
+  const lines: string[] = [];
+  let line = '';
+  let used = 0;
+  for (const { segment } of graphemes.segment(flat)) {
+    const w = PLAIN_ASCII.test(segment) ? segment.length : stringWidth(segment);
+    if (used + w > width && line) {
+      const blank = line.lastIndexOf(' ');
+      if (blank >= line.length / 2 && blank > 0) {
+        lines.push(line.slice(0, blank + 1));
+        line = line.slice(blank + 1);
+      } else {
+        lines.push(line);
+        line = '';
+      }
+      used = textWidth(line);
+    }
+    line += segment;
+    used += w;
+  }
+  if (line || lines.length === 0) lines.push(line);
+  return lines;
+}
+
 /** Like `fit`, but never pads: for the last item of a line. */
 export function clip(text: string, width: number, ellipsis: string): string {
   return fit(text, width, ellipsis).trimEnd();
@@ -158,6 +216,44 @@ export function tallyParts(tally: Tally): TallyPart[] {
   ];
   if (tally.unknown > 0) parts.push({ state: 'unknown', label: 'unknown', count: tally.unknown });
   if (tally.skipped > 0) parts.push({ state: 'skipped', label: 'skipped', count: tally.skipped });
+  return parts;
+}
+
+/** Short labels, for a tally that does not fit with the long ones (failed and timed out keep theirs). */
+const SHORT_LABELS: Readonly<Record<TaskState, string>> = {
+  queued: 'q',
+  running: 'run',
+  ok: 'ok',
+  warnings: 'warn',
+  failed: 'failed',
+  timeout: 'timed out',
+  unknown: 'unk',
+  skipped: 'skip',
+};
+
+/** The counts dropped first when even the short labels do not fit: the least useful first. */
+const DROP_ORDER: readonly TaskState[] = ['skipped', 'ok', 'warnings', 'queued', 'running', 'unknown'];
+
+/**
+ * The tally's parts that fit in `width` columns after `label`, joined by `separator`: first every
+ * count; then without the zeros (but failed and timed out, always shown); then with short labels; then
+ * dropping the least useful counts (skipped, ok, warnings, queued, running, unknown), never the failed
+ * and timed-out ones.
+ */
+export function fitTally(tally: Tally, width: number, label: string, separator: string): TallyPart[] {
+  const all = tallyParts(tally);
+  const fits = (parts: readonly TallyPart[]) =>
+    textWidth(label) + parts.reduce((sum, part, i) => sum + (i ? textWidth(separator) : 0) + textWidth(`${part.label} ${part.count}`), 0) <=
+    width;
+  if (fits(all)) return all;
+  const kept = (part: TallyPart) => part.count > 0 || part.state === 'failed' || part.state === 'timeout';
+  let parts = all.filter(kept);
+  if (fits(parts)) return parts;
+  parts = parts.map((part) => ({ ...part, label: SHORT_LABELS[part.state] }));
+  for (const state of DROP_ORDER) {
+    if (fits(parts)) break;
+    parts = parts.filter((part) => part.state !== state);
+  }
   return parts;
 }
 

@@ -25,6 +25,8 @@ export interface BoardOptions {
   ascii: boolean;
   color: boolean;
   readOnly: boolean;
+  noSkip?: boolean;
+  copyText?: (text: string) => void;
   initialScope?: Scope;
   /** Launches queued by an earlier session and held by the queue: the board asks to resume them. */
   heldLaunches?: number;
@@ -67,6 +69,8 @@ export async function runBoard(options: BoardOptions): Promise<BoardExit> {
         ascii={options.ascii}
         color={options.color}
         readOnly={options.readOnly}
+        noSkip={options.noSkip}
+        copyText={options.copyText}
         initialScope={options.initialScope}
         heldLaunches={options.heldLaunches}
         onExit={finish}

@@ -7,11 +7,15 @@
 import type { Key } from 'ink';
 import { currentPageSize, say, selectedTaskKey, setUi, visibleTaskKeys, visibleVmids } from './actions.js';
 import type { BoardDeps } from './context.js';
-import { askToQuit, dialogKey, openConfirm, openLaunchDialog } from './dialog-input.js';
+import { currentDetailLayout, logLineAt, screenLineOf, SCROLL_STEP } from './detail-text.js';
+import { askToQuit, dialogKey, openLaunchDialog } from './dialog-input.js';
+import { openConfirm } from './dialog-open.js';
+import { askToCancelQueued, openLimits, openWatch } from './queue-dialogs.js';
 import { taskTitle } from './format.js';
 import { commandFor, isCommand, isPrintable, keyLabel, type Binding, type Command } from './keymap.js';
-import type { UiState } from './ui-state.js';
-import { cursorIndex, logLines, logTop, movedCursor } from './visible.js';
+import { frameLayout, headerLines } from './layout.js';
+import { TASK_SORTS, type DetailState, type UiState } from './ui-state.js';
+import { cursorIndex, movedCursor } from './visible.js';
 
 export function handleKey(deps: BoardDeps, input: string, key: Key): void {
   // Ctrl-C quits from anywhere, also from a text field: the terminal's own convention.
@@ -59,9 +63,12 @@ function runCommand(deps: BoardDeps, binding: Binding): void {
     case 'back':
       if (ui.view === 'detail') return closeDetail(deps);
       return clearFilter(deps);
-    case 'filter':
-      setUi(deps, { filterEditing: true });
+    case 'filter': {
+      // A new filter: the old one shows until the first key typed replaces it.
+      const current = ui.view === 'guests' ? ui.guests.filter : ui.tasks.filter;
+      setUi(deps, { filterEditing: true, filterFresh: current !== '' });
       return;
+    }
     case 'mark':
       return toggleMark(deps);
     case 'markAll': {
@@ -100,6 +107,34 @@ function runCommand(deps: BoardDeps, binding: Binding): void {
       return;
     case 'quit':
       return askToQuit(deps);
+    case 'sortNext':
+    case 'sortPrev': {
+      const step = binding.command === 'sortNext' ? 1 : TASK_SORTS.length - 1;
+      const sort = TASK_SORTS[(TASK_SORTS.indexOf(ui.tasks.sort) + step) % TASK_SORTS.length]!;
+      // The cursor stays on its task (it follows the key), wherever the task now sorts.
+      setUi(deps, { tasks: { ...ui.tasks, sort } });
+      return;
+    }
+    case 'problems':
+      setUi(deps, { tasks: { ...ui.tasks, problems: !ui.tasks.problems, cursor: { index: 0, top: 0 } } });
+      return;
+    case 'copyUpid':
+      return copyUpid(deps);
+    case 'watchUpid':
+      return openWatch(deps);
+    case 'pauseQueue':
+      deps.actions.setQueuePaused(!deps.store.getState().queue.paused);
+      return;
+    case 'cancelQueued':
+      return askToCancelQueued(deps);
+    case 'limits':
+      return openLimits(deps);
+    case 'wrap':
+    case 'scrollLeft':
+    case 'scrollRight':
+      return scrollSideways(deps, binding.command);
+    case 'saveLog':
+      return saveLog(deps);
     default:
       return;
   }
@@ -119,10 +154,11 @@ function moveCursor(deps: BoardDeps, move: (index: number, page: number, count: 
   }
 }
 
+/** Esc: the text filter goes, and in the Tasks view "problems only" too. */
 function clearFilter(deps: BoardDeps): void {
   const ui = deps.ui.getState();
-  if (ui.view === 'guests') setUi(deps, { guests: { ...ui.guests, filter: '' }, filterEditing: false });
-  else setUi(deps, { tasks: { ...ui.tasks, filter: '' }, filterEditing: false });
+  if (ui.view === 'guests') setUi(deps, { guests: { ...ui.guests, filter: '' }, filterEditing: false, filterFresh: false });
+  else setUi(deps, { tasks: { ...ui.tasks, filter: '', problems: false }, filterEditing: false, filterFresh: false });
 }
 
 function toggleMark(deps: BoardDeps): void {
@@ -144,7 +180,7 @@ function toggleMark(deps: BoardDeps): void {
 function openDetail(deps: BoardDeps): void {
   const key = selectedTaskKey(deps);
   if (!key) return;
-  setUi(deps, { view: 'detail', detail: { key, follow: true, top: 0 } });
+  setUi(deps, { view: 'detail', detail: { key, follow: true, top: 0, wrap: false, left: 0 } });
   deps.actions.focusTask(key);
 }
 
@@ -153,13 +189,22 @@ function closeDetail(deps: BoardDeps): void {
   deps.actions.focusTask(undefined);
 }
 
+/** The detail view's layout as drawn now (the keys scroll what the view shows). */
+function detailNow(deps: BoardDeps, detail: DetailState) {
+  const ui = deps.ui.getState();
+  const state = deps.store.getState();
+  const { body } = frameLayout(ui.size, headerLines(state));
+  return currentDetailLayout(state, detail, { width: ui.size.columns, height: body, now: deps.clock.now() }, deps.theme);
+}
+
 function scrollLog(deps: BoardDeps, command: Command): void {
   const { detail } = deps.ui.getState();
   if (!detail) return;
-  const height = currentPageSize(deps);
-  const count = logLines(deps.store.getState(), detail.key).length;
-  const last = Math.max(0, count - height);
-  const top = logTop(count, height, detail);
+  const layout = detailNow(deps, detail);
+  if (!layout) return;
+  const height = Math.max(1, layout.logHeight);
+  const last = Math.max(0, layout.log.lines.length - height);
+  const top = layout.top;
   const targets: Partial<Record<Command, number>> = {
     up: top - 1,
     down: top + 1,
@@ -172,6 +217,60 @@ function scrollLog(deps: BoardDeps, command: Command): void {
   // Scrolling up reads back and stops following; G (bottom) follows again; down keeps the choice.
   const follow = command === 'bottom' ? true : command === 'down' || command === 'pageDown' ? detail.follow : false;
   setUi(deps, { detail: { ...detail, top: next, follow } });
+}
+
+/** `w` wraps long lines or cuts them again; `←`/`→` scroll cut lines sideways. */
+function scrollSideways(deps: BoardDeps, command: Command): void {
+  const { detail } = deps.ui.getState();
+  if (!detail) return;
+  if (command === 'wrap') {
+    // The same log line stays at the top: wrapped, a log line takes several screen lines.
+    const wrap = !detail.wrap;
+    const before = detailNow(deps, detail);
+    const after = detailNow(deps, { ...detail, wrap });
+    const top = before && after ? screenLineOf(after.log, logLineAt(before.log, before.top)) : 0;
+    setUi(deps, { detail: { ...detail, wrap, left: 0, top } });
+    say(
+      deps,
+      wrap
+        ? `long lines wrap (${keyLabel('wrap')} cuts them again)`
+        : `long lines are cut: ${keyLabel('scrollRight', { ascii: deps.theme.ascii })} scrolls right`,
+    );
+    return;
+  }
+  if (detail.wrap) {
+    say(deps, `lines wrap: nothing to scroll sideways (${keyLabel('wrap')} cuts them)`);
+    return;
+  }
+  const layout = detailNow(deps, detail);
+  if (!layout) return;
+  const step = command === 'scrollRight' ? SCROLL_STEP : -SCROLL_STEP;
+  const left = Math.max(0, Math.min(layout.maxLeft, detail.left + step));
+  if (left !== detail.left) setUi(deps, { detail: { ...detail, left } });
+}
+
+function saveLog(deps: BoardDeps): void {
+  const key = selectedTaskKey(deps);
+  if (key === undefined) return;
+  say(deps, 'reading the whole log to save it...');
+  void deps.actions.saveTaskLog(key);
+}
+
+/** `y`: the UPID onto the terminal's clipboard with OSC 52, when the operator turned that on. */
+function copyUpid(deps: BoardDeps): void {
+  const key = selectedTaskKey(deps);
+  const row = key === undefined ? undefined : deps.store.getState().row(key);
+  if (!row) return;
+  if (!row.upid) {
+    say(deps, `${taskTitle(row)} has no UPID yet`, 'error');
+    return;
+  }
+  if (!deps.copyText) {
+    say(deps, 'copying is off: --osc52 or PVETASKS_OSC52=1 turns it on (OSC 52)', 'error');
+    return;
+  }
+  deps.copyText(row.upid);
+  say(deps, `copied the UPID of ${taskTitle(row)} (OSC 52)`);
 }
 
 function stopOrCancel(deps: BoardDeps): void {
@@ -221,12 +320,15 @@ function filterKey(deps: BoardDeps, ui: UiState, input: string, key: Key): void 
       setUi(deps, { guests: { ...current.guests, filter: change(current.guests.filter), cursor: { index: 0, top: 0 } } });
     else setUi(deps, { tasks: { ...current.tasks, filter: change(current.tasks.filter), cursor: { index: 0, top: 0 } } });
   };
+  // The old filter still shows until the first key: typing replaces it, Backspace clears it.
+  const fresh = ui.filterFresh;
+  if (fresh) setUi(deps, { filterFresh: false });
   if (isPrintable(input, key)) {
-    edit((filter) => filter + input);
+    edit((filter) => (fresh ? input : filter + input));
     return;
   }
   const binding = commandFor('filter', input, key);
-  if (binding?.command === 'deleteChar') edit((filter) => filter.slice(0, -1));
+  if (binding?.command === 'deleteChar') edit((filter) => (fresh ? '' : filter.slice(0, -1)));
   else if (binding?.command === 'keepFilter') setUi(deps, { filterEditing: false });
   else if (binding?.command === 'clearFilter') clearFilter(deps);
   else {

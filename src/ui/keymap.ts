@@ -31,6 +31,18 @@ export type Command =
   | 'refresh'
   | 'help'
   | 'quit'
+  | 'sortNext'
+  | 'sortPrev'
+  | 'problems'
+  | 'copyUpid'
+  | 'watchUpid'
+  | 'pauseQueue'
+  | 'cancelQueued'
+  | 'limits'
+  | 'wrap'
+  | 'scrollLeft'
+  | 'scrollRight'
+  | 'saveLog'
   | 'interrupt'
   | 'closeHelp'
   | 'confirm'
@@ -84,7 +96,7 @@ export const KEYMAP: readonly Binding[] = [
   { command: 'bottom', keys: [ch('G'), sp('end')], description: 'go to the bottom (log: follow again)', where: SCROLLING },
   { command: 'switchView', keys: [sp('tab')], description: 'switch between the Tasks and Guests views', where: LISTS, hint: 'view' },
   { command: 'open', keys: [sp('return')], description: 'open the task: details, progress, log', where: ['tasks'], hint: 'open' },
-  { command: 'back', keys: [sp('escape')], description: 'back; clear the filter', where: VIEWS },
+  { command: 'back', keys: [sp('escape')], description: 'back; clear the filter (and problems only)', where: VIEWS },
   {
     command: 'filter',
     keys: [ch('/')],
@@ -133,6 +145,54 @@ export const KEYMAP: readonly Binding[] = [
   { command: 'refresh', keys: [ch('r')], description: 'refresh now', where: VIEWS },
   { command: 'help', keys: [ch('?')], description: 'help: this list', where: VIEWS, hint: 'help' },
   { command: 'quit', keys: [ch('q')], description: 'quit (asks first while tasks started here still run)', where: VIEWS, hint: 'quit' },
+  // Issue 15: sorting, the problems filter, the launch queue's controls, the detail view's long lines.
+  {
+    command: 'sortNext',
+    keys: [ch('>')],
+    description: 'sort by the next column: start, state, guest, node, duration',
+    where: ['tasks'],
+    hint: 'sort',
+  },
+  { command: 'sortPrev', keys: [ch('<')], description: 'sort by the previous column', where: ['tasks'] },
+  {
+    command: 'problems',
+    keys: [ch('!')],
+    description: 'problems only (failed, timed out, unknown) on/off',
+    where: ['tasks'],
+    hint: 'problems',
+  },
+  {
+    command: 'copyUpid',
+    keys: [ch('y')],
+    description: 'copy the UPID to the clipboard (OSC 52: only with --osc52 or PVETASKS_OSC52=1)',
+    where: ['tasks', 'detail'],
+  },
+  { command: 'watchUpid', keys: [ch('a')], description: 'watch a task started elsewhere: type or paste its UPID', where: ['tasks'] },
+  {
+    command: 'pauseQueue',
+    keys: [ch('P')],
+    description: 'pause or resume the launch queue (sent tasks go on)',
+    where: LISTS,
+    action: true,
+  },
+  {
+    command: 'cancelQueued',
+    keys: [ch('X')],
+    description: 'cancel every queued launch not sent yet (asks first)',
+    where: LISTS,
+    action: true,
+  },
+  { command: 'limits', keys: [ch('L')], description: 'launch limits: at once, per node (changed live)', where: LISTS, action: true },
+  { command: 'wrap', keys: [ch('w')], description: 'wrap long lines on/off', where: ['detail'], hint: 'wrap' },
+  { command: 'scrollLeft', keys: [sp('leftArrow'), ch('h')], description: 'scroll long lines left (not wrapped)', where: ['detail'] },
+  { command: 'scrollRight', keys: [sp('rightArrow'), ch('l')], description: 'scroll long lines right (not wrapped)', where: ['detail'] },
+  {
+    command: 'saveLog',
+    keys: [ch('s')],
+    description: "save the task's whole log to a file (0600), in the state dir",
+    where: ['detail'],
+    hint: 'save',
+  },
   { command: 'interrupt', keys: [{ char: 'c', ctrl: true }], description: 'quit at once (tasks keep running on the server)', where: ALL },
   { command: 'closeHelp', keys: [sp('escape'), ch('?'), ch('q'), sp('return')], description: 'close the help', where: ['help'] },
   { command: 'confirm', keys: [ch('y')], description: 'yes (not in a text field)', where: ['dialog'] },
@@ -140,8 +200,13 @@ export const KEYMAP: readonly Binding[] = [
   { command: 'accept', keys: [sp('return')], description: 'take the default, shown in capitals (Y/n, y/N)', where: ['dialog'] },
   { command: 'nextField', keys: [sp('tab'), sp('downArrow')], description: 'next field', where: ['dialog'] },
   { command: 'prevField', keys: [sp('tab', true), sp('upArrow')], description: 'previous field', where: ['dialog'] },
-  { command: 'choosePrev', keys: [sp('leftArrow')], description: 'previous choice', where: ['dialog'] },
-  { command: 'chooseNext', keys: [sp('rightArrow'), ch(' ')], description: 'next choice', where: ['dialog'] },
+  { command: 'choosePrev', keys: [sp('leftArrow')], description: 'previous choice; a limit one less; flip a toggle', where: ['dialog'] },
+  {
+    command: 'chooseNext',
+    keys: [sp('rightArrow'), ch(' ')],
+    description: 'next choice; a limit one more; flip a toggle (send to the skipped guests too)',
+    where: ['dialog'],
+  },
   { command: 'typeText', keys: [], description: 'typed as text (q, j, y and n too)', where: ['filter', 'dialog'] },
   { command: 'deleteChar', keys: [sp('backspace')], description: 'delete the last character', where: ['filter', 'dialog'] },
   { command: 'keepFilter', keys: [sp('return')], description: 'keep the filter and return to the list', where: ['filter'] },

@@ -4,6 +4,7 @@
  */
 import type { TaskStoreState } from '../tasks/store.js';
 import type { Dialog, TerminalSize, View } from './ui-state.js';
+import { offersNoSkip, verdictLineCount } from './verdicts.js';
 
 /** Below this the board shows a notice instead of a broken layout. */
 export const MIN_COLUMNS = 40;
@@ -38,22 +39,40 @@ export function frameLayout(size: TerminalSize, headerLines: number): FrameLayou
   return { tooSmall, height, headerLines, body };
 }
 
-/** Lines a dialog takes, border included (the list above it gets the rest). */
-export function dialogHeight(dialog: Dialog): number {
-  const BORDER = 2;
+const DIALOG_BORDER = 2;
+/** Lines of a launch dialog's verdicts at most: the rest are summed up on the last one. */
+export const MAX_VERDICT_LINES = 6;
+
+/** Lines of a dialog without its verdicts, border included. */
+function dialogBase(dialog: Dialog): number {
   switch (dialog.kind) {
     case 'confirm':
-      return BORDER + (dialog.vmids || dialog.detail ? 3 : 2);
+      return DIALOG_BORDER + (dialog.vmids || dialog.detail ? 3 : 2) + (offersNoSkip(dialog.check) ? 1 : 0);
     case 'backup':
-      return BORDER + 6;
+      return DIALOG_BORDER + 6 + (offersNoSkip(dialog.check) ? 1 : 0);
     case 'snapshot':
-      return BORDER + 6;
+      return DIALOG_BORDER + 6 + (offersNoSkip(dialog.check) ? 1 : 0);
+    case 'limits':
+      return DIALOG_BORDER + 5;
+    case 'watch':
+      return DIALOG_BORDER + 4;
   }
+}
+
+/** Lines a launch dialog may give its verdicts in a body of `body` lines: the list keeps its heading and two rows. */
+export function verdictRoom(dialog: Dialog, body: number): number {
+  return Math.max(1, Math.min(MAX_VERDICT_LINES, body - dialogBase(dialog) - LIST_HEADING_LINES - 2));
+}
+
+/** Lines a dialog takes in a body of `body` lines, border included (the list above it gets the rest). */
+export function dialogHeight(dialog: Dialog, body = Infinity): number {
+  const check = dialog.kind === 'confirm' || dialog.kind === 'backup' || dialog.kind === 'snapshot' ? dialog.check : undefined;
+  return Math.min(body, dialogBase(dialog) + verdictLineCount(check, verdictRoom(dialog, body)));
 }
 
 /** Lines left for list rows under the column heading, with the dialog (if any) below them. */
 export function listRows(body: number, dialog: Dialog | undefined): number {
-  const below = dialog ? dialogHeight(dialog) : 0;
+  const below = dialog ? dialogHeight(dialog, body) : 0;
   return Math.max(0, body - LIST_HEADING_LINES - below);
 }
 
@@ -146,7 +165,7 @@ export function taskColumns(width: number): Column<TaskColumnId>[] | undefined {
   return fitColumns(TASK_COLUMNS, width);
 }
 
-export type GuestColumnId = 'mark' | 'vmid' | 'name' | 'node' | 'type' | 'status' | 'ha' | 'tags';
+export type GuestColumnId = 'mark' | 'vmid' | 'name' | 'node' | 'type' | 'status' | 'task' | 'ha' | 'tags';
 
 const GUEST_COLUMNS: readonly ColumnDef<GuestColumnId>[] = [
   { id: 'mark', title: ' ', width: 1 },
@@ -155,6 +174,8 @@ const GUEST_COLUMNS: readonly ColumnDef<GuestColumnId>[] = [
   { id: 'node', title: 'NODE', width: 8, dropRank: 2 },
   { id: 'type', title: 'TYPE', width: 8, dropRank: 3 },
   { id: 'status', title: 'STATUS', width: 8 },
+  // PVE's lock and the task in flight on the guest: what a launch would be skipped for.
+  { id: 'task', title: 'LOCK/TASK', width: 14, flex: { share: 2, max: 40, floor: 10 }, dropRank: 2.5 },
   { id: 'ha', title: 'HA', width: 9, dropRank: 4 },
   { id: 'tags', title: 'TAGS', width: 8, flex: { share: 1, floor: 8 }, dropRank: 5 },
 ];

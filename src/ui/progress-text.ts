@@ -39,6 +39,15 @@ export function progressDetails(progress: TaskProgress | undefined, separator: s
   return parts.join(separator);
 }
 
+/** Throughput and time left for a row's outcome cell: `120.5 MiB/s, ETA 3m 20s`; '' when the log says neither. */
+export function rateAndEta(progress: TaskProgress | undefined): string {
+  if (!progress) return '';
+  const parts: string[] = [];
+  if (progress.bytesPerSecond !== undefined) parts.push(`${formatBytes(progress.bytesPerSecond)}/s`);
+  if (progress.etaSeconds !== undefined) parts.push(`ETA ${formatElapsed(progress.etaSeconds * 1000)}`);
+  return parts.join(', ');
+}
+
 /** A backup job's guests as one line, `1 ok, 1 warnings, 1 failed`; undefined for other tasks. */
 export function jobResults(row: TaskRow): string | undefined {
   if (row.vmids.length < 2 || !row.guestResults) return undefined;

@@ -4,10 +4,15 @@
  * components select the few fields they show.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { Verdict } from '../tasks/launch-check.js';
 import type { BackupCompress, BackupMode, LaunchRequest } from '../tasks/launch-plan.js';
-import type { Scope } from '../tasks/store.js';
+import type { Message, Scope } from '../tasks/store.js';
 
 export type View = 'tasks' | 'guests' | 'detail';
+
+/** The Tasks view's orders: `start` is the store's own (running and queued first, then newest). */
+export type TaskSort = 'start' | 'state' | 'guest' | 'node' | 'duration';
+export const TASK_SORTS: readonly TaskSort[] = ['start', 'state', 'guest', 'node', 'duration'];
 
 /** A list cursor: the item it is on (so it stays on it as rows move) and where it was. */
 export interface Cursor<K> {
@@ -27,11 +32,25 @@ export type ConfirmPurpose =
   | { type: 'stop'; key: string }
   | { type: 'launch'; request: LaunchRequest }
   /** Launches an earlier session queued and never sent: send them, or drop them. */
-  | { type: 'resume'; count: number };
+  | { type: 'resume'; count: number }
+  /** Drop every queued launch not sent yet. */
+  | { type: 'cancelQueued'; count: number };
+
+/**
+ * What a launch dialog would do with each guest (go, skip or refuse, with the reason), and whether the
+ * guests that would be skipped are sent anyway (the board's `--no-skip`, a toggle in the dialog).
+ */
+export interface LaunchCheck {
+  verdicts: readonly Verdict[];
+  noSkip: boolean;
+}
 
 export type StorageChoices = { status: 'loading' } | { status: 'ready'; ids: readonly string[] } | { status: 'failed'; message: string };
 
 export const BACKUP_MODES: readonly BackupMode[] = ['snapshot', 'suspend', 'stop'];
+/** The highest launch limit the limits dialog takes (as `--parallel` and `--per-node` do). */
+export const MAX_LIMIT = 64;
+
 export const BACKUP_COMPRESSIONS: readonly BackupCompress[] = ['zstd', 'lzo', 'gzip', '0'];
 
 export type Dialog =
@@ -43,6 +62,8 @@ export type Dialog =
       detail?: string;
       /** The guests it acts on, listed under the title instead of `detail`. */
       vmids?: readonly number[];
+      /** A launch: the verdicts, listed under the targets. */
+      check?: LaunchCheck;
       defaultYes: boolean;
     }
   | {
@@ -56,6 +77,7 @@ export type Dialog =
       storage: number;
       mode: number;
       compress: number;
+      check: LaunchCheck;
     }
   | {
       kind: 'snapshot';
@@ -65,19 +87,45 @@ export type Dialog =
       name: string;
       description: string;
       error?: string;
-    };
+      check: LaunchCheck;
+    }
+  /** The launch queue's limits, changed live: each field as typed, checked when applied. */
+  | { kind: 'limits'; field: number; parallel: string; perNode: string; error?: string }
+  /** A UPID started elsewhere, typed or pasted, to watch. */
+  | { kind: 'watch'; text: string; error?: string };
 
 export interface UiState {
   size: TerminalSize;
   view: View;
   scope: Scope;
-  tasks: { cursor: Cursor<string>; filter: string };
+  tasks: {
+    cursor: Cursor<string>;
+    filter: string;
+    sort: TaskSort;
+    /** Only failed, timed-out and unknown rows. */
+    problems: boolean;
+  };
   guests: { cursor: Cursor<number>; filter: string; marks: Readonly<Record<number, true>> };
   /** The filter of the current list view is being typed. */
   filterEditing: boolean;
-  detail?: { key: string; follow: boolean; top: number };
+  /** The filter being typed still shows the previous one: the first key typed replaces it. */
+  filterFresh: boolean;
+  detail?: DetailState;
   dialog?: Dialog;
   help?: { top: number };
+  /** The message of the status line when the last dialog opened: it is not shown again. */
+  hiddenMessage?: Message;
+}
+
+export interface DetailState {
+  key: string;
+  follow: boolean;
+  /** First line of the log shown (in screen lines while wrapped). */
+  top: number;
+  /** Long lines wrap; else they are cut and `left` scrolls them sideways. */
+  wrap: boolean;
+  /** Columns scrolled to the right (not wrapped). */
+  left: number;
 }
 
 export type UiStore = StoreApi<UiState>;
@@ -89,8 +137,9 @@ export function createUiStore(initial: { scope: Scope; size: TerminalSize }): Ui
     size: initial.size,
     view: 'tasks',
     scope: initial.scope,
-    tasks: { cursor: { index: 0, top: 0 }, filter: '' },
+    tasks: { cursor: { index: 0, top: 0 }, filter: '', sort: 'start', problems: false },
     guests: { cursor: { index: 0, top: 0 }, filter: '', marks: {} },
     filterEditing: false,
+    filterFresh: false,
   }));
 }

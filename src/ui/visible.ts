@@ -3,11 +3,11 @@
  * that the components and the input dispatcher see the same list, and so that a selector returns the
  * same object while nothing it depends on changed (zustand 5 loops on a fresh object per call).
  */
-import { emptyTally, type Guest, type Scope, type Tally, type TaskRow, type TaskStoreState } from '../tasks/store.js';
+import { emptyTally, type Guest, type Scope, type Tally, type TaskRow, type TaskState, type TaskStoreState } from '../tasks/store.js';
 import { createDisplayOrder } from './display-order.js';
-import { STATE_WORDS, taskTitle } from './format.js';
+import { STATE_WORDS, taskStart, taskTitle } from './format.js';
 import { windowTop } from './layout.js';
-import type { Cursor } from './ui-state.js';
+import type { Cursor, TaskSort } from './ui-state.js';
 
 export interface VisibleTasks {
   keys: readonly string[];
@@ -69,6 +69,58 @@ function guestHaystack(guest: Guest): string {
 
 const matchesAll = (haystack: string, words: readonly string[]) => words.every((word) => haystack.includes(word));
 
+/** What the `!` filter keeps: the tasks that need a look (failed, timed out, unknown). */
+export function isProblem(row: TaskRow): boolean {
+  return row.state === 'failed' || row.state === 'timeout' || row.state === 'unknown';
+}
+
+/** The `state` order: problems first, then what still runs, then what went well. */
+const STATE_RANK: Readonly<Record<TaskState, number>> = {
+  failed: 0,
+  timeout: 1,
+  unknown: 2,
+  warnings: 3,
+  running: 4,
+  queued: 5,
+  ok: 6,
+  skipped: 7,
+};
+
+const byName = new Intl.Collator(undefined, { numeric: true }).compare;
+
+/**
+ * For the `duration` order, without a clock (the order must not change on every tick): running tasks
+ * first, the longest running (earliest start) first; then ended ones, the longest first; then rows that
+ * never ran (queued, skipped).
+ */
+function durationKey(row: TaskRow): [group: number, value: number] {
+  if (row.endedAt !== undefined && row.state !== 'queued') return [1, -(row.endedAt - taskStart(row))];
+  if (row.state === 'running' || row.state === 'timeout') return [0, taskStart(row)];
+  return [2, 0];
+}
+
+const COMPARE: Readonly<Record<Exclude<TaskSort, 'start'>, (a: TaskRow, b: TaskRow) => number>> = {
+  state: (a, b) => STATE_RANK[a.state] - STATE_RANK[b.state],
+  guest: (a, b) => (a.vmids[0] ?? Infinity) - (b.vmids[0] ?? Infinity) || byName(a.guestName ?? '', b.guestName ?? ''),
+  node: (a, b) => byName(a.node, b.node),
+  duration: (a, b) => {
+    const [groupA, valueA] = durationKey(a);
+    const [groupB, valueB] = durationKey(b);
+    return groupA - groupB || valueA - valueB;
+  },
+};
+
+/**
+ * `keys` (in the store's order, which is the `start` sort) in `sort` order. Stable: rows that compare
+ * equal keep the store's order, newest first.
+ */
+export function sortTaskKeys(keys: readonly string[], state: Pick<TaskStoreState, 'row'>, sort: TaskSort): readonly string[] {
+  if (sort === 'start') return keys;
+  const compare = COMPARE[sort];
+  const rows = keys.map((key) => state.row(key)).filter((row): row is TaskRow => row !== undefined);
+  return rows.sort(compare).map((row) => row.key);
+}
+
 function sameArray<T>(a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
 }
@@ -79,7 +131,13 @@ function sameTally(a: Tally | undefined, b: Tally | undefined): boolean {
   return (Object.keys(a) as Array<keyof Tally>).every((field) => a[field] === b[field]);
 }
 
-export type TaskLister = (state: TaskStoreState, scope: Scope, filter: string) => VisibleTasks;
+/** How the Tasks view lists its rows beyond the text filter: the sort, and problems only. */
+export interface TaskListView {
+  sort?: TaskSort;
+  problems?: boolean;
+}
+
+export type TaskLister = (state: TaskStoreState, scope: Scope, filter: string, view?: TaskListView) => VisibleTasks;
 export type GuestLister = (state: TaskStoreState, filter: string) => VisibleGuests;
 
 /**
@@ -102,28 +160,37 @@ function keyedCache<T>(): { get(key: string): T | undefined; set(key: string, va
 export function createTaskLister(): TaskLister {
   const cache = keyedCache<{ order: readonly string[]; rowsVersion: number; result: VisibleTasks }>();
   const display = { mine: createDisplayOrder(), cluster: createDisplayOrder() };
-  return (state, scope, filter) => {
+  return (state, scope, filter, view = {}) => {
     // Rows move once per poll cycle, all together (display-order.ts).
     const order = display[scope](state.order[scope], state.poll.cycles);
     const words = filterWords(filter);
-    const cacheKey = `${scope}\u0000${filter}`;
+    const sort = view.sort ?? 'start';
+    const problems = view.problems ?? false;
+    const cacheKey = `${scope}\u0000${filter}\u0000${sort}\u0000${problems}`;
     const last = cache.get(cacheKey);
-    // Without a filter the result depends on the order only, so row updates keep it identical.
-    const rowsMatter = words.length > 0;
+    const narrowed = words.length > 0 || problems;
+    // Without a filter or a sort of its own the result depends on the order only, so row updates keep it identical.
+    const rowsMatter = narrowed || sort !== 'start';
     if (last && last.order === order && (!rowsMatter || last.rowsVersion === state.rowsChange.version)) return last.result;
     let result: VisibleTasks;
     if (!rowsMatter) {
       result = { keys: order, total: order.length };
     } else {
-      const keys: string[] = [];
-      const tally = emptyTally();
-      for (const key of order) {
-        const row = state.row(key);
-        if (!row || !matchesAll(taskHaystack(row), words)) continue;
-        keys.push(key);
-        tally.total += 1;
-        tally[row.state] += 1;
+      let keys: readonly string[] = order;
+      let tally: Tally | undefined;
+      if (narrowed) {
+        const kept: string[] = [];
+        tally = emptyTally();
+        for (const key of order) {
+          const row = state.row(key);
+          if (!row || (problems && !isProblem(row)) || !matchesAll(taskHaystack(row), words)) continue;
+          kept.push(key);
+          tally.total += 1;
+          tally[row.state] += 1;
+        }
+        keys = kept;
       }
+      keys = sortTaskKeys(keys, state, sort);
       const previous = last?.result;
       result =
         previous && previous.total === order.length && sameArray(previous.keys, keys) && sameTally(previous.tally, tally)

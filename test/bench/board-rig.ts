@@ -76,6 +76,12 @@ export const noActions: RuntimeActions = {
   async backupStorages() {
     return [];
   },
+  watchTask() {
+    return undefined;
+  },
+  async saveTaskLog() {
+    return undefined;
+  },
 };
 
 const TYPES = ['qmstart', 'vzdump', 'qmigrate', 'qmsnapshot', 'vncproxy', 'qmshutdown', 'vzstart', 'aptupdate'];

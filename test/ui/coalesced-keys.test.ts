@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { createTaskStore } from '../../src/tasks/store.js';
-import { keyOf, splitKeys } from '../../src/ui/split-keys.js';
-import { FakeActions, addTask, cleanup, guest, linesOf, mountBoard, setGuests } from './helpers.js';
+import type { Key } from 'ink';
+import { keyOf, keysOf } from '../../src/ui/split-keys.js';
+import { FakeActions, addTask, cleanup, guest, linesOf, mountBoard, setGuests, settle } from './helpers.js';
 
 afterEach(() => cleanup());
 
@@ -42,19 +43,73 @@ test('a paste into the filter is still text, Backspace (DEL) in it deletes', asy
   assert.ok(!linesOf(board.frame()).some((line) => line.includes('db01')));
 });
 
-test('splitKeys keeps single keys and escape sequences whole, and reports each key as Ink would alone', () => {
+test('keysOf: a run of plain keys is one key each, as Ink reports each alone; escape sequences stay whole', () => {
   const [[, enter]] = [keyOf('\r')];
   assert.equal(enter.return, true);
   assert.deepEqual(keyOf('\u0003').slice(0, 1), ['c']);
   assert.equal(keyOf('\u0003')[1].ctrl, true);
   assert.equal(keyOf('G')[1].shift, true);
   assert.equal(keyOf('\u007f')[1].delete, true);
-  const plain = keyOf('j')[1];
-  assert.equal(splitKeys('j', plain).length, 1);
   assert.deepEqual(
-    splitKeys('jk', plain).map(([input]) => input),
+    keysOf('jk').map(([input]) => input),
     ['j', 'k'],
   );
-  const up = { ...plain, upArrow: true };
-  assert.deepEqual(splitKeys('', up), [['', up]]);
+  const named = (raw: string) => keysOf(raw).map(([input, key]) => [input, Object.keys(key).filter((name) => key[name as keyof Key])]);
+  assert.deepEqual(named('\u001b[A'), [['', ['upArrow']]]);
+  assert.deepEqual(named('\u001bOB'), [['', ['downArrow']]], 'SS3 arrows (application cursor mode)');
+  assert.deepEqual(named('\u001b[5~'), [['', ['pageUp']]]);
+  assert.deepEqual(named('\u001b[6~'), [['', ['pageDown']]]);
+  assert.deepEqual(named('\u001b[H'), [['', ['home']]]);
+  assert.deepEqual(named('\u001b[4~'), [['', ['end']]]);
+  assert.deepEqual(named('\u001b[Z'), [['', ['shift', 'tab']]]);
+  assert.deepEqual(named('\u001b[1;5C'), [['', ['rightArrow', 'ctrl']]]);
+  assert.deepEqual(named('\u001b[15~'), [], 'F5: nothing the board uses');
+  assert.deepEqual(named('\u001b[[A'), [], 'F1 of the Linux console is not an arrow');
+});
+
+test('keysOf: Esc and a key in the same read are Esc, then the key (never Alt+key)', () => {
+  const named = (raw: string) => keysOf(raw).map(([input, key]) => (key.escape ? 'Esc' : key.return ? 'Enter' : key.tab ? 'Tab' : input));
+  // Ink's useInput reads the first as Alt+j and loses the Esc of the others altogether.
+  assert.deepEqual(named('\u001bj'), ['Esc', 'j']);
+  assert.deepEqual(named('\u001b/'), ['Esc', '/']);
+  assert.deepEqual(named('\u001b?'), ['Esc', '?']);
+  assert.deepEqual(named('\u001b\t'), ['Esc', 'Tab']);
+  assert.deepEqual(named('\u001b\r'), ['Esc', 'Enter']);
+  assert.deepEqual(named('\u001b\u001b'), ['Esc', 'Esc']);
+  assert.deepEqual(named('\u001bjk'), ['Esc', 'j', 'k']);
+  assert.deepEqual(named('\u001b'), ['Esc']);
+  const arrow = keysOf('\u001b\u001b[A');
+  assert.equal(arrow.length, 2, 'Esc, then the arrow');
+  assert.equal(arrow[0]![1].escape, true);
+  assert.equal(arrow[1]![1].upArrow, true);
+  assert.ok(
+    keysOf('\u001bq').every(([, key]) => !key.meta),
+    'no key is ever reported with Alt',
+  );
+});
+
+test('Esc + j in one read while typing a filter: the filter is cleared, then j moves the cursor', async () => {
+  const store = createTaskStore();
+  for (let i = 0; i < 3; i++) addTask(store, { vmid: 100 + i, state: 'ok', exitStatus: 'OK', at: -i * 1000, endedAfter: 500 });
+  const board = await mountBoard({ store });
+  await board.press('/', 'VM');
+  assert.match(board.frame(), /filter "VM": 3 of 3/);
+  board.stdin.write('\u001bj');
+  await settle();
+  assert.doesNotMatch(board.frame(), /filter "/, 'Esc cleared the filter');
+  assert.match(cursorLine(board.frame())!, /Start VM 101/, 'j moved the cursor, not typed into the filter');
+});
+
+test('Esc + / in one read in the detail view: back to the list, then a new filter is typed', async () => {
+  const store = createTaskStore();
+  addTask(store, { vmid: 100 });
+  addTask(store, { vmid: 101, at: -1000 });
+  const board = await mountBoard({ store });
+  await board.press('\r');
+  assert.match(board.frame(), /\[Task detail\]/);
+  board.stdin.write('\u001b/');
+  await settle();
+  assert.match(board.frame(), /\[Tasks: mine\]/);
+  await board.press('101');
+  assert.match(board.frame(), /filter "101": 1 of 2/);
 });

@@ -28,11 +28,15 @@ async function openGuests(options: { readOnly?: boolean } = {}) {
 
 const cursorLine = (frame: string) => linesOf(frame).find((line) => line.startsWith('> '));
 
-test('Tab shows the guests: vmid, name, node, type, status, HA state, tags, template marker', async () => {
+test('Tab shows the guests: vmid, name, node, type, status, lock and task, HA state, tags, template marker', async () => {
   const { board } = await openGuests();
-  const frame = board.frame();
+  let frame = board.frame();
   assert.match(frame, /\[Guests\]/);
-  assert.match(frame, /VMID +NAME +NODE +TYPE +STATUS +HA +TAGS/);
+  assert.match(frame, /VMID +NAME +NODE +TYPE +STATUS +LOCK\/TASK +HA$/m, 'at 80 columns the tags go first');
+  assert.match(lineWith(frame, 'db01')!, /^> +100 +db01 +pve1 +qemu +running +started$/);
+  await board.resize(120, 24);
+  frame = board.frame();
+  assert.match(frame, /VMID +NAME +NODE +TYPE +STATUS +LOCK\/TASK +HA +TAGS/);
   assert.match(lineWith(frame, 'db01')!, /^> +100 +db01 +pve1 +qemu +running +started +prod db$/);
   assert.match(lineWith(frame, 'web01')!, /101 +web01 +pve2 +lxc +stopped/);
   assert.match(lineWith(frame, 'tmpl-debian')!, /qemu tpl/);
@@ -199,7 +203,7 @@ test('--read-only: s, b, n and x do nothing but say so; help and hints say actio
   assert.match(linesOf(board.frame()).at(-1)!, /READ-ONLY/);
   for (const key of ['s', 'b', 'n']) {
     await board.press(' ', key);
-    assert.doesNotMatch(board.frame(), /Start |Back up |Snapshot /);
+    assert.doesNotMatch(board.frame(), /Start \d|Back up |Snapshot /, 'no dialog');
     assert.match(board.frame(), /read-only: \w+ is off/);
   }
   await board.press(KEY.tab, 'x');

@@ -13,13 +13,13 @@ function sessionWithQueued(count: number) {
   return { store, actions: new FakeActions(store) };
 }
 
-test('held launches: the board opens asking Y/n; y resumes them', async () => {
+test('held launches: the board opens asking y/N; y resumes them', async () => {
   const { store, actions } = sessionWithQueued(3);
   const board = await mountBoard({ store, actions, heldLaunches: 3 });
   const frame = board.frame();
   assert.match(frame, /Resume 3 queued launches from the last session\?/);
   assert.match(frame, /y sends them as launch slots free up; n drops them\./);
-  assert.match(frame, /\[Y\/n\]/);
+  assert.match(frame, /\[y\/N\]/, 'No is the default: a stray Enter must not send them');
   // The queued rows stay visible above the dialog, in this session's scope.
   assert.match(frame, /\[Tasks: mine\]/);
   assert.match(lineWith(frame, 'Start VM 100')!, /queued$/);
@@ -30,12 +30,14 @@ test('held launches: the board opens asking Y/n; y resumes them', async () => {
   assert.match(board.frame(), /resuming 3 queued launches of the last session/);
 });
 
-test('held launches: Enter takes the default, yes', async () => {
+test('held launches: Enter takes the default, No: nothing is sent', async () => {
   const { store, actions } = sessionWithQueued(1);
   const board = await mountBoard({ store, actions, heldLaunches: 1 });
   assert.match(board.frame(), /Resume 1 queued launch from the last session\?/);
   await board.press(KEY.enter);
-  assert.deepEqual(actions.callsOf('resumeLaunches'), [[true]]);
+  assert.deepEqual(actions.callsOf('resumeLaunches'), [[false]]);
+  assert.doesNotMatch(board.frame(), /Resume 1/);
+  assert.match(board.frame(), /dropped 1 queued launch of the last session/);
 });
 
 test('held launches: n and Esc drop them, and say so', async () => {

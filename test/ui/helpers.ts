@@ -125,6 +125,10 @@ export class FakeActions implements RuntimeActions {
   private readonly real: RuntimeActions;
   /** The board's clock (mountBoard sets it), for the time of each message. */
   clock: ManualClock = new ManualClock();
+  /** What the fake node answers for any task's log (`GET .../log`), in pages as PVE does. */
+  logLines: string[] = [];
+  /** Where saved logs go (the runtime's logDirs): push a directory into it. */
+  readonly logDirs: string[] = [];
 
   constructor(private readonly store: TaskStore = createTaskStore()) {
     const queue = {
@@ -147,7 +151,14 @@ export class FakeActions implements RuntimeActions {
         store.getState().update((tx) => tx.setQueue({ ...store.getState().queue, ...limits })),
     };
     const poller = { setPaused: () => {}, refreshNow: () => {}, focus: () => {} };
-    const client = { DELETE: () => new Promise(() => {}) };
+    const client = {
+      DELETE: () => new Promise(() => {}),
+      GET: async (_path: string, init: { params: { query: { start?: number; limit: number } } }) => {
+        const { start = 0, limit } = init.params.query;
+        const data = this.logLines.slice(start, start + limit).map((t, i) => ({ n: start + i + 1, t }));
+        return { data, total: this.logLines.length };
+      },
+    };
     this.real = createActions({
       client: client as unknown as PveClient,
       clock: { now: () => this.clock.now(), sleep: (ms, signal) => this.clock.sleep(ms, signal), track: (work) => work } as Clock,
@@ -155,6 +166,22 @@ export class FakeActions implements RuntimeActions {
       queue: queue as unknown as LaunchQueue,
       poller: poller as unknown as Poller,
       notify: (text, level = 'info') => store.getState().update((tx) => tx.setMessage({ text, level, at: this.clock.now() })),
+      // As the tracker does: a `mine` row with a deadline, or the row already known made `mine`.
+      track: (taskUpid, options = {}) => {
+        let key = '';
+        store.getState().update((tx) => {
+          const deadline = this.clock.now() + (options.timeoutMs ?? 120_000);
+          const known = tx.keyOf(taskUpid);
+          if (known) {
+            tx.patch(known, { mine: true, deadline });
+            key = known;
+          } else key = tx.add({ upid: taskUpid, mine: true, firstSeenAt: this.clock.now(), deadline });
+        });
+        this.record('track' as keyof RuntimeActions, [taskUpid, options]);
+        return key;
+      },
+      // The same array: a test pushes its directory into `logDirs`.
+      logDirs: this.logDirs,
     });
   }
 
@@ -222,6 +249,14 @@ export class FakeActions implements RuntimeActions {
     if (!this.holdStorages) return answer();
     return new Promise<void>((resolve) => this.heldStorages.push(resolve)).then(answer);
   }
+  watchTask(taskUpid: string): string | undefined {
+    this.record('watchTask', [taskUpid]);
+    return this.real.watchTask(taskUpid);
+  }
+  saveTaskLog(key: string): Promise<string | undefined> {
+    this.record('saveTaskLog', [key]);
+    return this.real.saveTaskLog(key);
+  }
   releaseStorages(): void {
     for (const release of this.heldStorages.splice(0)) release();
   }
@@ -274,6 +309,8 @@ export async function mountBoard(options: MountOptions = {}) {
       ascii: options.ascii ?? false,
       color: options.color ?? false,
       readOnly: options.readOnly ?? false,
+      noSkip: options.noSkip,
+      copyText: options.copyText,
       initialScope: options.initialScope,
       heldLaunches: options.heldLaunches,
       onExit: (exit: BoardExit) => exits.push(exit),

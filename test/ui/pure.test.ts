@@ -131,7 +131,16 @@ test('columns drop by priority as the terminal narrows; too narrow gives no layo
   }
   assert.deepEqual(
     guestColumns(80)?.map((c) => c.id),
-    ['mark', 'vmid', 'name', 'node', 'type', 'status', 'ha', 'tags'],
+    ['mark', 'vmid', 'name', 'node', 'type', 'status', 'task', 'ha'],
+  );
+  assert.deepEqual(
+    guestColumns(120)?.map((c) => c.id),
+    ['mark', 'vmid', 'name', 'node', 'type', 'status', 'task', 'ha', 'tags'],
+  );
+  assert.deepEqual(
+    guestColumns(60)?.map((c) => c.id),
+    ['mark', 'vmid', 'name', 'node', 'status', 'task'],
+    'the lock and the task in flight stay longer than the type and HA columns',
   );
   assert.deepEqual(
     guestColumns(45)?.map((c) => c.id),

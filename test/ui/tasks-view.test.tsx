@@ -237,3 +237,15 @@ test('Ctrl-C quits at once from anywhere, even a dialog or the filter', async ()
   await board.press('/', 'ab', KEY.ctrlC);
   assert.deepEqual(board.exits, [{ reason: 'interrupt' }]);
 });
+
+test('a running backup row shows its throughput and ETA (from the log), beside the bar or after it when the bar column is gone', async () => {
+  const store = createTaskStore();
+  const key = addTask(store, { vmid: 100, type: 'vzdump', description: 'Backup VM 100', guestName: 'db01' });
+  store.getState().update((tx) => tx.patch(key, { progress: { percent: 42, bytesPerSecond: 120 * 1024 * 1024, etaSeconds: 200 } }));
+  const board = await mountBoard({ store, size: { columns: 120, rows: 24 } });
+  assert.match(lineWith(board.frame(), 'Backup VM 100')!, /\[[█░]+\] +42% 120\.0 MiB\/s, ETA 3m 20s$/);
+  await board.resize(80, 24);
+  assert.match(lineWith(board.frame(), 'Backup VM 100')!, / 42% 120\.0 MiB\/s, ETA 3m 20s$/, 'the percentage alone, then the speed');
+  await board.press(KEY.enter);
+  assert.match(lineWith(board.frame(), 'Progress')!, /42% .*120\.0 MiB\/s · ETA 3m 20s/);
+});

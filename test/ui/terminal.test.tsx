@@ -8,7 +8,12 @@ afterEach(() => cleanup());
 function busyStore(): TaskStore {
   const store = createTaskStore();
   const guests = Array.from({ length: 120 }, (_, i) =>
-    guest(100 + i, { name: `guest-with-a-long-name-${i}`, tags: 'prod;db;critical', hastate: i % 3 ? undefined : 'started' }),
+    guest(100 + i, {
+      name: `guest-with-a-long-name-${i}`,
+      tags: 'prod;db;critical',
+      hastate: i % 3 ? undefined : 'started',
+      ...(i % 11 === 0 ? { lock: 'backup' } : {}),
+    }),
   );
   setGuests(store, guests);
   for (let i = 0; i < 150; i++) {
@@ -24,6 +29,21 @@ function busyStore(): TaskStore {
       percent: state === 'running' ? i % 100 : undefined,
       mine: i % 2 === 0,
     });
+  }
+  // Launches waiting in the queue (for the queue's word in the view bar and X's question).
+  for (let i = 0; i < 3; i++) {
+    store.getState().update((tx) =>
+      tx.add({
+        mine: true,
+        // Older than every running task: the first row (whose log is loaded) stays a running one.
+        firstSeenAt: T0 - 10_000_000 - i,
+        node: 'pve1',
+        type: 'qmstart',
+        vmids: [200 + i],
+        description: `Start VM ${200 + i}`,
+        launch: { action: 'start', node: 'pve1', guests: [{ vmid: 200 + i, type: 'qemu' }], params: {} },
+      }),
+    );
   }
   const key = store.getState().order.mine[0]!;
   store.getState().update((tx) => {
@@ -47,6 +67,8 @@ const SCREENS: Array<[string, string[], RegExp]> = [
   ['tasks', [], /\[Tasks: mine\]/],
   ['tasks, cluster scope, at the end', ['c', 'G'], /\[Tasks: cluster\]/],
   ['detail', [KEY.enter], /\[Task detail\]/],
+  ['detail, wrapped', [KEY.enter, 'w'], /wrapped/],
+  ['detail, scrolled sideways', [KEY.enter, KEY.right, KEY.right], /cols 33\+/],
   ['detail, stop dialog', [KEY.enter, 'x'], /Stop this task/],
   ['help', ['?'], /Keys: Tasks view/],
   ['filter', ['/', 'pve'], /filter "pve"/],
@@ -55,6 +77,11 @@ const SCREENS: Array<[string, string[], RegExp]> = [
   ['start dialog', [KEY.tab, '*', 's'], /Start 120 guests on 3 nodes/],
   ['backup dialog', [KEY.tab, ' ', 'b'], /Back up guest 100/],
   ['snapshot dialog', [KEY.tab, ' ', 'n', '1'], /Snapshot guest 100/],
+  ['start dialog, skipped guests sent too', [KEY.tab, '*', 's', ' '], /\[x\] send to the/],
+  ['sorted, problems only', ['>', '!'], /problems only: \d+ of \d+/],
+  ['cancel the queue', ['X'], /Cancel 3 queued launches/],
+  ['launch limits', ['L'], /Launch limits/],
+  ['watch a UPID', ['a', 'UPID:pve1:'], /Watch a task started elsewhere/],
 ];
 
 async function eachScreen(board: Mounted, check: (name: string) => void) {
@@ -64,8 +91,9 @@ async function eachScreen(board: Mounted, check: (name: string) => void) {
     check(name);
     await board.press(KEY.esc);
     if (board.frame().includes('Back up')) await board.press(KEY.esc);
-    // Back to the Tasks view, no dialog, no filter.
+    // Back to the Tasks view, no dialog, no filter, the start order.
     await board.press(KEY.esc, KEY.esc, KEY.esc);
+    while (/\[Tasks: .*sort: /.test(board.frame())) await board.press('>');
     if (board.frame().includes('[Guests]')) await board.press('u', 'g', KEY.tab);
     if (board.frame().includes('[Tasks: cluster]')) await board.press('c');
     await board.press('g');

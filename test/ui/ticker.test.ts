@@ -68,7 +68,9 @@ test('a running task, an unreachable node, a fresh message or the detail view ti
       r.store.getState().update((tx) => tx.setNode('pve2', { online: false, error: { message: 'connection refused', since: T0 } })),
     (r: ReturnType<typeof rig>) => r.store.getState().update((tx) => tx.setMessage({ text: 'started 3 guests', level: 'info', at: T0 })),
     (r: ReturnType<typeof rig>) =>
-      r.ui.setState({ detail: { key: addTask(r.store, { vmid: 100, state: 'ok', exitStatus: 'OK' }), follow: true, top: 0 } }),
+      r.ui.setState({
+        detail: { key: addTask(r.store, { vmid: 100, state: 'ok', exitStatus: 'OK' }), follow: true, top: 0, wrap: false, left: 0 },
+      }),
   ]) {
     const r = rig();
     make(r);

@@ -6,13 +6,16 @@
 import { setFlagsFromString } from 'node:v8';
 import { createPveClient, type PveClient } from '../../api/index.js';
 import { createRuntime } from '../../tasks/runtime.js';
+import { InvalidUpidError, parseUpid } from '../../tasks/upid.js';
 import { openSession, type Session } from '../../tasks/session.js';
 import { rowsOf } from '../../tasks/store.js';
 import { colorEnabled, renderSummary, runBoard, shouldUseAscii } from '../../ui/index.js';
 import { systemClock, type Clock } from '../../util/clock.js';
-import { lastValue, parseCommandArgs, parseCountArg } from '../args.js';
+import { echo } from '../../util/echo.js';
+import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg } from '../args.js';
 import type { ResolvedConfig } from '../config.js';
 import { clusterName, connect, loadCommandConfig, reportingCliErrors } from '../connect.js';
+import { osc52 } from '../../ui/clipboard.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { COMMANDS } from '../command-table.js';
 import { commandHelp } from '../help.js';
@@ -41,18 +44,64 @@ interface Connection {
   close(): Promise<void>;
 }
 
+/** What the board's flags ask for, checked before anything is asked of the cluster. */
+export interface BoardFlags {
+  parallel: number;
+  perNode: number;
+  timeoutMs?: number;
+  noSkip: boolean;
+  /** UPIDs to watch from the start (`--watch`, and the UPIDs after it). */
+  watch: string[];
+  /** `y` copies a UPID with OSC 52: only when asked (`--osc52` or PVETASKS_OSC52=1). */
+  osc52: boolean;
+}
+
+export function boardFlags(
+  values: ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'],
+  positionals: readonly string[],
+  env: NodeJS.ProcessEnv,
+): BoardFlags {
+  const count = (flag: 'parallel' | 'per-node') => {
+    const text = lastValue(values[flag]);
+    return text === undefined ? 4 : parseCountArg(`--${flag}`, text, { min: 1, max: 64 });
+  };
+  const timeoutText = lastValue(values.timeout);
+  // `--watch A B C`: the board has no operands of its own, so the words after --watch are UPIDs too.
+  if (positionals.length > 0 && !values.watch) {
+    throw new CliError(
+      `'pvetasks board' takes no arguments, got ${echo(positionals[0]!, { maxLength: 40 })} (UPIDs to watch go after --watch); see 'pvetasks board --help'`,
+      ExitCode.usage,
+    );
+  }
+  const watch = [...(values.watch ?? []), ...positionals].map((text) => {
+    try {
+      return parseUpid(text).upid;
+    } catch (error) {
+      if (error instanceof InvalidUpidError) throw new CliError(`--watch: ${error.message}`, ExitCode.usage);
+      throw error;
+    }
+  });
+  return {
+    parallel: count('parallel'),
+    perNode: count('per-node'),
+    ...(timeoutText !== undefined ? { timeoutMs: parseDurationArg('--timeout', timeoutText) } : {}),
+    noSkip: values['no-skip'] === true,
+    watch: [...new Set(watch)],
+    osc52: values.osc52 === true || env.PVETASKS_OSC52 === '1',
+  };
+}
+
 async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets: string[]): Promise<number> {
-  const { values } = parseCommandArgs('board', args, OPTIONS);
+  const { values, positionals } = parseCommandArgs('board', args, OPTIONS, { positionals: true });
   if (values.help) {
     io.stdout.write(BOARD_HELP);
     return ExitCode.ok;
   }
+  const flags = boardFlags(values, positionals, io.env);
   if (!io.stdin.isTTY || !io.stdout.isTTY) {
     throw new CliError("the board needs a terminal; from scripts use 'pvetasks tasks' or 'pvetasks wait' (see --help)");
   }
   keepYoungGenerationSmall();
-  const parallelText = lastValue(values.parallel);
-  const parallel = parallelText === undefined ? 4 : parseCountArg('--parallel', parallelText, { min: 1, max: 64 });
   const config = loadCommandConfig(
     io,
     secrets,
@@ -82,7 +131,11 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
     intervalMs: config.intervalMs,
     scope: 'cluster',
     watchAfterTimeout: true,
-    parallel,
+    parallel: flags.parallel,
+    perNode: flags.perNode,
+    ...(flags.timeoutMs !== undefined ? { timeoutMs: flags.timeoutMs } : {}),
+    // A saved log goes next to the session files, else where the board was started.
+    logDirs: [config.stateDir, io.cwd],
     ...(session ? { session } : {}),
     info: {
       endpoint: connection.endpoint,
@@ -100,6 +153,7 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
   const color = colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: true });
   try {
     await runtime.queue.recover().catch(() => undefined);
+    for (const upid of flags.watch) runtime.actions.watchTask(upid);
     // The board draws at once ("waiting for data" until the first cycle lands), as top does.
     runtime.poller.start();
     const exit = await runBoard({
@@ -111,6 +165,8 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
       ascii,
       color,
       readOnly,
+      noSkip: flags.noSkip,
+      ...(flags.osc52 ? { copyText: (text: string) => io.stdout.write(osc52(text)) } : {}),
       heldLaunches: runtime.queue.heldKeys().length,
       signal: io.signal,
     });

@@ -1,14 +1,13 @@
-/** The detail view of one task: its UPID fields, status, outcome, progress, and the log tail. */
+/**
+ * The detail view of one task: its UPID fields, status, outcome, progress, a backup job's guests, and
+ * the log tail. Long lines wrap (`w`) or scroll sideways (`←`/`→`); detail-text.ts fits them.
+ */
 import { Box } from 'ink';
-import type { TaskRow } from '../../tasks/store.js';
-import { formatElapsed } from '../../util/duration.js';
 import { useBoard, useTasks, useTick, useUi } from '../context.js';
-import { STATE_WORDS, clip, elapsedText, fit, formatDateTime, outcomeText, progressText, taskTitle, textWidth } from '../format.js';
-import { logLines, logTop } from '../visible.js';
+import { clip, cutColumns, fit, textWidth } from '../format.js';
 import { keyLabel } from '../keymap.js';
-import { jobResults, progressDetails } from '../progress-text.js';
-import { DETAIL_FIELD_LINES } from '../layout.js';
-import { guestBlock, type GuestBlock, type GuestEntry } from '../detail-guests.js';
+import type { GuestBlock, GuestEntry } from '../detail-guests.js';
+import { detailLayout, logHeading, type ScreenLine } from '../detail-text.js';
 import type { Theme } from '../theme.js';
 import { Line, Styled } from './styled.js';
 
@@ -16,7 +15,6 @@ export function DetailView({ width, height }: { width: number; height: number })
   const { theme } = useBoard();
   const detail = useUi((s) => s.detail);
   const row = useTasks((s) => (detail ? s.row(detail.key) : undefined));
-  const lines = useTasks((s) => logLines(s, detail?.key));
   const guests = useTasks((s) => s.guests);
   const focusLog = useTasks((s) => s.focusLog);
   const now = useTick((t) => t.now);
@@ -28,50 +26,34 @@ export function DetailView({ width, height }: { width: number; height: number })
       </Line>
     );
   }
-  const block = guestBlock(row, { guests, focusLog }, height);
-  const logHeight = Math.max(0, height - DETAIL_FIELD_LINES - block.height);
-  const top = logTop(lines.length, logHeight, detail);
-  const shown = lines.slice(top, top + logHeight);
-  const following = detail.follow
-    ? `following (${keyLabel('follow')} stops)`
-    : `not following (${keyLabel('follow')} or ${keyLabel('bottom')} follows)`;
-  const range = lines.length ? `lines ${top + 1}-${top + shown.length} of ${lines.length}` : 'no lines yet';
-  const w = width;
+  const layout = detailLayout(row, { guests, focusLog }, detail, { width, height, now }, theme);
+  const shown = layout.log.lines.slice(layout.top, layout.top + layout.logHeight);
   return (
     <Box flexDirection="column" height={height}>
-      <Line>
-        <Styled tone={row.state}>{theme.glyph[row.state]}</Styled>
-        <Styled bold>{` ${clip(taskTitle(row), w - 2, theme.ellipsis)}`}</Styled>
-      </Line>
-      <Field label="UPID" width={w}>
-        {row.upid ?? (row.sentAt !== undefined ? `(sent ${formatDateTime(row.sentAt)}, waiting for PVE's answer)` : '(not sent yet)')}
-      </Field>
-      <Field label="Task" width={w}>
-        {`node ${row.node}${theme.separator}type ${row.type}${theme.separator}id ${row.taskId || '-'}${theme.separator}user ${row.user ?? '-'}`}
-      </Field>
-      <Field label="Time" width={w}>
-        {timeLine(row, now, theme.separator)}
-      </Field>
-      <Line>
-        <Styled tone="muted">{fit('Status', 9, theme.ellipsis)}</Styled>
-        <Styled tone={row.state}>{`${theme.glyph[row.state]} ${STATE_WORDS[row.state]}`}</Styled>
-        <Styled tone={row.state}>{clip(outcomeLine(row, now), Math.max(0, w - 20), theme.ellipsis)}</Styled>
-      </Line>
-      <Field label="Progress" width={w}>
-        {[progressText(row.progress?.percent, Math.min(40, w - 10), theme), progressDetails(row.progress, theme.separator)]
-          .filter(Boolean)
-          .join('  ') || 'not reported'}
-      </Field>
-      {block.height > 0 ? <GuestLines block={block} width={w} /> : null}
+      {layout.fields.map((line, i) => (
+        <FieldLine key={i} line={line} />
+      ))}
+      {layout.block.height > 0 ? <GuestLines block={layout.block} width={width} left={detail.wrap ? 0 : detail.left} /> : null}
       <Line>
         <Styled tone="heading" bold>
-          {clip(`Log${theme.separator}${following}${theme.separator}${range}`, w, theme.ellipsis)}
+          {clip(logHeading(layout, detail, theme, width), width, theme.ellipsis)}
         </Styled>
       </Line>
       {shown.map((text, i) => (
-        <Line key={top + i}>{clip(text, w, theme.ellipsis)}</Line>
+        <Line key={layout.top + i}>{detail.wrap ? text : cutColumns(text, detail.left, width, theme.ellipsis)}</Line>
       ))}
     </Box>
+  );
+}
+
+function FieldLine({ line }: { line: ScreenLine }) {
+  return (
+    <Line>
+      <Styled tone={line.headTone}>{line.head}</Styled>
+      <Styled tone={line.tone} bold={line.bold}>
+        {line.text}
+      </Styled>
+    </Line>
   );
 }
 
@@ -89,7 +71,7 @@ function guestGlyph(outcome: GuestEntry['outcome'], theme: Theme): string {
 }
 
 /** The guests of a backup job: a heading with the counts, then one line per guest (its outcome and PVE's reason). */
-function GuestLines({ block, width }: { block: GuestBlock; width: number }) {
+function GuestLines({ block, width, left }: { block: GuestBlock; width: number; left: number }) {
   const theme = useBoard().theme;
   const counts = new Map<GuestEntry['outcome'], number>();
   for (const entry of block.entries) counts.set(entry.outcome, (counts.get(entry.outcome) ?? 0) + 1);
@@ -116,7 +98,10 @@ function GuestLines({ block, width }: { block: GuestBlock; width: number }) {
           <Line key={entry.vmid}>
             {head}
             <Styled tone={tone}>{word}</Styled>
-            {entry.message ? ` ${clip(entry.message, rest, theme.ellipsis)}` : ''}
+            {/* A reason longer than its room scrolls with the log (←/→). */}
+            {entry.message
+              ? ` ${textWidth(entry.message) <= rest ? entry.message : cutColumns(entry.message, left, rest, theme.ellipsis)}`
+              : ''}
           </Line>
         );
       })}
@@ -133,36 +118,4 @@ function GuestLines({ block, width }: { block: GuestBlock; width: number }) {
       ) : null}
     </>
   );
-}
-
-function Field({ label, width, children }: { label: string; width: number; children: string }) {
-  const theme = useBoard().theme;
-  return (
-    <Line>
-      <Styled tone="muted">{fit(label, 9, theme.ellipsis)}</Styled>
-      {clip(children, Math.max(0, width - 9), theme.ellipsis)}
-    </Line>
-  );
-}
-
-/** PVE's exit status, then (for a backup job) how its guests fared, then a reason of ours. */
-function outcomeLine(row: TaskRow, now: number): string {
-  const guests = jobResults(row);
-  const outcome = guests && row.exitStatus ? row.exitStatus : outcomeText(row, now);
-  const parts = [
-    outcome,
-    guests && guests !== outcome ? guests : '',
-    row.message && !outcome.includes(row.message) ? row.message : '',
-  ].filter(Boolean);
-  return parts.length ? `  ${parts.join('; ')}` : '';
-}
-
-function timeLine(row: TaskRow, now: number, separator: string): string {
-  const parts = [row.startedAt !== undefined ? `started ${formatDateTime(row.startedAt)}` : `seen ${formatDateTime(row.firstSeenAt)}`];
-  const elapsed = elapsedText(row, now);
-  if (elapsed) parts.push(row.endedAt !== undefined ? `took ${elapsed}` : `running for ${elapsed}`);
-  if (row.deadline !== undefined && row.endedAt === undefined && row.state !== 'timeout') {
-    parts.push(row.deadline > now ? `times out in ${formatElapsed(row.deadline - now)}` : 'deadline passed');
-  }
-  return parts.join(separator);
 }

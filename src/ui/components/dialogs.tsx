@@ -1,22 +1,33 @@
 /**
- * The dialogs: a confirm that names the count and the targets, the backup form (storage, mode,
- * compression) and the snapshot form (name, description). The default answer is shown in capitals.
+ * The dialogs: a confirm that names the count and the targets (for a launch, what each guest would
+ * do: go, skipped or refused, with the reason, and the toggle that sends the skipped too), the backup
+ * form (storage, mode, compression), the snapshot form (name, description), the launch limits and a
+ * UPID to watch. The default answer is shown in capitals.
  */
 import { Box } from 'ink';
 import type { Guest } from '../../tasks/store.js';
 import { useBoard, useTasks } from '../context.js';
 import { clip, fit, listTargets, textWidth } from '../format.js';
-import { dialogHeight } from '../layout.js';
+import { dialogHeight, verdictRoom } from '../layout.js';
 import { bindingOf, keyLabel, keysLabel } from '../keymap.js';
-import { BACKUP_COMPRESSIONS, BACKUP_MODES, type Dialog } from '../ui-state.js';
+import { BACKUP_COMPRESSIONS, BACKUP_MODES, MAX_LIMIT, type Dialog, type LaunchCheck } from '../ui-state.js';
+import { noSkipToggle, offersNoSkip, verdictLines } from '../verdicts.js';
 import { Line, Styled } from './styled.js';
 
 const MAX_WIDTH = 76;
 
-export function DialogBox({ dialog, width }: { dialog: Dialog; width: number }) {
+const TITLES: Record<'limits' | 'watch', string> = {
+  limits: 'Launch limits (they apply at once)',
+  watch: 'Watch a task started elsewhere',
+};
+
+/** A dialog under the view, in a body of `body` lines (its verdicts get what the list can spare). */
+export function DialogBox({ dialog, width, body = Infinity }: { dialog: Dialog; width: number; body?: number }) {
   const theme = useBoard().theme;
   const boxWidth = Math.min(width, MAX_WIDTH);
   const inner = boxWidth - 4;
+  const title = dialog.kind === 'limits' || dialog.kind === 'watch' ? TITLES[dialog.kind] : dialog.title;
+  const room = verdictRoom(dialog, body);
   return (
     <Box
       flexDirection="column"
@@ -24,19 +35,52 @@ export function DialogBox({ dialog, width }: { dialog: Dialog; width: number }) 
       borderColor={theme.colorOf('accent')}
       paddingX={1}
       width={boxWidth}
-      height={dialogHeight(dialog)}
+      height={dialogHeight(dialog, body)}
     >
       <Line>
-        <Styled bold>{clip(dialog.title, inner, theme.ellipsis)}</Styled>
+        <Styled bold>{clip(title, inner, theme.ellipsis)}</Styled>
       </Line>
       {dialog.kind === 'confirm' && dialog.vmids ? <Targets vmids={dialog.vmids} width={inner} /> : null}
       {dialog.kind === 'confirm' && !dialog.vmids && dialog.detail ? <Line>{clip(dialog.detail, inner, theme.ellipsis)}</Line> : null}
-      {dialog.kind === 'backup' ? <BackupFields dialog={dialog} width={inner} /> : null}
-      {dialog.kind === 'snapshot' ? <SnapshotFields dialog={dialog} width={inner} /> : null}
+      {dialog.kind === 'confirm' ? <Verdicts check={dialog.check} width={inner} room={room} /> : null}
+      {dialog.kind === 'confirm' && dialog.check && offersNoSkip(dialog.check) ? (
+        <ToggleLine check={dialog.check} focused width={inner} />
+      ) : null}
+      {dialog.kind === 'backup' ? <BackupFields dialog={dialog} width={inner} room={room} /> : null}
+      {dialog.kind === 'snapshot' ? <SnapshotFields dialog={dialog} width={inner} room={room} /> : null}
+      {dialog.kind === 'limits' ? <LimitsFields dialog={dialog} width={inner} /> : null}
+      {dialog.kind === 'watch' ? <WatchFields dialog={dialog} width={inner} /> : null}
       <Line>
         <Styled tone="muted">{clip(hintOf(dialog, theme.ascii), inner, theme.ellipsis)}</Styled>
       </Line>
     </Box>
+  );
+}
+
+/** How many guests go, and each one skipped or refused with its reason, windowed to `room` lines. */
+function Verdicts({ check, width, room }: { check: LaunchCheck | undefined; width: number; room: number }) {
+  const theme = useBoard().theme;
+  const guests = useTasks((s) => s.guests);
+  return (
+    <>
+      {verdictLines(check, guests, room).map((line, i) => (
+        <Line key={i}>
+          <Styled tone={line.tone}>{clip(line.text, width, theme.ellipsis)}</Styled>
+        </Line>
+      ))}
+    </>
+  );
+}
+
+/** The toggle "send to the skipped guests too" (the board's --no-skip), off unless the board was started with it. */
+function ToggleLine({ check, focused, width }: { check: LaunchCheck; focused: boolean; width: number }) {
+  const theme = useBoard().theme;
+  const head = `${focused ? theme.cursor : ' '} `;
+  return (
+    <Line>
+      <Styled bold={focused}>{head}</Styled>
+      <Styled tone={check.noSkip ? 'warn' : undefined}>{clip(noSkipToggle(check), width - 2, theme.ellipsis)}</Styled>
+    </Line>
   );
 }
 
@@ -46,9 +90,16 @@ function hintOf(dialog: Dialog, ascii: boolean): string {
   const enter = keyLabel('accept', { ascii });
   const no = keysLabel(bindingOf('cancel'), ascii);
   const field = keyLabel('nextField', { ascii });
+  const esc = keyLabel('cancel', { ascii, nonText: true });
   switch (dialog.kind) {
-    case 'confirm':
-      return dialog.defaultYes ? `[Y/n]  ${yes}/${enter}: yes  ${no}: no` : `[y/N]  ${yes}: yes  ${no}/${enter}: no`;
+    case 'confirm': {
+      const answer = dialog.defaultYes ? `[Y/n]  ${yes}/${enter}: yes  ${no}: no` : `[y/N]  ${yes}: yes  ${no}/${enter}: no`;
+      return offersNoSkip(dialog.check) ? `${answer}  ${keyLabel('chooseNext', { ascii, letter: true })}: toggle` : answer;
+    }
+    case 'limits':
+      return `${enter}: apply  ${esc}: cancel  ${field}: field  ${keyLabel('choosePrev', { ascii })}/${keyLabel('chooseNext', { ascii })}: -1/+1  digits: type`;
+    case 'watch':
+      return `${enter}: watch  ${esc}: cancel  (every key is text: paste the UPID)`;
     case 'backup': {
       const choose = `${keyLabel('choosePrev', { ascii })}/${keyLabel('chooseNext', { ascii })}`;
       return `[Y/n]  ${yes}/${enter}: back up  ${no}: cancel  ${field}: field  ${choose}: choose`;
@@ -100,7 +151,7 @@ function choice(values: readonly string[], index: number, ascii: boolean): strin
   return `${left} ${values[index] ?? ''} ${right}   (${values.join(', ')})`;
 }
 
-function BackupFields({ dialog, width }: { dialog: Extract<Dialog, { kind: 'backup' }>; width: number }) {
+function BackupFields({ dialog, width, room }: { dialog: Extract<Dialog, { kind: 'backup' }>; width: number; room: number }) {
   const theme = useBoard().theme;
   const { storages } = dialog;
   const storage =
@@ -120,6 +171,7 @@ function BackupFields({ dialog, width }: { dialog: Extract<Dialog, { kind: 'back
   return (
     <>
       <Targets vmids={dialog.vmids} width={width} />
+      <Verdicts check={dialog.check} width={width} room={room} />
       <FieldLine label="Storage" value={storage} focused={dialog.field === 0} width={width} tone={storageTone} />
       <FieldLine label="Mode" value={choice(BACKUP_MODES, dialog.mode, theme.ascii)} focused={dialog.field === 1} width={width} />
       <FieldLine
@@ -128,15 +180,17 @@ function BackupFields({ dialog, width }: { dialog: Extract<Dialog, { kind: 'back
         focused={dialog.field === 2}
         width={width}
       />
+      {offersNoSkip(dialog.check) ? <ToggleLine check={dialog.check} focused={dialog.field === 3} width={width} /> : null}
     </>
   );
 }
 
-function SnapshotFields({ dialog, width }: { dialog: Extract<Dialog, { kind: 'snapshot' }>; width: number }) {
+function SnapshotFields({ dialog, width, room }: { dialog: Extract<Dialog, { kind: 'snapshot' }>; width: number; room: number }) {
   const caret = '_';
   return (
     <>
       <Targets vmids={dialog.vmids} width={width} />
+      <Verdicts check={dialog.check} width={width} room={room} />
       <FieldLine label="Name" value={dialog.name + (dialog.field === 0 ? caret : '')} focused={dialog.field === 0} width={width} />
       <FieldLine
         label="Description"
@@ -149,6 +203,44 @@ function SnapshotFields({ dialog, width }: { dialog: Extract<Dialog, { kind: 'sn
           <Styled tone="error">{`  ! ${dialog.error}`}</Styled>
         ) : (
           <Styled tone="muted">{'  letters, digits, - and _; starts with a letter; 2 to 40 characters'}</Styled>
+        )}
+      </Line>
+      {offersNoSkip(dialog.check) ? <ToggleLine check={dialog.check} focused={dialog.field === 2} width={width} /> : null}
+    </>
+  );
+}
+
+function LimitsFields({ dialog, width }: { dialog: Extract<Dialog, { kind: 'limits' }>; width: number }) {
+  const caret = '_';
+  return (
+    <>
+      <FieldLine label="At once" value={dialog.parallel + (dialog.field === 0 ? caret : '')} focused={dialog.field === 0} width={width} />
+      <FieldLine label="Per node" value={dialog.perNode + (dialog.field === 1 ? caret : '')} focused={dialog.field === 1} width={width} />
+      <Line>
+        {dialog.error ? (
+          <Styled tone="error">{`  ! ${dialog.error}`}</Styled>
+        ) : (
+          <Styled tone="muted">{`  1 to ${MAX_LIMIT} each; launches already sent go on`}</Styled>
+        )}
+      </Line>
+    </>
+  );
+}
+
+function WatchFields({ dialog, width }: { dialog: Extract<Dialog, { kind: 'watch' }>; width: number }) {
+  const theme = useBoard().theme;
+  const value = `${dialog.text}_`;
+  // The end of a long UPID matters (its type, id and user): cut from the left.
+  const room = Math.max(0, width - 15);
+  const shown = textWidth(value) > room ? `${theme.ellipsis}${value.slice(value.length - room + 1)}` : value;
+  return (
+    <>
+      <FieldLine label="UPID" value={shown} focused width={width} />
+      <Line>
+        {dialog.error ? (
+          <Styled tone="error">{clip(`  ! ${dialog.error}`, width, theme.ellipsis)}</Styled>
+        ) : (
+          <Styled tone="muted">{'  UPID:node:pid:pstart:starttime:type:id:user:'}</Styled>
         )}
       </Line>
     </>

@@ -43,7 +43,7 @@ function Body({ width, height }: { width: number; height: number }) {
   const dialog = useUi((s) => s.dialog);
   if (help) return <HelpView width={width} height={height} />;
   // A dialog sits under the view, which keeps the lines above it.
-  const above = Math.max(0, height - (dialog ? dialogHeight(dialog) : 0));
+  const above = Math.max(0, height - (dialog ? dialogHeight(dialog, height) : 0));
   return (
     <Box flexDirection="column" height={height} overflowY="hidden">
       {view === 'detail' ? (
@@ -53,7 +53,7 @@ function Body({ width, height }: { width: number; height: number }) {
       ) : (
         <GuestsView width={width} height={listRows(height, dialog)} />
       )}
-      {dialog ? <DialogBox dialog={dialog} width={width} /> : null}
+      {dialog ? <DialogBox dialog={dialog} width={width} body={height} /> : null}
     </Box>
   );
 }

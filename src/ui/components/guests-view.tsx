@@ -1,7 +1,11 @@
-/** The Guests view: a window over the cluster's guests, with marks for bulk actions. */
+/**
+ * The Guests view: a window over the cluster's guests, with marks for bulk actions, and beside each
+ * guest its lock (as PVE's web UI shows it) and the task in flight on it, ours or anyone's: what a
+ * launch would be skipped for.
+ */
 import { Box } from 'ink';
 import { memo, useMemo } from 'react';
-import type { Guest } from '../../tasks/store.js';
+import { activeTaskFor, type Guest, type TaskRow } from '../../tasks/store.js';
 import { useBoard, useTasks, useUi } from '../context.js';
 import { fit } from '../format.js';
 import { keyLabel } from '../keymap.js';
@@ -17,7 +21,25 @@ function statusTone(status: string): Tone | undefined {
   return 'warn';
 }
 
-function cellOf(id: GuestColumnId, guest: Guest, marked: boolean, theme: Theme): { text: string; tone?: Tone } {
+/** PVE's lock on the guest (`backup`, `migrate`, `snapshot`...), with the web UI's lock as a glyph. */
+export function lockText(lock: string, ascii: boolean): string {
+  return ascii ? `lock:${lock}` : `🔒 ${lock}`;
+}
+
+/** The lock and the task in flight: `🔒 backup ● Backup Job`, `… Start VM 101` (queued). */
+function activityText(guest: Guest, task: TaskRow | undefined, theme: Theme): string {
+  const parts = [guest.lock ? lockText(guest.lock, theme.ascii) : '', task ? `${theme.glyph[task.state]} ${task.description}` : ''];
+  return parts.filter(Boolean).join(' ');
+}
+
+function cellOf(
+  id: GuestColumnId,
+  guest: Guest,
+  marked: boolean,
+  task: TaskRow | undefined,
+  theme: Theme,
+  activityShown: boolean,
+): { text: string; tone?: Tone } {
   switch (id) {
     case 'mark':
       return { text: marked ? theme.mark : ' ', tone: 'marked' };
@@ -30,7 +52,11 @@ function cellOf(id: GuestColumnId, guest: Guest, marked: boolean, theme: Theme):
     case 'type':
       return { text: guest.template ? `${guest.type} tpl` : guest.type, tone: guest.template ? 'muted' : undefined };
     case 'status':
-      return { text: guest.lock ? `${guest.status} (${guest.lock})` : guest.status, tone: statusTone(guest.status) };
+      // Without its own column (a narrow terminal) the status says at least that the guest is locked.
+      if (!activityShown && guest.lock) return { text: 'locked', tone: 'warn' };
+      return { text: guest.status, tone: statusTone(guest.status) };
+    case 'task':
+      return { text: activityText(guest, task, theme), tone: guest.lock ? 'warn' : task ? task.state : undefined };
     case 'ha':
       return { text: guest.hastate ?? '' };
     case 'tags':
@@ -48,13 +74,15 @@ const GuestLine = memo(function GuestLine({ vmid, selected, columns }: GuestLine
   const { theme, onRowRender } = useBoard();
   onRowRender?.(vmid);
   const guest = useTasks((s) => s.guests[vmid]);
+  const task = useTasks((s) => activeTaskFor(s, vmid));
   const marked = useUi((s) => s.guests.marks[vmid] === true);
   if (!guest) return <Line />;
+  const activityShown = columns.some((column) => column.id === 'task');
   return (
     <Line inverse={selected}>
       {selected ? `${theme.cursor} ` : '  '}
       {columns.map((column, i) => {
-        const cell = cellOf(column.id, guest, marked, theme);
+        const cell = cellOf(column.id, guest, marked, task, theme, activityShown);
         const text = fit(cell.text, column.width, theme.ellipsis, column.align);
         return (
           <Styled key={column.id} tone={cell.tone}>

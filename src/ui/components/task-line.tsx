@@ -7,6 +7,7 @@ import { memo } from 'react';
 import type { TaskRow } from '../../tasks/store.js';
 import { useBoard, useTasks, useTick } from '../context.js';
 import { elapsedText, fit, formatClock, outcomeText, progressText, taskTitle } from '../format.js';
+import { rateAndEta } from '../progress-text.js';
 import type { Column, TaskColumnId } from '../layout.js';
 import type { Theme, Tone } from '../theme.js';
 import { rowTime } from '../ticker.js';
@@ -35,7 +36,20 @@ function cellOf(id: TaskColumnId, row: TaskRow, now: number, width: number, them
       return { text: progressText(row.progress?.percent, width, theme), tone: 'accent' };
     case 'outcome': {
       const text = outcomeText(row, now);
-      if (!text && !progressShown) return { text: progressText(row.progress?.percent, Math.min(width, 16), theme), tone: 'accent' };
+      if (!text && row.state === 'running') {
+        // A running task's cell says how fast and how long still (a backup's log gives both), after the
+        // bar when the progress column was dropped for width.
+        const speed = rateAndEta(row.progress);
+        const percent = row.progress?.percent;
+        // Without the bar's column: the bar, or (when the cell also holds the speed) the percentage alone.
+        const bar =
+          progressShown || percent === undefined
+            ? ''
+            : speed
+              ? `${Math.floor(percent)}%`
+              : progressText(percent, Math.min(width, 16), theme);
+        return { text: [bar, speed].filter(Boolean).join(' '), tone: 'accent' };
+      }
       return { text, tone: row.pollError && row.state === 'running' ? 'error' : row.state };
     }
   }

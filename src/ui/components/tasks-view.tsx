@@ -12,8 +12,10 @@ export function TasksView({ width, height }: { width: number; height: number }) 
   const { listTasks } = useBoard();
   const scope = useUi((s) => s.scope);
   const filter = useUi((s) => s.tasks.filter);
+  const sort = useUi((s) => s.tasks.sort);
+  const problems = useUi((s) => s.tasks.problems);
   const cursor = useUi((s) => s.tasks.cursor);
-  const visible = useTasks((s) => listTasks(s, scope, filter));
+  const visible = useTasks((s) => listTasks(s, scope, filter, { sort, problems }));
   const columns = useMemo(() => taskColumns(width), [width]);
   if (!columns) return null;
 
@@ -26,17 +28,19 @@ export function TasksView({ width, height }: { width: number; height: number }) 
       {slice.map((key, i) => (
         <TaskLine key={key} rowKey={key} selected={top + i === index} columns={columns} />
       ))}
-      {slice.length === 0 && height > 0 ? <EmptyTasks filtered={filter !== ''} scope={scope} /> : null}
+      {slice.length === 0 && height > 0 ? <EmptyTasks filtered={filter !== ''} problems={problems} scope={scope} /> : null}
     </Box>
   );
 }
 
-function EmptyTasks({ filtered, scope }: { filtered: boolean; scope: string }) {
+function EmptyTasks({ filtered, problems, scope }: { filtered: boolean; problems: boolean; scope: string }) {
   const text = filtered
     ? `  No task matches the filter (${keyLabel('back')} clears it).`
-    : scope === 'mine'
-      ? `  No task started here yet: ${keyLabel('switchView')} opens the guests to launch some; ${keyLabel('scope')} shows the whole cluster.`
-      : '  No task in the cluster yet.';
+    : problems
+      ? `  No failed, timed-out or unknown task here (${keyLabel('problems')} shows them all).`
+      : scope === 'mine'
+        ? `  No task started here yet: ${keyLabel('switchView')} opens the guests to launch some; ${keyLabel('scope')} shows the whole cluster.`
+        : '  No task in the cluster yet.';
   return (
     <Line>
       <Styled tone="muted">{text}</Styled>
