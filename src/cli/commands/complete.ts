@@ -8,6 +8,7 @@ import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync
 import { join } from 'node:path';
 import { createPveClient, type PveClient, type PveClientOptions } from '../../api/index.js';
 import { systemClock, type Clock } from '../../util/clock.js';
+import { ALL_CLUSTERS, readClusterFile } from '../cluster-file.js';
 import { DYNAMIC_KINDS, type DynamicKind } from '../command-table.js';
 import { loadConfig, type ResolvedConfig } from '../config.js';
 import { clientOptionsFor } from '../connect.js';
@@ -40,17 +41,18 @@ interface CacheFile {
 export interface CompleteCommandDeps {
   clock?: Clock;
   /** Cluster names for `--cluster`; tests give their own. */
-  clusterNames?: (io: CliIo) => string[];
+  clusterNames?: (io: CliIo) => string[] | Promise<string[]>;
   createClient?: (options: PveClientOptions) => PveClient;
 }
 
 /**
- * HOOK for issue 17 (several clusters): the names of the clusters in the configuration file
- * ($XDG_CONFIG_HOME/pvetasks/config.yaml or --config), for `--cluster NAME`. That file does not exist
- * yet, so there are none; once it does, return its cluster names here (read only, never a secret).
+ * The names of the clusters in the configuration file ($XDG_CONFIG_HOME/pvetasks/config.yaml), for
+ * `--cluster NAME`, and `all`. Only the file is read (no secret, no request); a file with any error
+ * gives none: the command itself will say what is wrong.
  */
-export function configuredClusterNames(_io: CliIo): string[] {
-  return [];
+export async function configuredClusterNames(io: CliIo): Promise<string[]> {
+  const file = await readClusterFile({ env: io.env, cwd: io.cwd });
+  return file ? [...file.clusters.map((entry) => entry.name), ALL_CLUSTERS] : [];
 }
 
 export function createCompleteCommand(deps: CompleteCommandDeps = {}): Command {
@@ -60,7 +62,7 @@ export function createCompleteCommand(deps: CompleteCommandDeps = {}): Command {
       if (args.length !== 1 || !DYNAMIC_KINDS.includes(kind)) return ExitCode.ok;
       const lines =
         kind === 'clusters'
-          ? (deps.clusterNames ?? configuredClusterNames)(io)
+          ? await (deps.clusterNames ?? configuredClusterNames)(io)
           : await clusterLines(kind, io, deps.clock ?? systemClock, deps.createClient ?? createPveClient);
       const safe = lines.filter((line) => SAFE_WORD.test(line.split('\t', 1)[0]!));
       if (safe.length > 0) io.stdout.write(`${safe.join('\n')}\n`);
