@@ -165,6 +165,18 @@ export async function readClusterFile(options: {
   return { path, clusters: await parseClusterFile(path, text, file, options.env) };
 }
 
+let yamlParser: typeof Yaml | undefined;
+
+/** The YAML parser, imported on first use (each import() would be asked of the module loader again). */
+export async function loadYamlParser(): Promise<typeof Yaml> {
+  if (!yamlParser) {
+    // yaml is CommonJS: Node names its exports, the bundle's piece may hand them over as `default`.
+    const loaded = (await import('yaml')) as typeof Yaml & { default?: typeof Yaml };
+    yamlParser = typeof loaded.parseDocument === 'function' ? loaded : loaded.default!;
+  }
+  return yamlParser;
+}
+
 /** Parses the text of a configuration file read from `path` (whose owner and mode decide about inline secrets). */
 export async function parseClusterFile(
   path: string,
@@ -172,7 +184,7 @@ export async function parseClusterFile(
   file: { uid: number; mode: number },
   env: NodeJS.ProcessEnv,
 ): Promise<ClusterEntry[]> {
-  const yaml = await import('yaml');
+  const yaml = await loadYamlParser();
   const lineCounter = new yaml.LineCounter();
   const doc = yaml.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
   const bad = doc.errors[0] ?? doc.warnings[0];

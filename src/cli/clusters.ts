@@ -198,7 +198,10 @@ export async function eachCluster<T>(
       () => {},
     );
     try {
-      return { target, value: await work(target, AbortSignal.any([signal, deadline.signal])) };
+      // The work may take a while to notice (a client closing waits for its requests): its result no longer counts.
+      const working = work(target, AbortSignal.any([signal, deadline.signal]));
+      working.catch(() => {});
+      return { target, value: await Promise.race([working, rejectWhenAborted<T>(deadline.signal)]) };
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       const failure = deadline.signal.aborted ? (deadline.signal.reason as CliError) : asCliError(error, 'failed');
@@ -217,6 +220,15 @@ export async function eachCluster<T>(
   return results;
 }
 
+/** Closes the clients of a run, all at once. */
+export async function closeClients(clients: Iterable<PveClient>): Promise<void> {
+  await Promise.all([...clients].map((client) => client.close()));
+}
+
+function rejectWhenAborted<T>(signal: AbortSignal): Promise<T> {
+  return new Promise<T>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+}
+
 /** Connects every target (see eachCluster), then runs `then` with the client; a failure there closes it. */
 export function connectEach<T>(
   targets: readonly ClusterTarget[],
@@ -229,9 +241,12 @@ export function connectEach<T>(
     const client = await connect(target.config, clock, create, clusterSignal);
     const cluster: ConnectedCluster = { ...target, client };
     try {
-      return { cluster, value: await then(cluster, clusterSignal) };
+      const value = await then(cluster, clusterSignal);
+      // Too late: nobody will use (or close) this client.
+      if (clusterSignal.aborted) throw clusterSignal.reason;
+      return { cluster, value };
     } catch (error) {
-      await client.close();
+      await closeClients([client]);
       throw error;
     }
   });

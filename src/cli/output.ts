@@ -112,6 +112,9 @@ function whereOf(target: Target): string {
   return ` on ${target.cluster ? `${safe(target.cluster)}:` : ''}${safe(target.node)}`;
 }
 
+/** Where a finished target was, when the run names clusters (a VMID may be in two of them). */
+const clusterWhere = (target: Target) => (target.cluster === undefined ? '' : whereOf(target));
+
 export function countOutcomes(outcomes: Iterable<TaskOutcome>): OutcomeCounts {
   const counts: OutcomeCounts = { ok: 0, warnings: 0, failed: 0, timeout: 0, unknown: 0, skipped: 0 };
   for (const outcome of outcomes) counts[outcome]++;
@@ -246,12 +249,16 @@ export class TaskReporter {
     if (this.options.json) this.writeJson(event);
     if (result.outcome === 'skipped') {
       // Nothing was sent: no time to tell, only why.
-      this.io.stderr.write(`finished  ${safe(targetLabel(target))}  ${paint(`skipped (${safe(event.message)})`, 'skipped', this.color)}\n`);
+      this.io.stderr.write(
+        `finished  ${safe(targetLabel(target))}${clusterWhere(target)}  ${paint(`skipped (${safe(event.message)})`, 'skipped', this.color)}\n`,
+      );
       return;
     }
     const word = paint(outcomeWord(result.outcome), result.outcome, this.color);
     const detail = result.outcome === 'ok' ? '' : `  ${safe(event.message)}`;
-    this.io.stderr.write(`finished  ${safe(targetLabel(target))}  ${word}  ${formatDuration(result.durationMs)}${detail}\n`);
+    this.io.stderr.write(
+      `finished  ${safe(targetLabel(target))}${clusterWhere(target)}  ${word}  ${formatDuration(result.durationMs)}${detail}\n`,
+    );
   }
 
   /** The outcomes so far, in the order targets were first reported. */

@@ -14,7 +14,7 @@ import { systemClock, type Clock } from '../../util/clock.js';
 import { colorEnabled } from '../../util/color.js';
 import { jsonLine, sanitizeText } from '../../util/sanitize.js';
 import { lastValue, parseCommandArgs } from '../args.js';
-import { eachCluster, loadClusters, sessionClusterName, worstExitCode, type ClusterTarget } from '../clusters.js';
+import { closeClients, eachCluster, loadClusters, sessionClusterName, worstExitCode, type ClusterTarget } from '../clusters.js';
 import { asCliError, clientOptionsFor, reportingCliErrors, retryingPassingFailures } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { paint } from '../output.js';
@@ -87,7 +87,10 @@ async function runClusters(args: string[], io: CliIo, deps: ClustersCommandDeps,
       return configured ? clusters.target(name) : clusters.environment();
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
-      return { found: { ...blank(name, 'config', []), status: 'configuration error', error: error.message }, code: error.exitCode };
+      // Its message already names the file, the line and the cluster.
+      const endpoints = clusters.file?.clusters.find((entry) => entry.name === name)?.endpoints ?? [];
+      const found = blank(configured ? name : '(environment)', configured ? 'config' : 'environment', endpoints);
+      return { found: { ...found, status: 'configuration error', error: error.message }, code: error.exitCode };
     }
   });
   const targets = rows.filter((row): row is ClusterTarget => !('found' in row));
@@ -114,7 +117,10 @@ async function runClusters(args: string[], io: CliIo, deps: ClustersCommandDeps,
       color,
     );
   }
-  for (const { found } of checked) if (found.error) io.stderr.write(`pvetasks: cluster ${found.cluster}: ${found.error}\n`);
+  for (const { found } of checked) {
+    if (found.status === 'configuration error') io.stderr.write(`pvetasks: ${found.error}\n`);
+    else if (found.error) io.stderr.write(`pvetasks: cluster ${found.cluster}: ${found.error}\n`);
+  }
   return worstExitCode(checked.map(({ code }) => code));
 }
 
@@ -188,7 +194,7 @@ async function check(
       code: ExitCode.ok,
     };
   } finally {
-    await client.close();
+    await closeClients([client]);
   }
 }
 

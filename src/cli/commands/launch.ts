@@ -15,6 +15,7 @@ import { systemClock, type Clock } from '../../util/clock.js';
 import { echo } from '../../util/echo.js';
 import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg } from '../args.js';
 import {
+  closeClients,
   connectEach,
   failed,
   loadClusters,
@@ -175,7 +176,7 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
     const code = plans.length > 0 ? reporter.summary() : ExitCode.ok;
     return worstExitCode([code, ...notReachedCodes]);
   } finally {
-    await Promise.all(up.map(({ cluster }) => cluster.client.close()));
+    await closeClients(up.map(({ cluster }) => cluster.client));
   }
 }
 

@@ -18,7 +18,16 @@ import { colorEnabled } from '../../util/color.js';
 import { formatElapsed } from '../../util/duration.js';
 import { jsonLine } from '../../util/sanitize.js';
 import { lastValue, parseCommandArgs, parseNodeArg } from '../args.js';
-import { connectEach, failed, loadClusters, namesClusters, reached, reportClusterFailure, worstExitCode } from '../clusters.js';
+import {
+  closeClients,
+  connectEach,
+  failed,
+  loadClusters,
+  namesClusters,
+  reached,
+  reportClusterFailure,
+  worstExitCode,
+} from '../clusters.js';
 import { asCliError, reportingCliErrors, retryingPassingFailures } from '../connect.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 import { paint } from '../output.js';
@@ -114,7 +123,7 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
     },
     deps.createClient,
   );
-  await Promise.all(reached(results).map((result) => result.value.cluster.client.close()));
+  await closeClients(reached(results).map((result) => result.value.cluster.client));
   for (const failure of failed(results)) reportClusterFailure(io, failure);
   const items = reached(results).flatMap((result) => result.value.value);
   items.sort(byRunningThenNewest);

@@ -12,6 +12,7 @@ import { InvalidUpidError, parseUpid } from '../../tasks/upid.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { lastValue, parseCommandArgs, parseDurationArg } from '../args.js';
 import {
+  closeClients,
   connectEach,
   failed,
   loadClusters,
@@ -125,7 +126,7 @@ async function runWait(args: string[], io: CliIo, clock: Clock, secrets: string[
       stop();
       await runtime.close();
     }
-    await Promise.all(up.map(({ cluster }) => cluster.client.close()));
+    await closeClients(up.map(({ cluster }) => cluster.client));
   }
 }
 
