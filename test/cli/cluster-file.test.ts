@@ -3,7 +3,7 @@
 // line, the entry and the key (exit 2); the precedence between --cluster, PVETASKS_CLUSTER, the
 // environment and the file; no secret in any output.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +11,7 @@ import {
   configFileProblem,
   inlineSecretProblem,
   loadYamlParser,
+  parseClusterFile,
   readClusterFile,
   resolveClusterEntry,
   type ClusterEntry,
@@ -320,6 +321,22 @@ describe('precedence', () => {
     assert.equal(resolveClusterEntry(file, west, shared(), env).stateDir, '/tmp/state');
     // Printed by mistake, the configuration hides the token.
     assert.ok(!JSON.stringify(resolveClusterEntry(file, east, shared(), env)).includes(secret));
+  });
+
+  test("the README's example file is one this parser takes, every credential form in it", async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const example = /## Several clusters[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1]!;
+    const pinned = example.replace('AA:BB:...', Array.from({ length: 32 }, () => 'AB').join(':'));
+    const entries = await parseClusterFile('/x/config.yaml', pinned, { uid: process.getuid?.() ?? 0, mode: 0o100600 }, { HOME: '/home/u' });
+    assert.deepEqual(
+      entries.map((found) => [found.name, found.credential.form]),
+      [
+        ['east', 'token_file'],
+        ['west', 'token_env'],
+        ['lab', 'password_file'],
+        ['branch', 'token'],
+      ],
+    );
   });
 
   test('completion offers the configured names and all', async () => {

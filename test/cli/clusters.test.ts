@@ -3,6 +3,7 @@
 // (counted on every simulator), tasks lists every cluster with a CLUSTER column, one cluster offline
 // leaves the others' results whole and is named in one line with exit 3, and `pvetasks clusters`.
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { createClustersCommand } from '../../src/cli/commands/clusters.js';
@@ -10,6 +11,7 @@ import { createLaunchCommand } from '../../src/cli/commands/launch.js';
 import { createTasksCommand } from '../../src/cli/commands/tasks.js';
 import { createWaitCommand } from '../../src/cli/commands/wait.js';
 import type { Command } from '../../src/cli/io.js';
+import { startSimulator } from '../../src/sim/index.js';
 import { startTestClusters, writeConfig, type TestClusters } from './clusters-rig.js';
 import type { FakeIo } from './fake-io.js';
 
@@ -129,6 +131,37 @@ describe('wait', () => {
   });
 });
 
+describe('wait, two clusters with a node of the same name (every standalone node is pve at first)', () => {
+  test('the cluster that knows the task follows it; one that none knows is one line, exit 2', async () => {
+    const twins = await Promise.all(
+      ['east', 'west'].map((name, index) =>
+        startSimulator({ clock: rig.clock, nodes: 1, guests: 18, seed: 20 + index, unauthorizedDelayMs: 0, name }),
+      ),
+    );
+    try {
+      const [east, west] = twins as [Sim, Sim];
+      const lines = twins.map(
+        (twin) => `  - name: ${twin.cluster}\n    endpoints: [${twin.url}]\n    token_env: ${twin.cluster.toUpperCase()}_TOKEN\n`,
+      );
+      const config = writeConfig(join(rig.dir, 'twins'), `clusters:\n${lines.join('')}`);
+      const env = { EAST_TOKEN: east.token, WEST_TOKEN: west.token };
+      const upid = west.control.spawnTask({ node: 'pve1', type: 'qmstart', id: '101', durationMs: 3_000 });
+      const found = await run(wait(), [upid, '--config', config, '--json'], env);
+      assert.equal(found.code, 0, found.io.stderr.text);
+      const finished = found.io.stdout.json().find((event) => event.event === 'finished')!;
+      assert.deepEqual([finished.cluster, finished.outcome], ['west', 'ok']);
+      const nobody = 'UPID:pve1:0001A2B3:00C0FFEE:6700AB12:qmstart:100:root@pam:';
+      const lost = await run(wait(), [nobody, '--config', config], env);
+      assert.equal(lost.code, 2);
+      assert.deepEqual(lost.io.stderr.lines(), [
+        `pvetasks: ${nobody}: its node pve1 is in the clusters east, west, and none of them knows the task: choose with --cluster NAME (nothing was watched)`,
+      ]);
+    } finally {
+      await Promise.all(twins.map((twin) => twin.close()));
+    }
+  });
+});
+
 describe('start, backup, snapshot', () => {
   test('CLUSTER:VMID reaches that cluster only (POSTs counted on each simulator), without --cluster', async () => {
     const guest = plainStopped(bravo);
@@ -144,6 +177,8 @@ describe('start, backup, snapshot', () => {
     assert.equal(finished.vmid, guest.vmid);
     assert.equal(finished.outcome, 'ok');
     assert.equal(bravo.control.guest(guest.vmid)!.status, 'running');
+    // Its session is the configured cluster's: two clusters PVE calls alike keep theirs apart.
+    assert.ok(readdirSync(join(rig.dir, 'state')).includes('bravo@root@pam!pvetasks.json'));
   });
 
   test('a bare VMID in two clusters is one line naming both, exit 2, nothing sent anywhere', async () => {
