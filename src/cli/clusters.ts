@@ -15,7 +15,8 @@
 import type { PveClient, PveClientOptions } from '../api/index.js';
 import type { Clock } from '../util/clock.js';
 import { echo } from '../util/echo.js';
-import { ALL_CLUSTERS, readClusterFile, resolveClusterEntry, type ClusterFile } from './cluster-file.js';
+import { ALL_CLUSTERS, readClusterFile, type ClusterFile } from './cluster-file.js';
+import { resolveClusterEntry } from './cluster-secrets.js';
 import { loadConfig, noEndpointError, type ResolvedConfig } from './config.js';
 import { asCliError, clusterName, connect, secretsOf } from './connect.js';
 import { CliError, ExitCode, type CliIo } from './io.js';

@@ -90,19 +90,8 @@ const TOKEN_FILE = {
 } as const;
 /** How a command reaches its clusters (secrets never go on the command line). */
 const CONNECTION = {
-  cluster: {
-    type: 'string',
-    arg: 'NAME',
-    multiple: true,
-    complete: 'clusters',
-    help: 'a cluster of the configuration file (repeatable, or all; default PVETASKS_CLUSTER)',
-  },
-  config: {
-    type: 'string',
-    arg: 'FILE',
-    complete: 'file',
-    help: 'the configuration file of named clusters (default ~/.config/pvetasks/config.yaml)',
-  },
+  cluster: { type: 'string', arg: 'NAME', multiple: true, complete: 'clusters', help: 'a configured cluster (repeatable, or all)' },
+  config: { type: 'string', arg: 'FILE', complete: 'file', help: 'named clusters (default ~/.config/pvetasks/config.yaml)' },
   ...TOKEN_FILE,
 } as const;
 

@@ -13,9 +13,9 @@ import {
   loadYamlParser,
   parseClusterFile,
   readClusterFile,
-  resolveClusterEntry,
   type ClusterEntry,
 } from '../../src/cli/cluster-file.js';
+import { resolveClusterEntry } from '../../src/cli/cluster-secrets.js';
 import { loadConfig } from '../../src/cli/config.js';
 import { createClustersCommand } from '../../src/cli/commands/clusters.js';
 import { createCompleteCommand } from '../../src/cli/commands/complete.js';
