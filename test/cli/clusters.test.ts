@@ -255,6 +255,19 @@ describe('tasks', () => {
     for (const item of items) assert.ok(String(item.node).startsWith(`${item.cluster}-`), 'each task under its own cluster');
   });
 
+  test('--node across clusters reads that node where it is; a node of none is one line, exit 2', async () => {
+    bravo.control.spawnTask({ node: 'bravo-pve2', type: 'qmstart', id: '130', durationMs: 60_000 });
+    const { code, io } = await run(tasks(), ['--cluster', 'all', '--node', 'bravo-pve2', '--running', '--json']);
+    assert.equal(code, 0, io.stderr.text);
+    const items = io.stdout.json();
+    assert.ok(items.length > 0);
+    assert.deepEqual([...new Set(items.map((item) => `${String(item.cluster)} ${String(item.node)}`))], ['bravo bravo-pve2']);
+    assert.equal(routes(alpha)['GET /nodes/{node}/tasks'] ?? 0, 0, 'alpha was only asked for its nodes');
+    const nowhere = await run(tasks(), ['--cluster', 'all', '--node', 'pve9']);
+    assert.equal(nowhere.code, 2);
+    assert.deepEqual(nowhere.io.stderr.lines(), ['pvetasks: --node pve9: in none of the clusters alpha, bravo, charlie']);
+  });
+
   test('one cluster offline: the others are listed whole, one line names it, exit 3', async () => {
     const before = await run(tasks(), ['--cluster', 'alpha', '--cluster', 'bravo', '--json']);
     await takeOffline(bravo);

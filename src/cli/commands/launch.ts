@@ -139,33 +139,44 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
       });
       plans.push({ cluster, request: clusterRequest, guests: value.guests, verdicts });
     }
+    // Every session is open before any cluster launches: one that cannot be opened stops them all.
+    const sessions: Array<ReturnType<typeof openSession>> = [];
+    try {
+      for (const plan of plans) {
+        const cluster = await sessionClusterName(plan.cluster, clock, io.signal);
+        sessions.push(
+          openSession({ stateDir: plan.cluster.config.stateDir, cluster, user: plan.cluster.client.userid, clock, onWarning: warn }),
+        );
+      }
+    } catch (error) {
+      await Promise.all(sessions.map((session) => session.close()));
+      throw error;
+    }
     const reporter = new TaskReporter(io, { json: flags.json === true, noColor: flags['no-color'] === true });
-    const ends = await Promise.all(
-      plans.map(async (plan) => {
-        const session = openSession({
-          stateDir: plan.cluster.config.stateDir,
-          cluster: await sessionClusterName(plan.cluster, clock, io.signal),
-          user: plan.cluster.client.userid,
-          clock,
-          onWarning: (message) => warn(message),
-        });
-        return launchAndWatch({
+    const settled = await Promise.allSettled(
+      plans.map((plan, index) =>
+        launchAndWatch({
           client: plan.cluster.client,
           clock,
           io,
           request: plan.request,
           verdicts: plan.verdicts,
           guests: plan.guests,
-          session,
+          session: sessions[index]!,
           parallel,
           perNode,
           timeoutMs,
           intervalMs: plan.cluster.config.intervalMs,
           reporter,
           ...(named ? { cluster: plan.cluster.name } : {}),
-        });
-      }),
+        }),
+      ),
     );
+    // Only once every cluster is done: a failure of one must not close the clients the others use.
+    const ends = settled.map((result) => {
+      if (result.status === 'rejected') throw result.reason;
+      return result.value;
+    });
     const running = ends.reduce((sum, end) => sum + (end.interrupted ? end.running : 0), 0);
     if (ends.some((end) => end.interrupted)) {
       io.stderr.write(

@@ -29,7 +29,7 @@ import {
   worstExitCode,
 } from '../clusters.js';
 import { asCliError, reportingCliErrors, retryingPassingFailures } from '../connect.js';
-import { ExitCode, type CliIo, type Command } from '../io.js';
+import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { paint } from '../output.js';
 import { COMMANDS } from '../command-table.js';
 import { commandHelp } from '../help.js';
@@ -105,16 +105,19 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
       const prefix = named ? `cluster ${cluster.name}: ` : '';
       const clusterIo = { stderr: { write: (line: string) => io.stderr.write(prefix + line) }, signal };
       try {
+        // With several clusters, --node names the nodes of whichever cluster has them.
+        const asked =
+          nodes.length > 0 && targets.length > 1
+            ? await retryingPassingFailures(clock, signal, () => nodesIn(cluster.client, nodes, signal))
+            : nodes;
+        if (nodes.length > 0 && asked.length === 0) return { items: [], asked };
         // One read of the list: a passing 500 or a garbled answer is tried again before giving up.
-        const items = await retryingPassingFailures(clock, signal, async () => {
-          // With several clusters, --node names the nodes of whichever cluster has them.
-          const asked = nodes.length > 0 && targets.length > 1 ? await nodesIn(cluster.client, nodes, signal) : nodes;
-          if (nodes.length > 0 && asked.length === 0) return [];
-          return asked.length > 0
+        const items = await retryingPassingFailures(clock, signal, () =>
+          asked.length > 0
             ? listNodeTasks(cluster.client, asked, running, clusterIo)
-            : listClusterTasks(cluster.client, running, clusterIo);
-        });
-        return named ? items.map((item) => ({ cluster: cluster.name, ...item })) : items;
+            : listClusterTasks(cluster.client, running, clusterIo),
+        );
+        return { items: named ? items.map((item) => ({ cluster: cluster.name, ...item })) : items, asked };
       } catch (error) {
         // Ctrl-C: the reason is the executable's own CliError (exit 130).
         if (signal.aborted) throw signal.reason;
@@ -124,8 +127,13 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
     deps.createClient,
   );
   await closeClients(reached(results).map((result) => result.value.cluster.client));
+  const listed = reached(results).map((result) => result.value.value);
+  const unknownNodes = nodes.filter((node) => !listed.some(({ asked }) => asked.includes(node)));
+  if (unknownNodes.length > 0 && failed(results).length === 0) {
+    throw new CliError(`--node ${unknownNodes.join(', ')}: in none of the clusters ${targets.map((target) => target.name).join(', ')}`);
+  }
   for (const failure of failed(results)) reportClusterFailure(io, failure);
-  const items = reached(results).flatMap((result) => result.value.value);
+  const items = listed.flatMap(({ items }) => items);
   items.sort(byRunningThenNewest);
   if (values.json) {
     for (const item of items) io.stdout.write(jsonLine(item));
