@@ -344,6 +344,18 @@ describe('precedence', () => {
     const io = fakeIo({ env: { HOME: scratch, XDG_CONFIG_HOME: xdg } });
     assert.equal(await createCompleteCommand()(['clusters'], io), 0);
     assert.equal(io.stdout.text, 'east\nwest.2\nall\n');
+    // VMIDs come from the cluster a command would use: here the file's only one.
+    const only = configWith(entry(`    token: "${sim.token}"\n`));
+    const vmids = fakeIo({ env: { HOME: scratch, XDG_CONFIG_HOME: only.xdg, PVETASKS_STATE_DIR: join(scratch, 'state') } });
+    await clock.runUntil(createCompleteCommand({ clock })(['vmids'], vmids));
+    const offered = vmids.stdout.lines().map((line) => Number(line.split('\t', 1)[0]));
+    assert.deepEqual(
+      offered,
+      sim.control
+        .guests()
+        .map((guest) => guest.vmid)
+        .sort((a, b) => a - b),
+    );
     const broken = configWith('clusters: [');
     const silent = fakeIo({ env: { HOME: scratch, XDG_CONFIG_HOME: broken.xdg } });
     await createCompleteCommand()(['clusters'], silent);

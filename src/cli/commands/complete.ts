@@ -6,11 +6,13 @@
  */
 import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { createPveClient, type PveClient, type PveClientOptions } from '../../api/index.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { ALL_CLUSTERS, readClusterFile } from '../cluster-file.js';
 import { DYNAMIC_KINDS, type DynamicKind } from '../command-table.js';
-import { loadConfig, type ResolvedConfig } from '../config.js';
+import { loadClusters } from '../clusters.js';
+import type { ResolvedConfig } from '../config.js';
 import { clientOptionsFor } from '../connect.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
@@ -81,7 +83,7 @@ async function clusterLines(
   clock: Clock,
   create: (options: PveClientOptions) => PveClient,
 ): Promise<string[]> {
-  const config = loadConfig({ env: io.env, cwd: io.cwd, requireEndpoint: true });
+  const config = await defaultClusterConfig(io);
   const key = `${config.endpoints.join(',')} ${userOf(config)}`;
   const cacheFile = join(config.stateDir, COMPLETION_CACHE_FILE);
   let values = readCache(cacheFile, key, clock.now());
@@ -97,6 +99,17 @@ async function clusterLines(
     case 'backup-storages':
       return values.backupStorages;
   }
+}
+
+/**
+ * The cluster a command would use without --cluster (the environment's, PVETASKS_CLUSTER's, the
+ * configuration file's only one); none when that is several. Nothing is printed: a prompt is no place.
+ */
+async function defaultClusterConfig(io: CliIo): Promise<ResolvedConfig> {
+  const quiet = { ...io, stderr: new Writable({ write: (_chunk, _encoding, done) => done() }) };
+  const targets = (await loadClusters(quiet, [], {})).chosen('error');
+  if (targets.length !== 1) throw new Error('no single default cluster');
+  return targets[0]!.config;
 }
 
 /** `user@realm!tokenid` or `user@realm`: which view of the cluster the values are, without the secret. */
