@@ -40,6 +40,8 @@ for (const key of Object.keys(env)) {
 delete env.CI;
 const scratch = mkdtempSync(join(tmpdir(), 'pvetasks-test-'));
 env.PVETASKS_STATE_DIR = join(scratch, 'state');
+// Nor the operator's configuration file of named clusters.
+env.XDG_CONFIG_HOME = join(scratch, 'config');
 const tapFile = join(scratch, 'results.tap');
 
 const child = spawn(

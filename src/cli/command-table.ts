@@ -3,8 +3,8 @@
  * It drives parsing (each command passes its `options` to parseCommandArgs), `--help` (help.ts) and
  * the shell completion scripts (completion-scripts.ts), so none of them can disagree.
  *
- * Adding an option: one entry in the command's `options` (or in a shared group below, e.g. CONNECTION
- * for `--cluster NAME`, to add it to every command that talks to a cluster), then read it in the
+ * Adding an option: one entry in the command's `options` (or in a shared group below, e.g. CONNECTION,
+ * to add it to every command that talks to a cluster), then read it in the
  * command's body. Adding a command: one entry in COMMANDS with a `load` that imports its module, which
  * takes its options from here (`COMMANDS.name.options`) and its help from `commandHelp('name')`; a
  * launch like `shutdown` is `launchCommand({...})` and inherits the launch options.
@@ -84,9 +84,15 @@ const LAUNCH_LIMITS = {
     help: 'send to guests that would be skipped (already in the wanted state, a template, a task in flight, node offline)',
   },
 } as const;
-/** How a command reaches its cluster (secrets never go on the command line). */
-const CONNECTION = {
+// The board still watches the one cluster of the environment: it takes CONNECTION when it watches several.
+const TOKEN_FILE = {
   'token-file': { type: 'string', arg: 'PATH', complete: 'file', help: 'read the API token from the first line of PATH' },
+} as const;
+/** How a command reaches its clusters (secrets never go on the command line). */
+const CONNECTION = {
+  cluster: { type: 'string', arg: 'NAME', multiple: true, complete: 'clusters', help: 'a configured cluster (repeatable, or all)' },
+  config: { type: 'string', arg: 'FILE', complete: 'file', help: 'named clusters (default ~/.config/pvetasks/config.yaml)' },
+  ...TOKEN_FILE,
 } as const;
 
 function timeout(help: string) {
@@ -96,6 +102,9 @@ function timeout(help: string) {
 export const CONFIGURATION =
   'Configuration: PROXMOX_VE_ENDPOINT, PROXMOX_VE_API_TOKEN (or PROXMOX_VE_USERNAME and PROXMOX_VE_PASSWORD), ' +
   'PROXMOX_VE_FINGERPRINT, PROXMOX_VE_INSECURE, PVETASKS_INTERVAL, PVETASKS_STATE_DIR, from the environment or .env.';
+const CLUSTERS_NOTE =
+  'Several clusters: name them in ~/.config/pvetasks/config.yaml (or --config FILE) and choose with --cluster NAME ' +
+  '(repeatable, or all) or PVETASKS_CLUSTER; without either, the cluster of PROXMOX_VE_ENDPOINT, else the only configured one.';
 const WAIT_EXIT_CODES =
   'Exit codes: 0 every target ended OK or with warnings, 1 one failed or ended unknown, 124 one timed out, ' +
   '2 usage or configuration error (nothing started), 3 cannot connect or authenticate, 130 interrupted.';
@@ -112,8 +121,8 @@ function launchCommand<const O extends OptionTable = Record<never, never>>(spec:
 }) {
   const { timeoutHelp, options, ...rest } = spec;
   return {
-    operands: { usage: '<VMID|NODE:VMID>...', complete: 'vmids' },
-    notes: `${CONFIGURATION}\n${WAIT_EXIT_CODES}`,
+    operands: { usage: '<[CLUSTER:][NODE:]VMID>...', complete: 'vmids' },
+    notes: `${CONFIGURATION}\n${CLUSTERS_NOTE} A guest written CLUSTER:VMID or CLUSTER:NODE:VMID is in that cluster.\n${WAIT_EXIT_CODES}`,
     ...rest,
     options: {
       ...(options as O),
@@ -160,7 +169,7 @@ export const COMMANDS = {
         type: 'boolean',
         help: "y copies a task's UPID to the clipboard through the terminal (OSC 52; also PVETASKS_OSC52=1); off by default",
       },
-      ...CONNECTION,
+      ...TOKEN_FILE,
       ...NO_COLOR,
       ...HELP,
     },
@@ -197,7 +206,9 @@ export const COMMANDS = {
       ['wait for one task; exit 0 when it ended OK', 'pvetasks wait UPID:pve1:0001A2B3:00C0FFEE:6700AB12:qmstart:100:root@pam:'],
       ['wait for every UPID in a file, at most ten minutes each', 'pvetasks wait $(cat upids.txt) --timeout 10m --json'],
     ],
-    notes: `${CONFIGURATION}\n${WAIT_EXIT_CODES}`,
+    notes:
+      `${CONFIGURATION}\n${CLUSTERS_NOTE} With several configured and none chosen, each UPID is looked for in every ` +
+      `configured cluster by its node's name.\n${WAIT_EXIT_CODES}`,
     load: async (): Promise<Command> => (await import('./commands/wait.js')).waitCommand,
   },
   start: launchCommand({
@@ -208,7 +219,10 @@ export const COMMANDS = {
       'running, a template, a guest with a task in flight or on an offline node is skipped, with the reason; one ' +
       'the credentials may not start is refused, naming the privilege.',
     timeoutHelp: 'stop waiting for a task after this long (default 2m; it keeps running on the server)',
-    examples: [['start three guests, one of them named with its node, with JSON events', 'pvetasks start 101 102 pve2:203 --json']],
+    examples: [
+      ['start three guests, one of them named with its node, with JSON events', 'pvetasks start 101 102 pve2:203 --json'],
+      ['start a guest of each of two configured clusters', 'pvetasks start east:101 west:pve3:101'],
+    ],
     load: async (): Promise<Command> => (await load.launch()).startCommand,
   }),
   backup: launchCommand({
@@ -265,11 +279,37 @@ export const COMMANDS = {
       ...NO_COLOR,
       ...HELP,
     },
-    examples: [['the running tasks of node pve1, as JSON', 'pvetasks tasks --running --node pve1 --json']],
+    examples: [
+      ['the running tasks of node pve1, as JSON', 'pvetasks tasks --running --node pve1 --json'],
+      ['the running tasks of every configured cluster, with a CLUSTER column', 'pvetasks tasks --running --cluster all'],
+    ],
     notes:
-      `${CONFIGURATION}\n` +
-      'Exit codes: 0 listed, 1 the list could not be read, 2 usage or configuration error, 3 cannot connect or authenticate.',
+      `${CONFIGURATION}\n${CLUSTERS_NOTE}\n` +
+      'Exit codes: 0 listed, 1 the list could not be read, 2 usage or configuration error, 3 cannot connect or authenticate ' +
+      '(with several clusters: the worst of them, the others listed all the same).',
     load: async (): Promise<Command> => (await import('./commands/tasks.js')).tasksCommand,
+  },
+  clusters: {
+    summary: 'list the configured clusters and check each',
+    description:
+      'List the clusters of the configuration file (and the one of PROXMOX_VE_ENDPOINT, when set) and check them all ' +
+      'at once: the endpoint that answered, whether the credentials were accepted, the PVE version, and what the ' +
+      'credentials may do (Sys.Audit on /; VM.PowerMgmt, VM.Backup, VM.Snapshot and VM.Migrate on /vms).',
+    options: {
+      json: { type: 'boolean', help: 'one JSON object per cluster on stdout' },
+      ...CONNECTION,
+      ...NO_COLOR,
+      ...HELP,
+    },
+    examples: [
+      ['check every configured cluster', 'pvetasks clusters'],
+      ['check one, as JSON', 'pvetasks clusters --cluster east --json'],
+    ],
+    notes:
+      `${CLUSTERS_NOTE}\n` +
+      'Exit codes: 0 every cluster answered and accepted the credentials, 2 a configuration error, 3 a cluster could not ' +
+      'be reached or refused the credentials (the others are checked all the same). No secret is ever printed.',
+    load: async (): Promise<Command> => (await import('./commands/clusters.js')).clustersCommand,
   },
   sim: {
     summary: 'run the embedded Proxmox VE simulator',

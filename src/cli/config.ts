@@ -33,9 +33,14 @@ export interface LoadConfigOptions {
   cwd: string;
   /** Every subcommand that talks to a cluster needs an endpoint; only the board falls back to the demo. */
   requireEndpoint?: boolean;
+  /**
+   * Only what every cluster shares (state dir, interval, PVETASKS_CLUSTER): the environment's own
+   * cluster (PROXMOX_VE_* endpoint, credentials, TLS) is not read, so nothing about it can fail.
+   */
+  sharedOnly?: boolean;
 }
 
-export type ConfigSource = 'flag' | 'environment' | '.env' | '--token-file' | 'default';
+export type ConfigSource = 'flag' | 'environment' | '.env' | '--token-file' | 'config file' | 'default';
 
 export type PveAuth = { kind: 'token'; token: string } | { kind: 'password'; username: string; password: string };
 
@@ -46,6 +51,8 @@ export interface ResolvedConfig {
   auth?: PveAuth;
   /** Upper-case `AA:BB:...` (32 pairs); comma-separated when the nodes have certificates of their own. */
   fingerprint?: string;
+  /** Extra CA certificates (PEM) to trust: a configured cluster's `ca_file`. */
+  ca?: string;
   insecure: boolean;
   intervalMs: number;
   stateDir: string;
@@ -54,6 +61,10 @@ export interface ResolvedConfig {
   simToken?: string;
   /** The `.env` that was read, if any. */
   dotenvPath?: string;
+  /** Whether PROXMOX_VE_ENDPOINT is set (environment or `.env`), also when `sharedOnly` did not read it. */
+  environmentEndpoint: boolean;
+  /** PVETASKS_CLUSTER: the configured clusters to use when no --cluster is given (cluster-choice.ts). */
+  clusterChoice?: { value: string; label: string };
   /**
    * Where the endpoint, the credentials, the interval and an insecure setting came from (never the
    * values). `sources.insecure` is set exactly when `insecure` is true: the board's header says INSECURE.
@@ -65,7 +76,7 @@ export interface ResolvedConfig {
 
 const configError = (message: string) => new CliError(message, ExitCode.usage);
 
-interface Lookup {
+export interface Lookup {
   value: string;
   source: ConfigSource;
   /** How messages name the setting: the flag or the variable (and where it was found). */
@@ -73,7 +84,7 @@ interface Lookup {
 }
 
 /** Loads and validates the configuration; throws a one-line CliError (exit 2) when it is unusable. */
-export function loadConfig({ flags = {}, env, cwd, requireEndpoint = true }: LoadConfigOptions): ResolvedConfig {
+export function loadConfig({ flags = {}, env, cwd, requireEndpoint = true, sharedOnly = false }: LoadConfigOptions): ResolvedConfig {
   const warnings: string[] = [];
   const dotenv = readDotenv(cwd, env, warnings);
 
@@ -99,16 +110,26 @@ export function loadConfig({ flags = {}, env, cwd, requireEndpoint = true }: Loa
     return setting;
   };
 
-  const endpointSetting = trusted(lookup('PROXMOX_VE_ENDPOINT', flags.endpoint, '--endpoint'), 'send your credentials to their server');
-  const endpoints = endpointSetting ? parseEndpoints(endpointSetting) : [];
-  if (requireEndpoint && endpoints.length === 0) {
-    throw configError(
-      'no Proxmox VE endpoint configured: set PROXMOX_VE_ENDPOINT (e.g. https://pve1.example.com:8006) ' + 'in the environment or in .env',
-    );
-  }
-
   const intervalSetting = lookup('PVETASKS_INTERVAL', flags.interval, '--interval');
   const intervalMs = intervalSetting ? parseIntervalArg(intervalSetting.label, intervalSetting.value) : DEFAULT_INTERVAL_MS;
+  const stateDir = resolveStateDir(lookup('PVETASKS_STATE_DIR', flags.stateDir, '--state-dir'), env, cwd);
+  const clusterChoice = lookup('PVETASKS_CLUSTER');
+  const shared = {
+    endpoints: [] as string[],
+    insecure: false,
+    intervalMs,
+    stateDir,
+    environmentEndpoint: lookup('PROXMOX_VE_ENDPOINT', flags.endpoint, '--endpoint') !== undefined,
+    ...(clusterChoice ? { clusterChoice: { value: clusterChoice.value, label: clusterChoice.label } } : {}),
+    ...(dotenv ? { dotenvPath: dotenv.path } : {}),
+    sources: { interval: intervalSetting?.source ?? 'default' },
+    warnings,
+  } satisfies ResolvedConfig;
+  if (sharedOnly) return shared;
+
+  const endpointSetting = trusted(lookup('PROXMOX_VE_ENDPOINT', flags.endpoint, '--endpoint'), 'send your credentials to their server');
+  const endpoints = endpointSetting ? parseEndpoints(endpointSetting) : [];
+  if (requireEndpoint && endpoints.length === 0) throw noEndpointError();
 
   const fingerprintSetting = trusted(lookup('PROXMOX_VE_FINGERPRINT', flags.fingerprint, '--fingerprint'), 'pin their own certificate');
   const insecureSetting = trusted(
@@ -116,21 +137,13 @@ export function loadConfig({ flags = {}, env, cwd, requireEndpoint = true }: Loa
     'switch certificate checks off',
   );
 
-  const config: ResolvedConfig = {
-    endpoints,
-    insecure: insecureSetting ? parseBoolean(insecureSetting) : false,
-    intervalMs,
-    stateDir: resolveStateDir(lookup('PVETASKS_STATE_DIR', flags.stateDir, '--state-dir'), env, cwd),
-    sources: { interval: intervalSetting?.source ?? 'default' },
-    warnings,
-  };
+  const config: ResolvedConfig = { ...shared, endpoints, insecure: insecureSetting ? parseBoolean(insecureSetting) : false };
   if (endpointSetting) config.sources.endpoint = endpointSetting.source;
   if (config.insecure && insecureSetting) {
     config.sources.insecure = insecureSetting.source;
     warnings.push(insecureWarning(insecureSetting, dotenv?.path));
   }
   if (fingerprintSetting) config.fingerprint = parseFingerprint(fingerprintSetting);
-  if (dotenv) config.dotenvPath = dotenv.path;
 
   const simToken = lookup('PVETASKS_SIM_TOKEN');
   if (simToken) config.simToken = checkToken(simToken.value, simToken.label);
@@ -164,11 +177,19 @@ export function loadConfig({ flags = {}, env, cwd, requireEndpoint = true }: Loa
   return redactWhenPrinted(config);
 }
 
+/** Neither the environment nor a configuration file names a cluster. */
+export function noEndpointError(): CliError {
+  return configError(
+    'no Proxmox VE endpoint configured: set PROXMOX_VE_ENDPOINT (e.g. https://pve1.example.com:8006) in the environment ' +
+      "or in .env, or name clusters in ~/.config/pvetasks/config.yaml (see 'Several clusters' in the README)",
+  );
+}
+
 /**
  * Splits and normalizes `PROXMOX_VE_ENDPOINT` with the client's own rules (`https://host:port`; a bare
  * host gets https and 8006; plain http only on loopback), comma-separated for failover.
  */
-function parseEndpoints(setting: Lookup): string[] {
+export function parseEndpoints(setting: Lookup): string[] {
   const endpoints: string[] = [];
   for (const raw of setting.value.split(',')) {
     if (!raw.trim()) continue;
@@ -202,7 +223,7 @@ function insecureWarning(setting: Lookup, dotenvPath: string | undefined): strin
 }
 
 /** Runs one of the client's validators; its one-line message is prefixed with where the value came from. */
-function withLabel<T>(label: string, validate: () => T): T {
+export function withLabel<T>(label: string, validate: () => T): T {
   try {
     return validate();
   } catch (error) {
@@ -218,14 +239,14 @@ function parseBoolean(setting: Lookup): boolean {
   throw configError(`${setting.label}: ${echo(setting.value)} is not true or false`);
 }
 
-function parseFingerprint(setting: Lookup): string {
+export function parseFingerprint(setting: Lookup): string {
   const fingerprints = withLabel(setting.label, () => parseFingerprints(setting.value));
   if (fingerprints.length === 0) throw configError(`${setting.label} is empty`);
   return fingerprints.join(',');
 }
 
 /** Checks the token's form (the client's rules; its messages never repeat the value). */
-function checkToken(raw: string, label: string): string {
+export function checkToken(raw: string, label: string): string {
   const token = raw.trim().replace(/^PVEAPIToken[= ]/, '');
   withLabel(label, () => validateToken(token));
   return token;
@@ -296,7 +317,7 @@ function distrustOf(path: string): Dotenv['distrust'] {
   return undefined;
 }
 
-function warnIfOthersCanRead(path: string, what: string, warnings: string[]): void {
+export function warnIfOthersCanRead(path: string, what: string, warnings: string[]): void {
   if (process.platform === 'win32') return;
   try {
     const mode = statSync(path).mode & 0o777;
@@ -320,7 +341,7 @@ function resolveStateDir(setting: Lookup | undefined, env: NodeJS.ProcessEnv, cw
 }
 
 /** JSON.stringify and util.inspect of the configuration (a debug print, a crash report) hide the secrets. */
-function redactWhenPrinted(config: ResolvedConfig): ResolvedConfig {
+export function redactWhenPrinted(config: ResolvedConfig): ResolvedConfig {
   const redacted = () => {
     const copy: Record<string, unknown> = { ...config };
     if (copy.simToken) copy.simToken = '<redacted>';

@@ -18,6 +18,7 @@ import { CliError, ExitCode, type CliIo } from './io.js';
 export function clientOptionsFor(config: ResolvedConfig, clock: Clock): PveClientOptions {
   const options: PveClientOptions = { endpoints: config.endpoints, clock, insecure: config.insecure };
   if (config.fingerprint) options.fingerprint = config.fingerprint;
+  if (config.ca) options.ca = config.ca;
   if (config.auth?.kind === 'token') options.token = config.auth.token;
   else if (config.auth?.kind === 'password') {
     options.username = config.auth.username;

@@ -23,6 +23,8 @@ export interface Target {
   type: string | null;
   /** Human name for the stderr lines; by default the task's description or `VM <vmid>`. */
   label?: string;
+  /** The target's cluster, when the run names clusters (several, or a configured one). */
+  cluster?: string;
 }
 
 export interface TargetResult {
@@ -36,6 +38,8 @@ export interface TargetResult {
 
 export interface StartedEvent {
   event: 'started';
+  /** Only when the run names clusters. */
+  cluster?: string;
   upid: string | null;
   node: string | null;
   vmid: number | null;
@@ -46,6 +50,7 @@ export interface StartedEvent {
 
 export interface FinishedEvent {
   event: 'finished';
+  cluster?: string;
   upid: string | null;
   node: string | null;
   vmid: number | null;
@@ -75,6 +80,7 @@ export function isoSeconds(epochMs: number): string {
 export function startedEvent(target: Target, startedAtMs: number): StartedEvent {
   return {
     event: 'started',
+    ...clusterOf(target),
     upid: target.upid,
     node: target.node,
     vmid: target.vmid,
@@ -86,6 +92,7 @@ export function startedEvent(target: Target, startedAtMs: number): StartedEvent 
 export function finishedEvent(target: Target, result: TargetResult): FinishedEvent {
   return {
     event: 'finished',
+    ...clusterOf(target),
     upid: target.upid,
     node: target.node,
     vmid: target.vmid,
@@ -96,6 +103,17 @@ export function finishedEvent(target: Target, result: TargetResult): FinishedEve
     duration_s: durationSeconds(result.durationMs),
   };
 }
+
+const clusterOf = (target: Target) => (target.cluster === undefined ? {} : { cluster: target.cluster });
+
+/** `on pve1`, or with the cluster `on east:pve1` (as CLUSTER:NODE:VMID is typed). */
+function whereOf(target: Target): string {
+  if (!target.node) return target.cluster ? ` on ${safe(target.cluster)}` : '';
+  return ` on ${target.cluster ? `${safe(target.cluster)}:` : ''}${safe(target.node)}`;
+}
+
+/** Where a finished target was, when the run names clusters (a VMID may be in two of them). */
+const clusterWhere = (target: Target) => (target.cluster === undefined ? '' : whereOf(target));
 
 export function countOutcomes(outcomes: Iterable<TaskOutcome>): OutcomeCounts {
   const counts: OutcomeCounts = { ok: 0, warnings: 0, failed: 0, timeout: 0, unknown: 0, skipped: 0 };
@@ -218,8 +236,9 @@ export class TaskReporter {
     if (entry.result || entry.started) return;
     entry.started = true;
     if (this.options.json) this.writeJson(startedEvent(target, startedAtMs));
-    const where = target.node ? ` on ${safe(target.node)}` : '';
-    this.io.stderr.write(`started   ${safe(targetLabel(target))}${where}  ${paint(safe(target.upid ?? ''), 'dim', this.color)}\n`);
+    this.io.stderr.write(
+      `started   ${safe(targetLabel(target))}${whereOf(target)}  ${paint(safe(target.upid ?? ''), 'dim', this.color)}\n`,
+    );
   }
 
   finished(target: Target, result: TargetResult): void {
@@ -230,12 +249,16 @@ export class TaskReporter {
     if (this.options.json) this.writeJson(event);
     if (result.outcome === 'skipped') {
       // Nothing was sent: no time to tell, only why.
-      this.io.stderr.write(`finished  ${safe(targetLabel(target))}  ${paint(`skipped (${safe(event.message)})`, 'skipped', this.color)}\n`);
+      this.io.stderr.write(
+        `finished  ${safe(targetLabel(target))}${clusterWhere(target)}  ${paint(`skipped (${safe(event.message)})`, 'skipped', this.color)}\n`,
+      );
       return;
     }
     const word = paint(outcomeWord(result.outcome), result.outcome, this.color);
     const detail = result.outcome === 'ok' ? '' : `  ${safe(event.message)}`;
-    this.io.stderr.write(`finished  ${safe(targetLabel(target))}  ${word}  ${formatDuration(result.durationMs)}${detail}\n`);
+    this.io.stderr.write(
+      `finished  ${safe(targetLabel(target))}${clusterWhere(target)}  ${word}  ${formatDuration(result.durationMs)}${detail}\n`,
+    );
   }
 
   /** The outcomes so far, in the order targets were first reported. */
@@ -247,17 +270,19 @@ export class TaskReporter {
   summary(): number {
     const outcomes = this.outcomes;
     if (this.options.json) this.writeJson(summaryEvent(outcomes));
-    const rows = [...this.entries.values()]
-      .filter((entry): entry is Required<Entry> => entry.result !== undefined)
-      .map(({ target, result }) => [
-        safe(targetLabel(target)),
-        safe(target.node ?? '-'),
-        outcomeWord(result.outcome),
-        formatDuration(result.durationMs),
-        result.outcome === 'ok' ? '' : safe(result.message ?? outcomeMessage(result.outcome, result.exitStatus)),
-      ]);
+    const done = [...this.entries.values()].filter((entry): entry is Required<Entry> => entry.result !== undefined);
+    const clusters = done.some(({ target }) => target.cluster !== undefined);
+    const rows = done.map(({ target, result }) => [
+      ...(clusters ? [safe(target.cluster ?? '-')] : []),
+      safe(targetLabel(target)),
+      safe(target.node ?? '-'),
+      outcomeWord(result.outcome),
+      formatDuration(result.durationMs),
+      result.outcome === 'ok' ? '' : safe(result.message ?? outcomeMessage(result.outcome, result.exitStatus)),
+    ]);
     if (rows.length > 0) {
-      this.io.stderr.write('\n' + formatTable(['TARGET', 'NODE', 'OUTCOME', 'TIME', 'DETAIL'], rows));
+      const headers = ['TARGET', 'NODE', 'OUTCOME', 'TIME', 'DETAIL'];
+      this.io.stderr.write('\n' + formatTable(clusters ? ['CLUSTER', ...headers] : headers, rows));
     }
     this.io.stderr.write(outcomeTally(outcomes) + '\n');
     return exitCodeFor(outcomes);

@@ -6,10 +6,13 @@
  */
 import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { createPveClient, type PveClient, type PveClientOptions } from '../../api/index.js';
 import { systemClock, type Clock } from '../../util/clock.js';
+import { ALL_CLUSTERS, readClusterFile } from '../cluster-file.js';
 import { DYNAMIC_KINDS, type DynamicKind } from '../command-table.js';
-import { loadConfig, type ResolvedConfig } from '../config.js';
+import { loadClusters } from '../clusters.js';
+import type { ResolvedConfig } from '../config.js';
 import { clientOptionsFor } from '../connect.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
 
@@ -40,17 +43,18 @@ interface CacheFile {
 export interface CompleteCommandDeps {
   clock?: Clock;
   /** Cluster names for `--cluster`; tests give their own. */
-  clusterNames?: (io: CliIo) => string[];
+  clusterNames?: (io: CliIo) => string[] | Promise<string[]>;
   createClient?: (options: PveClientOptions) => PveClient;
 }
 
 /**
- * HOOK for issue 17 (several clusters): the names of the clusters in the configuration file
- * ($XDG_CONFIG_HOME/pvetasks/config.yaml or --config), for `--cluster NAME`. That file does not exist
- * yet, so there are none; once it does, return its cluster names here (read only, never a secret).
+ * The names of the clusters in the configuration file ($XDG_CONFIG_HOME/pvetasks/config.yaml), for
+ * `--cluster NAME`, and `all`. Only the file is read (no secret, no request); a file with any error
+ * gives none: the command itself will say what is wrong.
  */
-export function configuredClusterNames(_io: CliIo): string[] {
-  return [];
+export async function configuredClusterNames(io: CliIo): Promise<string[]> {
+  const file = await readClusterFile({ env: io.env, cwd: io.cwd });
+  return file ? [...file.clusters.map((entry) => entry.name), ALL_CLUSTERS] : [];
 }
 
 export function createCompleteCommand(deps: CompleteCommandDeps = {}): Command {
@@ -60,7 +64,7 @@ export function createCompleteCommand(deps: CompleteCommandDeps = {}): Command {
       if (args.length !== 1 || !DYNAMIC_KINDS.includes(kind)) return ExitCode.ok;
       const lines =
         kind === 'clusters'
-          ? (deps.clusterNames ?? configuredClusterNames)(io)
+          ? await (deps.clusterNames ?? configuredClusterNames)(io)
           : await clusterLines(kind, io, deps.clock ?? systemClock, deps.createClient ?? createPveClient);
       const safe = lines.filter((line) => SAFE_WORD.test(line.split('\t', 1)[0]!));
       if (safe.length > 0) io.stdout.write(`${safe.join('\n')}\n`);
@@ -79,7 +83,7 @@ async function clusterLines(
   clock: Clock,
   create: (options: PveClientOptions) => PveClient,
 ): Promise<string[]> {
-  const config = loadConfig({ env: io.env, cwd: io.cwd, requireEndpoint: true });
+  const config = await defaultClusterConfig(io);
   const key = `${config.endpoints.join(',')} ${userOf(config)}`;
   const cacheFile = join(config.stateDir, COMPLETION_CACHE_FILE);
   let values = readCache(cacheFile, key, clock.now());
@@ -95,6 +99,17 @@ async function clusterLines(
     case 'backup-storages':
       return values.backupStorages;
   }
+}
+
+/**
+ * The cluster a command would use without --cluster (the environment's, PVETASKS_CLUSTER's, the
+ * configuration file's only one); none when that is several. Nothing is printed: a prompt is no place.
+ */
+async function defaultClusterConfig(io: CliIo): Promise<ResolvedConfig> {
+  const quiet = { ...io, stderr: new Writable({ write: (_chunk, _encoding, done) => done() }) };
+  const targets = (await loadClusters(quiet, [], {})).chosen('error');
+  if (targets.length !== 1) throw new Error('no single default cluster');
+  return targets[0]!.config;
 }
 
 /** `user@realm!tokenid` or `user@realm`: which view of the cluster the values are, without the secret. */

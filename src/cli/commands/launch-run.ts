@@ -12,8 +12,8 @@ import { createRuntime } from '../../tasks/runtime.js';
 import type { openSession } from '../../tasks/session.js';
 import { rowsOf, subscribeRowChanges, type Guest, type LaunchSpec, type TaskRow, type TaskStore } from '../../tasks/store.js';
 import type { Clock } from '../../util/clock.js';
-import { ExitCode, type CliIo } from '../io.js';
-import { TaskReporter, type Target, type TargetResult } from '../output.js';
+import type { CliIo } from '../io.js';
+import type { TaskReporter, Target, TargetResult } from '../output.js';
 import { printMessages } from '../runtime-io.js';
 
 export interface WatchOptions {
@@ -29,12 +29,19 @@ export interface WatchOptions {
   perNode: number;
   timeoutMs: number | undefined;
   intervalMs: number;
-  json: boolean;
-  noColor: boolean;
+  /** Shared by every cluster of the run: one summary, one exit code. */
+  reporter: TaskReporter;
+  /** The cluster's name on each target, when the run names clusters. */
+  cluster?: string;
 }
 
-export async function launchAndWatch(options: WatchOptions): Promise<number> {
-  const { client, clock, io, request, verdicts, guests, session } = options;
+/** How one cluster's launch ended: every target final, or Ctrl-C with tasks still running there. */
+export type ClusterRunEnd = { interrupted: false } | { interrupted: true; running: number };
+
+/** Launches and follows one cluster's guests; the caller prints the summary once every cluster is done. */
+export async function launchAndWatch(options: WatchOptions): Promise<ClusterRunEnd> {
+  const { client, clock, io, request, verdicts, guests, session, reporter } = options;
+  const prefix = options.cluster ? `cluster ${options.cluster}: ` : '';
   const runtime = createRuntime({
     client,
     clock,
@@ -45,16 +52,15 @@ export async function launchAndWatch(options: WatchOptions): Promise<number> {
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
   const { store, queue } = runtime;
-  const stopMessages = printMessages(runtime, io);
-  const reporter = new TaskReporter(io, { json: options.json, noColor: options.noColor });
+  const stopMessages = printMessages(runtime, io, prefix);
   try {
     // A crashed earlier run: requests that went out are looked up on their nodes (never sent again);
     // launches it never sent are dropped: whatever is requested now is launched afresh.
     const recovered = await queue.recover();
     const dropped = queue.heldKeys().length;
     queue.releaseHeld(false);
-    if (recovered.adopted > 0) io.stderr.write(`pvetasks: found ${recovered.adopted} task(s) an earlier run had started\n`);
-    if (dropped > 0) io.stderr.write(`pvetasks: dropped ${dropped} launch(es) an earlier run had queued but never sent\n`);
+    if (recovered.adopted > 0) io.stderr.write(`pvetasks: ${prefix}found ${recovered.adopted} task(s) an earlier run had started\n`);
+    if (dropped > 0) io.stderr.write(`pvetasks: ${prefix}dropped ${dropped} launch(es) an earlier run had queued but never sent\n`);
 
     // Guests whose launch an earlier run already made are followed, not launched again (nor skipped as
     // busy: the task in flight is ours), with this run's --timeout (from when they were first seen).
@@ -76,7 +82,14 @@ export async function launchAndWatch(options: WatchOptions): Promise<number> {
       const row = store.getState().row(key)!;
       targets.set(
         key,
-        row.vmids.map((vmid) => ({ upid: row.upid ?? null, node: row.node, vmid, type: row.type, label: labelFor(vmid, guests) })),
+        row.vmids.map((vmid) => ({
+          upid: row.upid ?? null,
+          node: row.node,
+          vmid,
+          type: row.type,
+          label: labelFor(vmid, guests),
+          ...(options.cluster ? { cluster: options.cluster } : {}),
+        })),
       );
     }
     const report = (row: TaskRow) => {
@@ -108,14 +121,10 @@ export async function launchAndWatch(options: WatchOptions): Promise<number> {
       if (!io.signal.aborted) throw error;
       unsubscribe();
       for (const key of queue.pending().map((row) => row.key)) queue.cancel(key);
-      const running = keys.filter((key) => store.getState().row(key)?.state === 'running').length;
-      io.stderr.write(
-        `pvetasks: interrupted; stopped waiting${running ? `, ${running} task(s) keep running on the server` : ''}; queued launches were not sent\n`,
-      );
-      return ExitCode.interrupted;
+      return { interrupted: true, running: keys.filter((key) => store.getState().row(key)?.state === 'running').length };
     }
     unsubscribe();
-    return reporter.summary();
+    return { interrupted: false };
   } finally {
     stopMessages();
     await runtime.close();

@@ -13,17 +13,25 @@ import type { Guest } from '../../tasks/store.js';
 import { snapshotNameError } from '../../tasks/snapshot-name.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { echo } from '../../util/echo.js';
-import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg, parseGuestArg, type GuestRef } from '../args.js';
+import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg } from '../args.js';
 import {
-  asCliError,
-  clusterName,
-  connect,
-  fetchGuests,
-  loadCommandConfig,
-  reportingCliErrors,
-  retryingPassingFailures,
-} from '../connect.js';
+  closeClients,
+  connectEach,
+  failed,
+  loadClusters,
+  namesClusters,
+  reached,
+  reportClusterFailure,
+  sessionClusterName,
+  worstExitCode,
+  type ClusterTarget,
+  type Clusters,
+  type ConnectedCluster,
+} from '../clusters.js';
+import { asCliError, fetchGuests, reportingCliErrors, retryingPassingFailures } from '../connect.js';
+import { parseGuestRef, placeGuests, type GuestRef } from '../guest-refs.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
+import { TaskReporter } from '../output.js';
 import { launchAndWatch } from './launch-run.js';
 import { COMMANDS } from '../command-table.js';
 import { commandHelp } from '../help.js';
@@ -68,68 +76,175 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
     io.stdout.write(HELP[action]);
     return ExitCode.ok;
   }
-  // Everything the operator typed is checked before anything is asked of the cluster.
+  // Everything the operator typed is checked before anything is asked of a cluster.
   if (positionals.length === 0) throw new CliError(`'pvetasks ${action}' needs at least one guest (VMID or NODE:VMID)`);
-  const refs = positionals.map(parseGuestArg);
+  const typed = positionals.map((operand) => parseGuestRef(operand, 'unknown'));
   const timeoutText = text('timeout');
   const timeoutMs = timeoutText === undefined ? undefined : parseDurationArg('--timeout', timeoutText);
   const parallelText = text('parallel');
   const parallel = parallelText === undefined ? 4 : parseCountArg('--parallel', parallelText, { min: 1, max: 64 });
   const perNodeText = text('per-node');
   const perNode = perNodeText === undefined ? 4 : parseCountArg('--per-node', perNodeText, { min: 1, max: 64 });
-  const request = requestFor(action, refs, text, flags);
+  const request = requestFor(action, typed, text, flags);
 
-  const config = loadCommandConfig(io, secrets, { tokenFile: text('token-file'), interval: text('interval') });
+  const clusters = await loadClusters(io, secrets, {
+    cluster: flags.cluster as string[] | undefined,
+    config: text('config'),
+    tokenFile: text('token-file'),
+    interval: text('interval'),
+  });
+  // Now that the configured names are known, `east:101` names a cluster.
+  const refs = positionals.map((operand) => parseGuestRef(operand, clusters.names));
+  const { targets, bare } = clustersFor(refs, clusters);
+  const named = namesClusters(targets);
+  const warn = (line: string) => io.stderr.write(`pvetasks: warning: ${line}\n`);
 
-  const client = await connect(config, clock, deps.createClient, io.signal);
+  // Every cluster's guest list first: a bare VMID may be in any of them.
+  const results = await connectEach(
+    targets,
+    clock,
+    io.signal,
+    async (cluster, signal) => {
+      try {
+        return await fetchGuests(cluster.client, clock, signal);
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        throw asCliError(error, "cannot read the cluster's guests");
+      }
+    },
+    deps.createClient,
+  );
+  const up = reached(results).map((result) => result.value);
+  const down = failed(results);
   try {
-    let guests: Map<number, Guest>;
-    let malformed: number;
+    const lists = new Map(up.map(({ cluster, value }) => [cluster.name, value]));
+    for (const { cluster, value } of up) {
+      if (value.malformed > 0)
+        warn(`${named ? `cluster ${cluster.name}: ` : ''}${malformedMessage(value.malformed, '/cluster/resources')}`);
+    }
+    const placement = placeGuests(refs, bare, lists);
+    const notReachedCodes = reportNotReached(io, down, placement.notReached);
+    // Everything is checked on every cluster before anything is launched on any.
+    const plans: ClusterPlan[] = [];
+    for (const { cluster, value } of up) {
+      const mine = placement.byCluster.get(cluster.name);
+      if (!mine) continue;
+      const clusterRequest = { ...request, vmids: mine.map((ref) => ref.vmid) };
+      if (clusterRequest.action === 'backup') {
+        const nodes = [...new Set(clusterRequest.vmids.map((vmid) => value.guests.get(vmid)!.node))];
+        await checkBackupStorage(cluster.client, clock, io.signal, nodes, clusterRequest.storage, warn);
+      }
+      const verdicts = await checkBeforeLaunch(cluster.client, clock, io.signal, clusterRequest, value.guests, {
+        noSkip: flags['no-skip'] === true,
+      });
+      plans.push({ cluster, request: clusterRequest, guests: value.guests, verdicts });
+    }
+    // Every session is open before any cluster launches: one that cannot be opened stops them all.
+    const sessions: Array<ReturnType<typeof openSession>> = [];
     try {
-      ({ guests, malformed } = await fetchGuests(client, clock, io.signal));
+      for (const plan of plans) {
+        const cluster = await sessionClusterName(plan.cluster, clock, io.signal);
+        sessions.push(
+          openSession({ stateDir: plan.cluster.config.stateDir, cluster, user: plan.cluster.client.userid, clock, onWarning: warn }),
+        );
+      }
     } catch (error) {
-      if (io.signal.aborted) throw io.signal.reason;
-      throw asCliError(error, "cannot read the cluster's guests");
+      await Promise.all(sessions.map((session) => session.close()));
+      throw error;
     }
-    const warn = (text: string) => io.stderr.write(`pvetasks: warning: ${text}\n`);
-    if (malformed > 0) warn(malformedMessage(malformed, '/cluster/resources'));
-    checkRefs(refs, guests, malformed);
-    if (action === 'backup') {
-      const nodes = [...new Set(refs.map((ref) => guests.get(ref.vmid)!.node))];
-      await checkBackupStorage(client, clock, io.signal, nodes, String(request.action === 'backup' ? request.storage : ''), warn);
+    const reporter = new TaskReporter(io, { json: flags.json === true, noColor: flags['no-color'] === true });
+    const settled = await Promise.allSettled(
+      plans.map((plan, index) =>
+        launchAndWatch({
+          client: plan.cluster.client,
+          clock,
+          io,
+          request: plan.request,
+          verdicts: plan.verdicts,
+          guests: plan.guests,
+          session: sessions[index]!,
+          parallel,
+          perNode,
+          timeoutMs,
+          intervalMs: plan.cluster.config.intervalMs,
+          reporter,
+          ...(named ? { cluster: plan.cluster.name } : {}),
+        }),
+      ),
+    );
+    // Only once every cluster is done: a failure of one must not close the clients the others use.
+    const ends = settled.map((result) => {
+      if (result.status === 'rejected') throw result.reason;
+      return result.value;
+    });
+    const running = ends.reduce((sum, end) => sum + (end.interrupted ? end.running : 0), 0);
+    if (ends.some((end) => end.interrupted)) {
+      io.stderr.write(
+        `pvetasks: interrupted; stopped waiting${running ? `, ${running} task(s) keep running on the server` : ''}; queued launches were not sent\n`,
+      );
+      return ExitCode.interrupted;
     }
-    const verdicts = await checkBeforeLaunch(client, clock, io.signal, request, guests, { noSkip: flags['no-skip'] === true });
-    const cluster = await clusterName(client, config.endpoints[0]!, clock, io.signal);
-    const session = openSession({
-      stateDir: config.stateDir,
-      cluster,
-      user: client.userid,
-      clock,
-      onWarning: (message) => io.stderr.write(`pvetasks: warning: ${message}\n`),
-    });
-    return await launchAndWatch({
-      client,
-      clock,
-      io,
-      request,
-      verdicts,
-      guests,
-      session,
-      parallel,
-      perNode,
-      timeoutMs,
-      intervalMs: config.intervalMs,
-      json: flags.json === true,
-      noColor: flags['no-color'] === true,
-    });
+    const code = plans.length > 0 ? reporter.summary() : ExitCode.ok;
+    return worstExitCode([code, ...notReachedCodes]);
   } finally {
-    await client.close();
+    await closeClients(up.map(({ cluster }) => cluster.client));
   }
+}
+
+interface ClusterPlan {
+  cluster: ConnectedCluster;
+  request: LaunchRequest;
+  guests: Map<number, Guest>;
+  verdicts: Verdict[];
+}
+
+/**
+ * The clusters a launch talks to: those its guests name (`east:101`), and for guests without one the
+ * run's clusters (--cluster, PVETASKS_CLUSTER, the environment's, the file's only one). A guest may not
+ * name a cluster that --cluster leaves out.
+ */
+function clustersFor(refs: readonly GuestRef[], clusters: Clusters): { targets: ClusterTarget[]; bare: ClusterTarget[] } {
+  for (const ref of refs) {
+    if (ref.cluster && clusters.flagged && !clusters.flagged.includes(ref.cluster)) {
+      throw new CliError(`${ref.text} names cluster ${ref.cluster}, which --cluster ${clusters.flagged.join(',')} leaves out`);
+    }
+  }
+  const bare = refs.some((ref) => !ref.cluster) ? clusters.chosen('error') : [];
+  const targets = [...bare];
+  for (const ref of refs) {
+    if (ref.cluster && !targets.some((target) => target.configured && target.name === ref.cluster))
+      targets.push(clusters.target(ref.cluster));
+  }
+  return { targets, bare };
+}
+
+/** One line per cluster that could not be asked, naming the guests left alone there; their exit codes. */
+function reportNotReached(
+  io: CliIo,
+  down: ReadonlyArray<{ target: ClusterTarget; error: CliError }>,
+  notReached: ReadonlyMap<string, GuestRef[]>,
+): number[] {
+  const codes: number[] = [];
+  for (const failure of down) {
+    const guests = notReached.get(failure.target.name) ?? [];
+    const left = guests.length > 0 ? ` (nothing was started there: ${guests.map((ref) => ref.text).join(' ')})` : '';
+    reportClusterFailure(io, failure, left);
+    codes.push(failure.error.exitCode);
+  }
+  const unplaced = notReached.get('') ?? [];
+  if (unplaced.length > 0) {
+    const silent = down.map((failure) => failure.target.name).join(', ');
+    io.stderr.write(
+      `pvetasks: not started: ${unplaced.map((ref) => ref.text).join(' ')}: ${silent} could not be asked, so each may be there too; ` +
+        'write CLUSTER:VMID to start it where it is\n',
+    );
+  }
+  return codes;
 }
 
 function requestFor(
   action: Action,
-  refs: GuestRef[],
+  refs: readonly { vmid: number }[],
   text: (name: string) => string | undefined,
   flags: Record<string, unknown>,
 ): LaunchRequest {
@@ -157,28 +272,6 @@ function requestFor(
       if (problem) throw new CliError(`--name ${echo(snapname, { maxLength: 40 })}: ${problem}`);
       const description = text('description');
       return { action, vmids, snapname, ...(description ? { description } : {}), ...(flags.vmstate ? { vmstate: true } : {}) };
-    }
-  }
-}
-
-/**
- * Every guest typed exists, and on the node typed with it: otherwise nothing starts (exit 2). A guest
- * missing from a list that held entries we could not read may be one of them: that is the server's
- * fault (1), not the operator's (2).
- */
-function checkRefs(refs: GuestRef[], guests: Map<number, Guest>, malformed: number): void {
-  for (const ref of refs) {
-    const guest = guests.get(ref.vmid);
-    if (!guest && malformed > 0) {
-      const unread = malformed === 1 ? '1 entry' : `${malformed} entries`;
-      throw new CliError(
-        `guest ${ref.vmid} is not in the guest list, of which ${unread} could not be read (nothing was started)`,
-        ExitCode.failed,
-      );
-    }
-    if (!guest) throw new CliError(`guest ${ref.vmid} does not exist in this cluster (nothing was started)`);
-    if (ref.node && ref.node !== guest.node) {
-      throw new CliError(`guest ${ref.vmid} is on ${guest.node}, not ${ref.node} (nothing was started)`);
     }
   }
 }

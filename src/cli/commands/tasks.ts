@@ -1,8 +1,10 @@
 /**
- * `pvetasks tasks [--running] [--node NODE]... [--json] [--token-file PATH]`: lists the cluster's recent
+ * `pvetasks tasks [--running] [--node NODE]... [--json] [--cluster NAME]...`: lists the cluster's recent
  * tasks (/cluster/tasks), or one node's (/nodes/{node}/tasks, active ones first), as a plain table or one
- * JSON object per task. Exit 0 once listed, 2 on a usage or configuration error, 3 when the cluster cannot
- * be reached or refuses our credentials, 1 when the listing itself fails (a node that is offline).
+ * JSON object per task; with several clusters, all of theirs with a CLUSTER column. Exit 0 once listed,
+ * 2 on a usage or configuration error, 3 when a cluster cannot be reached or refuses our credentials, 1
+ * when a listing itself fails (a node that is offline); with several clusters the worst, the others
+ * listed all the same.
  */
 import type { PveClient, PveClientOptions } from '../../api/client.js';
 import { PveApiError } from '../../api/errors.js';
@@ -16,8 +18,18 @@ import { colorEnabled } from '../../util/color.js';
 import { formatElapsed } from '../../util/duration.js';
 import { jsonLine } from '../../util/sanitize.js';
 import { lastValue, parseCommandArgs, parseNodeArg } from '../args.js';
-import { asCliError, connect, loadCommandConfig, reportingCliErrors, retryingPassingFailures } from '../connect.js';
-import { ExitCode, type CliIo, type Command } from '../io.js';
+import {
+  closeClients,
+  connectEach,
+  failed,
+  loadClusters,
+  namesClusters,
+  reached,
+  reportClusterFailure,
+  worstExitCode,
+} from '../clusters.js';
+import { asCliError, reportingCliErrors, retryingPassingFailures } from '../connect.js';
+import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { paint } from '../output.js';
 import { COMMANDS } from '../command-table.js';
 import { commandHelp } from '../help.js';
@@ -32,6 +44,8 @@ const NODE_ACTIVE_LIMIT = 500;
 
 /** One task in the output, the same whichever list it came from. */
 export interface TaskListItem {
+  /** Its cluster's name, when the listing names clusters (several, or a configured one). */
+  cluster?: string;
   upid: string;
   node: string;
   type: string;
@@ -73,36 +87,68 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
     return ExitCode.ok;
   }
   const nodes = [...new Set((values.node ?? []).map((node) => parseNodeArg('--node', node)))];
-  const config = loadCommandConfig(io, secrets, { tokenFile: lastValue(values['token-file']) });
+  const clusters = await loadClusters(io, secrets, {
+    cluster: values.cluster,
+    config: lastValue(values.config),
+    tokenFile: lastValue(values['token-file']),
+  });
+  const targets = clusters.chosen('error');
+  const named = namesClusters(targets);
+  const running = values.running === true;
 
   const clock = deps.clock ?? systemClock;
-  const client = await connect(config, clock, deps.createClient, io.signal);
-  try {
-    let items: TaskListItem[];
-    try {
-      // One read of the list: a passing 500 or a garbled answer is tried again before giving up.
-      items = await retryingPassingFailures(clock, io.signal, () =>
-        nodes.length > 0
-          ? listNodeTasks(client, nodes, values.running === true, io)
-          : listClusterTasks(client, values.running === true, io),
-      );
-    } catch (error) {
-      // Ctrl-C: the reason is the executable's own CliError (exit 130).
-      if (io.signal.aborted) throw io.signal.reason;
-      throw asCliError(error, 'cannot list tasks');
-    }
-    items.sort(byRunningThenNewest);
-    if (values.json) {
-      for (const item of items) io.stdout.write(jsonLine(item));
-    } else {
-      const color = colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: io.stdout.isTTY });
-      writeTable(items, io, clock.now(), color);
-    }
-    if (items.length === 0) io.stderr.write(values.running ? 'no running tasks\n' : 'no tasks\n');
-    return ExitCode.ok;
-  } finally {
-    await client.close();
+  const results = await connectEach(
+    targets,
+    clock,
+    io.signal,
+    async (cluster, signal) => {
+      const prefix = named ? `cluster ${cluster.name}: ` : '';
+      const clusterIo = { stderr: { write: (line: string) => io.stderr.write(prefix + line) }, signal };
+      try {
+        // With several clusters, --node names the nodes of whichever cluster has them.
+        const asked =
+          nodes.length > 0 && targets.length > 1
+            ? await retryingPassingFailures(clock, signal, () => nodesIn(cluster.client, nodes, signal))
+            : nodes;
+        if (nodes.length > 0 && asked.length === 0) return { items: [], asked };
+        // One read of the list: a passing 500 or a garbled answer is tried again before giving up.
+        const items = await retryingPassingFailures(clock, signal, () =>
+          asked.length > 0
+            ? listNodeTasks(cluster.client, asked, running, clusterIo)
+            : listClusterTasks(cluster.client, running, clusterIo),
+        );
+        return { items: named ? items.map((item) => ({ cluster: cluster.name, ...item })) : items, asked };
+      } catch (error) {
+        // Ctrl-C: the reason is the executable's own CliError (exit 130).
+        if (signal.aborted) throw signal.reason;
+        throw asCliError(error, 'cannot list tasks');
+      }
+    },
+    deps.createClient,
+  );
+  await closeClients(reached(results).map((result) => result.value.cluster.client));
+  const listed = reached(results).map((result) => result.value.value);
+  const unknownNodes = nodes.filter((node) => !listed.some(({ asked }) => asked.includes(node)));
+  if (unknownNodes.length > 0 && failed(results).length === 0) {
+    throw new CliError(`--node ${unknownNodes.join(', ')}: in none of the clusters ${targets.map((target) => target.name).join(', ')}`);
   }
+  for (const failure of failed(results)) reportClusterFailure(io, failure);
+  const items = listed.flatMap(({ items }) => items);
+  items.sort(byRunningThenNewest);
+  if (values.json) {
+    for (const item of items) io.stdout.write(jsonLine(item));
+  } else {
+    const color = colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: io.stdout.isTTY });
+    writeTable(items, io, clock.now(), color, named);
+  }
+  if (items.length === 0) io.stderr.write(running ? 'no running tasks\n' : 'no tasks\n');
+  return worstExitCode(failed(results).map((failure) => failure.error.exitCode));
+}
+
+/** Those of `nodes` the cluster has. */
+async function nodesIn(client: PveClient, nodes: readonly string[], signal: AbortSignal): Promise<string[]> {
+  const known = new Set((await readNodes(client, { signal })).items.map((item) => item.node));
+  return nodes.filter((node) => known.has(node));
 }
 
 /**
@@ -110,7 +156,10 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
  * none of its own tasks (pve-api-facts.md §2), so each online node's own list is read instead, as the
  * board does.
  */
-async function listClusterTasks(client: PveClient, runningOnly: boolean, io: CliIo): Promise<TaskListItem[]> {
+/** Where a cluster's listing writes its notes, and its signal. */
+type ListIo = Pick<CliIo, 'signal'> & { stderr: { write(text: string): unknown } };
+
+async function listClusterTasks(client: PveClient, runningOnly: boolean, io: ListIo): Promise<TaskListItem[]> {
   const init = { signal: io.signal };
   // Privileges unknown (an old PVE, an answer that says nothing): /cluster/tasks, as before.
   const permissions = await readPermissions(client, init).catch(() => undefined);
@@ -129,7 +178,7 @@ async function listClusterTasks(client: PveClient, runningOnly: boolean, io: Cli
   return listing.items.map(toListItem).filter((item) => !runningOnly || item.running);
 }
 
-async function listNodeTasks(client: PveClient, nodes: string[], runningOnly: boolean, io: CliIo): Promise<TaskListItem[]> {
+async function listNodeTasks(client: PveClient, nodes: string[], runningOnly: boolean, io: ListIo): Promise<TaskListItem[]> {
   const items: TaskListItem[] = [];
   for (const node of nodes) {
     const limit = runningOnly ? NODE_ACTIVE_LIMIT : NODE_TASK_LIMIT;
@@ -145,7 +194,7 @@ async function listNodeTasks(client: PveClient, nodes: string[], runningOnly: bo
  * Says how many items of a list were skipped for their shape; an answer that is not a list at all is a
  * protocol error instead (tried again, then one line and exit 1): there is nothing to list.
  */
-function warnMalformed(io: CliIo, path: string, checked: { malformed: number; notAList?: true }): void {
+function warnMalformed(io: ListIo, path: string, checked: { malformed: number; notAList?: true }): void {
   if (checked.notAList)
     throw new PveApiError({ kind: 'protocol', method: 'GET', path, message: `unexpected answer from ${path}: not a list` });
   const count = checked.malformed;
@@ -189,9 +238,10 @@ function statusText(item: TaskListItem, nowMs: number): string {
   return `ERROR: ${item.exitstatus}`;
 }
 
-function writeTable(items: TaskListItem[], io: CliIo, nowMs: number, color: boolean): void {
+function writeTable(items: TaskListItem[], io: CliIo, nowMs: number, color: boolean, clusterColumn: boolean): void {
   if (items.length === 0) return;
   const rows = items.map((item) => [
+    ...(clusterColumn ? [item.cluster ?? ''] : []),
     localTime(item.starttime),
     item.node,
     item.description,
@@ -200,10 +250,11 @@ function writeTable(items: TaskListItem[], io: CliIo, nowMs: number, color: bool
     item.upid,
   ]);
   const styleOf = (entry: TaskListItem) => (entry.outcome === 'ok' ? 'ok' : entry.outcome === 'warnings' ? 'warnings' : 'failed');
-  const statusColumn = 4;
+  const headers = ['STARTED', 'NODE', 'DESCRIPTION', 'USER', 'STATUS', 'UPID'];
+  const statusColumn = clusterColumn ? 5 : 4;
   // Colour the status cells only; the text says the same without it.
   io.stdout.write(
-    formatTable(['STARTED', 'NODE', 'DESCRIPTION', 'USER', 'STATUS', 'UPID'], rows, (row, column, cell) => {
+    formatTable(clusterColumn ? ['CLUSTER', ...headers] : headers, rows, (row, column, cell) => {
       const entry = items[row]!;
       if (!color || column !== statusColumn || entry.running) return cell;
       const text = cell.trimEnd();
