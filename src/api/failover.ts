@@ -39,6 +39,8 @@ export interface ConnectionState {
    * The first answer of any kind (an HTTP error included) clears it.
    */
   readonly unreachable?: { since: number; error: PveApiError };
+  /** When an endpoint last answered (anything: an HTTP error too). Not told to listeners: it changes with every answer. */
+  readonly answeredAt?: number;
 }
 
 export type ConnectionListener = (state: ConnectionState) => void;
@@ -67,7 +69,6 @@ export function createFailover(
 ): Failover {
   let current = 0;
   let state: ConnectionState = { endpoint: endpoints[0]! };
-  let answeredAt = -Infinity;
   const listeners = new Set<ConnectionListener>();
 
   const change = (next: ConnectionState) => {
@@ -75,11 +76,12 @@ export function createFailover(
     for (const listener of [...listeners]) listener(state);
   };
   const answered = () => {
-    answeredAt = clock.now();
-    if (state.unreachable) change(withoutUnreachable(state));
+    const answeredAt = clock.now();
+    if (state.unreachable) change({ ...withoutUnreachable(state), answeredAt });
+    else state = { ...state, answeredAt };
   };
   const noAnswer = (sentAt: number, error: PveApiError) => {
-    const since = state.unreachable?.since ?? Math.max(sentAt, answeredAt);
+    const since = state.unreachable?.since ?? Math.max(sentAt, state.answeredAt ?? -Infinity);
     change({ ...state, unreachable: { since, error: scrub(error) } });
   };
   const moved = (to: number, failures: readonly PveApiError[]) => {

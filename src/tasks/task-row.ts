@@ -149,6 +149,18 @@ export interface SessionInfo {
   insecure?: boolean;
 }
 
+/** The connection to the API as the header shows it; endpoints as sanitized `host:port`. */
+export interface ConnectionStatus {
+  /** The endpoint requests go to now. */
+  endpoint: string;
+  /** Every configured endpoint, in the order they are tried. */
+  endpoints: readonly string[];
+  /** The last move to another endpoint: when, from which, to which, and why. */
+  failover?: { at: number; from: string; to: string; reason: string };
+  /** No endpoint answered for a whole poll cycle: our connection is down, not the nodes. */
+  outage?: { since: number; reason: string };
+}
+
 export interface PollStatus {
   paused: boolean;
   /** Epoch ms of the last cycle that reached at least one node. */

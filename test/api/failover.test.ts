@@ -102,13 +102,16 @@ describe('endpoint failover', () => {
     const seen: string[] = [];
     const stop = api.watchConnection((state) => seen.push(state.endpoint));
     await t.run(api.GET('/version'));
-    assert.deepEqual(api.connection, { endpoint: t.sim.urls[0] }, 'no failover yet, nothing to tell');
+    assert.equal(api.connection.endpoint, t.sim.urls[0]);
+    assert.equal(api.connection.lastFailover, undefined, 'no failover yet');
+    const connection = () => api.connection; // read afresh: TypeScript would keep the narrowing above
+    assert.equal(api.connection.answeredAt, t.clock.now());
     assert.deepEqual(seen, []);
     await t.sim.control.addFault('listener-down=pve1');
     const at = t.clock.now();
     await t.run(api.GET('/cluster/resources'));
-    const { lastFailover } = api.connection;
-    assert.equal(api.connection.endpoint, t.sim.urls[1]);
+    const { lastFailover } = connection();
+    assert.equal(connection().endpoint, t.sim.urls[1]);
     assert.equal(lastFailover?.at, at);
     assert.equal(lastFailover?.from, t.sim.urls[0]);
     assert.equal(lastFailover?.to, t.sim.urls[1]);
@@ -152,7 +155,8 @@ describe('endpoint failover', () => {
     await t.sim.control.addFault('offline=pve1:timeout');
     const guest = t.sim.control.guestWithRole('runningQemu');
     await t.failure(api.POST('/nodes/{node}/qemu/{vmid}/status/shutdown', { params: { path: { node: guest.node, vmid: guest.vmid } } }));
-    assert.equal(api.connection.unreachable?.error.kind, 'timeout');
+    const after = api.connection;
+    assert.equal(after.unreachable?.error.kind, 'timeout');
     assert.equal(api.connection.lastFailover, undefined, 'one endpoint: nowhere to move');
   });
 });
