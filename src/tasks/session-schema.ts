@@ -271,7 +271,7 @@ export function readSavedTask(entry: unknown): SavedTask | undefined {
   return task as unknown as SavedTask;
 }
 
-export type ParsedSessionFile = { tasks: SavedTask[]; malformed: number } | { problem: string };
+export type ParsedSessionFile = { tasks: SavedTask[]; malformed: number; cluster?: string; user?: string } | { problem: string };
 
 /** The tasks of a session file's text (version 1 or 2), or why it cannot be read at all. */
 export function parseSessionFile(text: string): ParsedSessionFile {
@@ -292,5 +292,6 @@ export function parseSessionFile(text: string): ParsedSessionFile {
     const task = readSavedTask(entry);
     if (task) tasks.push(task);
   }
-  return { tasks, malformed: entries.length - tasks.length };
+  const owner = { ...(isText(parsed.cluster) ? { cluster: parsed.cluster } : {}), ...(isText(parsed.user) ? { user: parsed.user } : {}) };
+  return { tasks, malformed: entries.length - tasks.length, ...owner };
 }

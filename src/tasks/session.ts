@@ -32,6 +32,8 @@ export interface SessionOptions {
 
 export interface Session {
   readonly path: string;
+  readonly cluster: string;
+  readonly user: string;
   /** Rows read back from the file when it was opened. */
   readonly restored: readonly TaskRow[];
   /** Puts the restored rows into the store and saves its `mine` rows from now on. */
@@ -148,6 +150,8 @@ export function openSession(options: SessionOptions): Session {
 
   return {
     path,
+    cluster: options.cluster,
+    user: options.user,
     restored,
     attach(target) {
       store = target;

@@ -82,6 +82,12 @@ export interface TaskRow {
   readonly sentAt?: number;
   /** Per-guest results of a task acting on several guests (a multi-guest backup), by VMID. */
   readonly guestResults?: Readonly<Record<number, GuestResult>>;
+  /**
+   * Launched by another live pvetasks process of this cluster and user (a second board window, a
+   * launch command): the number of its session file (1 for `<cluster>@<user>.json`, N for `.N.json`).
+   * Such a row is not `mine`: read-only here, never saved in our session (session-others.ts).
+   */
+  readonly window?: number;
 }
 
 /** Input for a new row; everything not given is derived from the UPID or defaulted. */

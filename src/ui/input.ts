@@ -9,6 +9,7 @@ import { currentPageSize, say, selectedTaskKey, setUi, visibleTaskKeys, visibleV
 import type { BoardDeps } from './context.js';
 import { askToQuit, dialogKey, openConfirm, openLaunchDialog } from './dialog-input.js';
 import { taskTitle } from './format.js';
+import { readOnlyMessage } from '../tasks/actions.js';
 import { commandFor, isCommand, isPrintable, keyLabel, type Binding, type Command } from './keymap.js';
 import type { UiState } from './ui-state.js';
 import { cursorIndex, logLines, logTop, movedCursor } from './visible.js';
@@ -178,6 +179,7 @@ function stopOrCancel(deps: BoardDeps): void {
   const key = selectedTaskKey(deps);
   const row = key === undefined ? undefined : deps.store.getState().row(key);
   if (!row) return;
+  if (row.window !== undefined) return say(deps, readOnlyMessage(row.window), 'error');
   if (row.state === 'queued' && row.sentAt !== undefined) {
     // The request is out: PVE may be starting it now. Only a stop can undo it, once its UPID is known.
     say(deps, `already sent, cannot be cancelled any more; ${keyLabel('stop')} stops the task once it runs`, 'error');

@@ -82,7 +82,8 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
     scope: 'cluster',
     watchAfterTimeout: true,
     parallel,
-    ...(session ? { session } : {}),
+    // Another window's (or launch command's) tasks of this cluster and user show read-only.
+    ...(session ? { session, otherWindows: true } : {}),
     info: {
       endpoint: connection.endpoint,
       user: client.userid,

@@ -3,12 +3,13 @@ import { Box } from 'ink';
 import type { TaskRow } from '../../tasks/store.js';
 import { formatElapsed } from '../../util/duration.js';
 import { useBoard, useTasks, useTick, useUi } from '../context.js';
-import { STATE_WORDS, clip, elapsedText, fit, formatDateTime, outcomeText, progressText, taskTitle, textWidth } from '../format.js';
+import { STATE_WORDS, clip, elapsedText, fit, formatDateTime, outcomeText, progressText, textWidth } from '../format.js';
 import { logLines, logTop } from '../visible.js';
 import { keyLabel } from '../keymap.js';
 import { jobResults, progressDetails } from '../progress-text.js';
 import { DETAIL_FIELD_LINES } from '../layout.js';
 import { guestBlock, type GuestBlock, type GuestEntry } from '../detail-guests.js';
+import { detailTitle } from '../other-window.js';
 import type { Theme } from '../theme.js';
 import { Line, Styled } from './styled.js';
 
@@ -41,7 +42,7 @@ export function DetailView({ width, height }: { width: number; height: number })
     <Box flexDirection="column" height={height}>
       <Line>
         <Styled tone={row.state}>{theme.glyph[row.state]}</Styled>
-        <Styled bold>{` ${clip(taskTitle(row), w - 2, theme.ellipsis)}`}</Styled>
+        <Styled bold>{` ${clip(detailTitle(row), w - 2, theme.ellipsis)}`}</Styled>
       </Line>
       <Field label="UPID" width={w}>
         {row.upid ?? (row.sentAt !== undefined ? `(sent ${formatDateTime(row.sentAt)}, waiting for PVE's answer)` : '(not sent yet)')}
