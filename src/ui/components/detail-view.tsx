@@ -8,7 +8,7 @@ import { logLines, logTop } from '../visible.js';
 import { keyLabel } from '../keymap.js';
 import { jobResults, progressDetails } from '../progress-text.js';
 import { DETAIL_FIELD_LINES } from '../layout.js';
-import { guestBlock, type GuestBlock, type GuestEntry } from '../detail-guests.js';
+import { guestBlock, guestDetail, type GuestBlock, type GuestEntry } from '../detail-guests.js';
 import { detailTitle } from '../other-window.js';
 import type { Theme } from '../theme.js';
 import { Line, Styled } from './styled.js';
@@ -117,7 +117,7 @@ function GuestLines({ block, width }: { block: GuestBlock; width: number }) {
           <Line key={entry.vmid}>
             {head}
             <Styled tone={tone}>{word}</Styled>
-            {entry.message ? ` ${clip(entry.message, rest, theme.ellipsis)}` : ''}
+            {guestDetail(entry, theme.ellipsis) ? ` ${clip(guestDetail(entry, theme.ellipsis), rest, theme.ellipsis)}` : ''}
           </Line>
         );
       })}
