@@ -84,6 +84,15 @@ const LAUNCH_LIMITS = {
     help: 'send to guests that would be skipped (already in the wanted state, a template, a task in flight, node offline)',
   },
 } as const;
+/** A report of the run's tasks for a change ticket, written when the run ends. */
+const REPORT = {
+  report: {
+    type: 'string',
+    arg: 'FILE',
+    complete: 'file',
+    help: 'at the end, write the tasks to FILE for a change ticket: Markdown (.md) or JSON (.json), by its extension',
+  },
+} as const;
 /** How a command reaches its cluster (secrets never go on the command line). */
 const CONNECTION = {
   'token-file': { type: 'string', arg: 'PATH', complete: 'file', help: 'read the API token from the first line of PATH' },
@@ -121,6 +130,7 @@ function launchCommand<const O extends OptionTable = Record<never, never>>(spec:
       ...LAUNCH_LIMITS,
       ...INTERVAL,
       ...JSON_EVENTS,
+      ...REPORT,
       ...CONNECTION,
       ...NO_COLOR,
       ...HELP,
@@ -146,6 +156,7 @@ export const COMMANDS = {
       'read-only': { type: 'boolean', help: 'no action keys: watch only' },
       fresh: { type: 'boolean', help: 'start with an empty session (its tasks keep running)' },
       ...PARALLEL,
+      ...REPORT,
       ...CONNECTION,
       ...NO_COLOR,
       ...HELP,
@@ -153,6 +164,7 @@ export const COMMANDS = {
     examples: [
       ['watch the cluster of PROXMOX_VE_ENDPOINT (the demo cluster when none is set)', 'pvetasks'],
       ['rehearse on the embedded demo cluster, watching only', 'pvetasks --demo --read-only'],
+      ["when you quit, write the session's tasks for the change ticket", 'pvetasks --report change-4711.md'],
     ],
     notes: `${CONFIGURATION}\nWithout a configured endpoint the board shows the demo cluster, marked DEMO.`,
     load: load.board,
@@ -170,6 +182,7 @@ export const COMMANDS = {
       ),
       ...INTERVAL,
       ...JSON_EVENTS,
+      ...REPORT,
       ...CONNECTION,
       ...NO_COLOR,
       ...HELP,

@@ -22,6 +22,7 @@ import {
 import type { Clock } from '../../util/clock.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { TaskReporter, type Target, type TargetResult } from '../output.js';
+import { finishWithReport, type ReportTarget } from '../report-file.js';
 import { printMessages } from '../runtime-io.js';
 
 export interface WatchOptions {
@@ -39,6 +40,8 @@ export interface WatchOptions {
   intervalMs: number;
   json: boolean;
   noColor: boolean;
+  /** `--report`: this run's tasks, written at the end (also when interrupted). */
+  report?: { target: ReportTarget; command: string; cluster: string };
 }
 
 export async function launchAndWatch(options: WatchOptions): Promise<number> {
@@ -120,14 +123,32 @@ export async function launchAndWatch(options: WatchOptions): Promise<number> {
       io.stderr.write(
         `pvetasks: interrupted; stopped waiting${running ? `, ${running} task(s) keep running on the server` : ''}; queued launches were not sent\n`,
       );
-      return ExitCode.interrupted;
+      return withReport(options, store, keys, ExitCode.interrupted);
     }
     unsubscribe();
-    return reporter.summary();
+    return withReport(options, store, keys, reporter.summary());
   } finally {
     stopMessages();
     await runtime.close();
   }
+}
+
+/** Writes `--report` (when asked) with this run's rows. */
+function withReport(options: WatchOptions, store: TaskStore, keys: readonly string[], code: number): number {
+  const asked = options.report;
+  return finishWithReport(
+    asked?.target,
+    () => ({
+      command: asked!.command,
+      cluster: asked!.cluster,
+      user: options.client.userid,
+      rows: keys.map((key) => store.getState().row(key)).filter((row): row is TaskRow => row !== undefined),
+      guestNames: Object.fromEntries([...options.guests].map(([vmid, guest]) => [vmid, guest.name])),
+      writtenAt: options.clock.now(),
+    }),
+    options.io.stderr,
+    code,
+  );
 }
 
 /** Unfinished rows of an earlier run for the same action and guests: followed, not launched again. */

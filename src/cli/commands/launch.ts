@@ -27,6 +27,7 @@ import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { launchAndWatch } from './launch-run.js';
 import { COMMANDS } from '../command-table.js';
 import { commandHelp } from '../help.js';
+import { reportTarget } from '../report-file.js';
 
 type Action = LaunchRequest['action'];
 
@@ -78,6 +79,7 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
   const perNodeText = text('per-node');
   const perNode = perNodeText === undefined ? 4 : parseCountArg('--per-node', perNodeText, { min: 1, max: 64 });
   const request = requestFor(action, refs, text, flags);
+  const report = reportTarget(text('report'), io.cwd);
 
   const config = loadCommandConfig(io, secrets, { tokenFile: text('token-file'), interval: text('interval') });
 
@@ -121,6 +123,7 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
       intervalMs: config.intervalMs,
       json: flags.json === true,
       noColor: flags['no-color'] === true,
+      ...(report ? { report: { target: report, command: action, cluster } } : {}),
     });
   } finally {
     await client.close();

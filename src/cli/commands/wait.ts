@@ -9,12 +9,13 @@ import type { TaskOutcome } from '../../tasks/exit-status.js';
 import { InvalidUpidError, parseUpid } from '../../tasks/upid.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { lastValue, parseCommandArgs, parseDurationArg } from '../args.js';
-import { connect, loadCommandConfig, reportingCliErrors } from '../connect.js';
+import { clusterName, connect, loadCommandConfig, reportingCliErrors } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { TaskReporter, type Target } from '../output.js';
 import { printMessages } from '../runtime-io.js';
 import { COMMANDS } from '../command-table.js';
 import { commandHelp } from '../help.js';
+import { finishWithReport, reportTarget } from '../report-file.js';
 
 export const WAIT_HELP = commandHelp('wait');
 const OPTIONS = COMMANDS.wait.options;
@@ -51,9 +52,12 @@ async function runWait(args: string[], io: CliIo, clock: Clock, secrets: string[
   }
   const timeoutText = lastValue(values.timeout);
   const timeoutMs = timeoutText === undefined ? undefined : parseDurationArg('--timeout', timeoutText);
+  const report = reportTarget(lastValue(values.report), io.cwd);
   const config = loadCommandConfig(io, secrets, { tokenFile: lastValue(values['token-file']), interval: lastValue(values.interval) });
 
   const client = await connect(config, clock, undefined, io.signal);
+  // The report names the cluster (one more request, only when it is asked for).
+  const cluster = report ? await clusterName(client, config.endpoints[0]!, clock, io.signal) : '';
   const runtime = createRuntime({ client, clock, intervalMs: config.intervalMs, resourcesEveryMs: 0 });
   const { tracker } = runtime;
   const stopMessages = printMessages(runtime, io);
@@ -76,6 +80,17 @@ async function runWait(args: string[], io: CliIo, clock: Clock, secrets: string[
       });
       tracker.track(upid, timeoutMs === undefined ? {} : { timeoutMs });
     }
+    const withReport = (code: number): number =>
+      finishWithReport(
+        report,
+        () => {
+          const state = runtime.store.getState();
+          const rows = upids.map((upid) => state.row(state.keyOf(upid) ?? '')).filter((row): row is TaskRow => row !== undefined);
+          return { command: 'wait', cluster, user: client.userid, rows, writtenAt: clock.now() };
+        },
+        io.stderr,
+        code,
+      );
     try {
       await tracker.waitForAll({ signal: io.signal });
     } catch (error) {
@@ -84,9 +99,9 @@ async function runWait(args: string[], io: CliIo, clock: Clock, secrets: string[
       io.stderr.write(
         `pvetasks: interrupted; stopped waiting${running ? `, ${running} task${running === 1 ? '' : 's'} keep running on the server` : ''}\n`,
       );
-      return ExitCode.interrupted;
+      return withReport(ExitCode.interrupted);
     }
-    return reporter.summary();
+    return withReport(reporter.summary());
   } finally {
     stopMessages();
     await runtime.close();
