@@ -75,7 +75,14 @@ function cellsOf(row: TaskRow, glyph: string, now: number): Cells {
  * shortened in its middle, and then the guest and the time come back as far as they leave it MIN_ID.
  */
 function layout(lines: readonly Cells[], columns: number): Map<Column, number> {
-  const widest = (column: Column) => Math.min(CAPS[column] ?? Infinity, Math.max(0, ...lines.map((cells) => textWidth(cells[column]))));
+  const widthOf = (cells: Cells, column: Column) => textWidth(cells[column]);
+  // The id column is as wide as its longest UPID: a reason in place of one is cut to that (or, with no UPID at all, to the room left).
+  const upids = lines.filter((cells) => isUpid(cells.id));
+  const widest = (column: Column) =>
+    Math.min(
+      CAPS[column] ?? Infinity,
+      Math.max(0, ...(column === 'id' && upids.length > 0 ? upids : lines).map((cells) => widthOf(cells, column))),
+    );
   const all = new Map<Column, number>(ORDER.filter((column) => widest(column) > 0).map((column) => [column, widest(column)]));
   const total = (widths: Map<Column, number>) =>
     [...widths.values()].reduce((sum, width) => sum + width, 0) + GAP.length * (widths.size - 1);
@@ -102,6 +109,8 @@ function layout(lines: readonly Cells[], columns: number): Map<Column, number> {
   return widths;
 }
 
+const isUpid = (text: string) => text.startsWith('UPID:');
+
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /** `text` cut to `width` columns in its middle: `UPID:pve1:0002A1F3:…:101:root@pam!ci:`. */
@@ -127,7 +136,7 @@ function lineOf(cells: Cells, state: TaskState, widths: Map<Column, number>, opt
   const kept = ORDER.filter((column) => widths.has(column));
   const text = kept.map((column, i) => {
     const width = widths.get(column)!;
-    const value = column === 'id' && cells.id.startsWith('UPID:') ? middle(cells.id, width, ellipsis) : cells[column];
+    const value = column === 'id' && isUpid(cells.id) ? middle(cells.id, width, ellipsis) : cells[column];
     const cell = fit(value, width, ellipsis, column === 'time' ? 'right' : 'left');
     const last = i === kept.length - 1;
     const shown = last ? cell.trimEnd() : cell;

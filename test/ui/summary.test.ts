@@ -70,6 +70,19 @@ test('one line per task, failures first, no box or rule, within 80 columns with 
   );
 });
 
+test("a long reason in place of a UPID is cut to the UPIDs' width: it shortens no UPID", () => {
+  const store = createTaskStore();
+  addTask(store, { vmid: 100, state: 'failed', exitStatus: 'start failed', endedAfter: 1000 });
+  const refused = addTask(store, { vmid: 101, state: 'queued' });
+  store
+    .getState()
+    .update((tx) => tx.patch(refused, { state: 'unknown', endedAt: T0, message: `PVE answered '${'x'.repeat(200)}' instead of a UPID` }));
+  const lines = linesOf(renderSummary(sessionRows(store), { ascii: false, color: false, columns: 80, now: NOW }));
+  assert.ok(lines[0]!.endsWith(upid('pve1', 100, T0)), lines[0]);
+  assert.match(lines[1]!, /^\? unknown  101  0s  PVE answered 'x+…$/);
+  assert.ok(lines.every((line) => stringWidth(line) <= 80));
+});
+
 test('wider, the task and its time come back; wider still, what PVE said', () => {
   const wide = linesOf(renderSummary(rows(), { ascii: false, color: false, columns: 120, now: NOW }));
   assert.match(wide[0]!, /^✗ failed {5}101 {4}Start VM 101 {7}1s {2}UPID:\S+$/);

@@ -105,14 +105,12 @@ function SecondLine({ nodes, connection, width }: SecondLineProps) {
   if (connection?.outage) {
     const { since, reason } = connection.outage;
     const { endpoints } = connection;
-    const banner = (where: string) => `! cannot reach the API${where}, retrying (since ${formatClock(since)}): ${reason}`;
-    // The time and the cause matter more than every endpoint's name: the names go first.
-    const forms = [
-      banner(` at ${endpoints.join(', ')}`),
-      ...(endpoints.length > 1 ? [banner(` at ${connection.endpoint} and ${endpoints.length - 1} more`)] : []),
-      banner(endpoints.length > 1 ? ` (${endpoints.length} endpoints)` : ''),
-    ];
-    const text = forms.find((form) => textWidth(form) <= width) ?? forms[forms.length - 1]!;
+    const banner = (where: string) => `! cannot reach the API${where}, retrying (since ${formatClock(since)})`;
+    // The time matters more than every endpoint's name: the names go first, then the cause is cut.
+    const forms = [banner(` at ${endpoints.join(', ')}`)];
+    if (endpoints.length > 1)
+      forms.push(banner(` at ${connection.endpoint} and ${endpoints.length - 1} more`), banner(` (${endpoints.length} endpoints)`));
+    const text = `${forms.find((form) => textWidth(form) <= width) ?? forms[forms.length - 1]!}: ${reason}`;
     return (
       <Line>
         <Styled tone="error">{clip(text, width, theme.ellipsis)}</Styled>
