@@ -12,7 +12,7 @@
 import { byAttention } from '../tasks/report.js';
 import { emptyTally, type TaskRow, type TaskState } from '../tasks/store.js';
 import { sanitizeText } from '../util/sanitize.js';
-import { STATE_WORDS, elapsedText, fit, outcomeText, tallyLine, tallyParts, textWidth } from './format.js';
+import { STATE_WORDS, elapsedText, fit, outcomeText, tallyLine, tallyParts, taskTitle, textWidth } from './format.js';
 import { createTheme } from './theme.js';
 
 export interface SummaryOptions {
@@ -28,7 +28,8 @@ export interface SummaryOptions {
 }
 
 type Column = 'state' | 'guest' | 'task' | 'time' | 'id' | 'note';
-type Cells = Record<Column, string>;
+/** `reason`: a launch without a UPID, in the id column beside its task column (which names it already). */
+type Cells = Record<Column | 'reason', string>;
 
 const ORDER: readonly Column[] = ['state', 'guest', 'task', 'time', 'id', 'note'];
 /** Widest a guest or a task description gets before it is cut. */
@@ -62,8 +63,9 @@ function cellsOf(row: TaskRow, glyph: string, now: number): Cells {
     guest,
     task: clean(row.description || `${row.type} ${row.taskId}`.trim()),
     time: elapsedText(row, now),
-    // A launch that got no UPID (queued, refused, skipped) says why in its place.
-    id: row.upid ? clean(row.upid) : outcome || '-',
+    // A launch that got no UPID (queued, refused, skipped) says what it was and why in its place.
+    id: row.upid ? clean(row.upid) : [clean(taskTitle(row)), outcome].filter(Boolean).join(': '),
+    reason: row.upid ? '' : outcome || '-',
     // What PVE said, when it says more than the state word: where the width allows (never at 80 columns).
     note: row.upid && outcome && outcome.toLowerCase() !== STATE_WORDS[row.state] ? outcome : '',
   };
@@ -136,7 +138,8 @@ function lineOf(cells: Cells, state: TaskState, widths: Map<Column, number>, opt
   const kept = ORDER.filter((column) => widths.has(column));
   const text = kept.map((column, i) => {
     const width = widths.get(column)!;
-    const value = column === 'id' && isUpid(cells.id) ? middle(cells.id, width, ellipsis) : cells[column];
+    const value =
+      column !== 'id' ? cells[column] : isUpid(cells.id) ? middle(cells.id, width, ellipsis) : widths.has('task') ? cells.reason : cells.id;
     const cell = fit(value, width, ellipsis, column === 'time' ? 'right' : 'left');
     const last = i === kept.length - 1;
     const shown = last ? cell.trimEnd() : cell;

@@ -55,7 +55,7 @@ test('one line per task, failures first, no box or rule, within 80 columns with 
   assert.match(lines[0]!, new RegExp(`^✗ failed {5}101 {4}${escape(upid('pve1', 101, T0 + 1000))}$`));
   assert.match(lines[4]!, new RegExp(`^✓ ok {9}db01 {3}${escape(upid('pve1', 100, T0))}$`));
   for (const line of lines) assert.ok(stringWidth(line) <= 80, `${stringWidth(line)}: ${line}`);
-  // A launch skipped before any request has no UPID: it says why instead.
+  // A launch skipped before any request has no UPID: it says what it was and why instead.
   const skipped = renderSummary(
     rows().filter((row) => row.state === 'skipped' || row.state === 'ok'),
     { ascii: false, color: false, columns: 80, now: NOW },
@@ -66,6 +66,11 @@ test('one line per task, failures first, no box or rule, within 80 columns with 
   store.getState().update((tx) => tx.patch(key, { state: 'skipped', message: 'already running', endedAt: T0 }));
   assert.match(
     renderSummary(sessionRows(store), { ascii: false, color: false, columns: 80, now: NOW }),
+    /^- skipped {2}app06 {2}0s {2}Start VM 106 app06: skipped \(already running\)$/m,
+  );
+  // Where the task has its own column, the reason alone.
+  assert.match(
+    renderSummary(sessionRows(store), { ascii: false, color: false, columns: 200, now: NOW }),
     /^- skipped {2}app06 {2}Start VM 106 {2}0s {2}skipped \(already running\)$/m,
   );
 });
@@ -79,7 +84,7 @@ test("a long reason in place of a UPID is cut to the UPIDs' width: it shortens n
     .update((tx) => tx.patch(refused, { state: 'unknown', endedAt: T0, message: `PVE answered '${'x'.repeat(200)}' instead of a UPID` }));
   const lines = linesOf(renderSummary(sessionRows(store), { ascii: false, color: false, columns: 80, now: NOW }));
   assert.ok(lines[0]!.endsWith(upid('pve1', 100, T0)), lines[0]);
-  assert.match(lines[1]!, /^\? unknown  101  0s  PVE answered 'x+…$/);
+  assert.match(lines[1]!, /^\? unknown  101  0s  Start VM 101: PVE answered 'x+…$/);
   assert.ok(lines.every((line) => stringWidth(line) <= 80));
 });
 
