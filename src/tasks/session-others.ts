@@ -56,8 +56,19 @@ export class OtherWindows {
     this.base = baseOf(options.ownPath);
   }
 
-  /** Reads the other live sessions' files that changed; forgets the windows that are gone. */
+  /**
+   * Reads the other live sessions' files that changed; forgets the windows that are gone. Never
+   * throws: another window's file must not stop our poll cycle.
+   */
   refresh(): void {
+    try {
+      this.refreshNow();
+    } catch (error) {
+      this.warn('', `cannot show the tasks of other windows: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private refreshNow(): void {
     const live = new Set<number>();
     let names: string[];
     try {
@@ -111,7 +122,9 @@ export class OtherWindows {
     if (!keys) this.keys.set(window, (keys = new Map()));
     for (const saved of tasks) {
       const theirs = readOnly(fromSaved(saved), window);
-      let key = keys.get(saved.key);
+      const ours = `w${window}:${saved.key}`;
+      // Known from before the window went away and came back (a restart of it): the same row.
+      let key = keys.get(saved.key) ?? (tx.row(ours) ? ours : undefined);
       if (key !== undefined && !tx.row(key)) {
         // Trimmed here since (an old finished row): not brought back.
         if (isFinal(theirs.state)) continue;
@@ -131,7 +144,7 @@ export class OtherWindows {
       }
       if (key === undefined) {
         const { key: _theirKey, ...fields } = theirs;
-        key = tx.add({ ...fields, key: `w${window}:${saved.key}`, mine: false });
+        key = tx.add({ ...fields, key: ours, mine: false });
         tx.patch(key, fields);
       } else {
         const current = tx.row(key)!;

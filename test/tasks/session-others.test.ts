@@ -268,3 +268,28 @@ test('on a cluster: the second runtime follows what the first one launches, to i
     await cluster.close();
   }
 });
+
+test('a window that quits and comes back (a restart): its rows are the same rows, none twice', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'pvetasks-others-'));
+  const clock = new ManualClock();
+  const first = openWindow(stateDir, clock);
+  const second = openWindow(stateDir, clock);
+  launchInFirst(first);
+  const others = new OtherWindows({ ownPath: second.session.path, cluster: 'prod', user: 'ops@pve', store: second.store });
+  others.refresh();
+  const before = windowRows(second.store)
+    .map((row) => row.key)
+    .sort();
+  await first.session.close();
+  others.refresh();
+  const again = openSession({ stateDir, cluster: 'prod', user: 'ops@pve', clock, writeDelayMs: 0 });
+  assert.equal(again.path, first.session.path, 'the restart takes its file back');
+  again.attach(createTaskStore());
+  others.refresh();
+  const after = windowRows(second.store);
+  assert.deepEqual(after.map((row) => row.key).sort(), before.filter((key) => after.some((row) => row.key === key)).sort());
+  assert.equal(new Set(after.map((row) => `${row.vmids.join()}`)).size, after.length, 'one row per task');
+  assert.equal(after.length, 4, 'the queued launch is back too (the restart holds it)');
+  await again.close();
+  await second.session.close();
+});
