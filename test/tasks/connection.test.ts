@@ -128,3 +128,26 @@ test('a passing failure between answers is no outage', async () => {
   stop();
   assert.equal(outages, 0);
 });
+
+test("a node's banner and its rows' errors clear together, with the first good answer from that node", async () => {
+  const r = await startRig();
+  await r.sim.control.addFault('offline=pve3:refuse');
+  await pass(r, 20 * SECOND);
+  assert.deepEqual(blamed(r), [`node pve3`, `row ${r.upids[2]}`]);
+  // Every state the store goes through from here: the banner never outlives the rows' errors, nor the reverse.
+  const seen: string[][] = [];
+  const stop = r.runtime.store.subscribe(() => seen.push(blamed(r)));
+  await r.sim.control.clearFaults();
+  const cleared = new Promise<void>((resolve) => {
+    const stopWaiting = r.runtime.store.subscribe((state) => {
+      if (state.nodes.pve3?.error) return;
+      stopWaiting();
+      resolve();
+    });
+  });
+  await r.clock.runUntil(cleared, { limitMs: 2 * MINUTE });
+  stop();
+  assert.deepEqual(blamed(r), []);
+  for (const state of seen) assert.ok(state.length === 0 || state.length === 2, `banner and row apart: ${state.join(', ')}`);
+  assert.equal(r.runtime.store.getState().connection?.outage, undefined, 'a node down is no outage of ours');
+});
