@@ -84,7 +84,7 @@ test("a long reason in place of a UPID is cut to the UPIDs' width: it shortens n
     .update((tx) => tx.patch(refused, { state: 'unknown', endedAt: T0, message: `PVE answered '${'x'.repeat(200)}' instead of a UPID` }));
   const lines = linesOf(renderSummary(sessionRows(store), { ascii: false, color: false, columns: 80, now: NOW }));
   assert.ok(lines[0]!.endsWith(upid('pve1', 100, T0)), lines[0]);
-  assert.match(lines[1]!, /^\? unknown  101  0s  Start VM 101: PVE answered 'x+…$/);
+  assert.match(lines[1]!, /^\? unknown {2}101 {2}0s {2}Start VM 101: PVE answered 'x+…$/);
   assert.ok(lines.every((line) => stringWidth(line) <= 80));
 });
 
