@@ -32,8 +32,6 @@ export interface SessionOptions {
 
 export interface Session {
   readonly path: string;
-  readonly cluster: string;
-  readonly user: string;
   /** Rows read back from the file when it was opened. */
   readonly restored: readonly TaskRow[];
   /** Puts the restored rows into the store and saves its `mine` rows from now on. */
@@ -42,6 +40,9 @@ export interface Session {
   flush(): void;
   /** Final write; releases the lock. */
   close(): Promise<void>;
+  /** Whose session it is (other windows' files are checked against it). */
+  readonly cluster: string;
+  readonly user: string;
 }
 
 // A session file of 1000 rows is well under 1 MiB; anything this large is not one of ours.
@@ -150,8 +151,6 @@ export function openSession(options: SessionOptions): Session {
 
   return {
     path,
-    cluster: options.cluster,
-    user: options.user,
     restored,
     attach(target) {
       store = target;
@@ -187,6 +186,8 @@ export function openSession(options: SessionOptions): Session {
       if (store) write();
       releaseLock(lockPath);
     },
+    cluster: options.cluster,
+    user: options.user,
   };
 }
 
