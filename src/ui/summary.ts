@@ -178,19 +178,22 @@ export function renderSummary(rows: readonly TaskRow[], options: SummaryOptions)
   const { ascii, columns, now = Date.now() } = options;
   const theme = createTheme({ color: false, ascii });
   const ordered = byAttention(rows);
-  // Everything but the task lines: the tally, and the hint when some are summed up.
+  // The screen holds the summary, the board's line after it and the prompt; the summary's last two
+  // lines are the tally and, when some tasks are summed up, the hint.
   const screen = Math.max(4, (options.rows ?? 24) - LINES_AFTER);
   const shown = ordered.length + 1 <= screen ? ordered.length : shownCount(ordered, screen - 2);
   const cells = ordered.slice(0, shown).map((row) => cellsOf(row, theme.glyph[row.state], now));
   const widths = layout(cells, columns);
   const lines = cells.map((line, i) => lineOf(line, ordered[i]!.state, widths, options, theme.ellipsis));
 
+  // The lines after the tasks are plain text: cut to the width like them.
+  const after: string[] = [];
   const left = new Map<TaskState, number>();
   for (const row of ordered.slice(shown)) left.set(row.state, (left.get(row.state) ?? 0) + 1);
-  for (const [state, count] of left) lines.push(`... and ${count} more ${MORE_WORDS[state]}`);
-  lines.push(sessionTally(rows));
+  for (const [state, count] of left) after.push(`... and ${count} more ${MORE_WORDS[state]}`);
+  after.push(sessionTally(rows));
   if (left.size > 0) {
-    lines.push(options.reportPath ? `The full list: ${clean(options.reportPath)}` : 'The full list: pvetasks --report FILE.md (or .json)');
+    after.push(options.reportPath ? `The full list: ${clean(options.reportPath)}` : 'The full list: pvetasks --report FILE.md (or .json)');
   }
-  return `${lines.map((line) => (textWidth(line) > columns && !options.color ? fit(line, columns, theme.ellipsis).trimEnd() : line)).join('\n')}\n`;
+  return `${[...lines, ...after.map((line) => fit(line, columns, theme.ellipsis).trimEnd())].join('\n')}\n`;
 }
