@@ -10,7 +10,7 @@ import { createAuth } from './auth.js';
 import { configError, endpointsOf } from './endpoints.js';
 import { PveApiError, redact, type PveApiErrorInit } from './errors.js';
 import { createExchange, type CallInit } from './exchange.js';
-import { createFailover } from './failover.js';
+import { createFailover, type ConnectionListener, type ConnectionState } from './failover.js';
 import { pathParameterError } from './path-params.js';
 import { createTlsAgent, parseFingerprints } from './tls.js';
 import type { Method } from './transport-errors.js';
@@ -49,6 +49,10 @@ export interface PveClient {
   /** The endpoint requests go to now (it changes on failover). */
   readonly endpoint: string;
   readonly endpoints: readonly string[];
+  /** The endpoint in use, the last failover, and whether any endpoint answers (failover.ts). */
+  readonly connection: ConnectionState;
+  /** Calls `listener` after every change of `connection`; returns the unsubscribe. */
+  watchConnection(listener: ConnectionListener): () => void;
   readonly auth: 'token' | 'ticket';
   GET<P extends PvePathsWith<'get'>>(path: P, ...init: PveInitArgs<PveOperation<P, 'get'>>): Promise<PveResponse<P, 'get'>>;
   POST<P extends PvePathsWith<'post'>>(path: P, ...init: PveInitArgs<PveOperation<P, 'post'>>): Promise<PveResponse<P, 'post'>>;
@@ -110,7 +114,7 @@ export function createPveClient(options: PveClientOptions): PveClient {
     const init: PveApiErrorInit = { ...error, kind: error.kind, message, reason, errors, cause: undefined };
     return new PveApiError(init);
   };
-  const failover = createFailover(endpoints, exchange, scrub);
+  const failover = createFailover(endpoints, exchange, scrub, clock);
 
   const call = (method: Method) => async (path: string, init?: CallInit) => {
     // Before anything is sent, the login included: a hostile node name must not reach any URL.
@@ -126,6 +130,10 @@ export function createPveClient(options: PveClientOptions): PveClient {
       return failover.current;
     },
     endpoints,
+    get connection() {
+      return failover.connection;
+    },
+    watchConnection: (listener) => failover.watch(listener),
     auth: auth.kind,
     GET: call('GET') as PveClient['GET'],
     POST: call('POST') as PveClient['POST'],

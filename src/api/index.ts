@@ -1,5 +1,6 @@
 export { createPveClient, normalizeEndpoint } from './client.js';
 export type { PveClient, PveClientOptions } from './client.js';
+export type { ConnectionListener, ConnectionState, FailoverEvent } from './failover.js';
 export { PveApiError, isConnectionError, isNodeUnreachable } from './errors.js';
 export type { PveErrorKind } from './errors.js';
 export { validateToken, validateUsername } from './credentials.js';

@@ -84,6 +84,15 @@ const LAUNCH_LIMITS = {
     help: 'send to guests that would be skipped (already in the wanted state, a template, a task in flight, node offline)',
   },
 } as const;
+/** A report of the run's tasks for a change ticket, written when the run ends. */
+const REPORT = {
+  report: {
+    type: 'string',
+    arg: 'FILE',
+    complete: 'file',
+    help: 'at the end, write the tasks to FILE for a change ticket: Markdown (.md) or JSON (.json), by its extension',
+  },
+} as const;
 // The board still watches the one cluster of the environment: it takes CONNECTION when it watches several.
 const TOKEN_FILE = {
   'token-file': { type: 'string', arg: 'PATH', complete: 'file', help: 'read the API token from the first line of PATH' },
@@ -130,6 +139,7 @@ function launchCommand<const O extends OptionTable = Record<never, never>>(spec:
       ...LAUNCH_LIMITS,
       ...INTERVAL,
       ...JSON_EVENTS,
+      ...REPORT,
       ...CONNECTION,
       ...NO_COLOR,
       ...HELP,
@@ -169,6 +179,7 @@ export const COMMANDS = {
         type: 'boolean',
         help: "y copies a task's UPID to the clipboard through the terminal (OSC 52; also PVETASKS_OSC52=1); off by default",
       },
+      ...REPORT,
       ...TOKEN_FILE,
       ...NO_COLOR,
       ...HELP,
@@ -181,6 +192,7 @@ export const COMMANDS = {
         'pvetasks --watch UPID:pve1:0001A2B3:00C0FFEE:6700AB12:qmstart:100:root@pam:',
       ],
       ['at most 2 launches per node at once; give up on any task after 10 minutes', 'pvetasks --per-node 2 --timeout 10m'],
+      ["when you quit, write the session's tasks for the change ticket", 'pvetasks --report change-4711.md'],
     ],
     notes: `${CONFIGURATION}\nWithout a configured endpoint the board shows the demo cluster, marked DEMO.`,
     load: load.board,
@@ -198,6 +210,7 @@ export const COMMANDS = {
       ),
       ...INTERVAL,
       ...JSON_EVENTS,
+      ...REPORT,
       ...CONNECTION,
       ...NO_COLOR,
       ...HELP,

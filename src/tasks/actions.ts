@@ -71,6 +71,11 @@ export interface ActionDeps {
 
 const plural = (count: number, word: string, words = `${word}s`) => `${count} ${count === 1 ? word : words}`;
 
+/** Why a row of another window takes no action here. */
+export function readOnlyMessage(window: number): string {
+  return `this task belongs to pvetasks window w${window}: read-only here, act on it there`;
+}
+
 export function createActions({ client, clock, store, queue, poller, notify, track, timeoutMs, logDirs = [] }: ActionDeps): RuntimeActions {
   const checkLaunch: RuntimeActions['checkLaunch'] = (request, options) => {
     const state = store.getState();
@@ -93,6 +98,7 @@ export function createActions({ client, clock, store, queue, poller, notify, tra
     async stopTask(key) {
       const row = store.getState().row(key);
       if (!row?.upid) return;
+      if (row.window !== undefined) return notify(readOnlyMessage(row.window), 'error');
       notify(`stopping the task ${titleOf(key)}...`);
       try {
         await client.DELETE('/nodes/{node}/tasks/{upid}', { params: { path: { node: row.node, upid: row.upid } } });
@@ -103,6 +109,8 @@ export function createActions({ client, clock, store, queue, poller, notify, tra
       }
     },
     cancelLaunch(key) {
+      const window = store.getState().row(key)?.window;
+      if (window !== undefined) return notify(readOnlyMessage(window), 'error');
       const title = titleOf(key);
       if (queue.cancel(key)) notify(`cancelled the queued launch: ${title}`);
       else notify('already sent, cannot be cancelled any more: stop the task once it runs', 'error');

@@ -22,6 +22,8 @@ export interface GuestResult {
   outcome: GuestOutcome;
   /** The warnings (joined with `; `) or PVE's reason for the failure. */
   message?: string;
+  /** How many warnings the guest's backup logged (its own `WARNINGS: N`). */
+  warningCount?: number;
   /** The guest's own backup time, seconds. */
   durationSeconds?: number;
 }
@@ -58,7 +60,8 @@ export function parseBackupResults(
     } else if ((m = FINISHED.exec(line))) {
       const vmid = Number(m[1]);
       const warnings = current?.vmid === vmid ? current.warnings : [];
-      const result: GuestResult = warnings.length > 0 ? { outcome: 'warnings', message: warnings.join('; ') } : { outcome: 'ok' };
+      const result: GuestResult =
+        warnings.length > 0 ? { outcome: 'warnings', message: warnings.join('; '), warningCount: warnings.length } : { outcome: 'ok' };
       result.durationSeconds = Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
       results[vmid] = result;
       current = undefined;

@@ -130,7 +130,7 @@ export class LaunchQueue {
   /** Drops a launch that has not been sent; false when it already went out. */
   cancel(key: string): boolean {
     const row = this.options.store.getState().row(key);
-    if (!row?.launch || row.state !== 'queued' || row.sentAt !== undefined || this.inFlight.has(key)) return false;
+    if (!row?.mine || !row.launch || row.state !== 'queued' || row.sentAt !== undefined || this.inFlight.has(key)) return false;
     this.options.store.getState().update((tx) => tx.remove(key));
     return true;
   }

@@ -11,6 +11,7 @@ import { malformedMessage } from './answers.js';
 import { LaunchQueue } from './launch-queue.js';
 import { Poller } from './poller/index.js';
 import type { Session } from './session.js';
+import { OtherWindows } from './session-others.js';
 import { createTaskStore, type Message, type Scope, type SessionInfo, type TaskStore } from './store.js';
 import { createTracker, type TaskTracker, type TrackerOptions } from './tracker.js';
 
@@ -25,6 +26,13 @@ export interface RuntimeOptions {
   watchAfterTimeout?: boolean;
   /** Restores its rows into the store and saves the `mine` rows from then on. */
   session?: Session;
+  /**
+   * Show the tasks of the other live sessions of the same cluster and user (another board window, a
+   * launch command) as read-only rows, read each poll cycle when their files changed (the board).
+   */
+  otherWindows?: boolean;
+  /** Where warnings about other windows' files go. */
+  onWarning?: (message: string) => void;
   /** Launch slots for the cluster, default 4. */
   parallel?: number;
   /** Launch slots per node, default 4. */
@@ -64,6 +72,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
 
   // Malformed answers are said once per request kind, and again only when their count changes.
   const malformedSaid = new Map<string, number>();
+  const { session } = options;
+  const others =
+    session && options.otherWindows
+      ? new OtherWindows({
+          ownPath: session.path,
+          cluster: session.cluster,
+          user: session.user,
+          store,
+          onWarning: options.onWarning ?? ((text) => notify(text, 'error')),
+        })
+      : undefined;
   const poller = new Poller({
     client,
     store,
@@ -72,6 +91,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     scope: options.scope ?? 'mine',
     watchAfterTimeout: options.watchAfterTimeout ?? false,
     resourcesEveryMs: options.resourcesEveryMs ?? 10_000,
+    ...(others ? { onCycle: () => others.refresh() } : {}),
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     onMalformed(what, count) {
       if (malformedSaid.get(what) === count) return;

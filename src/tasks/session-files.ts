@@ -161,6 +161,11 @@ export function tryLock(lockPath: string): boolean {
   return false;
 }
 
+/** Whether a live process (this one included) holds the lock file. */
+export function lockIsHeld(lockPath: string): boolean {
+  return pidAlive(lockHolder(lockPath));
+}
+
 /** Removes the lock file if it is still ours. */
 export function releaseLock(lockPath: string): void {
   if (lockHolder(lockPath) !== process.pid) return;

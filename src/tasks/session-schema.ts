@@ -58,7 +58,7 @@ export interface SavedTask {
   launch?: SavedLaunch;
   sentAt?: number;
   /** By VMID (JSON keys are strings). */
-  guestResults?: Record<string, { outcome: SavedOutcome; message?: string; durationSeconds?: number }>;
+  guestResults?: Record<string, { outcome: SavedOutcome; message?: string; warningCount?: number; durationSeconds?: number }>;
 }
 
 export interface SessionFile {
@@ -111,7 +111,10 @@ function launchOf(launch: LaunchSpec | SavedLaunch): LaunchSpec & SavedLaunch {
 function resultsOf(results: Readonly<Record<string, GuestResult>>): Record<string, GuestResult> {
   const out: Record<string, GuestResult> = {};
   for (const [vmid, result] of Object.entries(results))
-    out[vmid] = withDefined<GuestResult>({ outcome: result.outcome }, { message: result.message, durationSeconds: result.durationSeconds });
+    out[vmid] = withDefined<GuestResult>(
+      { outcome: result.outcome },
+      { message: result.message, warningCount: result.warningCount, durationSeconds: result.durationSeconds },
+    );
   return out;
 }
 
@@ -187,6 +190,7 @@ const isRecord = (value: unknown): value is Fields => typeof value === 'object' 
 const isText = (value: unknown): value is string => typeof value === 'string';
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 const isVmid = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
 const isOneOf =
   <K extends string>(members: Record<K, 1>) =>
   (value: unknown): value is K =>
@@ -229,6 +233,7 @@ function isResults(value: unknown): value is SavedTask['guestResults'] {
         isRecord(result) &&
         isOneOf(OUTCOMES)(result.outcome) &&
         optional(isText)(result.message) &&
+        optional(isCount)(result.warningCount) &&
         optional(isTime)(result.durationSeconds),
     )
   );
@@ -271,7 +276,7 @@ export function readSavedTask(entry: unknown): SavedTask | undefined {
   return task as unknown as SavedTask;
 }
 
-export type ParsedSessionFile = { tasks: SavedTask[]; malformed: number } | { problem: string };
+export type ParsedSessionFile = { tasks: SavedTask[]; malformed: number; cluster?: string; user?: string } | { problem: string };
 
 /** The tasks of a session file's text (version 1 or 2), or why it cannot be read at all. */
 export function parseSessionFile(text: string): ParsedSessionFile {
@@ -292,5 +297,6 @@ export function parseSessionFile(text: string): ParsedSessionFile {
     const task = readSavedTask(entry);
     if (task) tasks.push(task);
   }
-  return { tasks, malformed: entries.length - tasks.length };
+  const owner = { ...(isText(parsed.cluster) ? { cluster: parsed.cluster } : {}), ...(isText(parsed.user) ? { user: parsed.user } : {}) };
+  return { tasks, malformed: entries.length - tasks.length, ...owner };
 }

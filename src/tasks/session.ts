@@ -41,6 +41,9 @@ export interface Session {
   flush(): void;
   /** Final write; releases the lock. */
   close(): Promise<void>;
+  /** Whose session it is (other windows' files are checked against it). */
+  readonly cluster: string;
+  readonly user: string;
 }
 
 // A session file of 1000 rows is well under 1 MiB; anything this large is not one of ours.
@@ -188,6 +191,8 @@ export function openSession(options: SessionOptions): Session {
       if (store) write();
       releaseLock(lockPath);
     },
+    cluster: options.cluster,
+    user: options.user,
   };
 }
 

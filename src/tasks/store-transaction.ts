@@ -11,6 +11,7 @@ import {
   inScope,
   isFinal,
   type Access,
+  type ConnectionStatus,
   type FinalOutcome,
   type FocusLog,
   type Guest,
@@ -60,6 +61,7 @@ export interface TaskTransaction {
   setMessage(message: Message | undefined): void;
   setAccess(access: Access): void;
   setQueue(queue: QueueStatus): void;
+  setConnection(connection: ConnectionStatus): void;
 }
 
 /** The parts of the state a write may replace (rows and the index change in place). */
@@ -76,6 +78,7 @@ export interface WritableState {
   message?: Message;
   access?: Access;
   queue: QueueStatus;
+  connection?: ConnectionStatus;
 }
 
 // Above this many moved rows a full sort is cheaper than one insertion each.
@@ -227,6 +230,9 @@ export function runTransaction(
     setQueue(queue) {
       const old = state.queue;
       if (old.paused !== queue.paused || old.parallel !== queue.parallel || old.perNode !== queue.perNode) changes.queue = queue;
+    },
+    setConnection(connection) {
+      changes.connection = connection;
     },
   };
 

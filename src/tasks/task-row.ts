@@ -82,6 +82,12 @@ export interface TaskRow {
   readonly sentAt?: number;
   /** Per-guest results of a task acting on several guests (a multi-guest backup), by VMID. */
   readonly guestResults?: Readonly<Record<number, GuestResult>>;
+  /**
+   * Launched by another live pvetasks process of this cluster and user (a second board window, a
+   * launch command): the number of its session file (1 for `<cluster>@<user>.json`, N for `.N.json`).
+   * Such a row is not `mine`: read-only here, never saved in our session (session-others.ts).
+   */
+  readonly window?: number;
 }
 
 /** Input for a new row; everything not given is derived from the UPID or defaulted. */
@@ -147,6 +153,18 @@ export interface SessionInfo {
   readOnly: boolean;
   /** Certificate checks are off (PROXMOX_VE_INSECURE): the header says INSECURE the whole time. */
   insecure?: boolean;
+}
+
+/** The connection to the API as the header shows it; endpoints as sanitized `host:port`. */
+export interface ConnectionStatus {
+  /** The endpoint requests go to now. */
+  endpoint: string;
+  /** Every configured endpoint, in the order they are tried. */
+  endpoints: readonly string[];
+  /** The last move to another endpoint: when, from which, to which, and why. */
+  failover?: { at: number; from: string; to: string; reason: string };
+  /** No endpoint answered for a whole poll cycle: our connection is down, not the nodes. */
+  outage?: { since: number; reason: string };
 }
 
 export interface PollStatus {

@@ -6,6 +6,8 @@
  */
 import { parseBackupResults } from '../tasks/backup-log.js';
 import type { FinalOutcome, GuestResult, TaskRow, TaskStoreState } from '../tasks/store.js';
+import { formatElapsed } from '../util/duration.js';
+import { fit } from './format.js';
 import { DETAIL_FIELD_LINES } from './layout.js';
 import { logLines } from './visible.js';
 
@@ -16,6 +18,8 @@ export interface GuestEntry {
   name?: string;
   outcome: GuestProgress;
   message?: string;
+  /** The guest's own backup time, from the log. */
+  durationSeconds?: number;
 }
 
 export interface GuestBlock {
@@ -59,6 +63,7 @@ export function guestEntries(row: TaskRow, state: Pick<TaskStoreState, 'guests' 
       const entry: GuestEntry = { vmid, outcome: result?.outcome ?? (vmid === current && row.state === 'running' ? 'running' : 'waiting') };
       if (name) entry.name = name;
       if (result?.message) entry.message = result.message;
+      if (result?.durationSeconds !== undefined) entry.durationSeconds = result.durationSeconds;
       return entry;
     });
 }
@@ -75,4 +80,17 @@ export function guestBlock(row: TaskRow | undefined, state: Pick<TaskStoreState,
   const wanted = 1 + entries.length;
   if (wanted <= room) return { entries, height: wanted, shown: entries.length };
   return { entries, height: room, shown: Math.max(0, room - 2) };
+}
+
+/** Room for a guest's time, right-aligned, so that the reasons after it line up: `1h 02m`. */
+const DURATION_WIDTH = 7;
+
+/**
+ * What follows a guest's outcome on its line: its own time, then PVE's reason or the warnings:
+ * `    31s` or `1m 02s  job failed with err -5`. '' while it waits or runs.
+ */
+export function guestDetail(entry: GuestEntry, ellipsis: string): string {
+  const time = entry.durationSeconds !== undefined ? formatElapsed(entry.durationSeconds * 1000) : '';
+  if (!time && !entry.message) return '';
+  return `${fit(time, DURATION_WIDTH, ellipsis, 'right')}${entry.message ? `  ${entry.message}` : ''}`;
 }

@@ -4,20 +4,11 @@
  * in an ellipsis without a way to read the rest. Pure, so the view and the keys that scroll it agree
  * on every height.
  */
+import { detailTitle } from './other-window.js';
 import type { TaskRow, TaskStoreState } from '../tasks/store.js';
 import { formatElapsed } from '../util/duration.js';
 import { guestBlock, type GuestBlock } from './detail-guests.js';
-import {
-  STATE_WORDS,
-  cutColumns,
-  elapsedText,
-  formatDateTime,
-  outcomeText,
-  progressText,
-  taskTitle,
-  textWidth,
-  wrapColumns,
-} from './format.js';
+import { STATE_WORDS, cutColumns, elapsedText, formatDateTime, outcomeText, progressText, textWidth, wrapColumns } from './format.js';
 import { keyLabel } from './keymap.js';
 import { jobResults, progressDetails } from './progress-text.js';
 import type { Theme, Tone } from './theme.js';
@@ -58,7 +49,7 @@ function detailFields(row: TaskRow, now: number, theme: Theme): Field[] {
   const progress =
     [progressText(row.progress?.percent, 40, theme), progressDetails(row.progress, sep)].filter(Boolean).join('  ') || 'not reported';
   return [
-    { head: `${theme.glyph[row.state]} `, headTone: row.state, text: taskTitle(row), bold: true },
+    { head: `${theme.glyph[row.state]} `, headTone: row.state, text: detailTitle(row), bold: true },
     {
       ...label('UPID'),
       text: row.upid ?? (row.sentAt !== undefined ? `(sent ${formatDateTime(row.sentAt)}, waiting for PVE's answer)` : '(not sent yet)'),

@@ -12,6 +12,7 @@ import { askToQuit, dialogKey, openLaunchDialog } from './dialog-input.js';
 import { openConfirm } from './dialog-open.js';
 import { askToCancelQueued, openLimits, openWatch } from './queue-dialogs.js';
 import { taskTitle } from './format.js';
+import { readOnlyMessage } from '../tasks/actions.js';
 import { commandFor, isCommand, isPrintable, keyLabel, type Binding, type Command } from './keymap.js';
 import { frameLayout, headerLines } from './layout.js';
 import { TASK_SORTS, type DetailState, type UiState } from './ui-state.js';
@@ -277,6 +278,7 @@ function stopOrCancel(deps: BoardDeps): void {
   const key = selectedTaskKey(deps);
   const row = key === undefined ? undefined : deps.store.getState().row(key);
   if (!row) return;
+  if (row.window !== undefined) return say(deps, readOnlyMessage(row.window), 'error');
   if (row.state === 'queued' && row.sentAt !== undefined) {
     // The request is out: PVE may be starting it now. Only a stop can undo it, once its UPID is known.
     say(deps, `already sent, cannot be cancelled any more; ${keyLabel('stop')} stops the task once it runs`, 'error');

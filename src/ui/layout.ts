@@ -17,8 +17,9 @@ const VIEW_BAR_LINES = 1;
 const FOOTER_LINES = 2;
 const LIST_HEADING_LINES = 1;
 
-/** The header takes a second line while some node cannot be reached. */
+/** The header takes a second line while the API or some node cannot be reached, and after a failover. */
 export function headerLines(state: TaskStoreState): 1 | 2 {
+  if (state.connection?.outage || state.connection?.failover) return 2;
   for (const node of Object.values(state.nodes)) if (node.error) return 2;
   return 1;
 }

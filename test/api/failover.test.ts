@@ -96,4 +96,67 @@ describe('endpoint failover', () => {
       new RegExp(`^GET /version: connection refused by ${t.sim.urls[1]}; also failed: ${t.sim.urls[0]} \\(connection\\)$`),
     );
   });
+
+  test('the connection state: the endpoint in use, the last failover (when, from, to, why), told to listeners', async () => {
+    const api = client();
+    const seen: string[] = [];
+    const stop = api.watchConnection((state) => seen.push(state.endpoint));
+    await t.run(api.GET('/version'));
+    assert.equal(api.connection.endpoint, t.sim.urls[0]);
+    assert.equal(api.connection.lastFailover, undefined, 'no failover yet');
+    const connection = () => api.connection; // read afresh: TypeScript would keep the narrowing above
+    assert.equal(api.connection.answeredAt, t.clock.now());
+    assert.deepEqual(seen, []);
+    await t.sim.control.addFault('listener-down=pve1');
+    const at = t.clock.now();
+    await t.run(api.GET('/cluster/resources'));
+    const { lastFailover } = connection();
+    assert.equal(connection().endpoint, t.sim.urls[1]);
+    assert.equal(lastFailover?.at, at);
+    assert.equal(lastFailover?.from, t.sim.urls[0]);
+    assert.equal(lastFailover?.to, t.sim.urls[1]);
+    assert.equal(lastFailover?.error.reason, 'ECONNREFUSED');
+    assert.deepEqual(seen, [t.sim.urls[1]]);
+    // Staying on the second endpoint is no new failover.
+    await t.run(api.GET('/cluster/tasks'));
+    assert.equal(seen.length, 1);
+    stop();
+  });
+
+  test('no endpoint answers: unreachable since the request was sent, until the first answer of any kind', async () => {
+    const api = client(5_000);
+    await t.run(api.GET('/version'));
+    await t.sim.control.addFault('offline=pve1:timeout');
+    await t.sim.control.addFault('listener-down=pve2');
+    const sentAt = t.clock.now();
+    await t.failure(api.GET('/version'));
+    assert.ok(t.clock.now() > sentAt, 'the first endpoint took its timeout');
+    assert.equal(api.connection.unreachable?.since, sentAt);
+    assert.equal(api.connection.unreachable?.error.kind, 'connection');
+    // Another failed request keeps the outage's start.
+    await t.failure(api.GET('/nodes'));
+    assert.equal(api.connection.unreachable?.since, sentAt);
+    await t.sim.control.clearFaults();
+    await t.sim.control.addFault('offline=pve3:refuse');
+    // A 595 is an answer: our endpoint is back, whatever it says about pve3.
+    const error = await t.failure(api.GET('/nodes/{node}/tasks', { params: { path: { node: 'pve3' } } }));
+    assert.equal(error.status, 595);
+    assert.equal(api.connection.unreachable, undefined);
+  });
+
+  test('a single endpoint that refuses is unreachable too; a write that got no answer counts as well', async () => {
+    const api = t.client({ timeoutMs: 5_000 });
+    await t.sim.control.addFault('listener-down=pve1');
+    await t.failure(api.GET('/version'));
+    assert.ok(api.connection.unreachable);
+    await t.sim.control.clearFaults();
+    await t.run(api.GET('/version'));
+    assert.equal(api.connection.unreachable, undefined);
+    await t.sim.control.addFault('offline=pve1:timeout');
+    const guest = t.sim.control.guestWithRole('runningQemu');
+    await t.failure(api.POST('/nodes/{node}/qemu/{vmid}/status/shutdown', { params: { path: { node: guest.node, vmid: guest.vmid } } }));
+    const after = api.connection;
+    assert.equal(after.unreachable?.error.kind, 'timeout');
+    assert.equal(api.connection.lastFailover, undefined, 'one endpoint: nowhere to move');
+  });
 });

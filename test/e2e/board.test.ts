@@ -190,7 +190,9 @@ async function boardSession(columns: number, rows: number): Promise<void> {
     assert.equal(tmux.run('display-message', '-p', '-t', tmux.target, '#{alternate_on}').trim(), '0', 'the normal screen is back');
     const text = screen.join('\n');
     assert.doesNotMatch(text, /\[Tasks: |Tab view/, 'nothing of the board is left');
-    for (const guest of targets) assert.match(text, new RegExp(`VM ${guest.vmid} - Start ${guest.name}`));
+    // One line per task, with its UPID (at 80 columns the UPID whole, at 200 the guest and task beside it).
+    for (const guest of targets)
+      assert.match(text, new RegExp(`^. (ok|failed) .*UPID:pve\\d:[0-9A-F:]+:qmstart:${guest.vmid}:root@pam!pvetasks:`, 'm'));
     assert.match(text, /3 tasks: 2 ok, 1 failed/);
     assert.ok(sim.control.task(backupJob)!.exitStatus === undefined, "other users' tasks keep running");
 

@@ -52,7 +52,8 @@ module.exports = {
     },
     {
       name: 'only-cli-tests-import-cli',
-      comment: 'The domain is tested on the runtime (src/tasks); only the command tests reach into src/cli (the benchmark builds the bundle).',
+      comment:
+        'The domain is tested on the runtime (src/tasks); only the command tests reach into src/cli (the benchmark builds the bundle).',
       severity: 'error',
       from: { path: '^test/(?!cli/|bench/)' },
       to: { path: '^src/cli/' },
@@ -69,7 +70,11 @@ module.exports = {
     exclude: { path: '^dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

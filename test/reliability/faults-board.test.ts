@@ -129,6 +129,8 @@ interface BoardScenario {
   /** What the frame must say while the fault lasts (checked after `showsAfterMs`). */
   shows?: RegExp;
   showsAfterMs?: number;
+  /** What no frame says while the fault lasts. */
+  hides?: RegExp;
   /** What some frame said while the fault lasted (a passing error shows until the next good poll). */
   seen?: RegExp;
   during?: (sim: Simulator) => void;
@@ -177,11 +179,21 @@ const SCENARIOS: BoardScenario[] = [
     seen: /! unreachable: pve\d since 08:0\d:\d\d \(\d+s: connection cut before the answer/,
   },
   {
+    // No endpoint answers in time: our connection, so one banner and no node blamed.
     name: 'responses slower than the client timeout',
     faults: ['slow=40000'],
     forMs: 2 * MINUTE,
     showsAfterMs: 70 * SECOND,
-    shows: /! unreachable: pve\d since 08:00:\d\d \(\d+s: no answer/,
+    shows: /! cannot reach the API at 127\.0\.0\.1:\d+, retrying \(since 08:00:0\d\): no answer/,
+    hides: /unreachable/,
+  },
+  {
+    name: 'every endpoint refusing connections',
+    faults: ['listener-down=pve1', 'listener-down=pve2', 'listener-down=pve3'],
+    forMs: 90 * SECOND,
+    allEndpoints: true,
+    shows: /! cannot reach the API at 127\.0\.0\.1:\d+ and 2 more, retrying \(since 08:00:0\d\)/,
+    hides: /unreachable/,
   },
   {
     name: 'malformed JSON',
@@ -201,6 +213,7 @@ describe('the board under faults', () => {
       scenario.during?.(r.sim);
       await pass(r, scenario.showsAfterMs ?? 30 * SECOND);
       if (scenario.shows) assert.match(r.board.frame(), scenario.shows);
+      if (scenario.hides) for (const frame of r.board.frames) assert.doesNotMatch(frame, scenario.hides);
       await keysWork(r.board);
       await pass(r, Math.max(0, scenario.forMs - (scenario.showsAfterMs ?? 30 * SECOND)));
       if (scenario.seen)

@@ -16,6 +16,7 @@ test('a job with an ok, a warned and a failed guest: outcomes, messages, duratio
       outcome: 'warnings',
       message:
         'backup target storage is configured with master-key, but no encryption key set! Ignoring master key settings and creating unencrypted backup.',
+      warningCount: 1,
       durationSeconds: 78,
     },
     // Backup started at 01:01:51, Failed at 01:02:53: 62 s.
@@ -64,6 +65,22 @@ test('prefixed job lines (guest id and timestamp, or the vzdump log file name) a
 test('durations past a day keep counting hours, as vzdump prints them', () => {
   const lines = ['INFO: Starting Backup of VM 300 (qemu)', 'INFO: Finished Backup of VM 300 (26:03:09)'];
   assert.deepEqual(parseBackupResults(lines, [], 'ok'), { 300: { outcome: 'ok', durationSeconds: 26 * 3600 + 3 * 60 + 9 } });
+});
+
+test("a guest's own warnings are counted: its own WARNINGS: N, not the job's", () => {
+  const lines = [
+    'INFO: Starting Backup of VM 1 (qemu)',
+    'WARN: first',
+    'WARN: second',
+    'INFO: Finished Backup of VM 1 (00:00:05)',
+    'INFO: Starting Backup of VM 2 (qemu)',
+    'WARN: third',
+    'INFO: Finished Backup of VM 2 (00:01:00)',
+  ];
+  assert.deepEqual(parseBackupResults(lines, [1, 2], 'warnings'), {
+    1: { outcome: 'warnings', message: 'first; second', warningCount: 2, durationSeconds: 5 },
+    2: { outcome: 'warnings', message: 'third', warningCount: 1, durationSeconds: 60 },
+  });
 });
 
 test('a warning before any guest starts belongs to no guest', () => {

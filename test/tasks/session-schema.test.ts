@@ -236,6 +236,7 @@ describe('session file schema', () => {
       { ...good, key: 'bad-launch', launch: { action: 'start', node: 'pve1', guests: 'all', params: {} } },
       { ...good, key: 'bad-check', postCheck: { kind: 'guest-running' } },
       { ...good, key: 'bad-results', guestResults: { 104: { outcome: 'splendid' } } },
+      { ...good, key: 'bad-count', guestResults: { 104: { outcome: 'warnings', warningCount: -1 } } },
       { ...good, key: '' },
     ];
     const { stateDir } = stateDirWith(JSON.stringify({ ...EXPECTED_FILE, tasks }));
@@ -245,7 +246,7 @@ describe('session file schema', () => {
       session.restored.map((row) => row.key),
       ['running-start'],
     );
-    assert.deepEqual(warnings, [`session file ${join(stateDir, 'lab@ops@pve!ci.json')}: 9 malformed entries skipped`]);
+    assert.deepEqual(warnings, [`session file ${join(stateDir, 'lab@ops@pve!ci.json')}: 10 malformed entries skipped`]);
   });
 
   test('a file of a newer version is kept aside, not overwritten', () => {

@@ -34,7 +34,7 @@ function guestStore(vmids: number[]) {
   return store;
 }
 
-test("a finished backup job lists each guest: outcome and PVE's message per VMID", async () => {
+test("a finished backup job lists each guest: outcome, its own time and PVE's message per VMID", async () => {
   const store = guestStore([101, 102, 103]);
   const key = addBackupJob(store, [101, 102, 103]);
   store.getState().update((tx) =>
@@ -42,20 +42,23 @@ test("a finished backup job lists each guest: outcome and PVE's message per VMID
       exitStatus: 'job errors',
       endedAt: T0 - 5000,
       guestResults: {
-        101: { outcome: 'ok' },
-        102: { outcome: 'warnings', message: 'unable to open guest agent socket - skipping fs-freeze for VM 102' },
+        101: { outcome: 'ok', durationSeconds: 31 },
+        102: { outcome: 'warnings', message: 'unable to open guest agent socket - skipping fs-freeze for VM 102', durationSeconds: 78 },
         103: { outcome: 'failed', message: 'job failed with err -5 - Input/output error' },
       },
     }),
   );
   const board = await mountBoard({ store });
+  // The job's row in the list: how its guests fared, not just `job errors`.
+  assert.match(lineWith(board.frame(), 'Backup Job')!, /^> ✗ Backup Job .* 1 ok, 1 warnings, 1 fail/);
   await board.press(KEY.enter);
   const frame = board.frame();
   assert.match(lineWith(frame, 'Status')!, /✗ failed +job errors/);
   assert.match(lineWith(frame, 'Guests')!, /^Guests +3: 1 ok, 1 warnings, 1 failed$/);
-  assert.match(lineWith(frame, ' 101 ')!, /^ +101 db01 +✓ ok\s*$/);
-  assert.match(lineWith(frame, ' 102 ')!, /^ +102 web01 +! warnings +unable to open guest agent socket/);
-  assert.match(lineWith(frame, ' 103 ')!, /^ +103 cache +✗ failed +job failed with err -5 - Input\/output error$/);
+  assert.match(lineWith(frame, ' 101 ')!, /^ +101 db01 +✓ ok {12}31s$/);
+  assert.match(lineWith(frame, ' 102 ')!, /^ +102 web01 +! warnings {3}1m 18s {2}unable to open guest agent socket/);
+  // No time in the log (it failed before its backup started): the reason lines up with the others.
+  assert.match(lineWith(frame, ' 103 ')!, /^ +103 cache +✗ failed {13}job failed with err -5 - Input\/output error$/);
   assert.equal(linesOf(frame).length, 23, 'the frame keeps its rows - 1 lines');
 });
 
@@ -74,6 +77,7 @@ test('while the job runs, the log tail tells which guests are done, which runs, 
   await board.press();
   const frame = board.frame();
   assert.match(lineWith(frame, 'Guests')!, /3: 1 ok, 1 running, 1 waiting/);
+  assert.match(lineWith(frame, ' 101 ')!, /✓ ok {12}42s$/);
   assert.match(lineWith(frame, ' 102 ')!, /● running/);
   assert.match(lineWith(frame, ' 103 ')!, /… waiting/);
   // The log still shows below the guests.

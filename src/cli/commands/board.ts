@@ -19,6 +19,7 @@ import { osc52 } from '../../ui/clipboard.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { COMMANDS } from '../command-table.js';
 import { commandHelp } from '../help.js';
+import { finishWithReport, reportTarget } from '../report-file.js';
 
 export const BOARD_HELP = commandHelp('board');
 const OPTIONS = COMMANDS.board.options;
@@ -98,6 +99,7 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
     return ExitCode.ok;
   }
   const flags = boardFlags(values, positionals, io.env);
+  const reportTo = reportTarget(lastValue(values.report), io.cwd);
   if (!io.stdin.isTTY || !io.stdout.isTTY) {
     throw new CliError("the board needs a terminal; from scripts use 'pvetasks tasks' or 'pvetasks wait' (see --help)");
   }
@@ -136,7 +138,8 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
     ...(flags.timeoutMs !== undefined ? { timeoutMs: flags.timeoutMs } : {}),
     // A saved log goes next to the session files, else where the board was started.
     logDirs: [config.stateDir, io.cwd],
-    ...(session ? { session } : {}),
+    // Another window's (or launch command's) tasks of this cluster and user show read-only.
+    ...(session ? { session, otherWindows: true } : {}),
     info: {
       endpoint: connection.endpoint,
       user: client.userid,
@@ -170,11 +173,21 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
       heldLaunches: runtime.queue.heldKeys().length,
       signal: io.signal,
     });
-    const mine = rowsOf(runtime.store.getState(), 'mine');
-    io.stdout.write(renderSummary(mine, { ascii, color, columns: io.stdout.columns ?? 80, now: clock.now() }));
+    const state = runtime.store.getState();
+    const mine = rowsOf(state, 'mine');
+    const summary = { ascii, color, columns: io.stdout.columns ?? 80, rows: io.stdout.rows ?? 24, now: clock.now() };
+    io.stdout.write(renderSummary(mine, reportTo ? { ...summary, reportPath: reportTo.typed } : summary));
     const running = mine.filter((row) => row.state === 'running').length;
     if (running > 0) io.stdout.write(`${running} task(s) keep running on the server.\n`);
-    return exit.reason === 'interrupt' ? ExitCode.interrupted : ExitCode.ok;
+    const report = () => ({
+      command: 'board',
+      cluster: connection.cluster,
+      user: client.userid,
+      rows: mine,
+      guestNames: Object.fromEntries(Object.values(state.guests).map((guest) => [guest.vmid, guest.name])),
+      writtenAt: clock.now(),
+    });
+    return finishWithReport(reportTo, report, io.stderr, exit.reason === 'interrupt' ? ExitCode.interrupted : ExitCode.ok);
   } finally {
     process.off('SIGHUP', flushOnHangup);
     await runtime.close();

@@ -10,7 +10,15 @@ import { planLaunches, type LaunchRequest } from '../../tasks/launch-plan.js';
 import { allFinal } from '../../tasks/launch-queue.js';
 import { createRuntime } from '../../tasks/runtime.js';
 import type { openSession } from '../../tasks/session.js';
-import { rowsOf, subscribeRowChanges, type Guest, type LaunchSpec, type TaskRow, type TaskStore } from '../../tasks/store.js';
+import {
+  rowsOf,
+  subscribeRowChanges,
+  type Guest,
+  type GuestResult,
+  type LaunchSpec,
+  type TaskRow,
+  type TaskStore,
+} from '../../tasks/store.js';
 import type { Clock } from '../../util/clock.js';
 import type { CliIo } from '../io.js';
 import type { TaskReporter, Target, TargetResult } from '../output.js';
@@ -35,8 +43,11 @@ export interface WatchOptions {
   cluster?: string;
 }
 
-/** How one cluster's launch ended: every target final, or Ctrl-C with tasks still running there. */
-export type ClusterRunEnd = { interrupted: false } | { interrupted: true; running: number };
+/**
+ * How one cluster's launch ended: every target final, or Ctrl-C with tasks still running there; with
+ * this run's rows as they were then (for `--report`, written once every cluster is done).
+ */
+export type ClusterRunEnd = ({ interrupted: false } | { interrupted: true; running: number }) & { rows: TaskRow[] };
 
 /** Launches and follows one cluster's guests; the caller prints the summary once every cluster is done. */
 export async function launchAndWatch(options: WatchOptions): Promise<ClusterRunEnd> {
@@ -107,6 +118,7 @@ export async function launchAndWatch(options: WatchOptions): Promise<ClusterRunE
       for (const target of list) reporter.finished(target, resultFor(row, target.vmid!, clock.now()));
     };
     const wanted = new Set(keys);
+    const rowsNow = () => keys.map((key) => store.getState().row(key)).filter((row): row is TaskRow => row !== undefined);
     const unsubscribe = subscribeRowChanges(store, (state, before) => {
       for (const key of before.keys()) {
         const row = state.row(key);
@@ -121,10 +133,11 @@ export async function launchAndWatch(options: WatchOptions): Promise<ClusterRunE
       if (!io.signal.aborted) throw error;
       unsubscribe();
       for (const key of queue.pending().map((row) => row.key)) queue.cancel(key);
-      return { interrupted: true, running: keys.filter((key) => store.getState().row(key)?.state === 'running').length };
+      const running = keys.filter((key) => store.getState().row(key)?.state === 'running').length;
+      return { interrupted: true, running, rows: rowsNow() };
     }
     unsubscribe();
-    return { interrupted: false };
+    return { interrupted: false, rows: rowsNow() };
   } finally {
     stopMessages();
     await runtime.close();
@@ -185,22 +198,31 @@ function labelFor(vmid: number, guests: Map<number, Guest>): string {
 }
 
 /**
- * A target's result. A guest of a backup job (one vzdump task for several guests) gets its own outcome
- * and duration from the job's log, and `OK` or its own error as its exit status when it has them: the
- * job's `job errors` and the whole job's time are not the guest's.
+ * A target's result. A guest of a backup job (one vzdump task for several guests) gets its own outcome,
+ * exit status (`OK`, `WARNINGS: N` with its own count, or its own error) and duration from the job's
+ * log: the job's `job errors` and the whole job's time are not the guest's. A guest the log gives no
+ * time for failed before its backup started, or the job ended before it: 0 s.
  */
-function resultFor(row: TaskRow, vmid: number, now: number): TargetResult {
-  const perGuest = row.vmids.length > 1 && row.state !== 'timeout' ? row.guestResults?.[vmid] : undefined;
+export function resultFor(row: TaskRow, vmid: number, now: number): TargetResult {
+  const job = row.vmids.length > 1 && row.state !== 'timeout';
+  const perGuest = job ? row.guestResults?.[vmid] : undefined;
   const outcome = (row.state === 'timeout' ? 'timeout' : (perGuest?.outcome ?? row.state)) as TaskOutcome;
   const started = row.startedAt ?? row.sentAt ?? row.firstSeenAt;
-  const jobMs = Math.max(0, (row.state === 'timeout' ? now : (row.endedAt ?? now)) - started);
-  const ownStatus = perGuest?.outcome === 'ok' ? 'OK' : perGuest?.outcome === 'failed' ? perGuest.message : undefined;
+  const taskMs = Math.max(0, (row.state === 'timeout' ? now : (row.endedAt ?? now)) - started);
   const result: TargetResult = {
     outcome,
-    exitStatus: ownStatus ?? row.exitStatus ?? null,
-    durationMs: perGuest?.durationSeconds !== undefined ? perGuest.durationSeconds * 1000 : jobMs,
+    exitStatus: (perGuest && ownExitStatus(perGuest)) ?? row.exitStatus ?? null,
+    durationMs: perGuest ? (perGuest.durationSeconds ?? 0) * 1000 : taskMs,
   };
   const message = perGuest?.message ?? row.message;
   if (message) result.message = message;
   return result;
+}
+
+/** A guest's own exit status in PVE's words, when its part of the log says it. */
+function ownExitStatus(result: GuestResult): string | undefined {
+  if (result.outcome === 'ok') return 'OK';
+  if (result.outcome === 'warnings' && result.warningCount) return `WARNINGS: ${result.warningCount}`;
+  if (result.outcome === 'failed') return result.message;
+  return undefined;
 }

@@ -9,7 +9,7 @@ import { checkLaunch, type Verdict } from '../../tasks/launch-check.js';
 import { seesClusterTasks } from '../../tasks/privileges.js';
 import type { LaunchRequest } from '../../tasks/launch-plan.js';
 import { openSession } from '../../tasks/session.js';
-import type { Guest } from '../../tasks/store.js';
+import type { Guest, TaskRow } from '../../tasks/store.js';
 import { snapshotNameError } from '../../tasks/snapshot-name.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { echo } from '../../util/echo.js';
@@ -35,6 +35,7 @@ import { TaskReporter } from '../output.js';
 import { launchAndWatch } from './launch-run.js';
 import { COMMANDS } from '../command-table.js';
 import { commandHelp } from '../help.js';
+import { finishWithReport, reportTarget } from '../report-file.js';
 
 type Action = LaunchRequest['action'];
 
@@ -86,6 +87,7 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
   const perNodeText = text('per-node');
   const perNode = perNodeText === undefined ? 4 : parseCountArg('--per-node', perNodeText, { min: 1, max: 64 });
   const request = requestFor(action, typed, text, flags);
+  const report = reportTarget(text('report'), io.cwd);
 
   const clusters = await loadClusters(io, secrets, {
     cluster: flags.cluster as string[] | undefined,
@@ -141,9 +143,11 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
     }
     // Every session is open before any cluster launches: one that cannot be opened stops them all.
     const sessions: Array<ReturnType<typeof openSession>> = [];
+    const sessionNames: string[] = [];
     try {
       for (const plan of plans) {
         const cluster = await sessionClusterName(plan.cluster, clock, io.signal);
+        sessionNames.push(cluster);
         sessions.push(
           openSession({ stateDir: plan.cluster.config.stateDir, cluster, user: plan.cluster.client.userid, clock, onWarning: warn }),
         );
@@ -177,15 +181,34 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
       if (result.status === 'rejected') throw result.reason;
       return result.value;
     });
+    // `--report`: every cluster's rows in one file, written last (also when interrupted).
+    const withReport = (code: number) =>
+      finishWithReport(
+        report,
+        () => {
+          const clusterOf = new Map(ends.flatMap((end, index) => end.rows.map((row) => [row, sessionNames[index]!] as const)));
+          return {
+            command: action,
+            cluster: sessionNames.join(', '),
+            user: [...new Set(plans.map((plan) => plan.cluster.client.userid))].join(', '),
+            rows: ends.flatMap((end) => end.rows),
+            ...(plans.length > 1 ? { clusterOf: (row: TaskRow) => clusterOf.get(row) ?? '' } : {}),
+            guestNames: Object.fromEntries(plans.flatMap((plan) => [...plan.guests].map(([vmid, guest]) => [vmid, guest.name]))),
+            writtenAt: clock.now(),
+          };
+        },
+        io.stderr,
+        code,
+      );
     const running = ends.reduce((sum, end) => sum + (end.interrupted ? end.running : 0), 0);
     if (ends.some((end) => end.interrupted)) {
       io.stderr.write(
         `pvetasks: interrupted; stopped waiting${running ? `, ${running} task(s) keep running on the server` : ''}; queued launches were not sent\n`,
       );
-      return ExitCode.interrupted;
+      return withReport(ExitCode.interrupted);
     }
     const code = plans.length > 0 ? reporter.summary() : ExitCode.ok;
-    return worstExitCode([code, ...notReachedCodes]);
+    return withReport(worstExitCode([code, ...notReachedCodes]));
   } finally {
     await closeClients(up.map(({ cluster }) => cluster.client));
   }

@@ -19,6 +19,7 @@ import {
   namesClusters,
   reached,
   reportClusterFailure,
+  sessionClusterName,
   worstExitCode,
   type ConnectedCluster,
 } from '../clusters.js';
@@ -28,6 +29,7 @@ import { TaskReporter, type Target } from '../output.js';
 import { printMessages } from '../runtime-io.js';
 import { COMMANDS } from '../command-table.js';
 import { commandHelp } from '../help.js';
+import { finishWithReport, reportTarget } from '../report-file.js';
 
 export const WAIT_HELP = commandHelp('wait');
 const OPTIONS = COMMANDS.wait.options;
@@ -64,6 +66,7 @@ async function runWait(args: string[], io: CliIo, clock: Clock, secrets: string[
   }
   const timeoutText = lastValue(values.timeout);
   const timeoutMs = timeoutText === undefined ? undefined : parseDurationArg('--timeout', timeoutText);
+  const report = reportTarget(lastValue(values.report), io.cwd);
   const clusters = await loadClusters(io, secrets, {
     cluster: values.cluster,
     config: lastValue(values.config),
@@ -79,7 +82,7 @@ async function runWait(args: string[], io: CliIo, clock: Clock, secrets: string[
   );
   const up = reached(results).map((result) => result.value);
   const down = failed(results);
-  const runtimes: Array<{ runtime: Runtime; stop: () => void }> = [];
+  const runtimes: Array<{ cluster: ConnectedCluster; runtime: Runtime; stop: () => void }> = [];
   try {
     const owners = await ownersOf(upids, up, down, clock, io.signal);
     const lost = upids.filter((upid) => !owners.has(upid));
@@ -89,7 +92,7 @@ async function runWait(args: string[], io: CliIo, clock: Clock, secrets: string[
       const mine = upids.filter((upid) => owners.get(upid) === cluster);
       if (mine.length === 0) continue;
       const runtime = createRuntime({ client: cluster.client, clock, intervalMs: cluster.config.intervalMs, resourcesEveryMs: 0 });
-      runtimes.push({ runtime, stop: printMessages(runtime, io, named ? `cluster ${cluster.name}: ` : '') });
+      runtimes.push({ cluster, runtime, stop: printMessages(runtime, io, named ? `cluster ${cluster.name}: ` : '') });
       const targetsByUpid = new Map<string, Target>();
       runtime.tracker.subscribe((event) => {
         const target = event.row.upid ? targetsByUpid.get(event.row.upid) : undefined;
@@ -109,6 +112,34 @@ async function runWait(args: string[], io: CliIo, clock: Clock, secrets: string[
         runtime.tracker.track(upid, timeoutMs === undefined ? {} : { timeoutMs });
       }
     }
+    // `--report` names each cluster as its session would (one more request each, only when asked for).
+    const reportNames = report
+      ? await Promise.all(runtimes.map(({ cluster }) => sessionClusterName(cluster, clock, io.signal)))
+      : runtimes.map(({ cluster }) => cluster.name);
+    const withReport = (code: number): number =>
+      finishWithReport(
+        report,
+        () => {
+          const clusterOf = new Map<TaskRow, string>();
+          for (const [index, { runtime }] of runtimes.entries()) {
+            const state = runtime.store.getState();
+            for (const upid of upids) {
+              const row = state.row(state.keyOf(upid) ?? '');
+              if (row) clusterOf.set(row, reportNames[index]!);
+            }
+          }
+          return {
+            command: 'wait',
+            cluster: reportNames.join(', '),
+            user: [...new Set(runtimes.map(({ cluster }) => cluster.client.userid))].join(', '),
+            rows: [...clusterOf.keys()],
+            ...(runtimes.length > 1 ? { clusterOf: (row: TaskRow) => clusterOf.get(row) ?? '' } : {}),
+            writtenAt: clock.now(),
+          };
+        },
+        io.stderr,
+        code,
+      );
     try {
       await Promise.all(runtimes.map(({ runtime }) => runtime.tracker.waitForAll({ signal: io.signal })));
     } catch (error) {
@@ -117,10 +148,10 @@ async function runWait(args: string[], io: CliIo, clock: Clock, secrets: string[
       io.stderr.write(
         `pvetasks: interrupted; stopped waiting${running ? `, ${running} task${running === 1 ? '' : 's'} keep running on the server` : ''}\n`,
       );
-      return ExitCode.interrupted;
+      return withReport(ExitCode.interrupted);
     }
     const code = runtimes.length > 0 ? reporter.summary() : ExitCode.ok;
-    return worstExitCode([code, ...down.map((failure) => (lost.length > 0 ? failure.error.exitCode : ExitCode.ok))]);
+    return withReport(worstExitCode([code, ...down.map((failure) => (lost.length > 0 ? failure.error.exitCode : ExitCode.ok))]));
   } finally {
     for (const { runtime, stop } of runtimes) {
       stop();

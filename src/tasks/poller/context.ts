@@ -22,6 +22,8 @@ export interface PollerOptions {
   requestTimeoutMs?: number;
   /** Cap on backoff for a failing node. Default 60 s. */
   maxBackoffMs?: number;
+  /** Called at the start of every cycle (the runtime reads other windows' session files there). */
+  onCycle?: () => void;
   /** Told when an answer held items of the wrong shape (they were skipped): `what` names the request. */
   onMalformed?: (what: string, count: number) => void;
 }

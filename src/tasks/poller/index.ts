@@ -11,6 +11,8 @@
  *   without Sys.Audit on `/` (which `/cluster/tasks` shows none of their own tasks);
  * - node-lists.ts: each node with watched running tasks (active list, archive, `/status`);
  * - node-health.ts: per-node backoff and outage bookkeeping;
+ * - connection.ts: the endpoint in use, the last failover, an outage of the API itself (no endpoint
+ *   answers: one banner, not one per node);
  * - cluster-members.ts: a node that is not in the cluster (its tasks end `unknown` at once);
  * - post-checks.ts: HA starts, snapshots, backup jobs after PVE says the task ended;
  * - resources.ts: guest names and states every 10 s;
@@ -25,6 +27,7 @@ import { createPollContext, type PollContext, type PollerOptions } from './conte
 import { ClusterListing } from './cluster-listing.js';
 import { LogTails, PROGRESS_EVERY_CYCLES } from './log-tail.js';
 import { ClusterMembers } from './cluster-members.js';
+import { ConnectionWatch } from './connection.js';
 import { NodeHealth } from './node-health.js';
 import { pollNode } from './node-lists.js';
 import { postCheckRows, runPostChecks } from './post-checks.js';
@@ -48,6 +51,7 @@ type Loop = 'main' | 'focus';
 export class Poller {
   private readonly ctx: PollContext;
   private readonly health: NodeHealth;
+  private readonly connection: ConnectionWatch;
   private readonly members: ClusterMembers;
   private readonly listing: ClusterListing;
   private readonly tails: LogTails;
@@ -67,7 +71,8 @@ export class Poller {
 
   constructor(private readonly options: PollerOptions) {
     this.ctx = createPollContext(options);
-    this.health = new NodeHealth(this.ctx);
+    this.connection = new ConnectionWatch(this.ctx, () => this.recovered());
+    this.health = new NodeHealth(this.ctx, this.connection);
     this.members = new ClusterMembers(this.ctx);
     this.listing = new ClusterListing(this.ctx, this.health);
     this.tails = new LogTails(this.ctx);
@@ -83,12 +88,14 @@ export class Poller {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.connection.start();
     this.loopAbort = new AbortController();
     this.loops = [this.mainLoop(this.loopAbort.signal), this.focusLoop(this.loopAbort.signal)];
   }
 
   /** Stops both loops and waits for them. */
   async stop(): Promise<void> {
+    this.connection.stop();
     if (!this.running) return;
     this.running = false;
     this.loopAbort?.abort();
@@ -105,6 +112,12 @@ export class Poller {
     this.lastResourcesAt = -Infinity;
     this.health.retryAllNow();
     this.listing.refresh();
+    this.wakeAll();
+  }
+
+  /** The API answers again after an outage: every node is asked at once, so no banner of it stays. */
+  private recovered(): void {
+    this.health.retryAllNow();
     this.wakeAll();
   }
 
@@ -175,6 +188,7 @@ export class Poller {
     const { clock } = this.options;
     this.cycle++;
     const now = clock.now();
+    this.options.onCycle?.();
     applyDeadlines(this.store, now);
 
     const covered =
@@ -201,6 +215,7 @@ export class Poller {
 
     await this.within(Promise.allSettled(work), waitForSlowNodes);
     await runPostChecks(this.ctx, signal);
+    this.connection.cycleEnded(now);
     this.store.getState().update((tx) => tx.setPoll({ cycles: this.cycle }));
   }
 

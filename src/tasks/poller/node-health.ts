@@ -1,10 +1,13 @@
 /**
  * Which nodes answer: a node whose requests fail backs off (the one schedule of util/backoff), its
  * watched rows carry the error, and it is asked until it answers again, so its outage leaves the
- * header as soon as it is over.
+ * header as soon as it is over. A request that got no answer while no endpoint answered anything is
+ * not the node's failure but our connection's (connection.ts): it marks no node and no row.
  */
+import { isConnectionError } from '../../api/index.js';
 import { backoffDelay } from '../../util/backoff.js';
 import type { PollError, TaskTransaction } from '../store.js';
+import type { ConnectionWatch } from './connection.js';
 import { shortError, type PollContext } from './context.js';
 
 export interface NodeState {
@@ -19,7 +22,10 @@ export interface NodeState {
 export class NodeHealth {
   private readonly states = new Map<string, NodeState>();
 
-  constructor(private readonly ctx: PollContext) {}
+  constructor(
+    private readonly ctx: PollContext,
+    private readonly connection: ConnectionWatch,
+  ) {}
 
   state(node: string): NodeState {
     let state = this.states.get(node);
@@ -61,6 +67,7 @@ export class NodeHealth {
     const { clock, options } = this.ctx;
     const now = clock.now();
     const state = this.state(node);
+    if (isConnectionError(error) && this.connection.isOurs(state.askedAt)) return;
     state.failures++;
     // The next cycle comes an interval later anyway: the backoff is what it adds.
     state.retryAt = now + backoffDelay(state.failures, options.intervalMs, options.maxBackoffMs ?? 60_000) - options.intervalMs;

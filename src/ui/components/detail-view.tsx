@@ -6,7 +6,7 @@ import { Box } from 'ink';
 import { useBoard, useTasks, useTick, useUi } from '../context.js';
 import { clip, cutColumns, fit, textWidth } from '../format.js';
 import { keyLabel } from '../keymap.js';
-import type { GuestBlock, GuestEntry } from '../detail-guests.js';
+import { guestDetail, type GuestBlock, type GuestEntry } from '../detail-guests.js';
 import { detailLayout, logHeading, type ScreenLine } from '../detail-text.js';
 import type { Theme } from '../theme.js';
 import { Line, Styled } from './styled.js';
@@ -94,14 +94,13 @@ function GuestLines({ block, width, left }: { block: GuestBlock; width: number; 
         const head = `  ${String(entry.vmid).padStart(5)} ${fit(entry.name ?? '', nameWidth, theme.ellipsis)} `;
         const word = `${guestGlyph(entry.outcome, theme)} ${fit(GUEST_WORDS[entry.outcome], 9, theme.ellipsis)}`;
         const rest = Math.max(0, width - textWidth(head) - textWidth(word) - 1);
+        const detail = guestDetail(entry, theme.ellipsis);
         return (
           <Line key={entry.vmid}>
             {head}
             <Styled tone={tone}>{word}</Styled>
-            {/* A reason longer than its room scrolls with the log (←/→). */}
-            {entry.message
-              ? ` ${textWidth(entry.message) <= rest ? entry.message : cutColumns(entry.message, left, rest, theme.ellipsis)}`
-              : ''}
+            {/* The guest's own time and reason; longer than its room, it scrolls with the log (←/→). */}
+            {detail ? ` ${textWidth(detail) <= rest ? detail : cutColumns(detail, left, rest, theme.ellipsis)}` : ''}
           </Line>
         );
       })}

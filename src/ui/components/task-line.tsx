@@ -6,7 +6,8 @@ import { Box } from 'ink';
 import { memo } from 'react';
 import type { TaskRow } from '../../tasks/store.js';
 import { useBoard, useTasks, useTick } from '../context.js';
-import { elapsedText, fit, formatClock, outcomeText, progressText, taskTitle } from '../format.js';
+import { elapsedText, fit, formatClock, outcomeText, progressText } from '../format.js';
+import { markedTitle } from '../other-window.js';
 import { rateAndEta } from '../progress-text.js';
 import type { Column, TaskColumnId } from '../layout.js';
 import type { Theme, Tone } from '../theme.js';
@@ -23,7 +24,7 @@ function cellOf(id: TaskColumnId, row: TaskRow, now: number, width: number, them
     case 'glyph':
       return { text: theme.glyph[row.state], tone: row.state };
     case 'title':
-      return { text: taskTitle(row) };
+      return { text: markedTitle(row) };
     case 'node':
       return { text: row.node, tone: row.pollError ? 'error' : undefined };
     case 'user':

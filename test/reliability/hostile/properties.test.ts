@@ -180,6 +180,8 @@ function fakeClient(answers: Answers): PveClient {
     userid: 'root@pam',
     endpoint: 'https://pve1:8006',
     endpoints: ['https://pve1:8006'],
+    connection: { endpoint: 'https://pve1:8006' },
+    watchConnection: () => () => {},
     auth: 'token',
     GET: ((path: string) => next(path.replace('/lxc/', '/qemu/'))) as PveClient['GET'],
     POST: (() => next('/nodes/{node}/qemu/{vmid}/status/start')) as unknown as PveClient['POST'],

@@ -15,6 +15,8 @@ function clientWithSlow(slowPath: string) {
     userid: 'root@pam',
     endpoint: 'https://pve1:8006',
     endpoints: ['https://pve1:8006'],
+    connection: { endpoint: 'https://pve1:8006' },
+    watchConnection: () => () => {},
     auth: 'token',
     GET: ((path: string) => {
       asked[path] = (asked[path] ?? 0) + 1;
