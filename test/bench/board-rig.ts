@@ -69,6 +69,12 @@ export const noActions: RuntimeActions = {
   launch() {
     return [];
   },
+  async checkMigration() {
+    return [];
+  },
+  async planDrain() {
+    throw new Error('no drain in the benchmark');
+  },
   setQueuePaused() {},
   cancelQueued() {},
   setLaunchLimits() {},

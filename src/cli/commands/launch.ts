@@ -28,7 +28,7 @@ import { launchAndWatch } from './launch-run.js';
 import { COMMANDS } from '../command-table.js';
 import { commandHelp } from '../help.js';
 
-type Action = LaunchRequest['action'];
+type Action = Extract<LaunchRequest['action'], 'start' | 'backup' | 'snapshot'>;
 
 const OPTIONS = { start: COMMANDS.start.options, backup: COMMANDS.backup.options, snapshot: COMMANDS.snapshot.options };
 const HELP: Record<Action, string> = { start: commandHelp('start'), backup: commandHelp('backup'), snapshot: commandHelp('snapshot') };

@@ -12,7 +12,7 @@
  * - node-lists.ts: each node with watched running tasks (active list, archive, `/status`);
  * - node-health.ts: per-node backoff and outage bookkeeping;
  * - cluster-members.ts: a node that is not in the cluster (its tasks end `unknown` at once);
- * - post-checks.ts: HA starts, snapshots, backup jobs after PVE says the task ended;
+ * - post-checks.ts: HA requests, power actions, migrations, snapshots, backup jobs after PVE says the task ended;
  * - resources.ts: guest names and states every 10 s;
  * - log-tail.ts: the focused task's log, and progress of our running tasks;
  * - row-updates.ts: how answers change rows.
@@ -27,7 +27,7 @@ import { LogTails, PROGRESS_EVERY_CYCLES } from './log-tail.js';
 import { ClusterMembers } from './cluster-members.js';
 import { NodeHealth } from './node-health.js';
 import { pollNode } from './node-lists.js';
-import { postCheckRows, runPostChecks } from './post-checks.js';
+import { isGuestCheck, postCheckRows, runPostChecks } from './post-checks.js';
 import { pollResources } from './resources.js';
 import { applyDeadlines } from './row-updates.js';
 import type { TaskRow } from '../store.js';
@@ -241,7 +241,7 @@ export class Poller {
 
   private resourcesDue(now: number): boolean {
     if (this.resourcesEveryMs <= 0 || this.resourcesBusy) return false;
-    const waitingForGuest = postCheckRows(this.ctx).some((row) => row.postCheck!.kind === 'guest-running');
+    const waitingForGuest = postCheckRows(this.ctx).some((row) => isGuestCheck(row.postCheck!));
     return waitingForGuest || now - this.lastResourcesAt >= this.resourcesEveryMs;
   }
 }
