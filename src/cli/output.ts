@@ -23,6 +23,8 @@ export interface Target {
   type: string | null;
   /** Human name for the stderr lines; by default the task's description or `VM <vmid>`. */
   label?: string;
+  /** A migration's target node (`target_node` in JSON). */
+  targetNode?: string;
 }
 
 export interface TargetResult {
@@ -42,6 +44,8 @@ export interface StartedEvent {
   type: string | null;
   /** When the task started, ISO 8601 UTC to the second (`2026-11-27T08:00:00Z`). */
   time: string;
+  /** A migration's target node. */
+  target_node?: string;
 }
 
 export interface FinishedEvent {
@@ -54,6 +58,8 @@ export interface FinishedEvent {
   exitstatus: string | null;
   message: string;
   duration_s: number;
+  /** A migration's target node. */
+  target_node?: string;
 }
 
 export type OutcomeCounts = Record<TaskOutcome, number>;
@@ -80,6 +86,7 @@ export function startedEvent(target: Target, startedAtMs: number): StartedEvent 
     vmid: target.vmid,
     type: target.type,
     time: isoSeconds(startedAtMs),
+    ...(target.targetNode ? { target_node: target.targetNode } : {}),
   };
 }
 
@@ -94,6 +101,7 @@ export function finishedEvent(target: Target, result: TargetResult): FinishedEve
     exitstatus: result.exitStatus,
     message: result.message ?? outcomeMessage(result.outcome, result.exitStatus),
     duration_s: durationSeconds(result.durationMs),
+    ...(target.targetNode ? { target_node: target.targetNode } : {}),
   };
 }
 

@@ -76,7 +76,11 @@ export async function launchAndWatch(options: WatchOptions): Promise<number> {
       const row = store.getState().row(key)!;
       targets.set(
         key,
-        row.vmids.map((vmid) => ({ upid: row.upid ?? null, node: row.node, vmid, type: row.type, label: labelFor(vmid, guests) })),
+        row.vmids.map((vmid) => {
+          const targetNode = request.action === 'migrate' ? request.targets[vmid] : undefined;
+          const label = labelFor(vmid, guests) + (targetNode ? ` -> ${targetNode}` : '');
+          return { upid: row.upid ?? null, node: row.node, vmid, type: row.type, label, ...(targetNode ? { targetNode } : {}) };
+        }),
       );
     }
     const report = (row: TaskRow) => {
