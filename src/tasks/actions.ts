@@ -11,7 +11,7 @@ import { planLaunches, type LaunchRequest } from './launch-plan.js';
 import type { LaunchQueue } from './launch-queue.js';
 import type { Poller } from './poller/index.js';
 import { planDrain, type DrainOptions, type DrainPlan } from './drain.js';
-import { migrationCheckView } from './migration-reads.js';
+import { migrationCheckView, readNodeCapacities, type NodeCapacity } from './migration-reads.js';
 import { activeTaskFor, type Guest, type Message, type TaskStore } from './store.js';
 
 export interface RuntimeActions {
@@ -36,6 +36,8 @@ export interface RuntimeActions {
   checkMigration(request: Extract<LaunchRequest, { action: 'migrate' }>, options?: { noSkip?: boolean }): Promise<Verdict[]>;
   /** The plan for draining a node: each guest's target, or why it stays (drain.ts). */
   planDrain(options: DrainOptions): Promise<DrainPlan>;
+  /** The cluster's nodes, online or not, with their memory where the credentials may see it (a migration's target choice). */
+  clusterNodes(): Promise<NodeCapacity[]>;
   /**
    * Queues launches for the guests that may go; rows appear at once, `queued`, and as `skipped` or
    * `failed` (refused before any request) with the reason for the others. Returns the new rows' keys.
@@ -108,6 +110,7 @@ export function createActions({ client, clock, store, queue, poller, notify }: A
       return checkGuests(request, await migrationCheckView(client, view, guests, request), options);
     },
     planDrain: (options) => planDrain(client, checkView(), options),
+    clusterNodes: () => readNodeCapacities(client),
     launch(request, options) {
       const verdicts = options?.verdicts ?? checkLaunch(request, options);
       const going = verdicts.filter((verdict) => 'go' in verdict).map((verdict) => verdict.vmid);

@@ -9,6 +9,7 @@ import { currentPageSize, say, selectedTaskKey, setUi, visibleTaskKeys, visibleV
 import type { BoardDeps } from './context.js';
 import { askToQuit, dialogKey, openConfirm, openLaunchDialog } from './dialog-input.js';
 import { taskTitle } from './format.js';
+import { isMaintenanceDialog, maintenanceDialogKey, openMaintenance } from './maintenance-input.js';
 import { commandFor, isCommand, isPrintable, keyLabel, type Binding, type Command } from './keymap.js';
 import type { UiState } from './ui-state.js';
 import { cursorIndex, logLines, logTop, movedCursor } from './visible.js';
@@ -20,6 +21,7 @@ export function handleKey(deps: BoardDeps, input: string, key: Key): void {
     return;
   }
   const ui = deps.ui.getState();
+  if (ui.dialog && isMaintenanceDialog(ui.dialog)) return maintenanceDialogKey(deps, ui.dialog, input, key);
   if (ui.dialog) return dialogKey(deps, ui.dialog, input, key);
   if (ui.help) return helpKey(deps, input, key);
   if (ui.filterEditing) return filterKey(deps, ui, input, key);
@@ -77,6 +79,12 @@ function runCommand(deps: BoardDeps, binding: Binding): void {
     case 'backup':
     case 'snapshot':
       return openLaunchDialog(deps, binding.command);
+    case 'shutdown':
+    case 'hardStop':
+    case 'reboot':
+    case 'migrate':
+    case 'drain':
+      return openMaintenance(deps, binding.command);
     case 'stop':
       return stopOrCancel(deps);
     case 'follow':

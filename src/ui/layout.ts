@@ -4,6 +4,7 @@
  */
 import type { TaskStoreState } from '../tasks/store.js';
 import type { Dialog, TerminalSize, View } from './ui-state.js';
+import { maintenanceDialogHeight } from './maintenance-state.js';
 
 /** Below this the board shows a notice instead of a broken layout. */
 export const MIN_COLUMNS = 40;
@@ -48,6 +49,9 @@ export function dialogHeight(dialog: Dialog): number {
       return BORDER + 6;
     case 'snapshot':
       return BORDER + 6;
+    case 'migrate':
+    case 'drain':
+      return maintenanceDialogHeight(dialog);
   }
 }
 

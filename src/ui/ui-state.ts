@@ -6,6 +6,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { BackupCompress, BackupMode, LaunchRequest } from '../tasks/launch-plan.js';
 import type { Scope } from '../tasks/store.js';
+import type { MaintenanceDialog } from './maintenance-state.js';
 
 export type View = 'tasks' | 'guests' | 'detail';
 
@@ -65,7 +66,8 @@ export type Dialog =
       name: string;
       description: string;
       error?: string;
-    };
+    }
+  | MaintenanceDialog;
 
 export interface UiState {
   size: TerminalSize;

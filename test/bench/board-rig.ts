@@ -75,6 +75,9 @@ export const noActions: RuntimeActions = {
   async planDrain() {
     throw new Error('no drain in the benchmark');
   },
+  async clusterNodes() {
+    return [];
+  },
   setQueuePaused() {},
   cancelQueued() {},
   setLaunchLimits() {},

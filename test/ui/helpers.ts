@@ -209,13 +209,20 @@ export class FakeActions implements RuntimeActions {
   }
   /** The nodes a drain plan sees (planDrain): every node of the store's guests, online, 64 GiB with 8 in use. */
   drainNodes?: NodeCapacity[];
+  async clusterNodes(): Promise<NodeCapacity[]> {
+    this.record('clusterNodes', []);
+    const guests = Object.values(this.store.getState().guests);
+    return (
+      this.drainNodes ??
+      [...new Set(guests.map((g) => g.node))].sort().map((node) => ({ node, online: true, maxmem: 64 * 2 ** 30, mem: 8 * 2 ** 30 }))
+    );
+  }
   async planDrain(options: DrainOptions): Promise<DrainPlan> {
     this.record('planDrain', [options]);
     const state = this.store.getState();
     const guests = Object.values(state.guests);
-    const nodes =
-      this.drainNodes ??
-      [...new Set(guests.map((g) => g.node))].sort().map((node) => ({ node, online: true, maxmem: 64 * 2 ** 30, mem: 8 * 2 ** 30 }));
+    const nodes = await this.clusterNodes();
+    this.calls.pop(); // the plan's own read is not a call of the board's
     const targets = drainTargets(options, nodes);
     const onNode = guests.filter((g) => g.node === options.node);
     const assigned = assignTargets(onNode, targets, () => true);

@@ -9,6 +9,8 @@ import { clip, fit, listTargets, textWidth } from '../format.js';
 import { dialogHeight } from '../layout.js';
 import { bindingOf, keyLabel, keysLabel } from '../keymap.js';
 import { BACKUP_COMPRESSIONS, BACKUP_MODES, type Dialog } from '../ui-state.js';
+import { isMaintenanceDialog } from '../maintenance-state.js';
+import { MaintenanceFields, maintenanceHint } from './maintenance-dialogs.js';
 import { Line, Styled } from './styled.js';
 
 const MAX_WIDTH = 76;
@@ -33,6 +35,7 @@ export function DialogBox({ dialog, width }: { dialog: Dialog; width: number }) 
       {dialog.kind === 'confirm' && !dialog.vmids && dialog.detail ? <Line>{clip(dialog.detail, inner, theme.ellipsis)}</Line> : null}
       {dialog.kind === 'backup' ? <BackupFields dialog={dialog} width={inner} /> : null}
       {dialog.kind === 'snapshot' ? <SnapshotFields dialog={dialog} width={inner} /> : null}
+      {isMaintenanceDialog(dialog) ? <MaintenanceFields dialog={dialog} width={inner} /> : null}
       <Line>
         <Styled tone="muted">{clip(hintOf(dialog, theme.ascii), inner, theme.ellipsis)}</Styled>
       </Line>
@@ -55,6 +58,8 @@ function hintOf(dialog: Dialog, ascii: boolean): string {
     }
     case 'snapshot':
       return `[Y/n]  ${enter}: snapshot  ${keyLabel('cancel', { ascii, nonText: true })}: cancel  ${field}: field  (${yes}, ${keyLabel('cancel')} are text)`;
+    default:
+      return maintenanceHint(dialog, ascii);
   }
 }
 
