@@ -189,6 +189,22 @@ describe('pvetasks drain', () => {
     assert.deepEqual(posts, []);
   });
 
+  test('a token without Sys.Audit on the nodes cannot see their memory: spread evenly by count, and the plan says so', async () => {
+    const token = sim.control.addToken('ops', { privileges: 'ops' });
+    const io = ioFor(sim);
+    io.env.PROXMOX_VE_API_TOKEN = token;
+    const { code } = await drain([NODE], io);
+    assert.equal(code, 2);
+    assert.match(io.stderr.text, new RegExp(`^drain ${NODE}: \\d+ of \\d+ guests to pve1, pve3 \\(spread by count\\)$`, 'm'));
+    assert.match(
+      io.stderr.text,
+      /^note: node memory is not visible to these credentials \(Sys\.Audit on the nodes\): guests spread evenly by count$/m,
+    );
+    const targets = [...io.stderr.text.matchAll(/ -> (pve\d)$/gm)].map((match) => match[1]);
+    const counts = ['pve1', 'pve3'].map((node) => targets.filter((target) => target === node).length);
+    assert.ok(Math.abs(counts[0]! - counts[1]!) <= 1, `even: ${counts}`);
+  });
+
   test('on a terminal, Enter alone is no: nothing is sent', async () => {
     sim.control.resetCounters();
     const io = ioFor(sim, { tty: true });
