@@ -134,9 +134,8 @@ export async function planDrain(
     notes.push('node memory is not visible to these credentials (Sys.Audit on the nodes): guests spread evenly by count');
   }
   for (const node of assigned.overcommitted) notes.push(`${node} gets more configured guest memory than it has free`);
-  if (guests.some((guest) => guest.type === 'lxc' && guest.status === 'running' && 'go' in first.get(guest.vmid)!)) {
-    notes.push('running containers move by restart migration: each is shut down, moved, and started again on its target');
-  }
+  const restarting = restartNote(verdicts, view.guests);
+  if (restarting) notes.push(restarting);
   return {
     node: options.node,
     targets: targets.map((node) => node.node),
@@ -145,6 +144,25 @@ export async function planDrain(
     verdicts,
     notes,
   };
+}
+
+/**
+ * Containers move by restart migration (live migration of containers does not exist in PVE): the
+ * running ones that go are shut down, moved and started again on their target. Undefined when none.
+ */
+export function restartNote(
+  verdicts: readonly Verdict[],
+  guests: ReadonlyMap<number, Guest> | Readonly<Record<number, Guest>>,
+): string | undefined {
+  const lookup = (vmid: number) => (guests instanceof Map ? guests.get(vmid) : (guests as Record<number, Guest>)[vmid]);
+  const restarting = verdicts
+    .filter((verdict) => 'go' in verdict)
+    .map((verdict) => lookup(verdict.vmid))
+    .filter((guest): guest is Guest => guest?.type === 'lxc' && guest.status === 'running')
+    .map((guest) => `CT ${guest.vmid}`);
+  if (restarting.length === 0) return undefined;
+  const which = restarting.length > 3 ? `${restarting.length} running containers` : restarting.join(', ');
+  return `${which} restart${restarting.length === 1 ? 's' : ''}: containers move by restart migration (shut down, moved, started again on the target)`;
 }
 
 /** The plan as lines for a terminal: each guest, where it goes or why it stays; then the notes. */

@@ -153,6 +153,7 @@ describe('pvetasks shutdown, stop, reboot, migrate', () => {
       assert.equal(sim.control.guest(guest.vmid)!.status, 'running');
     }
     assert.match(io.stderr.text, new RegExp(`finished  CT ${ct.vmid} \\(.*\\) -> ${target}  OK`));
+    assert.match(io.stderr.text, new RegExp(`^pvetasks: note: CT ${ct.vmid} restarts: containers move by restart migration`, 'm'));
     assert.equal(code, 0);
   });
 });

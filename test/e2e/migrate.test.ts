@@ -100,7 +100,10 @@ test('e2e at 80x24: mark three guests, m, choose the target, see the check, migr
       (_, text) => /Local disks: +‹ mirror to the target/.test(text) && text.includes("PVE's migration check first"),
     );
     tmux.keys('Enter');
-    await tmux.waitFor("PVE's check again", (_, text) => /│ +3 to migrate +│/.test(text) && text.includes('y/Enter: migrate'));
+    await tmux.waitFor(
+      "PVE's check again",
+      (_, text) => new RegExp(`│ +3 to migrate; CT ${guests[1]!.vmid} restarts`).test(text) && text.includes('y/Enter: migrate'),
+    );
     // Enter again: the migrations.
     tmux.keys('Enter');
     await tmux.waitFor(

@@ -80,7 +80,11 @@ test("m: a target among the online nodes, then PVE's check in the dialog, then E
   frame = board.frame();
   assert.deepEqual(actions.callsOf('launch'), [], 'the first Enter only checks');
   assert.equal(actions.callsOf('checkMigration').length, 1);
-  assert.match(lineWith(frame, 'to migrate')!, /│ {3}3 to migrate +│/, "the check's verdicts, in the dialog");
+  assert.match(
+    lineWith(frame, 'to migrate')!,
+    /│ {3}3 to migrate; CT 101 restarts: containers move by restart/,
+    "the check's verdicts, in the dialog",
+  );
   assert.match(frame, /y\/Enter: migrate/, 'the next Enter migrates');
   await board.press(KEY.enter);
   const [[request, options]] = actions.callsOf('launch') as [

@@ -15,6 +15,7 @@ import {
   type ListedTask,
 } from '../../tasks/answers.js';
 import { describeTask } from '../../tasks/describe.js';
+import { restartNote } from '../../tasks/drain.js';
 import { checkLaunch, type CheckView, type Verdict } from '../../tasks/launch-check.js';
 import { migrationCheckView } from '../../tasks/migration-reads.js';
 import { seesClusterTasks } from '../../tasks/privileges.js';
@@ -118,6 +119,8 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
     }
     if (request.action === 'migrate') await checkTargetNode(client, clock, io.signal, request.targets[refs[0]!.vmid]!);
     const verdicts = await checkBeforeLaunch(client, clock, io.signal, request, guests, { noSkip: options.noSkip });
+    const restarting = request.action === 'migrate' ? restartNote(verdicts, guests) : undefined;
+    if (restarting) io.stderr.write(`pvetasks: note: ${restarting}\n`);
     return await runOnSession({ client, clock, io, request, verdicts, guests, options, config });
   } finally {
     await client.close();

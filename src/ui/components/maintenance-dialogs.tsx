@@ -5,7 +5,8 @@
  * keeps the height maintenanceDialogHeight (maintenance-state.ts) says.
  */
 import type { Verdict } from '../../tasks/launch-check.js';
-import { describeDrainPlan } from '../../tasks/drain.js';
+import { describeDrainPlan, restartNote } from '../../tasks/drain.js';
+import type { Guest } from '../../tasks/store.js';
 import { useBoard, useTasks } from '../context.js';
 import { clip, fit, listTargets, textWidth } from '../format.js';
 import { bindingOf, keyLabel, keysLabel } from '../keymap.js';
@@ -57,19 +58,23 @@ function Targets({ vmids, width }: { vmids: readonly number[]; width: number }) 
   );
 }
 
-/** `2 go; skipped 101 (already on pve2); refused 112 (uses local devices: hostpci0)`. */
-export function verdictSummary(verdicts: readonly Verdict[]): string {
+/** `2 to migrate; skipped 101 (already on pve2); refused 112 (uses local devices: hostpci0); CT 109 restarts: ...`. */
+export function verdictSummary(verdicts: readonly Verdict[], guests: Readonly<Record<number, Guest>>): string {
   const going = verdicts.filter((verdict) => 'go' in verdict).length;
   const parts = [`${going} to migrate`];
   for (const verdict of verdicts) {
     if ('skip' in verdict) parts.push(`skipped ${verdict.vmid} (${verdict.skip})`);
     else if ('refuse' in verdict) parts.push(`refused ${verdict.vmid} (${verdict.refuse})`);
   }
+  // Last: what stays matters more on one line than what the operator chose to restart.
+  const restarting = restartNote(verdicts, guests);
+  if (restarting) parts.push(restarting);
   return parts.join('; ');
 }
 
 function MigrateFields({ dialog, width }: { dialog: MigrateDialog; width: number }) {
   const theme = useBoard().theme;
+  const guests = useTasks((s) => s.guests);
   const { nodes, check } = dialog;
   const target =
     nodes.status === 'loading'
@@ -86,7 +91,7 @@ function MigrateFields({ dialog, width }: { dialog: MigrateDialog; width: number
       ? "asking PVE's migration check..."
       : check.status === 'failed'
         ? `the check failed: ${check.message}`
-        : verdictSummary(check.value);
+        : verdictSummary(check.value, guests);
   const tone = check?.status === 'failed' ? 'error' : check?.status === 'ready' ? undefined : 'muted';
   return (
     <>
