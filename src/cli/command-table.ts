@@ -12,59 +12,20 @@
  * This module is in the bundle's entry piece (`--help` and `completion` read it): it imports no command.
  */
 import { FAULT_HELP } from '../sim/faults.js';
+import { DYNAMIC_KINDS, type CommandSpec, type Example, type OperandSpec, type OptionTable } from './command-spec.js';
 import type { Command } from './io.js';
+import { MAINTENANCE } from './maintenance-commands.js';
 
-/**
- * What a value completes to. The dynamic kinds are asked of the hidden command `pvetasks __complete
- * KIND` (bounded, cached, silent; see commands/complete.ts); `file` is the shell's own completion.
- */
-export const DYNAMIC_KINDS = ['vmids', 'nodes', 'backup-storages', 'clusters'] as const;
-export type DynamicKind = (typeof DYNAMIC_KINDS)[number];
-export type ValueKind = DynamicKind | 'file';
-
-/** One option. `type`, `short` and `multiple` are node's parseArgs settings; the rest is for people and shells. */
-export interface OptionSpec {
-  readonly type: 'string' | 'boolean';
-  readonly short?: string;
-  readonly multiple?: boolean;
-  /** The value's name in help: `--timeout DURATION`. String options only. */
-  readonly arg?: string;
-  readonly help: string;
-  /** Fixed values, offered by completion. */
-  readonly choices?: readonly string[];
-  /** Values found when completing. */
-  readonly complete?: ValueKind;
-  /** Shown in the usage line after the operands (`--storage ID`); the command checks it. */
-  readonly required?: boolean;
-}
-
-export type OptionTable = Readonly<Record<string, OptionSpec>>;
-
-export interface OperandSpec {
-  /** As the usage line shows them: `<UPID>...`. */
-  readonly usage: string;
-  readonly choices?: readonly string[];
-  readonly complete?: ValueKind;
-}
-
-/** A comment line, then the command line(s) it explains. */
-export type Example = readonly [comment: string, ...commandLines: string[]];
-
-export interface CommandSpec {
-  /** One line for `pvetasks --help` and the completion menus. */
-  readonly summary: string;
-  readonly operands?: OperandSpec;
-  /** What the command does, for its `--help`; a long line is wrapped at 80 columns. */
-  readonly description: string;
-  readonly options: OptionTable;
-  readonly examples: readonly Example[];
-  /** After the examples: configuration, exit codes; long lines are wrapped. */
-  readonly notes?: string;
-  /** Left out of `--help` and of the completion scripts (the scripts' own helper). */
-  readonly hidden?: boolean;
-  /** Imports the command's module only when it runs: each command pays for itself alone. */
-  readonly load: () => Promise<Command>;
-}
+export {
+  DYNAMIC_KINDS,
+  type CommandSpec,
+  type DynamicKind,
+  type Example,
+  type OperandSpec,
+  type OptionSpec,
+  type OptionTable,
+  type ValueKind,
+} from './command-spec.js';
 
 // Option groups shared by several commands: an option added to a group reaches all of them.
 const HELP = { help: { type: 'boolean', short: 'h', help: 'this help' } } as const;
@@ -118,7 +79,7 @@ const WAIT_EXIT_CODES =
   'Exit codes: 0 every target ended OK or with warnings, 1 one failed or ended unknown, 124 one timed out, ' +
   '2 usage or configuration error (nothing started), 3 cannot connect or authenticate, 130 interrupted.';
 
-/** A command that launches tasks on guests and follows them: start today; shutdown, stop, reboot later. */
+/** A command that launches tasks on guests and follows them: start, backup, snapshot, shutdown, stop, reboot, migrate, drain. */
 function launchCommand<const O extends OptionTable = Record<never, never>>(spec: {
   summary: string;
   operands?: OperandSpec;
@@ -126,6 +87,8 @@ function launchCommand<const O extends OptionTable = Record<never, never>>(spec:
   timeoutHelp: string;
   options?: O;
   examples: readonly Example[];
+  /** Replaces the shared notes (configuration, exit codes). */
+  notes?: string;
   load: () => Promise<Command>;
 }) {
   const { timeoutHelp, options, ...rest } = spec;
@@ -276,6 +239,15 @@ export const COMMANDS = {
     },
     examples: [['snapshot two guests before an upgrade', 'pvetasks snapshot 101 102 --name pre-upgrade --description "before apt"']],
     load: async (): Promise<Command> => (await load.launch()).snapshotCommand,
+  }),
+  shutdown: launchCommand({ ...MAINTENANCE.shutdown, load: async (): Promise<Command> => (await load.launch()).shutdownCommand }),
+  stop: launchCommand({ ...MAINTENANCE.stop, load: async (): Promise<Command> => (await load.launch()).stopCommand }),
+  reboot: launchCommand({ ...MAINTENANCE.reboot, load: async (): Promise<Command> => (await load.launch()).rebootCommand }),
+  migrate: launchCommand({ ...MAINTENANCE.migrate, load: async (): Promise<Command> => (await load.launch()).migrateCommand }),
+  drain: launchCommand({
+    ...MAINTENANCE.drain,
+    notes: `${CONFIGURATION}\n${WAIT_EXIT_CODES} Without a terminal and without --yes, drain prints its plan and exits 2.`,
+    load: async (): Promise<Command> => (await import('./commands/drain.js')).drainCommand,
   }),
   tasks: {
     summary: "list the cluster's recent tasks",

@@ -25,6 +25,8 @@ export interface Target {
   label?: string;
   /** The target's cluster, when the run names clusters (several, or a configured one). */
   cluster?: string;
+  /** A migration's target node (`target_node` in JSON). */
+  targetNode?: string;
 }
 
 export interface TargetResult {
@@ -46,6 +48,8 @@ export interface StartedEvent {
   type: string | null;
   /** When the task started, ISO 8601 UTC to the second (`2026-11-27T08:00:00Z`). */
   time: string;
+  /** A migration's target node. */
+  target_node?: string;
 }
 
 export interface FinishedEvent {
@@ -59,6 +63,8 @@ export interface FinishedEvent {
   exitstatus: string | null;
   message: string;
   duration_s: number;
+  /** A migration's target node. */
+  target_node?: string;
 }
 
 export type OutcomeCounts = Record<TaskOutcome, number>;
@@ -86,6 +92,7 @@ export function startedEvent(target: Target, startedAtMs: number): StartedEvent 
     vmid: target.vmid,
     type: target.type,
     time: isoSeconds(startedAtMs),
+    ...(target.targetNode ? { target_node: target.targetNode } : {}),
   };
 }
 
@@ -101,6 +108,7 @@ export function finishedEvent(target: Target, result: TargetResult): FinishedEve
     exitstatus: result.exitStatus,
     message: result.message ?? outcomeMessage(result.outcome, result.exitStatus),
     duration_s: durationSeconds(result.durationMs),
+    ...(target.targetNode ? { target_node: target.targetNode } : {}),
   };
 }
 

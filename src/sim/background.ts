@@ -14,7 +14,7 @@ import type { SimCore } from './core.js';
 import type { TaskWorker, WorkerContext } from './engine.js';
 import type { GuestState } from './model.js';
 import { Rng } from './rng.js';
-import { aptUpdate, rebootGuest, snapshotGuest, startGuest, vncProxy, vzdump } from './workers/index.js';
+import { aptUpdate, rebootCt, rebootVm, snapshotGuest, startGuest, vncProxy, vzdump } from './workers/index.js';
 
 const USERS = ['admin@pve', 'ops@pve', 'jdoe@pve', 'root@pam'];
 /** People at consoles and doing guest chores (root@pam runs the jobs). */
@@ -219,7 +219,7 @@ function guestChore(core: SimCore, rng: Rng, at: (agoMs: number, run: () => void
         type: `${prefix}reboot`,
         id: String(guest.vmid),
         user,
-        worker: (ctx) => rebootGuest(ctx, guest.type, guest.vmid, guest.node),
+        worker: (ctx) => (guest.type === 'qemu' ? rebootVm : rebootCt)(ctx, guest.vmid, guest.node),
       }),
     );
   } else {

@@ -1,6 +1,6 @@
 /**
  * Every action the board offers, on the domain: pause, refresh, focus, stop a task, cancel or resume
- * launches, launch, list backup storages. Components never fetch: they read the store and call these.
+ * launches, launch (and check a migration or plan a drain first), list backup storages. Components never fetch: they read the store and call these.
  * Each action reports what it did (or why it could not) on the runtime's one message channel.
  */
 import type { PveClient } from '../api/index.js';
@@ -11,7 +11,9 @@ import { planLaunches, type LaunchRequest } from './launch-plan.js';
 import type { LaunchQueue } from './launch-queue.js';
 import { readWholeLog, writeLogFile } from './log-file.js';
 import type { Poller } from './poller/index.js';
-import { activeTaskFor, type Message, type TaskStore } from './store.js';
+import { planDrain, type DrainOptions, type DrainPlan } from './drain.js';
+import { migrationCheckView, readNodeCapacities, type NodeCapacity } from './migration-reads.js';
+import { activeTaskFor, type Guest, type Message, type TaskStore } from './store.js';
 import type { TrackOptions } from './tracker.js';
 import { parseUpid } from './upid.js';
 
@@ -31,10 +33,20 @@ export interface RuntimeActions {
   /** What a launch would do with each guest (go, skip or refuse, with the reason), as the dialogs show it. */
   checkLaunch(request: LaunchRequest, options?: { noSkip?: boolean }): Verdict[];
   /**
+   * A migration's verdicts, with what only the cluster can say read first: whether each target is
+   * online, and what blocks each VM from moving (its migration preconditions).
+   */
+  checkMigration(request: Extract<LaunchRequest, { action: 'migrate' }>, options?: { noSkip?: boolean }): Promise<Verdict[]>;
+  /** The plan for draining a node: each guest's target, or why it stays (drain.ts). */
+  planDrain(options: DrainOptions): Promise<DrainPlan>;
+  /** The cluster's nodes, online or not, with their memory where the credentials may see it (a migration's target choice). */
+  clusterNodes(): Promise<NodeCapacity[]>;
+  /**
    * Queues launches for the guests that may go; rows appear at once, `queued`, and as `skipped` or
    * `failed` (refused before any request) with the reason for the others. Returns the new rows' keys.
+   * `verdicts`: as checkMigration or planDrain gave them (else they are worked out from the store).
    */
-  launch(request: LaunchRequest, options?: { noSkip?: boolean }): readonly string[];
+  launch(request: LaunchRequest, options?: { noSkip?: boolean; verdicts?: readonly Verdict[] }): readonly string[];
   /** Pause or resume the launch queue: queued launches wait, those sent go on. */
   setQueuePaused(paused: boolean): void;
   /** Drop every queued launch not sent yet. */
@@ -77,15 +89,15 @@ export function readOnlyMessage(window: number): string {
 }
 
 export function createActions({ client, clock, store, queue, poller, notify, track, timeoutMs, logDirs = [] }: ActionDeps): RuntimeActions {
-  const checkLaunch: RuntimeActions['checkLaunch'] = (request, options) => {
+  const checkView = () => {
     const state = store.getState();
-    const view = {
+    return {
       guests: state.guests,
       taskInFlight: (vmid: number) => activeTaskFor(state, vmid)?.description,
       ...(state.access ? { access: state.access } : {}),
     };
-    return checkGuests(request, view, options);
   };
+  const checkLaunch: RuntimeActions['checkLaunch'] = (request, options) => checkGuests(request, checkView(), options);
   const titleOf = (key: string) => {
     const row = store.getState().row(key);
     return row ? [row.description || row.upid || key, row.guestName].filter(Boolean).join(' ') : key;
@@ -116,8 +128,15 @@ export function createActions({ client, clock, store, queue, poller, notify, tra
       else notify('already sent, cannot be cancelled any more: stop the task once it runs', 'error');
     },
     checkLaunch,
+    async checkMigration(request, options) {
+      const view = checkView();
+      const guests = request.vmids.map((vmid) => view.guests[vmid]).filter((guest): guest is Guest => guest !== undefined);
+      return checkGuests(request, await migrationCheckView(client, view, guests, request), options);
+    },
+    planDrain: (options) => planDrain(client, checkView(), options),
+    clusterNodes: () => readNodeCapacities(client),
     launch(request, options) {
-      const verdicts = checkLaunch(request, options);
+      const verdicts = options?.verdicts ?? checkLaunch(request, options);
       const going = verdicts.filter((verdict) => 'go' in verdict).map((verdict) => verdict.vmid);
       const { guests } = store.getState();
       const keys = [

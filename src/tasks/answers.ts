@@ -235,13 +235,25 @@ export function checkGuest(raw: Raw): Guest | null | undefined {
   if (tags) guest.tags = tags;
   const lock = text(raw.lock);
   if (lock) guest.lock = lock;
+  const maxmem = whole(raw.maxmem);
+  if (maxmem !== undefined && maxmem > 0) guest.maxmem = maxmem;
   return guest;
 }
 
-export async function readGuests(client: PveClient, init: ReadInit = {}): Promise<Checked<Guest>> {
+/**
+ * The guests, and each one's uptime in seconds where PVE states it: the uptime changes with every read,
+ * so it is kept apart from the guests (which change only when something about them does).
+ */
+export async function readGuests(client: PveClient, init: ReadInit = {}): Promise<Checked<Guest> & { uptimes: Map<number, number> }> {
   const response = await client.GET('/cluster/resources', { params: { query: { type: 'vm' } }, ...init });
-  const checked = checkList(response.data, checkGuest);
-  return { items: checked.items.filter((guest): guest is Guest => guest !== null), malformed: checked.malformed };
+  const uptimes = new Map<number, number>();
+  const checked = checkList(response.data, (raw) => {
+    const guest = checkGuest(raw);
+    const uptime = guest ? whole(raw.uptime) : undefined;
+    if (guest && uptime !== undefined && uptime >= 0) uptimes.set(guest.vmid, uptime);
+    return guest;
+  });
+  return { items: checked.items.filter((guest): guest is Guest => guest !== null), malformed: checked.malformed, uptimes };
 }
 
 export async function readSnapshotNames(

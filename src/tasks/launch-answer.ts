@@ -9,7 +9,7 @@ import { checkUpid } from './answers.js';
 import { cleanText } from './clean-text.js';
 import { describeTask } from './describe.js';
 import type { PostCheck, TaskRow, TaskStore } from './store.js';
-import { defaultTimeoutFor } from './timeouts.js';
+import { launchDeadlineMs } from './launch-plan.js';
 import { parseUpid, type Upid } from './upid.js';
 
 export interface AnswerContext {
@@ -46,21 +46,38 @@ export function recordAnswer(options: AnswerContext, key: string, answer: string
   store.getState().update((tx) => tx.patch(key, adoptionPatch(options, row, parseUpid(checked))));
 }
 
-/** The fields a queued row gets once its task is known. */
-function adoptionPatch(options: AnswerContext, row: TaskRow, upid: Upid) {
+/**
+ * What is read after the task ended OK before its row is final: the task says what PVE did, the guest
+ * says whether it worked (an HA request only asks the HA stack; a reboot's guest must come up again).
+ */
+function postCheckFor(row: TaskRow, upid: Upid): PostCheck | undefined {
   const spec = row.launch!;
   const guest = spec.guests[0]!;
-  let postCheck: PostCheck | undefined;
-  if (upid.type === 'hastart') postCheck = { kind: 'guest-running', vmid: guest.vmid };
-  else if (spec.action === 'snapshot') {
-    postCheck = {
-      kind: 'snapshot-exists',
-      node: spec.node,
-      guestType: guest.type,
-      vmid: guest.vmid,
-      snapname: String(spec.params.snapname),
-    };
-  } else if (spec.action === 'backup' && spec.guests.length > 1) postCheck = { kind: 'backup-guests' };
+  const vmid = guest.vmid;
+  switch (spec.action) {
+    case 'start':
+      return upid.type === 'hastart' ? { kind: 'guest-running', vmid } : undefined;
+    case 'shutdown':
+    case 'stop':
+      return { kind: 'guest-state', vmid, status: 'stopped' };
+    case 'reboot':
+      // A VM's qmreboot ends once it is down; qmeventd starts it again in a task of its own.
+      return { kind: 'guest-state', vmid, status: 'running', bootedAfter: row.firstSeenAt };
+    case 'migrate': {
+      const check: PostCheck = { kind: 'guest-state', vmid, node: String(spec.params.target) };
+      if (spec.params.running) check.status = 'running';
+      return check;
+    }
+    case 'snapshot':
+      return { kind: 'snapshot-exists', node: spec.node, guestType: guest.type, vmid, snapname: String(spec.params.snapname) };
+    case 'backup':
+      return spec.guests.length > 1 ? { kind: 'backup-guests' } : undefined;
+  }
+}
+
+/** The fields a queued row gets once its task is known. */
+function adoptionPatch(options: AnswerContext, row: TaskRow, upid: Upid) {
+  const postCheck = postCheckFor(row, upid);
   return {
     upid: upid.upid,
     state: 'running' as const,
@@ -70,7 +87,7 @@ function adoptionPatch(options: AnswerContext, row: TaskRow, upid: Upid) {
     user: upid.user,
     startedAt: upid.starttime * 1000,
     description: describeTask(upid.type, upid.id),
-    deadline: options.clock.now() + (options.timeoutMs ?? defaultTimeoutFor(upid.type)),
+    deadline: options.clock.now() + (options.timeoutMs ?? launchDeadlineMs(row.launch, upid.type)),
     sentAt: undefined,
     ...(postCheck ? { postCheck } : {}),
   };

@@ -4,10 +4,14 @@
  * `launch` and the launch commands act on them, so both say the same.
  *
  * Skipped, with the reason, unless `noSkip` (then sent anyway): a guest already in the state the action
- * wants (a start of a running guest), a template where the action makes no sense, a guest with a task in
- * flight (ours or anyone's: the task lists, or PVE's `lock` in /cluster/resources), a guest whose node
- * is offline (PVE lists its guests with status `unknown`). Refused, naming why, before any request: a
- * guest that does not exist, a privilege the credentials lack (when `/access/permissions` was read).
+ * wants (a start of a running guest, a shutdown or stop of a stopped one, a migration of a guest already
+ * on its target), a reboot of a guest that does not run, a template where the action makes no sense
+ * (templates never run, and a drain leaves them), a guest with a task in flight (ours or anyone's: the
+ * task lists, or PVE's `lock` in /cluster/resources), a guest whose node is offline (PVE lists its
+ * guests with status `unknown`). Refused, naming why, before any request: a guest that does not exist, a
+ * privilege the credentials lack (when `/access/permissions` was read), a migration to a node that is
+ * not in the cluster or is offline, or one the migration check found blocked (local devices, local disks
+ * of a running VM without with-local-disks: `migrationBlocker`).
  */
 import { describeTask } from './describe.js';
 import { expectedTaskType, type LaunchAction, type LaunchRequest } from './launch-plan.js';
@@ -22,6 +26,10 @@ export interface CheckView {
   /** A task running or queued for the guest, in words (`Backup Job`, `VM 101 - Start`). */
   taskInFlight(vmid: number): string | undefined;
   access?: Access;
+  /** Migrations: whether a node is online; undefined when it is not in the cluster (unknown: nothing is concluded). */
+  nodeOnline?(node: string): boolean | undefined;
+  /** Migrations: why PVE would refuse to move this guest (from its migration preconditions), if it would. */
+  migrationBlocker?(vmid: number): string | undefined;
 }
 
 /** Privileges each action needs on the guest (`/vms/VMID`), as PVE checks them. */
@@ -29,6 +37,10 @@ const GUEST_PRIVILEGES: Record<LaunchAction, string> = {
   start: 'VM.PowerMgmt',
   backup: 'VM.Backup',
   snapshot: 'VM.Snapshot',
+  shutdown: 'VM.PowerMgmt',
+  stop: 'VM.PowerMgmt',
+  reboot: 'VM.PowerMgmt',
+  migrate: 'VM.Migrate',
 };
 
 export function checkLaunch(request: LaunchRequest, view: CheckView, { noSkip = false }: { noSkip?: boolean } = {}): Verdict[] {
@@ -38,9 +50,27 @@ export function checkLaunch(request: LaunchRequest, view: CheckView, { noSkip = 
     if (!guest) return { vmid, refuse: 'does not exist in this cluster' };
     const missing = missingPrivilege(request, vmid, view.access);
     if (missing) return { vmid, refuse: `needs ${missing}` };
-    const reason = skipReason(request.action, guest, view.taskInFlight(vmid));
-    return reason && !noSkip ? { vmid, skip: reason } : { vmid, go: true };
+    const target = request.action === 'migrate' ? request.targets[vmid] : undefined;
+    if (request.action === 'migrate') {
+      const refusal = migrationRefusal(guest, target, view);
+      if (refusal) return { vmid, refuse: refusal };
+    }
+    const reason = skipReason(request.action, guest, view.taskInFlight(vmid), target);
+    if (reason && !noSkip) return { vmid, skip: reason };
+    // Skipped guests are not asked about (a template, a guest already there); the rest is, before any request.
+    const blocker = request.action === 'migrate' ? view.migrationBlocker?.(vmid) : undefined;
+    return blocker ? { vmid, refuse: blocker } : { vmid, go: true };
   });
+}
+
+/** A migration that cannot work wherever the guest is: no target, the guest's own node, a node not in the cluster or offline. */
+function migrationRefusal(guest: Guest, target: string | undefined, view: CheckView): string | undefined {
+  if (!target) return 'no target node';
+  if (target === guest.node) return undefined; // already there: skipped below
+  const online = view.nodeOnline?.(target);
+  if (view.nodeOnline && online === undefined) return `${target} is not a node of this cluster`;
+  if (online === false) return `target ${target} is offline`;
+  return undefined;
 }
 
 function missingPrivilege(request: LaunchRequest, vmid: number, access: Access | undefined): string | undefined {
@@ -54,17 +84,22 @@ function missingPrivilege(request: LaunchRequest, vmid: number, access: Access |
   return undefined;
 }
 
-function skipReason(action: LaunchAction, guest: Guest, inFlight: string | undefined): string | undefined {
+function skipReason(action: LaunchAction, guest: Guest, inFlight: string | undefined, target: string | undefined): string | undefined {
   if (guest.status === 'unknown') return `node ${guest.node} offline or not answering`;
   if (inFlight) return `task in flight: ${inFlight}`;
   if (guest.lock) return `locked (${guest.lock})`;
+  if (action !== 'backup' && guest.template) return 'template';
   switch (action) {
     case 'start':
-      if (guest.template) return 'template';
-      if (guest.status === 'running') return 'already running';
-      return undefined;
+      return guest.status === 'running' ? 'already running' : undefined;
+    case 'shutdown':
+    case 'stop':
+      return guest.status === 'stopped' ? 'already stopped' : undefined;
+    case 'reboot':
+      return guest.status === 'stopped' ? 'not running' : undefined;
+    case 'migrate':
+      return target === guest.node ? `already on ${target}` : undefined;
     case 'snapshot':
-      return guest.template ? 'template' : undefined;
     case 'backup':
       return undefined;
   }

@@ -1,10 +1,12 @@
 /**
- * The launch queue: start, back up or snapshot many guests without overrunning the cluster.
+ * The launch queue: start, back up, snapshot, shut down, stop, reboot or migrate many guests without
+ * overrunning the cluster.
  *
- * - `parallel` slots per cluster and `perNode` per node; a slot is held from the request until the task
- *   ends or times out (an HA start until the guest runs), but no longer than the task type's default
- *   deadline: a hung start frees its slot after 2 minutes even under a longer --timeout (the task stays
- *   watched). One vzdump per node, holding several guests, is one slot. Both limits change live, and
+ * - `parallel` slots per cluster and `perNode` per node (the node the guest is on when the request
+ *   goes out); a slot is held from the request until the task ends or times out, and until its
+ *   post-check holds (an HA request until the guest is where it should be, a reboot until it is up
+ *   again), but no longer than the task type's default deadline: a hung start frees its slot after 2
+ *   minutes even under a longer --timeout (the task stays watched). One vzdump per node, holding several guests, is one slot. Both limits change live, and
  *   the queue can be paused (nothing more is sent) and emptied.
  * - Every launch is a `mine` row from the moment it is queued, so the board shows it and `x` can
  *   cancel it until it is sent.
@@ -19,13 +21,12 @@ import { failureKind } from '../api/failures.js';
 import { retrying } from '../util/backoff.js';
 import type { Clock } from '../util/clock.js';
 import { describeTask } from './describe.js';
-import { expectedTaskType, taskIdOf } from './launch-plan.js';
+import { expectedTaskType, hasHaVariant, launchDeadlineMs, taskIdOf } from './launch-plan.js';
 import { recordAnswer, refusalMessage } from './launch-answer.js';
 import { lookUpLaunch } from './launch-lookup.js';
 import { sendLaunch } from './launch-requests.js';
 import type { Session } from './session.js';
 import { activeRowsOf, isFinal, type Guest, type LaunchSpec, type TaskRow, type TaskStore } from './store.js';
-import { defaultTimeoutFor } from './timeouts.js';
 
 export interface LaunchQueueOptions {
   client: PveClient;
@@ -77,7 +78,7 @@ export class LaunchQueue {
     const keys: string[] = [];
     store.getState().update((tx) => {
       for (const spec of specs) {
-        const haManaged = spec.action === 'start' && spec.guests.some((guest) => guests[guest.vmid]?.hastate !== undefined);
+        const haManaged = hasHaVariant(spec.action) && spec.guests.some((guest) => guests[guest.vmid]?.hastate !== undefined);
         const type = expectedTaskType(spec, haManaged);
         const taskId = taskIdOf(spec);
         const names = spec.guests
@@ -180,7 +181,7 @@ export class LaunchQueue {
     for (const row of this.activeMineRows()) {
       if (!row.launch) continue;
       const sending = this.inFlight.has(row.key) || (row.state === 'queued' && row.sentAt !== undefined);
-      const holding = row.state === 'running' && now - (row.startedAt ?? row.firstSeenAt) < defaultTimeoutFor(row.type);
+      const holding = row.state === 'running' && now - (row.startedAt ?? row.firstSeenAt) < launchDeadlineMs(row.launch, row.type);
       if (!sending && !holding) continue;
       all++;
       byNode.set(row.launch.node, (byNode.get(row.launch.node) ?? 0) + 1);
@@ -280,7 +281,7 @@ export class LaunchQueue {
         retryable: (error) => failureKind(error) !== 'final',
         baseMs: LOOKUP_RETRY_MS,
         maxMs: LOOKUP_RETRY_MAX_MS,
-        giveUpAt: clock.now() + (this.options.timeoutMs ?? defaultTimeoutFor(row?.type ?? '')),
+        giveUpAt: clock.now() + (this.options.timeoutMs ?? launchDeadlineMs(row?.launch, row?.type ?? '')),
         stop: () => this.closed || !store.getState().row(key),
       });
       return found === undefined ? {} : { found };

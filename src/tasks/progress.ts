@@ -50,6 +50,8 @@ export function sameTaskProgress(a: TaskProgress | undefined, b: TaskProgress | 
     a.changedDataOnly === b.changedDataOnly &&
     a.guest?.vmid === b.guest?.vmid &&
     a.guest?.index === b.guest?.index &&
-    a.guest?.count === b.guest?.count
+    a.guest?.count === b.guest?.count &&
+    a.disk?.index === b.disk?.index &&
+    a.disk?.count === b.disk?.count
   );
 }

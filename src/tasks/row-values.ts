@@ -69,6 +69,7 @@ export function sameGuest(a: Guest, b: Guest): boolean {
     a.template === b.template &&
     a.hastate === b.hastate &&
     a.tags === b.tags &&
-    a.lock === b.lock
+    a.lock === b.lock &&
+    a.maxmem === b.maxmem
   );
 }

@@ -15,15 +15,19 @@ export const SESSION_FORMAT_VERSION = 2;
 // error here until the file format says how it is saved.
 const STATES = { queued: 1, running: 1, ok: 1, warnings: 1, failed: 1, timeout: 1, unknown: 1, skipped: 1 } satisfies Record<TaskState, 1>;
 const OUTCOMES = { ok: 1, warnings: 1, failed: 1, unknown: 1 } satisfies Record<FinalOutcome, 1>;
-const ACTIONS = { start: 1, backup: 1, snapshot: 1 } satisfies Record<LaunchSpec['action'], 1>;
+const ACTIONS = { start: 1, backup: 1, snapshot: 1, shutdown: 1, stop: 1, reboot: 1, migrate: 1 } satisfies Record<LaunchSpec['action'], 1>;
 const GUEST_TYPES = { qemu: 1, lxc: 1 } satisfies Record<GuestType, 1>;
+const GUEST_STATUSES = { running: 1, stopped: 1 } satisfies Record<NonNullable<GuestStateCheck['status']>, 1>;
 
 export type SavedState = keyof typeof STATES;
 export type SavedOutcome = keyof typeof OUTCOMES;
 export type SavedGuestType = keyof typeof GUEST_TYPES;
 
+type GuestStateCheck = Extract<PostCheck, { kind: 'guest-state' }>;
+
 export type SavedCheck =
   | { kind: 'guest-running'; vmid: number }
+  | { kind: 'guest-state'; vmid: number; status?: 'running' | 'stopped'; node?: string; bootedAfter?: number }
   | { kind: 'snapshot-exists'; node: string; guestType: SavedGuestType; vmid: number; snapname: string }
   | { kind: 'backup-guests' };
 
@@ -79,6 +83,11 @@ function savedCheck(check: PostCheck): SavedCheck {
   switch (check.kind) {
     case 'guest-running':
       return { kind: check.kind, vmid: check.vmid };
+    case 'guest-state':
+      return withDefined<SavedCheck>(
+        { kind: check.kind, vmid: check.vmid },
+        { status: check.status, node: check.node, bootedAfter: check.bootedAfter },
+      );
     case 'snapshot-exists':
       return { kind: check.kind, node: check.node, guestType: check.guestType, vmid: check.vmid, snapname: check.snapname };
     case 'backup-guests':
@@ -90,6 +99,11 @@ function rowCheck(check: SavedCheck): PostCheck {
   switch (check.kind) {
     case 'guest-running':
       return { kind: check.kind, vmid: check.vmid };
+    case 'guest-state':
+      return withDefined<PostCheck>(
+        { kind: check.kind, vmid: check.vmid },
+        { status: check.status, node: check.node, bootedAfter: check.bootedAfter },
+      );
     case 'snapshot-exists':
       return { kind: check.kind, node: check.node, guestType: check.guestType, vmid: check.vmid, snapname: check.snapname };
     case 'backup-guests':
@@ -205,6 +219,13 @@ function isCheck(value: unknown): value is SavedCheck {
   switch (value.kind) {
     case 'guest-running':
       return isVmid(value.vmid);
+    case 'guest-state':
+      return (
+        isVmid(value.vmid) &&
+        optional(isOneOf(GUEST_STATUSES))(value.status) &&
+        optional(isText)(value.node) &&
+        optional(isTime)(value.bootedAfter)
+      );
     case 'snapshot-exists':
       return isText(value.node) && isOneOf(GUEST_TYPES)(value.guestType) && isVmid(value.vmid) && isText(value.snapname);
     case 'backup-guests':

@@ -25,18 +25,31 @@ export interface PollError {
 
 /**
  * What must be read after PVE reports the end before the row is final: an HA start is only a request
- * to the HA stack (OK once the guest runs), a snapshot is checked in the guest's snapshot list, and a
- * multi-guest backup's log says how each guest fared.
+ * to the HA stack (OK once the guest runs), a power action or a migration counts once
+ * /cluster/resources shows the guest as it should be, a snapshot is checked in the guest's snapshot
+ * list, and a multi-guest backup's log says how each guest fared.
  */
 export type PostCheck =
   | { kind: 'guest-running'; vmid: number }
+  | {
+      kind: 'guest-state';
+      vmid: number;
+      /** The status the guest must show. */
+      status?: 'running' | 'stopped';
+      /** The node the guest must be on (a migration's target). */
+      node?: string;
+      /** Booted after this time (epoch ms, our clock): a reboot, told by the guest's own uptime. */
+      bootedAfter?: number;
+    }
   | { kind: 'snapshot-exists'; node: string; guestType: GuestType; vmid: number; snapname: string }
   /** A multi-guest backup: which guest failed is only in the log. */
   | { kind: 'backup-guests' };
 
+export type LaunchActionName = 'start' | 'backup' | 'snapshot' | 'shutdown' | 'stop' | 'reboot' | 'migrate';
+
 /** What a queued or launched action will do (the launch queue owns its meaning). */
 export interface LaunchSpec {
-  action: 'start' | 'backup' | 'snapshot';
+  action: LaunchActionName;
   node: string;
   guests: Array<{ vmid: number; type: GuestType; name?: string }>;
   params: Record<string, string | number | boolean>;
@@ -135,6 +148,8 @@ export interface Guest {
   hastate?: string;
   tags?: string;
   lock?: string;
+  /** Configured memory, bytes (a drain spreads guests by it). */
+  maxmem?: number;
 }
 
 export interface NodeHealth {

@@ -13,6 +13,7 @@ import { openConfirm } from './dialog-open.js';
 import { askToCancelQueued, openLimits, openWatch } from './queue-dialogs.js';
 import { taskTitle } from './format.js';
 import { readOnlyMessage } from '../tasks/actions.js';
+import { isMaintenanceDialog, maintenanceDialogKey, openMaintenance } from './maintenance-input.js';
 import { commandFor, isCommand, isPrintable, keyLabel, type Binding, type Command } from './keymap.js';
 import { frameLayout, headerLines } from './layout.js';
 import { TASK_SORTS, type DetailState, type UiState } from './ui-state.js';
@@ -25,6 +26,7 @@ export function handleKey(deps: BoardDeps, input: string, key: Key): void {
     return;
   }
   const ui = deps.ui.getState();
+  if (ui.dialog && isMaintenanceDialog(ui.dialog)) return maintenanceDialogKey(deps, ui.dialog, input, key);
   if (ui.dialog) return dialogKey(deps, ui.dialog, input, key);
   if (ui.help) return helpKey(deps, input, key);
   if (ui.filterEditing) return filterKey(deps, ui, input, key);
@@ -85,6 +87,12 @@ function runCommand(deps: BoardDeps, binding: Binding): void {
     case 'backup':
     case 'snapshot':
       return openLaunchDialog(deps, binding.command);
+    case 'shutdown':
+    case 'hardStop':
+    case 'reboot':
+    case 'migrate':
+    case 'drain':
+      return openMaintenance(deps, binding.command);
     case 'stop':
       return stopOrCancel(deps);
     case 'follow':

@@ -24,6 +24,11 @@ export type Command =
   | 'start'
   | 'backup'
   | 'snapshot'
+  | 'shutdown'
+  | 'hardStop'
+  | 'reboot'
+  | 'migrate'
+  | 'drain'
   | 'stop'
   | 'follow'
   | 'scope'
@@ -130,6 +135,36 @@ export const KEYMAP: readonly Binding[] = [
     where: ['guests'],
     action: true,
     hint: 'snapshot',
+  },
+  // Maintenance windows (issue 16): capitals for the heavy ones, as k9s and htop keep small letters for the everyday.
+  {
+    command: 'shutdown',
+    keys: [ch('S')],
+    description: 'shut the marked guests down cleanly (ACPI or guest agent)',
+    where: ['guests'],
+    action: true,
+  },
+  {
+    command: 'hardStop',
+    keys: [ch('K')],
+    description: 'stop the marked guests hard: a power-off, like pulling the plug (asks, default No)',
+    where: ['guests'],
+    action: true,
+  },
+  { command: 'reboot', keys: [ch('R')], description: 'reboot the marked guests', where: ['guests'], action: true },
+  {
+    command: 'migrate',
+    keys: [ch('m')],
+    description: "migrate the marked guests to another node (asks the target, shows PVE's check first)",
+    where: ['guests'],
+    action: true,
+  },
+  {
+    command: 'drain',
+    keys: [ch('D')],
+    description: 'drain the node of the guest under the cursor: every guest to the other nodes (shows the plan)',
+    where: ['guests'],
+    action: true,
   },
   {
     command: 'stop',

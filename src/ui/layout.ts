@@ -5,6 +5,7 @@
 import type { TaskStoreState } from '../tasks/store.js';
 import type { Dialog, TerminalSize, View } from './ui-state.js';
 import { offersNoSkip, verdictLineCount } from './verdicts.js';
+import { maintenanceDialogHeight } from './maintenance-state.js';
 
 /** Below this the board shows a notice instead of a broken layout. */
 export const MIN_COLUMNS = 40;
@@ -57,6 +58,9 @@ function dialogBase(dialog: Dialog): number {
       return DIALOG_BORDER + 5;
     case 'watch':
       return DIALOG_BORDER + 4;
+    case 'migrate':
+    case 'drain':
+      return maintenanceDialogHeight(dialog);
   }
 }
 

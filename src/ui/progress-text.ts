@@ -19,13 +19,21 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
-/** `guest 102 (2 of 5) · drive-scsi0 · 4.1 of 32.0 GiB · 120.5 MiB/s · ETA 3m 20s · changed data only`. */
+/**
+ * `guest 102 (2 of 5) · drive-scsi0 · 4.1 of 32.0 GiB · 120.5 MiB/s · ETA 3m 20s · changed data only`; a
+ * migration's disks mirrored in turn: `mirror-scsi1 (disk 2 of 3)`.
+ */
 export function progressDetails(progress: TaskProgress | undefined, separator: string): string {
   if (!progress) return '';
   const parts: string[] = [];
   const { guest } = progress;
   if (guest) parts.push(`guest ${guest.vmid} (${guest.index}${guest.count ? ` of ${guest.count}` : ''})`);
-  if (progress.item) parts.push(progress.item);
+  if (progress.item)
+    parts.push(
+      progress.disk
+        ? `${progress.item} (disk ${progress.disk.index}${progress.disk.count ? ` of ${progress.disk.count}` : ''})`
+        : progress.item,
+    );
   if (progress.bytesDone !== undefined) {
     parts.push(
       progress.bytesTotal

@@ -7,6 +7,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Verdict } from '../tasks/launch-check.js';
 import type { BackupCompress, BackupMode, LaunchRequest } from '../tasks/launch-plan.js';
 import type { Message, Scope } from '../tasks/store.js';
+import type { MaintenanceDialog } from './maintenance-state.js';
 
 export type View = 'tasks' | 'guests' | 'detail';
 
@@ -92,7 +93,8 @@ export type Dialog =
   /** The launch queue's limits, changed live: each field as typed, checked when applied. */
   | { kind: 'limits'; field: number; parallel: string; perNode: string; error?: string }
   /** A UPID started elsewhere, typed or pasted, to watch. */
-  | { kind: 'watch'; text: string; error?: string };
+  | { kind: 'watch'; text: string; error?: string }
+  | MaintenanceDialog;
 
 export interface UiState {
   size: TerminalSize;

@@ -69,6 +69,15 @@ export const noActions: RuntimeActions = {
   launch() {
     return [];
   },
+  async checkMigration() {
+    return [];
+  },
+  async planDrain() {
+    throw new Error('no drain in the benchmark');
+  },
+  async clusterNodes() {
+    return [];
+  },
   setQueuePaused() {},
   cancelQueued() {},
   setLaunchLimits() {},

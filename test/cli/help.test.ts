@@ -31,7 +31,25 @@ function assertFits(what: string, text: string): void {
 
 test('the overview and every command page fit 80 columns', () => {
   assertFits('pvetasks --help', mainHelp());
-  assert.deepEqual([...pages.keys()], ['board', 'wait', 'start', 'backup', 'snapshot', 'tasks', 'clusters', 'sim', 'completion']);
+  assert.deepEqual(
+    [...pages.keys()],
+    [
+      'board',
+      'wait',
+      'start',
+      'backup',
+      'snapshot',
+      'shutdown',
+      'stop',
+      'reboot',
+      'migrate',
+      'drain',
+      'tasks',
+      'clusters',
+      'sim',
+      'completion',
+    ],
+  );
   for (const [name, page] of pages) {
     assertFits(`pvetasks ${name} --help`, page);
     assert.equal(page, commandHelp(name), `${name} prints the table's page`);

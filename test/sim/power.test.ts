@@ -64,6 +64,40 @@ describe('simulator shutdown, stop and reboot', () => {
     assert.equal(shutdownElsewhere.exitstatus, `unable to find configuration file for VM ${stopped.vmid} on node '${wrong}'`);
   });
 
+  test("a VM's reboot: qmreboot ends with the VM down, then qmeventd starts it in a qmstart of root@pam; a locked VM fails in its task", async () => {
+    const vm = t.sim.control.guests({ type: 'qemu', status: 'running' }).find((g) => g.roles.length === 0 && !g.hastate)!;
+    const reboot = await task(await post(`/nodes/${vm.node}/qemu/${vm.vmid}/status/reboot`, { timeout: 60 }));
+    assert.equal(parseUpid(reboot.record.upid).type, 'qmreboot');
+    assert.equal(reboot.exitstatus, 'OK');
+    assert.equal(t.sim.control.guest(vm.vmid)?.status, 'stopped', 'the task ends once the VM is down');
+    await t.run(t.clock.sleep(5_000));
+    const starts = t.sim.control
+      .tasks({ type: 'qmstart', id: String(vm.vmid) })
+      .filter((start) => start.startedAt >= reboot.record.endedAt!);
+    assert.equal(starts.length, 1);
+    assert.equal(starts[0]!.user, 'root@pam');
+    assert.equal(t.sim.control.guest(vm.vmid)?.status, 'running');
+    const listed = (await t.api('/cluster/resources?type=vm')).json.data.find((item: { vmid: number }) => item.vmid === vm.vmid);
+    assert.ok(listed.uptime <= 5, `uptime counts from the new start (${listed.uptime})`);
+
+    const locked = t.sim.control.guestWithRole('lockedQemu');
+    const refused = await task(await post(`/nodes/${locked.node}/qemu/${locked.vmid}/status/reboot`));
+    assert.equal(refused.exitstatus, 'VM is locked (backup)');
+    assert.equal(t.sim.control.guest(locked.vmid)?.status, 'running');
+  });
+
+  test('an HA VM reboots too (no HA variant): after qmreboot, the start goes through the HA stack (hastart, then its qmstart)', async () => {
+    const vm = t.sim.control.guestWithRole('haRunningQemu');
+    assert.equal(vm.status, 'running');
+    const reboot = await task(await post(`/nodes/${vm.node}/qemu/${vm.vmid}/status/reboot`));
+    assert.equal(parseUpid(reboot.record.upid).type, 'qmreboot');
+    await t.run(t.clock.sleep(60_000));
+    const request = t.sim.control.tasks({ type: 'hastart', id: String(vm.vmid) }).at(-1)!;
+    assert.equal(request.user, 'root@pam');
+    assert.ok(request.startedAt >= reboot.record.endedAt!);
+    assert.equal(t.sim.control.guest(vm.vmid)?.status, 'running');
+  });
+
   test('containers: stop and shutdown of one not running here are refused at once ("CT N not running"), reboot says "VM N"', async () => {
     const stopped = t.sim.control.guestWithRole('stoppedLxc');
     for (const action of ['stop', 'shutdown']) {

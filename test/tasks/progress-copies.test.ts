@@ -101,6 +101,7 @@ test('two disks mirrored at once (constructed): weighed by size, then the RAM ph
     etaSeconds: 350,
     phase: 'disk',
     item: 'drive-scsi1',
+    disk: { index: 2, count: 2 },
   });
   // Disks done, RAM 6.0 of 8.0 GiB: (100 × 100 + 100 × 4 + 75 × 8) / 112 = 98.21 %; 2 GiB at 1.2 GiB/s = 1.7 s.
   assert.deepEqual(progressOf(linesUpTo(name, 'transferred 6.0 GiB')), {
@@ -143,6 +144,7 @@ test('PVE 5 clone: a finished disk whose line repeats does not make the task 100
     bytesTotal: 131072 + 8589934592,
     phase: 'disk',
     item: 'drive-scsi0',
+    disk: { index: 2 },
   });
   assert.deepEqual(progressOf(log(name)), {
     percent: 33.73,
@@ -150,6 +152,7 @@ test('PVE 5 clone: a finished disk whose line repeats does not make the task 100
     bytesTotal: 131072 + 8589934592,
     phase: 'disk',
     item: 'drive-scsi0',
+    disk: { index: 2 },
   });
 });
 

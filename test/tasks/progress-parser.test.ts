@@ -56,7 +56,7 @@ test('sameTaskProgress tells apart what the board shows, the ETA and the guest i
 });
 
 test('every log fixture names its public source, or says it was constructed, and has a progress test', () => {
-  const tests = ['progress-backups.test.ts', 'progress-copies.test.ts']
+  const tests = ['progress-backups.test.ts', 'progress-copies.test.ts', 'progress-migrations.test.ts']
     .map((file) => readFileSync(new URL(file, import.meta.url), 'utf8'))
     .join('\n');
   for (const name of logFixtureNames()) {

@@ -24,20 +24,21 @@ function kindOf(progress: TaskProgress): string {
 /**
  * The kind of progress a log gives in the middle of its work (the middle one of the lines after which
  * some bytes are done and not all), and after its last line, read line by line as the poller reads.
- * The real fixtures are excerpts, so the middle is where they can be compared; `guest` is left out
- * because an excerpt often starts inside the job (progress-backups.test.ts checks it on whole logs).
+ * The real fixtures are excerpts, so the middle is where they can be compared; `guest` and a migration's
+ * `disk` counter are left out because an excerpt often starts inside the job, after the lines they come
+ * from (progress-backups.test.ts and progress-migrations.test.ts check them on whole logs).
  */
 function progressKinds(lines: readonly string[]): { working: string; end: string } {
   const parser = createProgressParser();
   const working: string[] = [];
   for (const line of lines) {
     parser.feed([line]);
-    const { guest: _guest, ...progress } = parser.progress();
+    const { guest: _guest, disk: _disk, ...progress } = parser.progress();
     const done =
       progress.percent ?? (progress.bytesDone && progress.bytesTotal ? (100 * progress.bytesDone) / progress.bytesTotal : undefined);
     if (done !== undefined ? done > 0 && done < 100 : (progress.bytesDone ?? 0) > 0) working.push(kindOf(progress));
   }
-  const { guest: _guest, ...last } = parser.progress();
+  const { guest: _guest, disk: _disk, ...last } = parser.progress();
   return { working: working[Math.floor(working.length / 2)] ?? 'no work shown', end: kindOf(last) };
 }
 

@@ -259,4 +259,45 @@ describe('session file schema', () => {
     const aside = readdirSync(stateDir).find((name) => name.includes('.unknown-'))!;
     assert.equal(readFileSync(join(stateDir, aside), 'utf8'), text);
   });
+
+  test('a maintenance launch round-trips: its action, its target and the guest state its post-check waits for', async () => {
+    const migrate = {
+      key: 'hamigrate',
+      node: 'pve1',
+      type: 'hamigrate',
+      taskId: '106',
+      description: 'HA 106 - Migrate',
+      vmids: [106],
+      firstSeenAt: 1795165141000,
+      state: 'running',
+      upid: 'UPID:pve1:0001A2B3:00C0FFEE:6B000BD4:hamigrate:106:ops@pve!ci:',
+      postCheck: { kind: 'guest-state', vmid: 106, node: 'pve2', status: 'running' },
+      launch: { action: 'migrate', node: 'pve1', guests: [{ vmid: 106, type: 'qemu' }], params: { target: 'pve2', running: true } },
+    };
+    const reboot = {
+      ...migrate,
+      key: 'reboot',
+      type: 'qmreboot',
+      description: 'VM 106 - Reboot',
+      upid: 'UPID:pve1:0001A2B4:00C0FFEE:6B000BD4:qmreboot:106:ops@pve!ci:',
+      postCheck: { kind: 'guest-state', vmid: 106, status: 'running', bootedAfter: 1795165141000 },
+      launch: { action: 'reboot', node: 'pve1', guests: [{ vmid: 106, type: 'qemu' }], params: { timeout: 120 } },
+    };
+    const { stateDir, path } = stateDirWith(JSON.stringify({ ...EXPECTED_FILE, tasks: [migrate, reboot] }));
+    const session = open(stateDir);
+    assert.deepEqual(
+      session.restored.map((row) => [row.key, row.postCheck, row.launch?.action]),
+      [
+        ['hamigrate', migrate.postCheck, 'migrate'],
+        ['reboot', reboot.postCheck, 'reboot'],
+      ],
+    );
+    session.attach(createTaskStore());
+    await session.close();
+    const saved = JSON.parse(readFileSync(path, 'utf8')).tasks as Array<Record<string, unknown>>;
+    assert.deepEqual(saved.map((task) => [task.key, task.postCheck, task.launch]).sort(), [
+      ['hamigrate', migrate.postCheck, migrate.launch],
+      ['reboot', reboot.postCheck, reboot.launch],
+    ]);
+  });
 });

@@ -6,6 +6,8 @@ import { createActions, type RuntimeActions } from '../../src/tasks/actions.js';
 import type { Verdict } from '../../src/tasks/launch-check.js';
 import type { BackupCompress, BackupMode, LaunchRequest } from '../../src/tasks/launch-plan.js';
 import type { LaunchQueue } from '../../src/tasks/launch-queue.js';
+import { assignTargets, drainTargets, type DrainOptions, type DrainPlan } from '../../src/tasks/drain.js';
+import type { NodeCapacity } from '../../src/tasks/migration-reads.js';
 import type { Poller } from '../../src/tasks/poller/index.js';
 import { createTaskStore, type Guest, type LaunchSpec, type TaskRow, type TaskState, type TaskStore } from '../../src/tasks/store.js';
 import { formatUpid } from '../../src/tasks/upid.js';
@@ -227,7 +229,41 @@ export class FakeActions implements RuntimeActions {
   checkLaunch(request: LaunchRequest, options?: { noSkip?: boolean }): Verdict[] {
     return this.real.checkLaunch(request, options);
   }
-  launch(request: LaunchRequest, options?: { noSkip?: boolean }): readonly string[] {
+  /** No cluster to ask: the verdicts the store alone gives. */
+  async checkMigration(request: Extract<LaunchRequest, { action: 'migrate' }>, options?: { noSkip?: boolean }): Promise<Verdict[]> {
+    this.record('checkMigration', options ? [request, options] : [request]);
+    return this.real.checkLaunch(request, options);
+  }
+  /** The nodes a drain plan sees (planDrain): every node of the store's guests, online, 64 GiB with 8 in use. */
+  drainNodes?: NodeCapacity[];
+  async clusterNodes(): Promise<NodeCapacity[]> {
+    this.record('clusterNodes', []);
+    const guests = Object.values(this.store.getState().guests);
+    return (
+      this.drainNodes ??
+      [...new Set(guests.map((g) => g.node))].sort().map((node) => ({ node, online: true, maxmem: 64 * 2 ** 30, mem: 8 * 2 ** 30 }))
+    );
+  }
+  async planDrain(options: DrainOptions): Promise<DrainPlan> {
+    this.record('planDrain', [options]);
+    const state = this.store.getState();
+    const guests = Object.values(state.guests);
+    const nodes = await this.clusterNodes();
+    this.calls.pop(); // the plan's own read is not a call of the board's
+    const targets = drainTargets(options, nodes);
+    const onNode = guests.filter((g) => g.node === options.node);
+    const assigned = assignTargets(onNode, targets, () => true);
+    const request = { action: 'migrate' as const, vmids: onNode.map((g) => g.vmid), targets: assigned.targets };
+    return {
+      node: options.node,
+      targets: targets.map((t) => t.node),
+      spreadBy: assigned.spreadBy,
+      request,
+      verdicts: this.real.checkLaunch(request, options),
+      notes: [],
+    };
+  }
+  launch(request: LaunchRequest, options?: { noSkip?: boolean; verdicts?: readonly Verdict[] }): readonly string[] {
     this.record('launch', options ? [request, options] : [request]);
     return this.real.launch(request, options);
   }

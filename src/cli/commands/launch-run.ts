@@ -93,14 +93,19 @@ export async function launchAndWatch(options: WatchOptions): Promise<ClusterRunE
       const row = store.getState().row(key)!;
       targets.set(
         key,
-        row.vmids.map((vmid) => ({
-          upid: row.upid ?? null,
-          node: row.node,
-          vmid,
-          type: row.type,
-          label: labelFor(vmid, guests),
-          ...(options.cluster ? { cluster: options.cluster } : {}),
-        })),
+        row.vmids.map((vmid) => {
+          const targetNode = request.action === 'migrate' ? request.targets[vmid] : undefined;
+          const label = labelFor(vmid, guests) + (targetNode ? ` -> ${targetNode}` : '');
+          return {
+            upid: row.upid ?? null,
+            node: row.node,
+            vmid,
+            type: row.type,
+            label,
+            ...(targetNode ? { targetNode } : {}),
+            ...(options.cluster ? { cluster: options.cluster } : {}),
+          };
+        }),
       );
     }
     const report = (row: TaskRow) => {

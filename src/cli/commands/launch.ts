@@ -1,11 +1,23 @@
 /**
- * `pvetasks start|backup|snapshot <guests>...`: checks what the operator typed, connects, resolves the
- * guests and the storage, opens the session, then runs the launch on a runtime (launch-run.ts).
+ * `pvetasks start|backup|snapshot|shutdown|stop|reboot|migrate <guests>...`: checks what the operator
+ * typed, connects to each cluster the guests are in, resolves the guests (and the storage, or the
+ * migration target), opens the sessions, then runs the launch on one runtime per cluster
+ * (launch-run.ts). `drain` (drain.ts) plans its migration, then runs it the same way (runPlans).
  */
 import type { PveClient, PveClientOptions } from '../../api/index.js';
-import { malformedMessage, readClusterTasks, readNodeTasks, readPermissions, readStorages, type ListedTask } from '../../tasks/answers.js';
+import {
+  malformedMessage,
+  readClusterTasks,
+  readNodes,
+  readNodeTasks,
+  readPermissions,
+  readStorages,
+  type ListedTask,
+} from '../../tasks/answers.js';
 import { describeTask } from '../../tasks/describe.js';
-import { checkLaunch, type Verdict } from '../../tasks/launch-check.js';
+import { restartNote } from '../../tasks/drain.js';
+import { checkLaunch, type CheckView, type Verdict } from '../../tasks/launch-check.js';
+import { migrationCheckView } from '../../tasks/migration-reads.js';
 import { seesClusterTasks } from '../../tasks/privileges.js';
 import type { LaunchRequest } from '../../tasks/launch-plan.js';
 import { openSession } from '../../tasks/session.js';
@@ -13,7 +25,7 @@ import type { Guest, TaskRow } from '../../tasks/store.js';
 import { snapshotNameError } from '../../tasks/snapshot-name.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { echo } from '../../util/echo.js';
-import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg } from '../args.js';
+import { lastValue, parseCommandArgs, parseNodeArg } from '../args.js';
 import {
   closeClients,
   connectEach,
@@ -32,15 +44,22 @@ import { asCliError, fetchGuests, reportingCliErrors, retryingPassingFailures } 
 import { parseGuestRef, placeGuests, type GuestRef } from '../guest-refs.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { TaskReporter } from '../output.js';
+import { launchOptions, shutdownTimeoutArg, type LaunchOptions } from './launch-options.js';
 import { launchAndWatch } from './launch-run.js';
-import { COMMANDS } from '../command-table.js';
+import { COMMANDS, type OptionTable } from '../command-table.js';
 import { commandHelp } from '../help.js';
-import { finishWithReport, reportTarget } from '../report-file.js';
+import { finishWithReport, reportTarget, type ReportTarget } from '../report-file.js';
 
 type Action = LaunchRequest['action'];
-
-const OPTIONS = { start: COMMANDS.start.options, backup: COMMANDS.backup.options, snapshot: COMMANDS.snapshot.options };
-const HELP: Record<Action, string> = { start: commandHelp('start'), backup: commandHelp('backup'), snapshot: commandHelp('snapshot') };
+const OPTIONS: Record<Action, OptionTable> = {
+  start: COMMANDS.start.options,
+  backup: COMMANDS.backup.options,
+  snapshot: COMMANDS.snapshot.options,
+  shutdown: COMMANDS.shutdown.options,
+  stop: COMMANDS.stop.options,
+  reboot: COMMANDS.reboot.options,
+  migrate: COMMANDS.migrate.options,
+};
 
 const MODES = COMMANDS.backup.options.mode.choices;
 const COMPRESSIONS = COMMANDS.backup.options.compress.choices;
@@ -67,6 +86,10 @@ export function createLaunchCommand(action: Action, deps: LaunchCommandDeps = {}
 export const startCommand = createLaunchCommand('start');
 export const backupCommand = createLaunchCommand('backup');
 export const snapshotCommand = createLaunchCommand('snapshot');
+export const shutdownCommand = createLaunchCommand('shutdown');
+export const stopCommand = createLaunchCommand('stop');
+export const rebootCommand = createLaunchCommand('reboot');
+export const migrateCommand = createLaunchCommand('migrate');
 
 async function runLaunch(action: Action, args: string[], io: CliIo, deps: LaunchCommandDeps, secrets: string[]): Promise<number> {
   const clock = deps.clock ?? systemClock;
@@ -74,26 +97,21 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
   const flags = values as Record<string, string | boolean | string[] | undefined>;
   const text = (name: string) => lastValue(flags[name] as string | string[] | undefined);
   if (flags.help) {
-    io.stdout.write(HELP[action]);
+    io.stdout.write(commandHelp(action));
     return ExitCode.ok;
   }
   // Everything the operator typed is checked before anything is asked of a cluster.
   if (positionals.length === 0) throw new CliError(`'pvetasks ${action}' needs at least one guest (VMID or NODE:VMID)`);
   const typed = positionals.map((operand) => parseGuestRef(operand, 'unknown'));
-  const timeoutText = text('timeout');
-  const timeoutMs = timeoutText === undefined ? undefined : parseDurationArg('--timeout', timeoutText);
-  const parallelText = text('parallel');
-  const parallel = parallelText === undefined ? 4 : parseCountArg('--parallel', parallelText, { min: 1, max: 64 });
-  const perNodeText = text('per-node');
-  const perNode = perNodeText === undefined ? 4 : parseCountArg('--per-node', perNodeText, { min: 1, max: 64 });
+  const options = launchOptions(text, flags);
   const request = requestFor(action, typed, text, flags);
   const report = reportTarget(text('report'), io.cwd);
 
   const clusters = await loadClusters(io, secrets, {
     cluster: flags.cluster as string[] | undefined,
     config: text('config'),
-    tokenFile: text('token-file'),
-    interval: text('interval'),
+    tokenFile: options.tokenFile,
+    interval: options.interval,
   });
   // Now that the configured names are known, `east:101` names a cluster.
   const refs = positionals.map((operand) => parseGuestRef(operand, clusters.names));
@@ -136,89 +154,112 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
         const nodes = [...new Set(clusterRequest.vmids.map((vmid) => value.guests.get(vmid)!.node))];
         await checkBackupStorage(cluster.client, clock, io.signal, nodes, clusterRequest.storage, warn);
       }
-      const verdicts = await checkBeforeLaunch(cluster.client, clock, io.signal, clusterRequest, value.guests, {
-        noSkip: flags['no-skip'] === true,
-      });
+      if (clusterRequest.action === 'migrate')
+        await checkTargetNode(cluster.client, clock, io.signal, clusterRequest.targets[clusterRequest.vmids[0]!]!);
+      const verdicts = await checkBeforeLaunch(cluster.client, clock, io.signal, clusterRequest, value.guests, { noSkip: options.noSkip });
+      const restarting = clusterRequest.action === 'migrate' ? restartNote(verdicts, value.guests) : undefined;
+      if (restarting) io.stderr.write(`pvetasks: note: ${named ? `cluster ${cluster.name}: ` : ''}${restarting}\n`);
       plans.push({ cluster, request: clusterRequest, guests: value.guests, verdicts });
     }
-    // Every session is open before any cluster launches: one that cannot be opened stops them all.
-    const sessions: Array<ReturnType<typeof openSession>> = [];
-    const sessionNames: string[] = [];
-    try {
-      for (const plan of plans) {
-        const cluster = await sessionClusterName(plan.cluster, clock, io.signal);
-        sessionNames.push(cluster);
-        sessions.push(
-          openSession({ stateDir: plan.cluster.config.stateDir, cluster, user: plan.cluster.client.userid, clock, onWarning: warn }),
-        );
-      }
-    } catch (error) {
-      await Promise.all(sessions.map((session) => session.close()));
-      throw error;
-    }
-    const reporter = new TaskReporter(io, { json: flags.json === true, noColor: flags['no-color'] === true });
-    const settled = await Promise.allSettled(
-      plans.map((plan, index) =>
-        launchAndWatch({
-          client: plan.cluster.client,
-          clock,
-          io,
-          request: plan.request,
-          verdicts: plan.verdicts,
-          guests: plan.guests,
-          session: sessions[index]!,
-          parallel,
-          perNode,
-          timeoutMs,
-          intervalMs: plan.cluster.config.intervalMs,
-          reporter,
-          ...(named ? { cluster: plan.cluster.name } : {}),
-        }),
-      ),
-    );
-    // Only once every cluster is done: a failure of one must not close the clients the others use.
-    const ends = settled.map((result) => {
-      if (result.status === 'rejected') throw result.reason;
-      return result.value;
-    });
-    // `--report`: every cluster's rows in one file, written last (also when interrupted).
-    const withReport = (code: number) =>
-      finishWithReport(
-        report,
-        () => {
-          const clusterOf = new Map(ends.flatMap((end, index) => end.rows.map((row) => [row, sessionNames[index]!] as const)));
-          return {
-            command: action,
-            cluster: sessionNames.join(', '),
-            user: [...new Set(plans.map((plan) => plan.cluster.client.userid))].join(', '),
-            rows: ends.flatMap((end) => end.rows),
-            ...(plans.length > 1 ? { clusterOf: (row: TaskRow) => clusterOf.get(row) ?? '' } : {}),
-            guestNames: Object.fromEntries(plans.flatMap((plan) => [...plan.guests].map(([vmid, guest]) => [vmid, guest.name]))),
-            writtenAt: clock.now(),
-          };
-        },
-        io.stderr,
-        code,
-      );
-    const running = ends.reduce((sum, end) => sum + (end.interrupted ? end.running : 0), 0);
-    if (ends.some((end) => end.interrupted)) {
-      io.stderr.write(
-        `pvetasks: interrupted; stopped waiting${running ? `, ${running} task(s) keep running on the server` : ''}; queued launches were not sent\n`,
-      );
-      return withReport(ExitCode.interrupted);
-    }
-    const code = plans.length > 0 ? reporter.summary() : ExitCode.ok;
-    return withReport(worstExitCode([code, ...notReachedCodes]));
+    const code = await runPlans({ plans, clock, io, options, report, command: action, named });
+    return worstExitCode([code, ...notReachedCodes]);
   } finally {
     await closeClients(up.map(({ cluster }) => cluster.client));
   }
 }
 
-interface ClusterPlan {
+export interface ClusterPlan {
   cluster: ConnectedCluster;
   request: LaunchRequest;
   guests: Map<number, Guest>;
-  verdicts: Verdict[];
+  verdicts: readonly Verdict[];
+}
+
+/**
+ * Opens every plan's session (one that cannot be opened stops them all, before anything is sent),
+ * launches and follows each cluster's plan on its own runtime, then writes the summary and `--report`
+ * over every cluster. Returns the exit code.
+ */
+export async function runPlans(run: {
+  plans: readonly ClusterPlan[];
+  clock: Clock;
+  io: CliIo;
+  options: LaunchOptions;
+  report: ReportTarget | undefined;
+  /** The command's name, for the report. */
+  command: string;
+  /** Several clusters, or a configured one: events and lines name the cluster. */
+  named: boolean;
+}): Promise<number> {
+  const { plans, clock, io, options, report, named } = run;
+  const warn = (line: string) => io.stderr.write(`pvetasks: warning: ${line}\n`);
+  // Every session is open before any cluster launches: one that cannot be opened stops them all.
+  const sessions: Array<ReturnType<typeof openSession>> = [];
+  const sessionNames: string[] = [];
+  try {
+    for (const plan of plans) {
+      const cluster = await sessionClusterName(plan.cluster, clock, io.signal);
+      sessionNames.push(cluster);
+      sessions.push(
+        openSession({ stateDir: plan.cluster.config.stateDir, cluster, user: plan.cluster.client.userid, clock, onWarning: warn }),
+      );
+    }
+  } catch (error) {
+    await Promise.all(sessions.map((session) => session.close()));
+    throw error;
+  }
+  const reporter = new TaskReporter(io, { json: options.json, noColor: options.noColor });
+  const settled = await Promise.allSettled(
+    plans.map((plan, index) =>
+      launchAndWatch({
+        client: plan.cluster.client,
+        clock,
+        io,
+        request: plan.request,
+        verdicts: plan.verdicts,
+        guests: plan.guests,
+        session: sessions[index]!,
+        parallel: options.parallel,
+        perNode: options.perNode,
+        timeoutMs: options.timeoutMs,
+        intervalMs: plan.cluster.config.intervalMs,
+        reporter,
+        ...(named ? { cluster: plan.cluster.name } : {}),
+      }),
+    ),
+  );
+  // Only once every cluster is done: a failure of one must not close the clients the others use.
+  const ends = settled.map((result) => {
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
+  });
+  // `--report`: every cluster's rows in one file, written last (also when interrupted).
+  const withReport = (code: number) =>
+    finishWithReport(
+      report,
+      () => {
+        const clusterOf = new Map(ends.flatMap((end, index) => end.rows.map((row) => [row, sessionNames[index]!] as const)));
+        return {
+          command: run.command,
+          cluster: sessionNames.join(', '),
+          user: [...new Set(plans.map((plan) => plan.cluster.client.userid))].join(', '),
+          rows: ends.flatMap((end) => end.rows),
+          ...(plans.length > 1 ? { clusterOf: (row: TaskRow) => clusterOf.get(row) ?? '' } : {}),
+          guestNames: Object.fromEntries(plans.flatMap((plan) => [...plan.guests].map(([vmid, guest]) => [vmid, guest.name]))),
+          writtenAt: clock.now(),
+        };
+      },
+      io.stderr,
+      code,
+    );
+  const running = ends.reduce((sum, end) => sum + (end.interrupted ? end.running : 0), 0);
+  if (ends.some((end) => end.interrupted)) {
+    io.stderr.write(
+      `pvetasks: interrupted; stopped waiting${running ? `, ${running} task(s) keep running on the server` : ''}; queued launches were not sent\n`,
+    );
+    return withReport(ExitCode.interrupted);
+  }
+  return withReport(plans.length > 0 ? reporter.summary() : ExitCode.ok);
 }
 
 /**
@@ -265,6 +306,23 @@ function reportNotReached(
   return codes;
 }
 
+/** A migration target that is not a node of the cluster, or is offline: nothing is sent (exit 2). */
+async function checkTargetNode(client: PveClient, clock: Clock, signal: AbortSignal, target: string): Promise<void> {
+  let nodes: Array<{ node: string; online: boolean }>;
+  try {
+    nodes = (await retryingPassingFailures(clock, signal, () => readNodes(client, { signal }))).items;
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    throw asCliError(error, "cannot read the cluster's nodes");
+  }
+  const node = nodes.find((item) => item.node === target);
+  if (!node)
+    throw new CliError(
+      `--target ${target} is not a node of this cluster (nothing was started); nodes: ${nodes.map((item) => item.node).join(', ')}`,
+    );
+  if (!node.online) throw new CliError(`--target ${target} is offline (nothing was started)`);
+}
+
 function requestFor(
   action: Action,
   refs: readonly { vmid: number }[],
@@ -288,6 +346,34 @@ function requestFor(
         compress: oneOf('--compress', text('compress'), COMPRESSIONS, 'zstd'),
       };
     }
+    case 'shutdown': {
+      const shutdownTimeout = shutdownTimeoutArg(text('shutdown-timeout'));
+      return {
+        action,
+        vmids,
+        ...(shutdownTimeout !== undefined ? { shutdownTimeout } : {}),
+        ...(flags['force-stop'] ? { forceStop: true } : {}),
+      };
+    }
+    case 'stop':
+      return { action, vmids };
+    case 'reboot': {
+      const shutdownTimeout = shutdownTimeoutArg(text('shutdown-timeout'));
+      return { action, vmids, ...(shutdownTimeout !== undefined ? { shutdownTimeout } : {}) };
+    }
+    case 'migrate': {
+      const targetText = text('target');
+      if (targetText === undefined) throw new CliError("'pvetasks migrate' needs --target NODE");
+      const target = parseNodeArg('--target', targetText);
+      const shutdownTimeout = shutdownTimeoutArg(text('shutdown-timeout'));
+      return {
+        action,
+        vmids,
+        targets: Object.fromEntries(vmids.map((vmid) => [vmid, target])),
+        ...(flags['with-local-disks'] ? { withLocalDisks: true } : {}),
+        ...(shutdownTimeout !== undefined ? { shutdownTimeout } : {}),
+      };
+    }
     case 'snapshot': {
       const snapname = text('name');
       if (snapname === undefined) throw new CliError("'pvetasks snapshot' needs --name SNAPNAME");
@@ -302,6 +388,7 @@ function requestFor(
 /**
  * What to do with each guest (launch-check.ts): the credentials' privileges and the tasks in flight on
  * the guests' nodes are read once; where they cannot be read, the launch goes on without that check.
+ * A migration also reads which nodes are online and each VM's migration preconditions.
  */
 async function checkBeforeLaunch(
   client: PveClient,
@@ -311,19 +398,38 @@ async function checkBeforeLaunch(
   guests: Map<number, Guest>,
   options: { noSkip: boolean },
 ): Promise<Verdict[]> {
-  const quietly = <T>(read: () => Promise<T>) => retryingPassingFailures(clock, signal, read).catch(() => undefined);
-  const permissions = await quietly(() => readPermissions(client, { signal }));
+  const nodes = request.vmids.map((vmid) => guests.get(vmid)?.node).filter((node): node is string => !!node);
+  const view = await readCheckView(client, clock, signal, guests, nodes);
+  if (request.action !== 'migrate') return checkLaunch(request, view, options);
+  const listed = request.vmids.map((vmid) => guests.get(vmid)).filter((guest): guest is Guest => guest !== undefined);
+  const migration = await quietly(clock, signal, () => migrationCheckView(client, view, listed, request, { signal }));
+  return checkLaunch(request, migration ?? view, options);
+}
+
+/** A read that may fail without stopping the launch (PVE's own checks then decide). */
+function quietly<T>(clock: Clock, signal: AbortSignal, read: () => Promise<T>): Promise<T | undefined> {
+  return retryingPassingFailures(clock, signal, read).catch(() => undefined);
+}
+
+/** The launch check's view of the cluster: the guests, the credentials' privileges, the tasks in flight on these nodes. */
+export async function readCheckView(
+  client: PveClient,
+  clock: Clock,
+  signal: AbortSignal,
+  guests: Map<number, Guest>,
+  guestNodes: readonly string[],
+): Promise<CheckView> {
+  const permissions = await quietly(clock, signal, () => readPermissions(client, { signal }));
   const access = permissions && { permissions, clusterTasks: seesClusterTasks(permissions) };
-  const nodes = [...new Set(request.vmids.map((vmid) => guests.get(vmid)?.node).filter((node): node is string => !!node))];
   const busy = new Map<number, string>();
   const note = (tasks: readonly ListedTask[]) => {
     for (const task of tasks) if (task.running && /^\d+$/.test(task.id)) busy.set(Number(task.id), describeTask(task.type, task.id));
   };
-  if (access?.clusterTasks !== false) note((await quietly(() => readClusterTasks(client, { signal })))?.items ?? []);
+  if (access?.clusterTasks !== false) note((await quietly(clock, signal, () => readClusterTasks(client, { signal })))?.items ?? []);
   else
-    for (const node of nodes)
-      note((await quietly(() => readNodeTasks(client, node, { source: 'active', limit: 500 }, { signal })))?.items ?? []);
-  return checkLaunch(request, { guests, taskInFlight: (vmid) => busy.get(vmid), ...(access ? { access } : {}) }, options);
+    for (const node of new Set(guestNodes))
+      note((await quietly(clock, signal, () => readNodeTasks(client, node, { source: 'active', limit: 500 }, { signal })))?.items ?? []);
+  return { guests, taskInFlight: (vmid) => busy.get(vmid), ...(access ? { access } : {}) };
 }
 
 /** vzdump to a storage that does not take backups fails late, in its task: say so before launching. */

@@ -4,7 +4,7 @@
  * HA-managed guest's start, stop and shutdown only ask the HA stack (`hastart`, `hastop`).
  */
 import type { GuestState, GuestType } from '../model.js';
-import { haRequest, rebootGuest, startGuest, stopGuest } from '../workers/index.js';
+import { haRequest, rebootCt, rebootVm, startGuest, stopGuest } from '../workers/index.js';
 import { ApiError, int, rootOnly, startTask, type ApiResult, type RouteContext } from './common.js';
 
 const prefix = (type: GuestType) => (type === 'qemu' ? 'qm' : 'vz');
@@ -63,7 +63,10 @@ export function stopAction(type: GuestType, how: 'stop' | 'shutdown') {
   };
 }
 
-/** Reboot has no HA variant; a guest that does not run is refused at once. */
+/**
+ * Reboot has no HA variant; a guest that does not run is refused at once. A VM's task ends once it is
+ * down, and qmeventd starts it again in a task of its own (workers/reboot.ts).
+ */
 export function rebootAction(type: GuestType) {
   return (ctx: RouteContext): ApiResult => {
     const vmid = int(ctx.params.vmid);
@@ -76,6 +79,6 @@ export function rebootAction(type: GuestType) {
     // pve-container says `VM` here too (API2/LXC/Status.pm vm_reboot).
     if (!runningHere(ctx, type)) throw new ApiError(500, `VM ${vmid} not running`);
     const timeout = ctx.params.timeout === undefined ? undefined : int(ctx.params.timeout);
-    return startTask(ctx, `${prefix(type)}reboot`, (w) => rebootGuest(w, type, vmid, node, timeout));
+    return startTask(ctx, `${prefix(type)}reboot`, (w) => (type === 'qemu' ? rebootVm : rebootCt)(w, vmid, node, timeout));
   };
 }

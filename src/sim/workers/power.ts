@@ -3,7 +3,7 @@
  * pve-container (LXC.pm `vm_stop`, `vm_reboot`; API2/LXC/Status.pm) run them. What the API refuses
  * before a task exists is in routes/power.ts; these are the failures PVE reports inside the task.
  */
-import type { TaskWorker, WorkerContext } from '../engine.js';
+import type { Step, TaskWorker, WorkerContext } from '../engine.js';
 import { guestConfigPath, type GuestType } from '../model.js';
 import { configLock, fail, guestOn, label, lockError, setRunning, setStopped } from './common.js';
 
@@ -83,12 +83,29 @@ export function* stopGuest(ctx: WorkerContext, type: GuestType, vmid: number, no
   setStopped(guest);
 }
 
-export function* rebootGuest(ctx: WorkerContext, type: GuestType, vmid: number, node: string, timeout?: number): TaskWorker {
+/**
+ * `vm_reboot`. A container is stopped and started again inside the task (pve-container LXC.pm). A VM's
+ * task only asks for the reboot and shuts it down, checking its lock as a shutdown does (qemu-server
+ * QemuServer.pm `vm_reboot` -> `_do_vm_stop`): it ends with the VM down, and qmeventd starts it again
+ * in a task of its own (reboot.ts).
+ */
+/** True when the guest went down (false: it was not running, nothing done). */
+export function* rebootGuest(
+  ctx: WorkerContext,
+  type: GuestType,
+  vmid: number,
+  node: string,
+  timeout?: number,
+): Generator<Step, boolean, unknown> {
   yield configLock(vmid);
   const guest = guestOn(ctx.engine.cluster, vmid, node, type);
   if (!guest) throw fail(`Configuration file '${guestConfigPath({ type, vmid }, node)}' does not exist`);
   // Only a running guest reboots; one that stopped meanwhile is left alone (vm_reboot returns).
-  if (guest.status !== 'running') return;
+  if (guest.status !== 'running') return false;
+  if (type === 'qemu') {
+    const locked = lockError(guest);
+    if (locked) throw fail(locked);
+  }
   const limit = (timeout ?? 60) * 1000;
   const down = shutdownDuration(ctx, type, guest.ignoresShutdown ?? false);
   if (down > limit) {
@@ -99,6 +116,8 @@ export function* rebootGuest(ctx: WorkerContext, type: GuestType, vmid: number, 
     yield { sleep: down };
   }
   setStopped(guest);
+  if (type === 'qemu') return true;
   yield { sleep: ctx.rng.range(2000, 6000) };
   setRunning(guest, ctx.now());
+  return true;
 }

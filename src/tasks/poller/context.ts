@@ -39,6 +39,8 @@ export interface PollContext {
   malformed(what: string, count: number): void;
   /** Whether the poller still follows this row's task. */
   isWatched(row: TaskRow): boolean;
+  /** Each guest's uptime (seconds) as the last /cluster/resources read stated it, and when that read was made. */
+  guestUptimes: { seconds: ReadonlyMap<number, number>; readAt: number };
 }
 
 export function createPollContext(options: PollerOptions): PollContext {
@@ -56,6 +58,7 @@ export function createPollContext(options: PollerOptions): PollContext {
     malformed(what, count) {
       if (count > 0) options.onMalformed?.(what, count);
     },
+    guestUptimes: { seconds: new Map(), readAt: -Infinity },
     isWatched(row) {
       if (!row.upid) return false;
       if (row.state === 'running') return row.exitStatus === undefined; // else: a post-check is pending

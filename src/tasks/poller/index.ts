@@ -14,7 +14,7 @@
  * - connection.ts: the endpoint in use, the last failover, an outage of the API itself (no endpoint
  *   answers: one banner, not one per node);
  * - cluster-members.ts: a node that is not in the cluster (its tasks end `unknown` at once);
- * - post-checks.ts: HA starts, snapshots, backup jobs after PVE says the task ended;
+ * - post-checks.ts: HA requests, power actions, migrations, snapshots, backup jobs after PVE says the task ended;
  * - resources.ts: guest names and states every 10 s;
  * - log-tail.ts: the focused task's log, and progress of our running tasks;
  * - row-updates.ts: how answers change rows.
@@ -30,7 +30,7 @@ import { ClusterMembers } from './cluster-members.js';
 import { ConnectionWatch } from './connection.js';
 import { NodeHealth } from './node-health.js';
 import { pollNode } from './node-lists.js';
-import { postCheckRows, runPostChecks } from './post-checks.js';
+import { isGuestCheck, postCheckRows, runPostChecks } from './post-checks.js';
 import { pollResources } from './resources.js';
 import { applyDeadlines } from './row-updates.js';
 import { activeRowsOf, rowsOf, type TaskRow } from '../store.js';
@@ -257,7 +257,7 @@ export class Poller {
 
   private resourcesDue(now: number): boolean {
     if (this.resourcesEveryMs <= 0 || this.resourcesBusy) return false;
-    const waitingForGuest = postCheckRows(this.ctx).some((row) => row.postCheck!.kind === 'guest-running');
+    const waitingForGuest = postCheckRows(this.ctx).some((row) => isGuestCheck(row.postCheck!));
     return waitingForGuest || now - this.lastResourcesAt >= this.resourcesEveryMs;
   }
 }

@@ -1,4 +1,4 @@
-/** Guest names and states (`/cluster/resources`) for the Guests view, the rows and the HA post-checks. */
+/** Guest names and states (`/cluster/resources`) for the Guests view, the rows and the post-checks on guests. */
 import { readGuests } from '../answers.js';
 import type { PollContext } from './context.js';
 import { nameRows } from './row-updates.js';
@@ -7,6 +7,7 @@ export async function pollResources(ctx: PollContext, signal?: AbortSignal): Pro
   try {
     const guests = await readGuests(ctx.client, ctx.requestInit(signal));
     ctx.malformed('/cluster/resources', guests.malformed);
+    ctx.guestUptimes = { seconds: guests.uptimes, readAt: ctx.clock.now() };
     const byVmid = Object.fromEntries(guests.items.map((guest) => [guest.vmid, guest]));
     ctx.store.getState().update((tx) => {
       tx.setGuests(guests.items);

@@ -19,6 +19,10 @@
  *   112.2 MiB/s`, `migration completed, transferred 4.0 GiB VM-state`, `migration status: completed`;
  *   PVE 6: `migration status: active (transferred N, remaining N), total N)`.
  * - offline disk copies (pvesm export | pvesm import): dd's `4521984 bytes (4.5 MB, 4.3 MiB) copied, 0.8 s, ...`.
+ * - a live migration's local disks (QemuMigrate.pm `scan_local_volumes`): `found local disk 'local-lvm:vm-101-disk-0'
+ *   (attached)`, one line per disk, each then mirrored in turn (one block job after the other).
+ * - a container's restart migration (pve-container LXC/Migrate.pm): `shutdown CT 104` before its volumes
+ *   are copied, `start container on target node` after: stages without bytes.
  * - restores: vma `DEV: dev_id=1 size: N devname: drive-scsi0` then `progress 10% (read N bytes, duration
  *   N sec)`; pbs-restore `progress 55% (read N bytes, zeroes = 82% (N bytes), duration 202 sec)` after
  *   `restore proxmox backup image: ... drive-scsi0.img.fidx ...`, ending `restore image complete (bytes=N, ...)`.
@@ -29,7 +33,8 @@
  */
 import { DURATION, PERCENT, SIZE, bytesOf, lineTimeOf, rsyncBytesOf, secondsOf } from './units.js';
 
-export type ProgressPhase = 'backup' | 'disk' | 'memory' | 'restore' | 'copy' | 'vmstate';
+/** `shutdown` and `start`: a container's restart migration stopping it, then starting it on the target. */
+export type ProgressPhase = 'backup' | 'disk' | 'memory' | 'restore' | 'copy' | 'vmstate' | 'shutdown' | 'start';
 
 /** One measurement of a step of the task: a disk, the RAM, the backup of a guest. */
 export interface StepReading {
@@ -58,7 +63,11 @@ export type LineEvent =
   | { kind: 'drive'; item: string }
   | { kind: 'vma-device'; bytes: number }
   | { kind: 'memory-status'; remaining: number; total: number; transferred: number; time?: number }
-  | { kind: 'memory-done'; transferred?: number };
+  | { kind: 'memory-done'; transferred?: number }
+  /** What the task does now when it moves no bytes (a container shut down or started by its migration). */
+  | { kind: 'stage'; phase: ProgressPhase }
+  /** A migration found one more attached local disk: it will be mirrored, one after the other. */
+  | { kind: 'attached-disk' };
 
 const rate = String.raw`${SIZE}\/s`;
 
@@ -89,6 +98,9 @@ const RESTORE = /^progress (\d{1,3})% \(read (\d+) bytes, (?:zeroes = \d+% \(\d+
 const RESTORE_COMPLETE = /^restore image complete \(bytes=(\d+), duration=(\d+(?:\.\d+)?)s/;
 const VMSTATE = new RegExp(String.raw`^${SIZE} in ${DURATION}$`);
 const VMSTATE_DONE = new RegExp(String.raw`^completed saving the VM state in ${DURATION}, saved ${SIZE}`);
+const ATTACHED_DISK = /\bfound local disk '[^']+' \(attached\)$/;
+const CT_SHUTDOWN = /\bshutdown CT \d+$/;
+const CT_START_ON_TARGET = /\bstart container on target node$/;
 
 /** The progress event a line states, or undefined when it states none. */
 export function readLine(line: string): LineEvent | undefined {
@@ -184,6 +196,9 @@ export function readLine(line: string): LineEvent | undefined {
       complete: true,
     };
   }
+  if (ATTACHED_DISK.test(line)) return { kind: 'attached-disk' };
+  if (CT_SHUTDOWN.test(line)) return { kind: 'stage', phase: 'shutdown' };
+  if (CT_START_ON_TARGET.test(line)) return { kind: 'stage', phase: 'start' };
   if ((m = GUEST.exec(line))) return { kind: 'guest', vmid: Number(m[1]) };
   if ((m = JOB.exec(line))) return { kind: 'job', vmids: m[1]!.trim() ? m[1]!.trim().split(' ').map(Number) : [] };
   if ((m = EXTERNAL.exec(line))) return { kind: 'external', vmids: m[1]!.split(', ').map(Number) };

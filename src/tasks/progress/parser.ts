@@ -13,6 +13,8 @@
  * - Where PVE prints no percentage (container backups, disk copies of offline migrations, snapshots with
  *   RAM) `percent` stays undefined; the bytes the log states are kept.
  * - A multi-guest backup job reports the guest being backed up; a new guest starts with no progress.
+ * - A stage without bytes (a container's restart migration shutting it down, then starting it on the
+ *   target) is the phase until a later line measures something again.
  *
  * Throughput is the rate PVE states on the step's latest line (vzdump's `read:`, migration speed, tar's
  * and dd's summaries), else its bytes over its elapsed time. The ETA extrapolates each running step from
@@ -40,6 +42,12 @@ export interface TaskProgress {
   changedDataOnly?: true;
   /** A vzdump job: the guest being backed up, its position, and the job's guest count when the log lists them. */
   guest?: { vmid: number; index: number; count?: number };
+  /**
+   * A migration mirroring several disks one after the other: the one copying now, and how many the
+   * migration found. Its percentage covers the disks started so far (the next one's size is not in the
+   * log until it starts), so it restarts lower when a disk begins: this says which one of how many.
+   */
+  disk?: { index: number; count?: number };
 }
 
 export interface ProgressParser {
@@ -76,6 +84,10 @@ class LogProgress implements ProgressParser {
   private drive?: string;
   private vmaBytes = 0;
   private lastMemory?: { time: number; transferred: number };
+  private stage?: { phase: ProgressPhase; seq: number };
+  private attachedDisks = 0;
+  /** Block jobs in the order they first reported (a migration mirrors its disks in turn). */
+  private readonly diskJobs: string[] = [];
 
   feed(lines: readonly string[]): void {
     for (const line of lines) {
@@ -112,6 +124,12 @@ class LogProgress implements ProgressParser {
         return;
       case 'memory-status':
         return this.applyMemoryStatus(event);
+      case 'stage':
+        this.stage = { phase: event.phase, seq: ++this.seq };
+        return;
+      case 'attached-disk':
+        this.attachedDisks += 1;
+        return;
       case 'memory-done': {
         // `migration completed, transferred N` states what went over the wire (zero pages are not sent);
         // a bare `migration status: completed` says all of the RAM is on the target.
@@ -133,6 +151,7 @@ class LogProgress implements ProgressParser {
       if (this.drive) fields.item = this.drive;
     }
     if (reading.phase === 'restore' && !this.drive && this.vmaBytes > 0 && fields.total === undefined) fields.total = this.vmaBytes;
+    if (reading.phase === 'disk' && statedKey && !this.diskJobs.includes(statedKey)) this.diskJobs.push(statedKey);
     this.update(key, fields);
   }
 
@@ -163,7 +182,11 @@ class LogProgress implements ProgressParser {
       Object.assign(progress, weighable ? weighed(steps, running) : alone(current));
       progress.phase = current.phase;
       if (current.item) progress.item = current.item;
+      const index = current.phase === 'disk' && current.item ? this.diskJobs.indexOf(current.item) + 1 : 0;
+      const count = Math.max(this.attachedDisks, this.diskJobs.length);
+      if (index > 0 && count > 1) progress.disk = this.attachedDisks >= index ? { index, count } : { index };
     }
+    if (this.stage && steps.every((step) => step.seq < this.stage!.seq)) progress.phase = this.stage.phase;
     if (this.changedDataOnly) progress.changedDataOnly = true;
     if (this.guest) {
       const count = this.jobVmids.length;

@@ -12,6 +12,8 @@ import { dialogHeight, verdictRoom } from '../layout.js';
 import { bindingOf, keyLabel, keysLabel } from '../keymap.js';
 import { BACKUP_COMPRESSIONS, BACKUP_MODES, MAX_LIMIT, type Dialog, type LaunchCheck } from '../ui-state.js';
 import { noSkipToggle, offersNoSkip, verdictLines } from '../verdicts.js';
+import { isMaintenanceDialog } from '../maintenance-state.js';
+import { MaintenanceFields, maintenanceHint } from './maintenance-dialogs.js';
 import { Line, Styled } from './styled.js';
 
 const MAX_WIDTH = 76;
@@ -50,6 +52,7 @@ export function DialogBox({ dialog, width, body = Infinity }: { dialog: Dialog; 
       {dialog.kind === 'snapshot' ? <SnapshotFields dialog={dialog} width={inner} room={room} /> : null}
       {dialog.kind === 'limits' ? <LimitsFields dialog={dialog} width={inner} /> : null}
       {dialog.kind === 'watch' ? <WatchFields dialog={dialog} width={inner} /> : null}
+      {isMaintenanceDialog(dialog) ? <MaintenanceFields dialog={dialog} width={inner} /> : null}
       <Line>
         <Styled tone="muted">{clip(hintOf(dialog, theme.ascii), inner, theme.ellipsis)}</Styled>
       </Line>
@@ -106,6 +109,8 @@ function hintOf(dialog: Dialog, ascii: boolean): string {
     }
     case 'snapshot':
       return `[Y/n]  ${enter}: snapshot  ${keyLabel('cancel', { ascii, nonText: true })}: cancel  ${field}: field  (${yes}, ${keyLabel('cancel')} are text)`;
+    default:
+      return maintenanceHint(dialog, ascii);
   }
 }
 

@@ -1,0 +1,68 @@
+/**
+ * A tmux server of our own (its own socket) for the end-to-end tests: the real bundle runs in a pane,
+ * driven by keys (`send-keys`) and read back from the screen (`capture-pane`). Nothing of the user's
+ * tmux is touched. Without tmux the tests fail; they never skip.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+
+export function requireTmux(): void {
+  const version = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
+  if (version.error || version.status !== 0) {
+    throw new Error('tmux is needed for the end-to-end tests and was not found (.ci/run installs it: apt-get install tmux)');
+  }
+}
+
+export class Tmux {
+  readonly socket = `pvetasks-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  readonly target = 'board';
+  /** Every screen captured while waiting. */
+  readonly screens: string[][] = [];
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly waitMs = 15_000,
+  ) {}
+
+  run(...args: string[]): string {
+    const result = spawnSync('tmux', ['-L', this.socket, '-f', '/dev/null', '-u', ...args], { encoding: 'utf8', env: this.env });
+    if (result.error) throw result.error;
+    if (result.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${result.stderr}`);
+    return result.stdout;
+  }
+
+  capture(): string[] {
+    const lines = this.run('capture-pane', '-p', '-t', this.target).replace(/\n$/, '').split('\n');
+    this.screens.push(lines);
+    return lines;
+  }
+
+  keys(...keys: string[]): void {
+    this.run('send-keys', '-t', this.target, ...keys);
+  }
+
+  /** Literal text (no key names). */
+  type(text: string): void {
+    this.run('send-keys', '-t', this.target, '-l', text);
+  }
+
+  kill(): void {
+    spawnSync('tmux', ['-L', this.socket, 'kill-server'], { env: this.env });
+  }
+
+  /** Polls the screen until `ready` holds; fails with the last screen after the wait limit. */
+  async waitFor(what: string, ready: (screen: string[], text: string) => boolean, waitMs = this.waitMs): Promise<string[]> {
+    const deadline = Date.now() + waitMs;
+    let screen: string[];
+    for (;;) {
+      screen = this.capture();
+      if (ready(screen, screen.join('\n'))) return screen;
+      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; the screen:\n${screen.join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
