@@ -17,7 +17,8 @@ import { closeClients, loadClusters, namesClusters } from '../clusters.js';
 import { asCliError, connect, fetchGuests, reportingCliErrors } from '../connect.js';
 import { commandHelp } from '../help.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
-import { readCheckView, runPlans } from './launch.js';
+import { runPlans } from './launch.js';
+import { readCheckView } from './launch-checks.js';
 import { reportTarget } from '../report-file.js';
 import { launchOptions, shutdownTimeoutArg } from './launch-options.js';
 

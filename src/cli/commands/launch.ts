@@ -5,20 +5,9 @@
  * (launch-run.ts). `drain` (drain.ts) plans its migration, then runs it the same way (runPlans).
  */
 import type { PveClient, PveClientOptions } from '../../api/index.js';
-import {
-  malformedMessage,
-  readClusterTasks,
-  readNodes,
-  readNodeTasks,
-  readPermissions,
-  readStorages,
-  type ListedTask,
-} from '../../tasks/answers.js';
-import { describeTask } from '../../tasks/describe.js';
+import { malformedMessage } from '../../tasks/answers.js';
 import { restartNote } from '../../tasks/drain.js';
-import { checkLaunch, type CheckView, type Verdict } from '../../tasks/launch-check.js';
-import { migrationCheckView } from '../../tasks/migration-reads.js';
-import { seesClusterTasks } from '../../tasks/privileges.js';
+import type { Verdict } from '../../tasks/launch-check.js';
 import type { LaunchRequest } from '../../tasks/launch-plan.js';
 import { openSession } from '../../tasks/session.js';
 import type { Guest, TaskRow } from '../../tasks/store.js';
@@ -40,11 +29,12 @@ import {
   type Clusters,
   type ConnectedCluster,
 } from '../clusters.js';
-import { asCliError, fetchGuests, reportingCliErrors, retryingPassingFailures } from '../connect.js';
+import { asCliError, fetchGuests, reportingCliErrors } from '../connect.js';
 import { parseGuestRef, placeGuests, type GuestRef } from '../guest-refs.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { TaskReporter } from '../output.js';
 import { launchOptions, shutdownTimeoutArg, type LaunchOptions } from './launch-options.js';
+import { checkBackupStorage, checkBeforeLaunch, checkTargetNode } from './launch-checks.js';
 import { launchAndWatch } from './launch-run.js';
 import { COMMANDS, type OptionTable } from '../command-table.js';
 import { commandHelp } from '../help.js';
@@ -306,23 +296,6 @@ function reportNotReached(
   return codes;
 }
 
-/** A migration target that is not a node of the cluster, or is offline: nothing is sent (exit 2). */
-async function checkTargetNode(client: PveClient, clock: Clock, signal: AbortSignal, target: string): Promise<void> {
-  let nodes: Array<{ node: string; online: boolean }>;
-  try {
-    nodes = (await retryingPassingFailures(clock, signal, () => readNodes(client, { signal }))).items;
-  } catch (error) {
-    if (signal.aborted) throw signal.reason;
-    throw asCliError(error, "cannot read the cluster's nodes");
-  }
-  const node = nodes.find((item) => item.node === target);
-  if (!node)
-    throw new CliError(
-      `--target ${target} is not a node of this cluster (nothing was started); nodes: ${nodes.map((item) => item.node).join(', ')}`,
-    );
-  if (!node.online) throw new CliError(`--target ${target} is offline (nothing was started)`);
-}
-
 function requestFor(
   action: Action,
   refs: readonly { vmid: number }[],
@@ -381,83 +354,6 @@ function requestFor(
       if (problem) throw new CliError(`--name ${echo(snapname, { maxLength: 40 })}: ${problem}`);
       const description = text('description');
       return { action, vmids, snapname, ...(description ? { description } : {}), ...(flags.vmstate ? { vmstate: true } : {}) };
-    }
-  }
-}
-
-/**
- * What to do with each guest (launch-check.ts): the credentials' privileges and the tasks in flight on
- * the guests' nodes are read once; where they cannot be read, the launch goes on without that check.
- * A migration also reads which nodes are online and each VM's migration preconditions.
- */
-async function checkBeforeLaunch(
-  client: PveClient,
-  clock: Clock,
-  signal: AbortSignal,
-  request: LaunchRequest,
-  guests: Map<number, Guest>,
-  options: { noSkip: boolean },
-): Promise<Verdict[]> {
-  const nodes = request.vmids.map((vmid) => guests.get(vmid)?.node).filter((node): node is string => !!node);
-  const view = await readCheckView(client, clock, signal, guests, nodes);
-  if (request.action !== 'migrate') return checkLaunch(request, view, options);
-  const listed = request.vmids.map((vmid) => guests.get(vmid)).filter((guest): guest is Guest => guest !== undefined);
-  const migration = await quietly(clock, signal, () => migrationCheckView(client, view, listed, request, { signal }));
-  return checkLaunch(request, migration ?? view, options);
-}
-
-/** A read that may fail without stopping the launch (PVE's own checks then decide). */
-function quietly<T>(clock: Clock, signal: AbortSignal, read: () => Promise<T>): Promise<T | undefined> {
-  return retryingPassingFailures(clock, signal, read).catch(() => undefined);
-}
-
-/** The launch check's view of the cluster: the guests, the credentials' privileges, the tasks in flight on these nodes. */
-export async function readCheckView(
-  client: PveClient,
-  clock: Clock,
-  signal: AbortSignal,
-  guests: Map<number, Guest>,
-  guestNodes: readonly string[],
-): Promise<CheckView> {
-  const permissions = await quietly(clock, signal, () => readPermissions(client, { signal }));
-  const access = permissions && { permissions, clusterTasks: seesClusterTasks(permissions) };
-  const busy = new Map<number, string>();
-  const note = (tasks: readonly ListedTask[]) => {
-    for (const task of tasks) if (task.running && /^\d+$/.test(task.id)) busy.set(Number(task.id), describeTask(task.type, task.id));
-  };
-  if (access?.clusterTasks !== false) note((await quietly(clock, signal, () => readClusterTasks(client, { signal })))?.items ?? []);
-  else
-    for (const node of new Set(guestNodes))
-      note((await quietly(clock, signal, () => readNodeTasks(client, node, { source: 'active', limit: 500 }, { signal })))?.items ?? []);
-  return { guests, taskInFlight: (vmid) => busy.get(vmid), ...(access ? { access } : {}) };
-}
-
-/** vzdump to a storage that does not take backups fails late, in its task: say so before launching. */
-async function checkBackupStorage(
-  client: PveClient,
-  clock: Clock,
-  signal: AbortSignal,
-  nodes: readonly string[],
-  storage: string,
-  warn: (text: string) => void,
-): Promise<void> {
-  for (const node of nodes) {
-    let ids: string[];
-    let malformed: number;
-    try {
-      const storages = await retryingPassingFailures(clock, signal, () => readStorages(client, node, 'backup', { signal }));
-      ids = storages.items.map((entry) => entry.storage);
-      malformed = storages.malformed;
-    } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      throw asCliError(error, `cannot read the storages of ${node}`);
-    }
-    if (malformed > 0) warn(malformedMessage(malformed, `/nodes/${node}/storage`));
-    if (!ids.includes(storage)) {
-      throw new CliError(
-        `storage ${echo(storage)} does not take backups on ${node} (nothing was started); backup storages there: ${ids.join(', ') || 'none'}`,
-        malformed > 0 ? ExitCode.failed : ExitCode.usage,
-      );
     }
   }
 }
