@@ -38,7 +38,9 @@ describe('pvetasks __complete', () => {
 
   async function complete(args: string[], env: NodeJS.ProcessEnv, deps: CompleteCommandDeps = {}) {
     const io = fakeIo({ env, cwd: scratch });
-    const code = await clock.runUntil(createCompleteCommand({ clock, ...deps })(args, io));
+    const running = createCompleteCommand({ clock, ...deps })(args, io);
+    // Cluster names are read from a file, with no request for the clock to drive.
+    const code = await (args[0] === 'clusters' ? running : clock.runUntil(running));
     return { code, stdout: io.stdout.text, stderr: io.stderr.text };
   }
 
@@ -112,10 +114,15 @@ describe('pvetasks __complete', () => {
     assert.equal((await complete(['backup-storages'], env, { createClient })).stdout, 'nfs-backup\n');
   });
 
-  test('cluster names come from the configuration hook, none until the configuration file exists', async () => {
-    assert.equal((await complete(['clusters'], envFor())).stdout, '');
-    const clusterNames = () => ['east', 'west', 'no such name!'];
-    assert.equal((await complete(['clusters'], envFor(), { clusterNames })).stdout, 'east\nwest\n');
+  test('cluster names come from the configuration file (and all), none without one; a name a shell could run is not offered', async () => {
+    const xdg = join(scratch, 'xdg');
+    assert.equal((await complete(['clusters'], envFor({ XDG_CONFIG_HOME: xdg, HOME: scratch }))).stdout, '');
+    mkdirSync(join(xdg, 'pvetasks'), { recursive: true });
+    const entry = (name: string) => `  - name: ${name}\n    endpoints: [${sim.url}]\n    token_env: EAST_TOKEN\n`;
+    writeFileSync(join(xdg, 'pvetasks', 'config.yaml'), `clusters:\n${entry('east')}${entry('west')}`, { mode: 0o600 });
+    assert.equal((await complete(['clusters'], envFor({ XDG_CONFIG_HOME: xdg, HOME: scratch }))).stdout, 'east\nwest\nall\n');
+    const clusterNames = () => ['east', 'no such name!'];
+    assert.equal((await complete(['clusters'], envFor(), { clusterNames })).stdout, 'east\n');
   });
 });
 
