@@ -7,7 +7,7 @@ import type { PveClient } from '../api/index.js';
 import type { Clock } from '../util/clock.js';
 import type { Poller } from './poller/index.js';
 import type { Session } from './session.js';
-import { isFinal, rowsOf, subscribeRowChanges, type Scope, type TaskRow, type TaskState, type TaskStore } from './store.js';
+import { isFinal, rowsOf, subscribeRowChanges, type Scope, type Tally, type TaskRow, type TaskState, type TaskStore } from './store.js';
 import { defaultTimeoutFor } from './timeouts.js';
 import { describeTask } from './describe.js';
 import { parseUpid } from './upid.js';
@@ -38,17 +38,8 @@ export interface TrackOptions {
 
 export type TrackerEvent = { type: 'started'; row: TaskRow } | { type: 'finished'; row: TaskRow };
 
-export interface TrackerSummary {
-  total: number;
-  running: number;
-  queued: number;
-  ok: number;
-  warnings: number;
-  failed: number;
-  timeout: number;
-  unknown: number;
-  skipped: number;
-}
+/** The tracked tasks counted by state, with their total. */
+export type TrackerSummary = Tally;
 
 export interface TaskTracker {
   readonly store: TaskStore;

@@ -4,75 +4,21 @@
 // on the captured screens, and by replaying everything the board wrote (`tmux pipe-pane`) through a
 // small terminal that counts scrolled lines. Without tmux this test fails; it never skips.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { BUNDLE, ensureBundle } from '../helpers/bundle.js';
+import { requireTmux, Tmux } from '../helpers/tmux.js';
 import { VirtualTerminal } from '../helpers/vt.js';
 
 const binary = BUNDLE;
 
-/** Overall limit for one screen state to appear (the board polls every second; the simulator runs at 5x). */
-const WAIT_MS = 15_000;
-
 before(() => {
-  const version = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
-  if (version.error || version.status !== 0) {
-    throw new Error('tmux is needed for the end-to-end test and was not found (.ci/run installs it: apt-get install tmux)');
-  }
+  requireTmux();
   ensureBundle();
 });
-
-/** A tmux server of our own (its own socket), so nothing of the user's tmux is touched. */
-class Tmux {
-  readonly socket = `pvetasks-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  readonly target = 'board';
-  /** Every screen captured while waiting (the frame checks look at all of them). */
-  readonly screens: string[][] = [];
-
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
-
-  run(...args: string[]): string {
-    const result = spawnSync('tmux', ['-L', this.socket, '-f', '/dev/null', '-u', ...args], { encoding: 'utf8', env: this.env });
-    if (result.error) throw result.error;
-    if (result.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${result.stderr}`);
-    return result.stdout;
-  }
-
-  capture(): string[] {
-    const lines = this.run('capture-pane', '-p', '-t', this.target).replace(/\n$/, '').split('\n');
-    this.screens.push(lines);
-    return lines;
-  }
-
-  keys(...keys: string[]): void {
-    this.run('send-keys', '-t', this.target, ...keys);
-  }
-
-  /** Literal text (no key names). */
-  type(text: string): void {
-    this.run('send-keys', '-t', this.target, '-l', text);
-  }
-
-  kill(): void {
-    spawnSync('tmux', ['-L', this.socket, 'kill-server'], { env: this.env });
-  }
-
-  /** Polls the screen until `ready` holds; fails with the last screen after WAIT_MS. */
-  async waitFor(what: string, ready: (screen: string[], text: string) => boolean): Promise<string[]> {
-    const deadline = Date.now() + WAIT_MS;
-    let screen: string[];
-    for (;;) {
-      screen = this.capture();
-      if (ready(screen, screen.join('\n'))) return screen;
-      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; the screen:\n${screen.join('\n')}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 
 const cursorLine = (screen: string[]) => screen.find((line) => line.startsWith('> ')) ?? '';
 

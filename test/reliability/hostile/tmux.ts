@@ -3,11 +3,10 @@
  * touched), every byte it writes to the terminal captured with `pipe-pane -o`, driven by keys and read
  * back from the screen.
  */
-import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE } from '../../helpers/bundle.js';
+import { requireTmux, shellQuote, Tmux } from '../../helpers/tmux.js';
 
 /** Longest wait for one screen state: the board polls every second, but the machine may be busy with the rest of the suite. */
 const WAIT_MS = 30_000;
@@ -15,26 +14,20 @@ const WAIT_MS = 30_000;
 /** Written by the pane before the board starts (so a replay starts from a blank screen): not the board's. */
 export const PANE_PREFIX = '\u001b[H\u001b[2J';
 
-export function assertTmux(): void {
-  const version = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
-  if (version.error || version.status !== 0) {
-    throw new Error('tmux is needed for the board tests and was not found (.ci/run installs it: apt-get install tmux)');
-  }
-}
+/** Fails at once, naming the package, where tmux is missing. */
+export const assertTmux = requireTmux;
 
-export class BoardInTmux {
-  readonly socket = `pvetasks-hostile-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  readonly target = 'board';
-  /** Every screen captured (the frame checks look at all of them). */
-  readonly screens: string[][] = [];
+/** A board in tmux with every byte it writes kept in `pipeFile`. */
+export class BoardInTmux extends Tmux {
   readonly pipeFile: string;
 
   constructor(
-    private readonly env: NodeJS.ProcessEnv,
+    env: NodeJS.ProcessEnv,
     dir: string,
     readonly columns: number,
     readonly rows: number,
   ) {
+    super(env, WAIT_MS);
     this.pipeFile = join(dir, 'pane-output');
   }
 
@@ -47,47 +40,16 @@ export class BoardInTmux {
     this.keys('Enter');
   }
 
-  run(...args: string[]): string {
-    const result = spawnSync('tmux', ['-L', this.socket, '-f', '/dev/null', '-u', ...args], { encoding: 'utf8', env: this.env });
-    if (result.error) throw result.error;
-    if (result.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${result.stderr}`);
-    return result.stdout;
-  }
-
-  capture(): string[] {
-    const lines = this.run('capture-pane', '-p', '-t', this.target).replace(/\n$/, '').split('\n');
-    this.screens.push(lines);
-    return lines;
-  }
-
-  keys(...keys: string[]): void {
-    this.run('send-keys', '-t', this.target, ...keys);
-  }
-
-  /** Literal text (no key names). */
-  type(text: string): void {
-    this.run('send-keys', '-t', this.target, '-l', text);
-  }
-
   /** Ends the tmux server, and removes its socket file (kill-server leaves it behind). */
-  kill(): void {
-    const socketPath = spawnSync('tmux', ['-L', this.socket, 'display-message', '-p', '#{socket_path}'], {
-      encoding: 'utf8',
-      env: this.env,
-    });
-    spawnSync('tmux', ['-L', this.socket, 'kill-server'], { env: this.env });
-    if (socketPath.status === 0 && socketPath.stdout.trim()) rmSync(socketPath.stdout.trim(), { force: true });
-  }
-
-  /** Polls the screen until `ready` holds; fails with the last screen after WAIT_MS. */
-  async waitFor(what: string, ready: (screen: string[], text: string) => boolean): Promise<string[]> {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      const screen = this.capture();
-      if (ready(screen, screen.join('\n'))) return screen;
-      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; the screen:\n${screen.join('\n')}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+  override kill(): void {
+    let socketPath = '';
+    try {
+      socketPath = this.run('display-message', '-p', '#{socket_path}').trim();
+    } catch {
+      // The server is gone already: nothing to remove.
     }
+    super.kill();
+    if (socketPath) rmSync(socketPath, { force: true });
   }
 
   /** Waits for `pattern` on the screen. */
@@ -100,8 +62,4 @@ export class BoardInTmux {
     const first = this.capture()[0]!.charAt(0);
     await this.waitFor(`the header spinner to move from ${first}`, (screen) => screen[0]!.charAt(0) !== first);
   }
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
