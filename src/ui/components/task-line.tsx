@@ -4,6 +4,7 @@
  */
 import { Box } from 'ink';
 import { memo } from 'react';
+import { clusterOfKey } from '../../tasks/cluster-view.js';
 import type { TaskRow } from '../../tasks/store.js';
 import { useBoard, useTasks, useTick } from '../context.js';
 import { elapsedText, fit, formatClock, outcomeText, progressText } from '../format.js';
@@ -23,6 +24,8 @@ function cellOf(id: TaskColumnId, row: TaskRow, now: number, width: number, them
   switch (id) {
     case 'glyph':
       return { text: theme.glyph[row.state], tone: row.state };
+    case 'cluster':
+      return { text: clusterOfKey(row.key) ?? '', tone: 'muted' };
     case 'title':
       return { text: markedTitle(row) };
     case 'node':
