@@ -134,3 +134,40 @@ export function routeActions(parts: readonly ClusterActionsPart[], notify: Runti
     },
   };
 }
+
+/**
+ * Watches UPIDs given at start (`--watch`) on the cluster that has their node. Over several clusters
+ * the nodes are known only once each cluster answered (or is found offline): each UPID waits for its
+ * node to be known, or for every cluster's first cycle (then the first cluster takes it and says why).
+ */
+export function watchWhenKnown(store: TaskStore, actions: RuntimeActions, upids: readonly string[]): void {
+  if (!store.getState().clusters) {
+    for (const upid of upids) actions.watchTask(upid);
+    return;
+  }
+  let pending = [...upids];
+  let busy = false;
+  const nodeOf = (upid: string) => {
+    try {
+      return parseUpid(upid).node;
+    } catch {
+      return undefined;
+    }
+  };
+  const check = () => {
+    if (busy || pending.length === 0) return;
+    busy = true;
+    const parts = store.getState().clusters ?? [];
+    const everyAnswered = parts.every((part) => part.state.poll.cycles > 0 || part.state.connection?.outage);
+    const ready = pending.filter((upid) => {
+      const node = nodeOf(upid);
+      return everyAnswered || node === undefined || parts.some((part) => part.state.nodes[node] !== undefined);
+    });
+    pending = pending.filter((upid) => !ready.includes(upid));
+    for (const upid of ready) actions.watchTask(upid);
+    if (pending.length === 0) unsubscribe();
+    busy = false;
+  };
+  const unsubscribe = store.subscribe(check);
+  check();
+}

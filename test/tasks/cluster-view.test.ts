@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RuntimeActions } from '../../src/tasks/actions.js';
-import { routeActions } from '../../src/tasks/cluster-actions.js';
+import { routeActions, watchWhenKnown } from '../../src/tasks/cluster-actions.js';
 import { activeTaskOn, clusterOfGuest, combineStores, guestId } from '../../src/tasks/cluster-view.js';
 import { createTaskStore, rowsOf, type TaskStore } from '../../src/tasks/store.js';
+import { formatUpid } from '../../src/tasks/upid.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { addTask, guest, setGuests } from '../ui/helpers.js';
 
@@ -121,4 +122,26 @@ test('the router: a launch over guests of two clusters reaches each with its own
   ]);
   actions.notify('hello');
   assert.equal(view.store.getState().message?.text, 'hello');
+});
+
+test('--watch over several clusters: a UPID waits until a cluster has its node, then goes to that cluster', () => {
+  const { alpha, bravo, view } = two();
+  const watched: string[] = [];
+  const fake = (name: string) => ({ watchTask: (upid: string) => (watched.push(`${name} ${upid}`), 'k') }) as unknown as RuntimeActions;
+  const actions = routeActions(
+    [
+      { name: 'alpha', store: alpha, actions: fake('alpha') },
+      { name: 'bravo', store: bravo, actions: fake('bravo') },
+    ],
+    view.notify,
+  );
+  const onBravo = formatUpid({ node: 'bravo-pve2', pid: 1, pstart: 2, starttime: 3, type: 'qmstart', id: '120', user: 'root@pam' });
+  watchWhenKnown(view.store, actions, [onBravo]);
+  assert.deepEqual(watched, [], 'no cluster knows the node yet');
+  alpha.getState().update((tx) => tx.setNode('alpha-pve1', { online: true }));
+  assert.deepEqual(watched, []);
+  bravo.getState().update((tx) => tx.setNode('bravo-pve2', { online: true }));
+  assert.deepEqual(watched, [`bravo ${onBravo}`]);
+  bravo.getState().update((tx) => tx.setNode('bravo-pve1', { online: true }));
+  assert.equal(watched.length, 1, 'watched once');
 });

@@ -4,7 +4,7 @@
  * queue, hands the terminal to the board, and prints the session's summary on the normal screen.
  */
 import { setFlagsFromString } from 'node:v8';
-import { routeActions } from '../../tasks/cluster-actions.js';
+import { routeActions, watchWhenKnown } from '../../tasks/cluster-actions.js';
 import { clusterOfKey, combineStores } from '../../tasks/cluster-view.js';
 import { createRuntime, type Runtime } from '../../tasks/runtime.js';
 import { InvalidUpidError, parseUpid } from '../../tasks/upid.js';
@@ -138,7 +138,7 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
   const color = colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: true });
   try {
     await Promise.all(runtimes.map((runtime) => runtime.queue.recover().catch(() => undefined)));
-    for (const upid of flags.watch) actions.watchTask(upid);
+    watchWhenKnown(view.store, actions, flags.watch);
     // The board draws at once ("waiting for data" until the first cycle lands), as top does.
     for (const runtime of runtimes) runtime.poller.start();
     clusters.forEach((cluster, index) => {
