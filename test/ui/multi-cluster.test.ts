@@ -8,6 +8,10 @@ import { startSimulators, type Simulator } from '../../src/sim/index.js';
 import { routeActions } from '../../src/tasks/cluster-actions.js';
 import { combineStores } from '../../src/tasks/cluster-view.js';
 import { createRuntime, type Runtime } from '../../src/tasks/runtime.js';
+import { createTaskStore, rowsOf } from '../../src/tasks/store.js';
+import { livenessText } from '../../src/ui/components/clusters-header.js';
+import { createTheme } from '../../src/ui/theme.js';
+import { renderSummary } from '../../src/ui/summary.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { storeReaches } from '../helpers/cluster.js';
 import { KEY, cleanup, lineWith, linesOf, mountBoard, settle } from './helpers.js';
@@ -188,6 +192,15 @@ test('start on a marked guest of bravo reaches bravo only (counted by each simul
   const frame = ctx.board.frame();
   assert.match(frame, /\[Tasks: mine\]/);
   assert.match(lineWith(frame, target.name!)!, /✓ bravo +VM \d+ - Start .*OK$/);
+  // The exit summary names the cluster of each task.
+  const summary = renderSummary(rowsOf(ctx.view.store.getState(), 'mine'), {
+    ascii: false,
+    color: false,
+    columns: 120,
+    rows: 40,
+    now: ctx.clock.now(),
+  });
+  assert.match(lineWith(summary, target.name!)!, new RegExp(`bravo:${target.name}`));
 });
 
 test('the filter matches the cluster name; the footer tallies the filtered rows', async () => {
@@ -209,4 +222,22 @@ test('one cluster: no CLUSTER column, the header as before, keys unchanged', asy
   const frame = ctx.board.frame();
   assert.doesNotMatch(frame, /CLUSTER/);
   assert.match(linesOf(frame)[0]!, /alpha · root@pam!\S+ · live/);
+});
+
+test('the liveness line narrows: long words, then short ones, then counts naming the clusters down', () => {
+  const now = 1_000_000;
+  const part = (name: string, outageSince?: number) => {
+    const store = createTaskStore();
+    store.getState().update((tx) => {
+      tx.setPoll({ lastSuccessAt: now - 1000 });
+      if (outageSince !== undefined)
+        tx.setConnection({ endpoint: 'x:8006', endpoints: ['x:8006'], outage: { since: outageSince, reason: 'refused' } });
+    });
+    return { name, state: store.getState() };
+  };
+  const parts = [part('alpha'), part('bravo', now - 12_000), part('charlie')];
+  const theme = createTheme({ color: false, ascii: false });
+  assert.equal(livenessText(parts, now, theme, 80), 'alpha live · bravo offline 12s · charlie live');
+  assert.equal(livenessText(parts, now, theme, 40), 'alpha ok bravo off 12s charlie ok');
+  assert.equal(livenessText(parts, now, theme, 30), '3 clusters, 2 up, down: bravo');
 });
