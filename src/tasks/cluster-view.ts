@@ -55,6 +55,12 @@ export function clusterOfKey(key: string): string | undefined {
   return slash < 0 ? undefined : key.slice(0, slash);
 }
 
+/** Whether the named cluster's API cannot be reached (its rows are as they were when it last answered). */
+export function clusterOffline(state: Pick<TaskStoreState, 'clusters'>, name: string | undefined): boolean {
+  if (name === undefined || !state.clusters) return false;
+  return state.clusters.find((part) => part.name === name)?.state.connection?.outage !== undefined;
+}
+
 /** The cluster's name of a guest id, in a view over several clusters (else undefined). */
 export function clusterOfGuest(state: Pick<TaskStoreState, 'clusters'>, id: number): string | undefined {
   return state.clusters?.[splitGuestId(id).index]?.name;

@@ -81,8 +81,8 @@ test('three clusters from a configuration file: all three live with a CLUSTER co
       /alpha live · bravo offline \d+s · charlie live · delta offline \d+s/.test(lines[0]!),
     );
     assert.match(screen[1]!, /! bravo: cannot reach the API at /);
-    // bravo's rows stay listed.
-    assert.ok(screen.some((line) => /^[> ] ● bravo /.test(line)));
+    // bravo's rows stay listed, marked as not current.
+    assert.ok(screen.some((line) => /^[> ] ● !bravo /.test(line)));
 
     // charlie and alpha keep updating: a new task on each shows up while bravo is down.
     for (const sim of [alpha, charlie]) {

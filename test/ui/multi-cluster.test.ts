@@ -144,9 +144,9 @@ test('one cluster offline: the header names it, its rows stay, the other two kee
   const frame = ctx.board.frame();
   assert.match(linesOf(frame)[0]!, /alpha live · bravo offline \d+s · charlie live/);
   assert.match(linesOf(frame)[1]!, /! bravo: cannot reach the API at /);
-  // bravo's rows are still listed (as they were), next to alpha's and charlie's.
+  // bravo's rows are still listed (as they were, marked !bravo: not current), next to alpha's and charlie's.
   const clusters = new Set(taskRows(frame).map((line) => line.slice(4).split(' ')[0]));
-  assert.deepEqual([...clusters].sort(), ['alpha', 'bravo', 'charlie']);
+  assert.deepEqual([...clusters].sort(), ['!bravo', 'alpha', 'charlie']);
 
   // It comes back: live again.
   await bravo.control.removeFault(`listener-down=${bravo.nodes[0]}`);
@@ -157,6 +157,7 @@ test('one cluster offline: the header names it, its rows stay, the other two kee
   await ctx.clock.advance(2000);
   await settle();
   assert.match(linesOf(ctx.board.frame())[0]!, /alpha live · bravo live · charlie live/);
+  assert.doesNotMatch(ctx.board.frame(), /!bravo/);
 });
 
 test('start on a marked guest of bravo reaches bravo only (counted by each simulator)', async () => {

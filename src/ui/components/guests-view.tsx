@@ -5,7 +5,7 @@
  */
 import { Box } from 'ink';
 import { memo, useMemo } from 'react';
-import { activeTaskOn, clusterOfGuest } from '../../tasks/cluster-view.js';
+import { activeTaskOn, clusterOfGuest, clusterOffline } from '../../tasks/cluster-view.js';
 import type { Guest, TaskRow } from '../../tasks/store.js';
 import { useBoard, useTasks, useUi } from '../context.js';
 import { fit } from '../format.js';
@@ -14,7 +14,7 @@ import { cursorIndex } from '../visible.js';
 import { clusterColumnWidth, guestColumns, windowTop, type Column, type GuestColumnId } from '../layout.js';
 import type { Theme, Tone } from '../theme.js';
 import { Line, Styled } from './styled.js';
-import { ColumnHeading } from './task-line.js';
+import { ColumnHeading, clusterCell } from './task-line.js';
 
 function statusTone(status: string): Tone | undefined {
   if (status === 'running') return 'ok';
@@ -36,6 +36,7 @@ function activityText(guest: Guest, task: TaskRow | undefined, theme: Theme): st
 function cellOf(
   id: GuestColumnId,
   cluster: string | undefined,
+  offline: boolean,
   guest: Guest,
   marked: boolean,
   task: TaskRow | undefined,
@@ -46,7 +47,7 @@ function cellOf(
     case 'mark':
       return { text: marked ? theme.mark : ' ', tone: 'marked' };
     case 'cluster':
-      return { text: cluster ?? '', tone: 'muted' };
+      return clusterCell(cluster, offline);
     case 'vmid':
       return { text: String(guest.vmid) };
     case 'name':
@@ -81,13 +82,14 @@ const GuestLine = memo(function GuestLine({ vmid, selected, columns }: GuestLine
   const task = useTasks((s) => activeTaskOn(s, vmid));
   const marked = useUi((s) => s.guests.marks[vmid] === true);
   const cluster = useTasks((s) => clusterOfGuest(s, vmid));
+  const offline = useTasks((s) => clusterOffline(s, cluster));
   if (!guest) return <Line />;
   const activityShown = columns.some((column) => column.id === 'task');
   return (
     <Line inverse={selected}>
       {selected ? `${theme.cursor} ` : '  '}
       {columns.map((column, i) => {
-        const cell = cellOf(column.id, cluster, guest, marked, task, theme, activityShown);
+        const cell = cellOf(column.id, cluster, offline, guest, marked, task, theme, activityShown);
         const text = fit(cell.text, column.width, theme.ellipsis, column.align);
         return (
           <Styled key={column.id} tone={cell.tone}>
