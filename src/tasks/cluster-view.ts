@@ -140,28 +140,30 @@ export function combineStores(parts: readonly ClusterPart[], clock: Clock): Comb
   /** Merges the clusters' sorted orders of a scope (each store's own order; ties go to the earlier cluster). */
   const mergeOrders = (states: readonly TaskStoreState[], scope: Scope): readonly string[] => {
     const lists = states.map((state) => state.order[scope]);
-    const heads = lists.map(() => 0);
-    const out: string[] = new Array(lists.reduce((sum, list) => sum + list.length, 0));
     const keyed = states.map((_, index) => prefixed(index, lists[index]!));
+    const heads = lists.map(() => 0);
+    // Each list's head row, read once per head (not once per comparison).
+    const rowAt = (index: number) => {
+      const key = lists[index]![heads[index]!];
+      return key === undefined ? undefined : states[index]!.row(key);
+    };
+    const headRows = lists.map((_, index) => rowAt(index));
+    const out: string[] = new Array(lists.reduce((sum, list) => sum + list.length, 0));
     for (let n = 0; n < out.length; n++) {
       let best = -1;
-      let bestRow: TaskRow | undefined;
       for (let index = 0; index < lists.length; index++) {
-        const list = lists[index]!;
-        if (heads[index]! >= list.length) continue;
-        const row = states[index]!.row(list[heads[index]!]!);
+        if (heads[index]! >= lists[index]!.length) continue;
+        const row = headRows[index];
+        // A key without its row is not expected (a store's order lists its rows only): taken as it comes.
         if (!row) {
-          // Not expected (a store's order lists its rows only): taken as it comes.
           best = index;
           break;
         }
-        if (best < 0 || compareRows(row, bestRow!) < 0) {
-          best = index;
-          bestRow = row;
-        }
+        if (best < 0 || compareRows(row, headRows[best]!) < 0) best = index;
       }
       out[n] = keyed[best]![heads[best]!]!;
       heads[best]! += 1;
+      headRows[best] = rowAt(best);
     }
     return out;
   };

@@ -46,20 +46,21 @@ export function livenessText(parts: Parts, now: number, theme: Theme, room: numb
 
 export function ClustersHeader({ width, lines }: { width: number; lines: number }) {
   const { theme, readOnly, store } = useBoard();
-  const parts = useTasks((s) => s.clusters)!;
   const paused = useTasks((s) => s.poll.paused);
   const cycles = useTasks((s) => s.poll.cycles);
   const session = useTasks((s) => s.session);
   const now = useTick((t) => t.now);
   const spinner = paused ? (theme.ascii ? '=' : '■') : theme.spinner[cycles % theme.spinner.length]!;
+  const insecure = useTasks((s) => s.clusters?.some((part) => part.state.session?.insecure) === true);
   const flags = [
     session?.demo ? 'DEMO' : '',
-    parts.some((part) => part.state.session?.insecure) ? 'INSECURE' : '',
+    insecure ? 'INSECURE' : '',
     paused ? 'PAUSED' : '',
     readOnly || session?.readOnly ? 'READ-ONLY' : '',
   ].filter(Boolean);
   const room = Math.max(0, width - 2 - flags.reduce((sum, flag) => sum + flag.length + 1, 0) - 1);
-  const text = livenessText(parts, now, theme, room);
+  // A string: the header draws again only when some cluster's liveness reads differently, not on every write.
+  const text = useTasks((s) => livenessText(s.clusters ?? [], now, theme, room));
   return (
     <Box flexDirection="column" height={lines}>
       <Line>
