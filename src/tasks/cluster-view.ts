@@ -18,6 +18,7 @@ import {
   SCOPES,
   compareRows,
   emptyTally,
+  inScope,
   type Guest,
   type Message,
   type NodeHealth,
@@ -39,6 +40,9 @@ export interface ClusterPartState {
 
 /** PVE's VMIDs are below 10^9: a guest's id in a view over several clusters is index * 10^9 + VMID. */
 export const GUEST_ID_SPAN = 1_000_000_000;
+
+/** Above this many rows touched by one write, the orders are merged again whole (as the store re-sorts). */
+const INCREMENTAL_LIMIT = 64;
 
 export function guestId(clusterIndex: number, vmid: number): number {
   return clusterIndex * GUEST_ID_SPAN + vmid;
@@ -168,11 +172,50 @@ export function combineStores(parts: readonly ClusterPart[], clock: Clock): Comb
     return out;
   };
 
+  /**
+   * The merged order after a write to one cluster that touched a few rows: only those rows can have
+   * moved (an order depends on the rows' own fields), so they are taken out and put back in by binary
+   * search, in the full merge's order (the stores' order, then the earlier cluster). Undefined when a
+   * full merge is needed (many rows touched, or the result does not add up).
+   */
+  const mergeTouched = (states: readonly TaskStoreState[], index: number, merged: readonly string[], scope: Scope) => {
+    const state = states[index]!;
+    const touched = state.rowsChange.before;
+    if (touched.size > INCREMENTAL_LIMIT) return undefined;
+    const prefix = `${parts[index]!.name}/`;
+    const out = merged.filter((key) => !(key.startsWith(prefix) && touched.has(key.slice(prefix.length))));
+    const underlying = (key: string) => {
+      const slash = key.indexOf('/');
+      const at = indexOf.get(key.slice(0, slash))!;
+      return { at, row: states[at]!.row(key.slice(slash + 1))! };
+    };
+    for (const key of touched.keys()) {
+      const row = state.row(key);
+      if (!row || !inScope(row, scope)) continue;
+      let low = 0;
+      let high = out.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        const other = underlying(out[middle]!);
+        if ((compareRows(row, other.row) || index - other.at) < 0) high = middle;
+        else low = middle + 1;
+      }
+      out.splice(low, 0, prefix + key);
+    }
+    return out.length === states.reduce((sum, each) => sum + each.order[scope].length, 0) ? out : undefined;
+  };
+
   const build = (states: readonly TaskStoreState[], previous: TaskStoreState | undefined): TaskStoreState => {
     const before = previous?.clusters?.map((part) => part.state);
     const changed = <T>(pick: (state: TaskStoreState) => T) => !before || states.some((state, i) => pick(state) !== pick(before[i]!));
     const order = { ...(previous?.order ?? { mine: [], cluster: [] }) } as Record<Scope, readonly string[]>;
-    for (const scope of SCOPES) if (changed((state) => state.order[scope])) order[scope] = mergeOrders(states, scope);
+    // One cluster's write (the usual case: each store's change is seen at once) moves only the rows it touched.
+    const movedIn = before ? states.flatMap((state, i) => (state.rowsChange !== before[i]!.rowsChange ? [i] : [])) : [];
+    for (const scope of SCOPES) {
+      if (!changed((state) => state.order[scope])) continue;
+      const one = movedIn.length === 1 && states.every((state, i) => i === movedIn[0] || state.order[scope] === before![i]!.order[scope]);
+      order[scope] = (one ? mergeTouched(states, movedIn[0]!, order[scope], scope) : undefined) ?? mergeOrders(states, scope);
+    }
     let tallies = previous?.tallies;
     if (!tallies || changed((state) => state.tallies)) {
       const sum = { mine: emptyTally(), cluster: emptyTally() };
