@@ -54,7 +54,6 @@ const REPORT = {
     help: 'at the end, write the tasks to FILE for a change ticket: Markdown (.md) or JSON (.json), by its extension',
   },
 } as const;
-// The board still watches the one cluster of the environment: it takes CONNECTION when it watches several.
 const TOKEN_FILE = {
   'token-file': { type: 'string', arg: 'PATH', complete: 'file', help: 'read the API token from the first line of PATH' },
 } as const;
@@ -143,7 +142,7 @@ export const COMMANDS = {
         help: "y copies a task's UPID to the clipboard through the terminal (OSC 52; also PVETASKS_OSC52=1); off by default",
       },
       ...REPORT,
-      ...TOKEN_FILE,
+      ...CONNECTION,
       ...NO_COLOR,
       ...HELP,
     },
@@ -157,7 +156,7 @@ export const COMMANDS = {
       ['at most 2 launches per node at once; give up on any task after 10 minutes', 'pvetasks --per-node 2 --timeout 10m'],
       ["when you quit, write the session's tasks for the change ticket", 'pvetasks --report change-4711.md'],
     ],
-    notes: `${CONFIGURATION}\nWithout a configured endpoint the board shows the demo cluster, marked DEMO.`,
+    notes: `${CONFIGURATION}\n${CLUSTERS_NOTE} With several configured and none chosen, the board watches them all.\nWithout a configured endpoint the board shows the demo clusters, marked DEMO.`,
     load: load.board,
   },
   wait: {

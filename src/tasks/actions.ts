@@ -39,8 +39,11 @@ export interface RuntimeActions {
   checkMigration(request: Extract<LaunchRequest, { action: 'migrate' }>, options?: { noSkip?: boolean }): Promise<Verdict[]>;
   /** The plan for draining a node: each guest's target, or why it stays (drain.ts). */
   planDrain(options: DrainOptions): Promise<DrainPlan>;
-  /** The cluster's nodes, online or not, with their memory where the credentials may see it (a migration's target choice). */
-  clusterNodes(): Promise<NodeCapacity[]>;
+  /**
+   * The nodes of the guests' cluster, online or not, with their memory where the credentials may see it
+   * (a migration's target choice). One runtime has one cluster; the router over several picks by the guests.
+   */
+  clusterNodes(guests: readonly number[]): Promise<NodeCapacity[]>;
   /**
    * Queues launches for the guests that may go; rows appear at once, `queued`, and as `skipped` or
    * `failed` (refused before any request) with the reason for the others. Returns the new rows' keys.

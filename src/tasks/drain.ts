@@ -178,7 +178,8 @@ export function describeDrainPlan(plan: DrainPlan, guests: ReadonlyMap<number, G
     const name = guest?.name ? ` (${guest.name})` : '';
     const memory = guest?.maxmem ? `, ${(guest.maxmem / GiB).toFixed(1)} GiB` : '';
     const state = guest ? ` [${guest.status}${guest.hastate ? `, HA` : ''}${memory}]` : '';
-    const what = `${kind} ${verdict.vmid}${name}${state}`;
+    // The guest's own VMID: a view over several clusters keys its guests by ids of its own.
+    const what = `${kind} ${guest?.vmid ?? verdict.vmid}${name}${state}`;
     if ('go' in verdict) lines.push(`  ${what} -> ${plan.request.targets[verdict.vmid]}`);
     else if ('skip' in verdict) lines.push(`  ${what} stays: ${verdict.skip}`);
     else lines.push(`  ${what} cannot move: ${verdict.refuse}`);

@@ -22,6 +22,8 @@ export interface TaskStoreState extends Readonly<WritableState> {
   /** The key of the row that follows this UPID. */
   keyOf(upid: string): string | undefined;
   update(write: (tx: TaskTransaction) => void): void;
+  /** Set on the read-only view over several clusters only (cluster-view.ts): each cluster's name and state. */
+  readonly clusters?: ReadonlyArray<{ readonly name: string; readonly state: TaskStoreState }>;
 }
 
 export type TaskStore = StoreApi<TaskStoreState>;

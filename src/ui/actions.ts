@@ -44,14 +44,17 @@ export function selectedTaskKey(deps: BoardDeps): string | undefined {
   return keys[cursorIndex(keys, ui.tasks.cursor)];
 }
 
-/** The marked guests, or the one under the cursor when none is marked. */
-export function targetGuests(deps: BoardDeps): Guest[] {
+/**
+ * The marked guests, or the one under the cursor when none is marked, each with its id in the store
+ * (its VMID; over several clusters, the view's id: cluster-view.ts).
+ */
+export function targetGuests(deps: BoardDeps): Array<{ id: number; guest: Guest }> {
   const { guests, guestOrder } = deps.store.getState();
   const { marks, cursor } = deps.ui.getState().guests;
-  const marked = guestOrder.filter((vmid) => marks[vmid]);
-  if (marked.length > 0) return marked.map((vmid) => guests[vmid]!).filter(Boolean);
-  const vmids = visibleVmids(deps);
-  const vmid = vmids[cursorIndex(vmids, cursor)];
-  const guest = vmid === undefined ? undefined : guests[vmid];
-  return guest ? [guest] : [];
+  const marked = guestOrder.filter((id) => marks[id] && guests[id]);
+  if (marked.length > 0) return marked.map((id) => ({ id, guest: guests[id]! }));
+  const ids = visibleVmids(deps);
+  const id = ids[cursorIndex(ids, cursor)];
+  const guest = id === undefined ? undefined : guests[id];
+  return guest ? [{ id: id!, guest }] : [];
 }

@@ -4,6 +4,7 @@
  * in an ellipsis without a way to read the rest. Pure, so the view and the keys that scroll it agree
  * on every height.
  */
+import { clusterOfKey } from '../tasks/cluster-view.js';
 import { detailTitle } from './other-window.js';
 import type { TaskRow, TaskStoreState } from '../tasks/store.js';
 import { formatElapsed } from '../util/duration.js';
@@ -54,7 +55,10 @@ function detailFields(row: TaskRow, now: number, theme: Theme): Field[] {
       ...label('UPID'),
       text: row.upid ?? (row.sentAt !== undefined ? `(sent ${formatDateTime(row.sentAt)}, waiting for PVE's answer)` : '(not sent yet)'),
     },
-    { ...label('Task'), text: `node ${row.node}${sep}type ${row.type}${sep}id ${row.taskId || '-'}${sep}user ${row.user ?? '-'}` },
+    {
+      ...label('Task'),
+      text: `${clusterOfKey(row.key) !== undefined ? `cluster ${clusterOfKey(row.key)}${sep}` : ''}node ${row.node}${sep}type ${row.type}${sep}id ${row.taskId || '-'}${sep}user ${row.user ?? '-'}`,
+    },
     { ...label('Time'), text: timeLine(row, now, sep) },
     { ...label('Status'), text: `${theme.glyph[row.state]} ${STATE_WORDS[row.state]}${outcomeLine(row, now)}`, tone: row.state },
     { ...label('Progress'), text: progress },

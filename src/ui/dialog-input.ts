@@ -27,12 +27,13 @@ export function askToQuit(deps: BoardDeps): void {
 let nextDialogId = 1;
 
 export function openLaunchDialog(deps: BoardDeps, action: 'start' | 'backup' | 'snapshot'): void {
-  const guests = targetGuests(deps);
+  const chosen = targetGuests(deps);
+  const guests = chosen.map((target) => target.guest);
   if (guests.length === 0) {
     say(deps, `no guest to act on: move the cursor to one or mark some with ${keyLabel('mark')}`, 'error');
     return;
   }
-  const vmids = guests.map((g) => g.vmid);
+  const vmids = chosen.map((target) => target.id);
   const targets = describeTargets(guests);
   if (action === 'start') {
     openConfirm(deps, { type: 'launch', request: { action: 'start', vmids } }, `Start ${targets}?`, true, vmids);

@@ -21,6 +21,8 @@ const LIST_HEADING_LINES = 1;
 /** The header takes a second line while the API or some node cannot be reached, and after a failover. */
 export function headerLines(state: TaskStoreState): 1 | 2 {
   if (state.connection?.outage || state.connection?.failover) return 2;
+  // Several clusters: the second line tells of any cluster's outage or failover.
+  for (const part of state.clusters ?? []) if (part.state.connection?.outage || part.state.connection?.failover) return 2;
   for (const node of Object.values(state.nodes)) if (node.error) return 2;
   return 1;
 }
@@ -152,7 +154,7 @@ function fitColumns<Id extends string>(defs: readonly ColumnDef<Id>[], width: nu
   return kept.map((def) => ({ id: def.id, title: def.title, width: widths.get(def.id)!, align: def.align ?? 'left' }));
 }
 
-export type TaskColumnId = 'glyph' | 'title' | 'node' | 'user' | 'start' | 'elapsed' | 'progress' | 'outcome';
+export type TaskColumnId = 'glyph' | 'cluster' | 'title' | 'node' | 'user' | 'start' | 'elapsed' | 'progress' | 'outcome';
 
 const TASK_COLUMNS: readonly ColumnDef<TaskColumnId>[] = [
   { id: 'glyph', title: ' ', width: 1 },
@@ -166,11 +168,27 @@ const TASK_COLUMNS: readonly ColumnDef<TaskColumnId>[] = [
   { id: 'outcome', title: 'OUTCOME', width: 20, flex: { share: 1, floor: 12 } },
 ];
 
-export function taskColumns(width: number): Column<TaskColumnId>[] | undefined {
-  return fitColumns(TASK_COLUMNS, width);
+/**
+ * The CLUSTER column of a board over several clusters, as wide as the longest name (within bounds):
+ * after the state glyph, and dropped for width after the node (whose name often says the cluster too).
+ */
+function withCluster<Id extends string>(defs: readonly ColumnDef<Id>[], clusterWidth: number, after: Id): readonly ColumnDef<Id>[] {
+  if (clusterWidth <= 0) return defs;
+  const at = defs.findIndex((def) => def.id === after) + 1;
+  const column = { id: 'cluster' as Id, title: 'CLUSTER', width: Math.min(12, Math.max(7, clusterWidth)), dropRank: 1.5 };
+  return [...defs.slice(0, at), column, ...defs.slice(at)];
 }
 
-export type GuestColumnId = 'mark' | 'vmid' | 'name' | 'node' | 'type' | 'status' | 'task' | 'ha' | 'tags';
+/** The width a CLUSTER column wants for these names; 0 (no column) for one cluster. */
+export function clusterColumnWidth(names: readonly string[] | undefined): number {
+  return names && names.length > 1 ? Math.max(...names.map((name) => name.length)) : 0;
+}
+
+export function taskColumns(width: number, clusterWidth = 0): Column<TaskColumnId>[] | undefined {
+  return fitColumns(withCluster(TASK_COLUMNS, clusterWidth, 'glyph'), width);
+}
+
+export type GuestColumnId = 'mark' | 'cluster' | 'vmid' | 'name' | 'node' | 'type' | 'status' | 'task' | 'ha' | 'tags';
 
 const GUEST_COLUMNS: readonly ColumnDef<GuestColumnId>[] = [
   { id: 'mark', title: ' ', width: 1 },
@@ -185,8 +203,8 @@ const GUEST_COLUMNS: readonly ColumnDef<GuestColumnId>[] = [
   { id: 'tags', title: 'TAGS', width: 8, flex: { share: 1, floor: 8 }, dropRank: 5 },
 ];
 
-export function guestColumns(width: number): Column<GuestColumnId>[] | undefined {
-  return fitColumns(GUEST_COLUMNS, width);
+export function guestColumns(width: number, clusterWidth = 0): Column<GuestColumnId>[] | undefined {
+  return fitColumns(withCluster(GUEST_COLUMNS, clusterWidth, 'mark'), width);
 }
 
 /**

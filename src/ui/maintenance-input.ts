@@ -8,6 +8,7 @@
  */
 import type { Key } from 'ink';
 import type { Verdict } from '../tasks/launch-check.js';
+import { clusterOfGuest } from '../tasks/cluster-view.js';
 import type { LaunchRequest } from '../tasks/launch-plan.js';
 import { say, setUi, targetGuests, visibleVmids } from './actions.js';
 import type { BoardDeps } from './context.js';
@@ -23,12 +24,14 @@ let nextDialogId = 1;
 
 export function openMaintenance(deps: BoardDeps, command: MaintenanceCommand): void {
   if (command === 'drain') return openDrain(deps);
-  const guests = targetGuests(deps);
+  const chosen = targetGuests(deps);
+  const guests = chosen.map((target) => target.guest);
   if (guests.length === 0) {
     say(deps, `no guest to act on: move the cursor to one or mark some with ${keyLabel('mark')}`, 'error');
     return;
   }
-  const vmids = guests.map((g) => g.vmid);
+  // Guest ids: VMIDs, or over several clusters the view's ids (cluster-view.ts).
+  const vmids = chosen.map((target) => target.id);
   const targets = describeTargets(guests);
   switch (command) {
     case 'shutdown':
@@ -43,8 +46,16 @@ export function openMaintenance(deps: BoardDeps, command: MaintenanceCommand): v
       );
     case 'reboot':
       return openConfirm(deps, { type: 'launch', request: { action: 'reboot', vmids } }, `Reboot ${targets}?`, true, vmids);
-    case 'migrate':
-      return openMigrate(deps, vmids, `Migrate ${targets}?`);
+    case 'migrate': {
+      // A guest moves between the nodes of its own cluster.
+      const state = deps.store.getState();
+      const clusters = [...new Set(vmids.map((id) => clusterOfGuest(state, id)))];
+      if (clusters.length > 1) {
+        say(deps, `migrate moves guests within their cluster: mark the guests of one (marked: ${clusters.join(', ')})`, 'error');
+        return;
+      }
+      return openMigrate(deps, vmids, `Migrate ${targets}${clusters[0] ? ` in ${clusters[0]}` : ''}?`);
+    }
   }
 }
 
@@ -62,7 +73,7 @@ function openMigrate(deps: BoardDeps, vmids: readonly number[], title: string): 
   };
   openDialog(deps, dialog);
   const from = new Set(vmids.map((vmid) => deps.store.getState().guests[vmid]?.node));
-  deps.actions.clusterNodes().then(
+  deps.actions.clusterNodes(vmids).then(
     (nodes) => {
       const online = nodes.filter((node) => node.online).map((node) => node.node);
       // The first node none of the guests is on, where there is one.
@@ -79,17 +90,22 @@ function openMigrate(deps: BoardDeps, vmids: readonly number[], title: string): 
 function openDrain(deps: BoardDeps): void {
   const vmids = visibleVmids(deps);
   const { cursor } = deps.ui.getState().guests;
-  const guest = deps.store.getState().guests[vmids[cursorIndex(vmids, cursor)] ?? -1];
+  const state = deps.store.getState();
+  const guestId = vmids[cursorIndex(vmids, cursor)] ?? -1;
+  const guest = state.guests[guestId];
   if (!guest) {
     say(deps, 'no guest under the cursor: drain takes the node of the guest under the cursor', 'error');
     return;
   }
+  // Over several clusters a node is named as the view names it: `alpha/pve1`.
+  const cluster = clusterOfGuest(state, guestId);
+  const node = cluster ? `${cluster}/${guest.node}` : guest.node;
   const id = nextDialogId++;
   const dialog: DrainDialog = {
     kind: 'drain',
     id,
-    node: guest.node,
-    title: `Drain ${guest.node}: migrate every guest off it?`,
+    node,
+    title: `Drain ${node}: migrate every guest off it?`,
     withLocalDisks: false,
     plan: { status: 'loading' },
   };

@@ -9,6 +9,7 @@
  * Every cell is sanitized here (rows were sanitized where they entered the store; this costs little and
  * stands on its own), and widths are display columns, so CJK and emoji guest names align.
  */
+import { clusterOfKey } from '../tasks/cluster-view.js';
 import { byAttention } from '../tasks/report.js';
 import { emptyTally, type TaskRow, type TaskState } from '../tasks/store.js';
 import { sanitizeText } from '../util/sanitize.js';
@@ -55,7 +56,10 @@ const clean = (text: string) => sanitizeText(text, { maxLength: 1024 });
 
 function cellsOf(row: TaskRow, glyph: string, now: number): Cells {
   const outcome = clean(outcomeText(row, now) || (row.state === 'running' ? 'still running' : ''));
-  const guest = row.guestName ? clean(row.guestName) : row.vmids.join(',');
+  const named = row.guestName ? clean(row.guestName) : row.vmids.join(',');
+  // Over several clusters the row's key names its cluster: `bravo:web-01`, as CLUSTER:VMID is written.
+  const cluster = clusterOfKey(row.key);
+  const guest = cluster === undefined ? named : `${cluster}:${named}`;
   const word =
     row.state === 'timeout' && row.lateOutcome ? `${STATE_WORDS.timeout}, then ${STATE_WORDS[row.lateOutcome]}` : STATE_WORDS[row.state];
   return {

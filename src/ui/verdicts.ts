@@ -57,7 +57,11 @@ export function verdictLines(check: LaunchCheck | undefined, guests: Readonly<Re
   const others = check.verdicts.filter((verdict): verdict is Skip | Refuse => !('go' in verdict));
   // Refusals first: they cannot be sent whatever the toggle says.
   others.sort((a, b) => Number(isSkip(a)) - Number(isSkip(b)));
-  const name = (vmid: number) => (guests[vmid]?.name ? `${vmid} ${guests[vmid]!.name}` : String(vmid));
+  // Guests by their id in the view: over several clusters that is not the VMID (cluster-view.ts).
+  const name = (id: number) => {
+    const guest = guests[id];
+    return guest ? `${guest.vmid}${guest.name ? ` ${guest.name}` : ''}` : String(id);
+  };
   const budget = room - 1;
   const listed = others.length <= budget ? others : others.slice(0, budget - 1);
   for (const verdict of listed) {

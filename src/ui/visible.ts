@@ -4,6 +4,7 @@
  * same object while nothing it depends on changed (zustand 5 loops on a fresh object per call).
  */
 import { emptyTally, type Guest, type Scope, type Tally, type TaskRow, type TaskState, type TaskStoreState } from '../tasks/store.js';
+import { clusterOfGuest, clusterOfKey } from '../tasks/cluster-view.js';
 import { createDisplayOrder } from './display-order.js';
 import { STATE_WORDS, taskStart, taskTitle } from './format.js';
 import { windowTop } from './layout.js';
@@ -34,6 +35,8 @@ function taskHaystack(row: TaskRow): string {
   let text = rowText.get(row);
   if (text === undefined) {
     text = [
+      // Over several clusters the key starts with the cluster's name (cluster-view.ts).
+      clusterOfKey(row.key),
       ...row.vmids,
       row.taskId,
       row.guestName,
@@ -215,7 +218,9 @@ export function createGuestLister(): GuestLister {
     } else {
       const vmids = order.filter((vmid) => {
         const guest = state.guests[vmid];
-        return guest !== undefined && matchesAll(guestHaystack(guest), words);
+        if (guest === undefined) return false;
+        const cluster = clusterOfGuest(state, vmid);
+        return matchesAll(cluster === undefined ? guestHaystack(guest) : `${cluster.toLowerCase()}\n${guestHaystack(guest)}`, words);
       });
       const previous = last?.result;
       result = previous && previous.total === order.length && sameArray(previous.vmids, vmids) ? previous : { vmids, total: order.length };

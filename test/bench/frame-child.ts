@@ -19,6 +19,7 @@ import { Table } from '@alcalzone/ink-table';
 import { render } from 'ink';
 import { performance } from 'node:perf_hooks';
 import { createElement, type ComponentType } from 'react';
+import { combineStores } from '../../src/tasks/cluster-view.js';
 import { createTaskStore } from '../../src/tasks/store.js';
 import { runBoard } from '../../src/ui/index.js';
 import { MANUAL_CLOCK_EPOCH, ManualClock } from '../../src/util/clock.js';
@@ -33,6 +34,11 @@ interface Args {
   rows: number;
   /** Number the update kinds from here (so that short runs of the same size cover every kind). */
   offset?: number;
+  /**
+   * Clusters (board mode): `tasks` in each cluster's own store, the board drawing the view over them
+   * (cluster-view.ts), each update going to the next cluster in turn. Default 1: the store itself.
+   */
+  clusters?: number;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -44,8 +50,13 @@ runChild(async () => {
   const terminal = new FakeTerminal(args.columns, args.rows);
   const stdout = terminal as unknown as NodeJS.WriteStream;
   const stdin = new FakeKeyboard() as unknown as NodeJS.ReadStream;
-  const store = createTaskStore();
-  fillRegistry(store, args.tasks, NOW);
+  const stores = Array.from({ length: Math.max(1, args.clusters ?? 1) }, () => createTaskStore());
+  for (const part of stores) fillRegistry(part, args.tasks, NOW);
+  const view = combineStores(
+    stores.map((part, index) => ({ name: ['alpha', 'bravo', 'charlie', 'delta'][index] ?? `cluster${index + 1}`, store: part })),
+    new ManualClock(NOW),
+  );
+  const store = stores[0]!;
   let peakRss = process.memoryUsage().rss;
   const times: number[] = [];
   const kinds: number[] = [];
@@ -56,7 +67,7 @@ runChild(async () => {
   if (args.mode === 'board') {
     const abort = new AbortController();
     const done = runBoard({
-      store,
+      store: view.store,
       actions: noActions,
       clock: new ManualClock(NOW),
       stdin,
@@ -97,13 +108,15 @@ runChild(async () => {
   const offset = args.offset ?? 0;
   for (let sample = 0; sample < args.warmup + args.samples; sample++) {
     const kind = (offset + sample) % UPDATE_KINDS.length;
-    const write = pickUpdate(store, kind, offset + sample, NOW);
+    // The next cluster in turn (one cluster: always its store).
+    const target = stores[(offset + sample) % stores.length]!;
+    const write = pickUpdate(target, kind, offset + sample, NOW);
     const frame = terminal.nextFrame();
     const started = performance.now();
     // Each update arrives as a poll cycle's result: the board shows it, moves included, at the cycle's end.
-    store.getState().update((tx) => {
+    target.getState().update((tx) => {
       write(tx);
-      tx.setPoll({ cycles: store.getState().poll.cycles + 1 });
+      tx.setPoll({ cycles: target.getState().poll.cycles + 1 });
     });
     redraw();
     const writtenAt = await frame;

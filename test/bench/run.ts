@@ -4,17 +4,20 @@
  * figure as {value, baseline?, target, ok}. See README "Performance" for what each one means.
  *
  * --quick: the same figures with fewer samples and shorter windows (a few minutes), and no
- * baseline binary for the terminal's bytes.
+ * baseline binary for the terminal's bytes. --only clusters: the case of three clusters alone.
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Workdir, runJsonChild } from './children.js';
+import { clusterFigures, clusterFrames, clusterRequests } from './clusters.js';
 import { detectLatency, requestsPerCycle } from './requests.js';
 import { baselineBinary, binaryRss, ensureBinary, idleCpu, requireTools, startup, versionRatio } from './terminal.js';
 import { BULK, bulkStartBytes, endingBytes, runningBytes, type TtyResult } from './tty.js';
 import { ROOT, calibrate, percentile, progress, round, type Figure } from './util.js';
 
 const quick = process.argv.includes('--quick');
+/** `--only clusters`: that case alone (three clusters of 1,000 tasks: requests and frame time). */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 
 const PLAN = quick
   ? {
@@ -106,6 +109,8 @@ async function main(): Promise<boolean> {
   );
   calibrate();
   progress(`machine speed: ${round(calibrate(), 0)} ms for the reference work (smaller is faster; compare runs with it)`);
+  if (only === 'clusters') return clustersOnly();
+  if (only !== undefined) throw new Error(`--only takes 'clusters', not ${only}`);
   requireTools();
   ensureBinary();
   const work = new Workdir();
@@ -233,6 +238,7 @@ async function main(): Promise<boolean> {
     progress(
       `  the board's peak RSS during the updates: ${SIZES.map((tasks) => `${tasks}: ${round(boardRss[tasks]! / MB, 0)} MB`).join(', ')}`,
     );
+    Object.assign(figures, await clustersCase(frameChild));
     const ratio = percentile(board[10000]!, 95) / percentile(board[100]!, 95);
     const tableRatio = percentile(table[10000]!, 95) / percentile(table[100]!, 95);
     figures.frame_ratio_10000_to_100 = figure(ratio, 1.5, tableRatio, 2);
@@ -264,6 +270,8 @@ async function main(): Promise<boolean> {
     'frame_ms_p95_1000',
     'frame_ms_p95_10000',
     'frame_ratio_10000_to_100',
+    'requests_per_cycle_3x1000',
+    'frame_ms_p95_3x1000',
     'tty_bytes_per_s',
     'tty_bytes_per_s_phases',
     'rss_mb_10000',
@@ -281,6 +289,31 @@ async function main(): Promise<boolean> {
   progress(failed.length === 0 ? 'every figure meets its target' : `missed: ${failed.join(', ')}`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
   return failed.length === 0;
+}
+
+/** Three clusters of 1,000 tasks: requests per cycle next to each alone, frame time next to one cluster's (clusters.ts). */
+async function clustersCase(frameChild: string): Promise<Record<string, Figure>> {
+  const requests = await phase(`requests per cycle, 3 clusters x 1000 running tasks on 4 nodes each, ${PLAN.cycles} cycles`, () =>
+    clusterRequests(1000, 4, PLAN.cycles),
+  );
+  const frames = await phase(`frame time, 3 clusters x 1000 tasks next to 1 x 1000 and 1 x 3000, ${PLAN.frameRounds} round(s)`, () =>
+    clusterFrames(frameChild, { rounds: PLAN.frameRounds, samples: PLAN.frameSamples }, FRAME_TERMINAL),
+  );
+  return clusterFigures(requests, frames, figure);
+}
+
+async function clustersOnly(): Promise<boolean> {
+  const work = new Workdir();
+  try {
+    const frameChild = await work.bundle('frame-child', { file: `${ROOT}/test/bench/frame-child.ts` });
+    const figures = await clustersCase(frameChild);
+    const failed = Object.entries(figures).filter(([, entry]) => !entry.ok);
+    progress(failed.length === 0 ? 'every figure meets its target' : `missed: ${failed.map(([key]) => key).join(', ')}`);
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    return failed.length === 0;
+  } finally {
+    work.remove();
+  }
 }
 
 main().then(

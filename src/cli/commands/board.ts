@@ -4,17 +4,18 @@
  * queue, hands the terminal to the board, and prints the session's summary on the normal screen.
  */
 import { setFlagsFromString } from 'node:v8';
-import { createPveClient, type PveClient } from '../../api/index.js';
-import { createRuntime } from '../../tasks/runtime.js';
+import { routeActions, watchWhenKnown } from '../../tasks/cluster-actions.js';
+import { clusterOfKey, combineStores } from '../../tasks/cluster-view.js';
+import { createRuntime, type Runtime } from '../../tasks/runtime.js';
 import { InvalidUpidError, parseUpid } from '../../tasks/upid.js';
 import { openSession, type Session } from '../../tasks/session.js';
-import { rowsOf } from '../../tasks/store.js';
+import { rowsOf, type TaskRow } from '../../tasks/store.js';
 import { colorEnabled, renderSummary, runBoard, shouldUseAscii } from '../../ui/index.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { echo } from '../../util/echo.js';
 import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg } from '../args.js';
-import type { ResolvedConfig } from '../config.js';
-import { clusterName, connect, loadCommandConfig, reportingCliErrors } from '../connect.js';
+import { openBoardClusters, type BoardCluster } from '../board-clusters.js';
+import { reportingCliErrors } from '../connect.js';
 import { osc52 } from '../../ui/clipboard.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { COMMANDS } from '../command-table.js';
@@ -36,14 +37,6 @@ export function createBoardCommand(deps: BoardCommandDeps = {}): Command {
 }
 
 export const boardCommand: Command = createBoardCommand();
-
-interface Connection {
-  client: PveClient;
-  endpoint: string;
-  cluster: string;
-  demo: boolean;
-  close(): Promise<void>;
-}
 
 /** What the board's flags ask for, checked before anything is asked of the cluster. */
 export interface BoardFlags {
@@ -104,64 +97,56 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
     throw new CliError("the board needs a terminal; from scripts use 'pvetasks tasks' or 'pvetasks wait' (see --help)");
   }
   keepHeapSmall();
-  const config = loadCommandConfig(
+  const readOnly = values['read-only'] === true;
+  const clusters = await openBoardClusters(
     io,
     secrets,
-    { tokenFile: lastValue(values['token-file']), interval: lastValue(values.interval) },
-    false,
-  );
-  const demo = values.demo === true || config.endpoints.length === 0;
-  const readOnly = values['read-only'] === true;
-
-  const connection = demo ? await startDemo(clock) : await connectCluster(config, clock, io.signal);
-  const { client } = connection;
-  // The demo cluster saves nothing; --fresh leaves the old session's tasks out.
-  let session: Session | undefined;
-  if (!demo) {
-    session = openSession({
-      stateDir: config.stateDir,
-      cluster: connection.cluster,
-      user: client.userid,
-      clock,
-      onWarning: (message) => io.stderr.write(`pvetasks: warning: ${message}\n`),
-      fresh: values.fresh === true,
-    });
-  }
-  const runtime = createRuntime({
-    client,
-    clock,
-    intervalMs: config.intervalMs,
-    scope: 'cluster',
-    watchAfterTimeout: true,
-    parallel: flags.parallel,
-    perNode: flags.perNode,
-    ...(flags.timeoutMs !== undefined ? { timeoutMs: flags.timeoutMs } : {}),
-    // A saved log goes next to the session files, else where the board was started.
-    logDirs: [config.stateDir, io.cwd],
-    // Another window's (or launch command's) tasks of this cluster and user show read-only.
-    ...(session ? { session, otherWindows: true } : {}),
-    info: {
-      endpoint: connection.endpoint,
-      user: client.userid,
-      cluster: connection.cluster,
-      demo,
-      intervalMs: config.intervalMs,
-      readOnly,
-      insecure: !demo && config.insecure,
+    {
+      demo: values.demo === true,
+      cluster: values.cluster,
+      config: lastValue(values.config),
+      tokenFile: lastValue(values['token-file']),
+      interval: lastValue(values.interval),
     },
-  });
-  const flushOnHangup = () => session?.flush();
+    clock,
+  );
+  const runtimes: Runtime[] = [];
+  const sessions: Session[] = [];
+  try {
+    for (const cluster of clusters) {
+      const runtime = startRuntime(cluster, { flags, readOnly, fresh: values.fresh === true, io, clock });
+      runtimes.push(runtime);
+      if (runtime.session) sessions.push(runtime.session);
+    }
+  } catch (error) {
+    await Promise.all([...runtimes.map((runtime) => runtime.close()), ...clusters.map((cluster) => cluster.close())]);
+    throw error;
+  }
+  // One store and one set of actions for the board: the only cluster's own, or a view and a router over all.
+  const parts = clusters.map((cluster, index) => ({
+    name: cluster.name,
+    store: runtimes[index]!.store,
+    actions: runtimes[index]!.actions,
+  }));
+  const view = combineStores(parts, clock);
+  const actions = routeActions(parts, view.notify);
+  const flushOnHangup = () => {
+    for (const session of sessions) session.flush();
+  };
   process.on('SIGHUP', flushOnHangup);
   const ascii = values.ascii === true || shouldUseAscii(io.env);
   const color = colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: true });
   try {
-    await runtime.queue.recover().catch(() => undefined);
-    for (const upid of flags.watch) runtime.actions.watchTask(upid);
+    await Promise.all(runtimes.map((runtime) => runtime.queue.recover().catch(() => undefined)));
+    watchWhenKnown(view.store, actions, flags.watch);
     // The board draws at once ("waiting for data" until the first cycle lands), as top does.
-    runtime.poller.start();
+    for (const runtime of runtimes) runtime.poller.start();
+    clusters.forEach((cluster, index) => {
+      if (cluster.unreachable) runtimes[index]!.notify(`not reached at start, retrying: ${cluster.unreachable}`, 'error');
+    });
     const exit = await runBoard({
-      store: runtime.store,
-      actions: runtime.actions,
+      store: view.store,
+      actions,
       clock,
       stdin: io.stdin as NodeJS.ReadStream,
       stdout: io.stdout as NodeJS.WriteStream,
@@ -170,29 +155,80 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
       readOnly,
       noSkip: flags.noSkip,
       ...(flags.osc52 ? { copyText: (text: string) => io.stdout.write(osc52(text)) } : {}),
-      heldLaunches: runtime.queue.heldKeys().length,
+      heldLaunches: runtimes.reduce((sum, runtime) => sum + runtime.queue.heldKeys().length, 0),
       signal: io.signal,
     });
-    const state = runtime.store.getState();
+    const state = view.store.getState();
     const mine = rowsOf(state, 'mine');
     const summary = { ascii, color, columns: io.stdout.columns ?? 80, rows: io.stdout.rows ?? 24, now: clock.now() };
     io.stdout.write(renderSummary(mine, reportTo ? { ...summary, reportPath: reportTo.typed } : summary));
     const running = mine.filter((row) => row.state === 'running').length;
     if (running > 0) io.stdout.write(`${running} task(s) keep running on the server.\n`);
+    const several = clusters.length > 1;
     const report = () => ({
       command: 'board',
-      cluster: connection.cluster,
-      user: client.userid,
+      cluster: several ? clusters.map((cluster) => cluster.name).join(', ') : clusters[0]!.sessionName,
+      user: [...new Set(clusters.map((cluster) => cluster.client.userid))].join(', '),
       rows: mine,
+      ...(several ? { clusterOf: (row: TaskRow) => clusterOfKey(row.key) ?? '' } : {}),
       guestNames: Object.fromEntries(Object.values(state.guests).map((guest) => [guest.vmid, guest.name])),
       writtenAt: clock.now(),
     });
     return finishWithReport(reportTo, report, io.stderr, exit.reason === 'interrupt' ? ExitCode.interrupted : ExitCode.ok);
   } finally {
     process.off('SIGHUP', flushOnHangup);
-    await runtime.close();
-    await connection.close();
+    view.close();
+    await Promise.all(runtimes.map((runtime) => runtime.close()));
+    await Promise.all(clusters.map((cluster) => cluster.close()));
   }
+}
+
+interface RuntimeSettings {
+  flags: BoardFlags;
+  readOnly: boolean;
+  fresh: boolean;
+  io: CliIo;
+  clock: Clock;
+}
+
+/** One cluster's runtime: its client, session (per cluster and user; the demo saves nothing), poller and queue. */
+function startRuntime(cluster: BoardCluster, { flags, readOnly, fresh, io, clock }: RuntimeSettings): Runtime & { session?: Session } {
+  const { client, config } = cluster;
+  const session = config
+    ? openSession({
+        stateDir: config.stateDir,
+        cluster: cluster.sessionName,
+        user: client.userid,
+        clock,
+        onWarning: (message) => io.stderr.write(`pvetasks: warning: ${message}\n`),
+        fresh,
+      })
+    : undefined;
+  const intervalMs = config?.intervalMs ?? 2000;
+  const runtime = createRuntime({
+    client,
+    clock,
+    intervalMs,
+    scope: 'cluster',
+    watchAfterTimeout: true,
+    parallel: flags.parallel,
+    perNode: flags.perNode,
+    ...(flags.timeoutMs !== undefined ? { timeoutMs: flags.timeoutMs } : {}),
+    // A saved log goes next to the session files, else where the board was started.
+    logDirs: config ? [config.stateDir, io.cwd] : [io.cwd],
+    // Another window's (or launch command's) tasks of this cluster and user show read-only.
+    ...(session ? { session, otherWindows: true } : {}),
+    info: {
+      endpoint: cluster.endpoint,
+      user: client.userid,
+      cluster: cluster.demo ? cluster.name : cluster.sessionName,
+      demo: cluster.demo,
+      intervalMs,
+      readOnly,
+      insecure: !cluster.demo && config!.insecure,
+    },
+  });
+  return session ? { ...runtime, session } : runtime;
 }
 
 /**
@@ -208,33 +244,4 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
 function keepHeapSmall(): void {
   setFlagsFromString('--semi-space-growth-factor=1');
   setFlagsFromString('--heap-growing-percent=25');
-}
-
-async function connectCluster(config: ResolvedConfig, clock: Clock, signal: AbortSignal): Promise<Connection> {
-  const client = await connect(config, clock, undefined, signal);
-  return {
-    client,
-    endpoint: config.endpoints[0]!,
-    cluster: await clusterName(client, config.endpoints[0]!, clock, signal),
-    demo: false,
-    close: () => client.close(),
-  };
-}
-
-/** The embedded simulator on a free loopback port, busy with other users' tasks. */
-async function startDemo(clock: Clock): Promise<Connection> {
-  // Loaded here: a board on a real cluster never evaluates the simulator.
-  const { startSimulator } = await import('../../sim/index.js');
-  const sim = await startSimulator({ background: true, clock, seed: 1 });
-  const client = createPveClient({ endpoint: sim.url, token: sim.token, clock });
-  return {
-    client,
-    endpoint: sim.url,
-    cluster: 'demo',
-    demo: true,
-    async close() {
-      await client.close();
-      await sim.close();
-    },
-  };
 }

@@ -3,6 +3,7 @@
  * the log tail. Long lines wrap (`w`) or scroll sideways (`←`/`→`); detail-text.ts fits them.
  */
 import { Box } from 'ink';
+import { clusterStateOf } from '../../tasks/cluster-view.js';
 import { useBoard, useTasks, useTick, useUi } from '../context.js';
 import { clip, cutColumns, fit, textWidth } from '../format.js';
 import { keyLabel } from '../keymap.js';
@@ -15,7 +16,8 @@ export function DetailView({ width, height }: { width: number; height: number })
   const { theme } = useBoard();
   const detail = useUi((s) => s.detail);
   const row = useTasks((s) => (detail ? s.row(detail.key) : undefined));
-  const guests = useTasks((s) => s.guests);
+  // A backup job's guests by VMID: its own cluster's (one cluster: the store's).
+  const guests = useTasks((s) => (detail ? clusterStateOf(s, detail.key).state.guests : s.guests));
   const focusLog = useTasks((s) => s.focusLog);
   const now = useTick((t) => t.now);
   if (!detail) return null;

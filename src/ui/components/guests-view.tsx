@@ -5,15 +5,16 @@
  */
 import { Box } from 'ink';
 import { memo, useMemo } from 'react';
-import { activeTaskFor, type Guest, type TaskRow } from '../../tasks/store.js';
+import { activeTaskOn, clusterOfGuest, clusterOffline } from '../../tasks/cluster-view.js';
+import type { Guest, TaskRow } from '../../tasks/store.js';
 import { useBoard, useTasks, useUi } from '../context.js';
 import { fit } from '../format.js';
 import { keyLabel } from '../keymap.js';
 import { cursorIndex } from '../visible.js';
-import { guestColumns, windowTop, type Column, type GuestColumnId } from '../layout.js';
+import { clusterColumnWidth, guestColumns, windowTop, type Column, type GuestColumnId } from '../layout.js';
 import type { Theme, Tone } from '../theme.js';
 import { Line, Styled } from './styled.js';
-import { ColumnHeading } from './task-line.js';
+import { ColumnHeading, clusterCell } from './task-line.js';
 
 function statusTone(status: string): Tone | undefined {
   if (status === 'running') return 'ok';
@@ -34,6 +35,8 @@ function activityText(guest: Guest, task: TaskRow | undefined, theme: Theme): st
 
 function cellOf(
   id: GuestColumnId,
+  cluster: string | undefined,
+  offline: boolean,
   guest: Guest,
   marked: boolean,
   task: TaskRow | undefined,
@@ -43,6 +46,8 @@ function cellOf(
   switch (id) {
     case 'mark':
       return { text: marked ? theme.mark : ' ', tone: 'marked' };
+    case 'cluster':
+      return clusterCell(cluster, offline);
     case 'vmid':
       return { text: String(guest.vmid) };
     case 'name':
@@ -74,15 +79,17 @@ const GuestLine = memo(function GuestLine({ vmid, selected, columns }: GuestLine
   const { theme, onRowRender } = useBoard();
   onRowRender?.(vmid);
   const guest = useTasks((s) => s.guests[vmid]);
-  const task = useTasks((s) => activeTaskFor(s, vmid));
+  const task = useTasks((s) => activeTaskOn(s, vmid));
   const marked = useUi((s) => s.guests.marks[vmid] === true);
+  const cluster = useTasks((s) => clusterOfGuest(s, vmid));
+  const offline = useTasks((s) => clusterOffline(s, cluster));
   if (!guest) return <Line />;
   const activityShown = columns.some((column) => column.id === 'task');
   return (
     <Line inverse={selected}>
       {selected ? `${theme.cursor} ` : '  '}
       {columns.map((column, i) => {
-        const cell = cellOf(column.id, guest, marked, task, theme, activityShown);
+        const cell = cellOf(column.id, cluster, offline, guest, marked, task, theme, activityShown);
         const text = fit(cell.text, column.width, theme.ellipsis, column.align);
         return (
           <Styled key={column.id} tone={cell.tone}>
@@ -99,7 +106,8 @@ export function GuestsView({ width, height }: { width: number; height: number })
   const filter = useUi((s) => s.guests.filter);
   const cursor = useUi((s) => s.guests.cursor);
   const visible = useTasks((s) => listGuests(s, filter));
-  const columns = useMemo(() => guestColumns(width), [width]);
+  const clusterWidth = useTasks((s) => clusterColumnWidth(s.clusters?.map((part) => part.name)));
+  const columns = useMemo(() => guestColumns(width, clusterWidth), [width, clusterWidth]);
   if (!columns) return null;
 
   const index = cursorIndex(visible.vmids, cursor);

@@ -9,6 +9,7 @@ import type { ConnectionStatus, NodeHealth } from '../../tasks/store.js';
 import { formatDuration, formatElapsed } from '../../util/duration.js';
 import { useBoard, useTasks, useTick } from '../context.js';
 import { clip, formatClock, textWidth } from '../format.js';
+import { ClustersHeader } from './clusters-header.js';
 import { Line, Styled } from './styled.js';
 
 function endpointName(endpoint: string): string {
@@ -37,6 +38,12 @@ function dataAge(lastSuccessAt: number | undefined, now: number, intervalMs = 20
 }
 
 export function Header({ width, lines }: { width: number; lines: number }) {
+  // Over several clusters the header tells each one's liveness instead (clusters-header.tsx).
+  const several = useTasks((s) => s.clusters !== undefined);
+  return several ? <ClustersHeader width={width} lines={lines} /> : <ClusterHeader width={width} lines={lines} />;
+}
+
+function ClusterHeader({ width, lines }: { width: number; lines: number }) {
   const { theme, readOnly, store } = useBoard();
   const session = useTasks((s) => s.session);
   const paused = useTasks((s) => s.poll.paused);

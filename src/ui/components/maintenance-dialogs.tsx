@@ -62,9 +62,11 @@ function Targets({ vmids, width }: { vmids: readonly number[]; width: number }) 
 export function verdictSummary(verdicts: readonly Verdict[], guests: Readonly<Record<number, Guest>>): string {
   const going = verdicts.filter((verdict) => 'go' in verdict).length;
   const parts = [`${going} to migrate`];
+  // Over several clusters a verdict names the view's guest id: the guest says its own VMID.
+  const vmidOf = (id: number) => guests[id]?.vmid ?? id;
   for (const verdict of verdicts) {
-    if ('skip' in verdict) parts.push(`skipped ${verdict.vmid} (${verdict.skip})`);
-    else if ('refuse' in verdict) parts.push(`refused ${verdict.vmid} (${verdict.refuse})`);
+    if ('skip' in verdict) parts.push(`skipped ${vmidOf(verdict.vmid)} (${verdict.skip})`);
+    else if ('refuse' in verdict) parts.push(`refused ${vmidOf(verdict.vmid)} (${verdict.refuse})`);
   }
   // Last: what stays matters more on one line than what the operator chose to restart.
   const restarting = restartNote(verdicts, guests);

@@ -4,6 +4,7 @@
  */
 import { Box } from 'ink';
 import { memo } from 'react';
+import { clusterOfKey, clusterOffline } from '../../tasks/cluster-view.js';
 import type { TaskRow } from '../../tasks/store.js';
 import { useBoard, useTasks, useTick } from '../context.js';
 import { elapsedText, fit, formatClock, outcomeText, progressText } from '../format.js';
@@ -19,10 +20,17 @@ interface Cell {
   tone?: Tone;
 }
 
-function cellOf(id: TaskColumnId, row: TaskRow, now: number, width: number, theme: Theme, progressShown: boolean): Cell {
+/** The CLUSTER cell: `!bravo` while that cluster cannot be reached (its rows are as they were). */
+export function clusterCell(name: string | undefined, offline: boolean): Cell {
+  return offline ? { text: `!${name ?? ''}`, tone: 'error' } : { text: name ?? '', tone: 'muted' };
+}
+
+function cellOf(id: TaskColumnId, row: TaskRow, now: number, width: number, theme: Theme, progressShown: boolean, offline: boolean): Cell {
   switch (id) {
     case 'glyph':
       return { text: theme.glyph[row.state], tone: row.state };
+    case 'cluster':
+      return clusterCell(clusterOfKey(row.key), offline);
     case 'title':
       return { text: markedTitle(row) };
     case 'node':
@@ -66,12 +74,14 @@ export const TaskLine = memo(function TaskLine({ rowKey, selected, columns }: Ta
   const { theme, onRowRender } = useBoard();
   onRowRender?.(rowKey);
   const row = useTasks((state) => state.row(rowKey));
+  // Over several clusters: whether this row's cluster is offline (a stable boolean; false at once for one cluster).
+  const offline = useTasks((state) => clusterOffline(state, clusterOfKey(rowKey)));
   const now = useTick((tick) => rowTime(row, tick.now));
   if (!row) return <Line />;
   const progressShown = columns.some((column) => column.id === 'progress');
   const last = columns.length - 1;
   const cells = columns.map((column, i) => {
-    const cell = cellOf(column.id, row, now, column.width, theme, progressShown);
+    const cell = cellOf(column.id, row, now, column.width, theme, progressShown, offline);
     const padded = fit(cell.text, column.width, theme.ellipsis, column.align);
     // Ink re-reads every character on screen each frame: no padding after the last column, except on
     // the cursor row, whose highlight spans the row.

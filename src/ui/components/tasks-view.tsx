@@ -4,7 +4,7 @@ import { useMemo } from 'react';
 import { useBoard, useTasks, useUi } from '../context.js';
 import { cursorIndex } from '../visible.js';
 import { keyLabel } from '../keymap.js';
-import { taskColumns, windowTop } from '../layout.js';
+import { clusterColumnWidth, taskColumns, windowTop } from '../layout.js';
 import { Line, Styled } from './styled.js';
 import { ColumnHeading, TaskLine } from './task-line.js';
 
@@ -16,7 +16,8 @@ export function TasksView({ width, height }: { width: number; height: number }) 
   const problems = useUi((s) => s.tasks.problems);
   const cursor = useUi((s) => s.tasks.cursor);
   const visible = useTasks((s) => listTasks(s, scope, filter, { sort, problems }));
-  const columns = useMemo(() => taskColumns(width), [width]);
+  const clusterWidth = useTasks((s) => clusterColumnWidth(s.clusters?.map((part) => part.name)));
+  const columns = useMemo(() => taskColumns(width, clusterWidth), [width, clusterWidth]);
   if (!columns) return null;
 
   const index = cursorIndex(visible.keys, cursor);
