@@ -26,7 +26,7 @@ const HEADINGS: Readonly<Record<Column, string>> = {
 const GIVE_UP: readonly Column[] = ['upid', 'node', 'time', 'outcome'];
 /** Cut no shorter than this (or their whole width when less) before another column is given up. */
 const MIN_WIDTH: Partial<Record<Column, number>> = { task: 16, outcome: 12 };
-/** Room left over goes to these, in this order, up to their whole width. */
+/** Room left over goes to these, shared, up to their whole width. */
 const GROWS: readonly Column[] = ['task', 'outcome'];
 
 export interface SummaryTableOptions {
@@ -52,15 +52,8 @@ function cellsOf(row: TaskRow, theme: Theme, now: number): Record<Column, string
 
 /** The widths of the columns kept for `columns`, in table order; undefined when not even the state and the task fit. */
 function layout(cells: readonly Record<Column, string>[], columns: number): Map<Column, number> | undefined {
-  const whole = new Map(
-    COLUMNS.map((column) => [
-      column,
-      naturalWidth(
-        HEADINGS[column],
-        cells.map((line) => line[column]),
-      ),
-    ]),
-  );
+  const cellsIn = (column: Column) => cells.map((line) => line[column]);
+  const whole = new Map(COLUMNS.map((column) => [column, naturalWidth(HEADINGS[column], cellsIn(column))]));
   // A column with nothing in it (no UPID at all: every launch was refused) is not drawn.
   const kept = COLUMNS.filter((column) => column === 'state' || column === 'task' || cells.some((line) => line[column] !== ''));
   const least = (column: Column) => Math.min(whole.get(column)!, Math.max(MIN_WIDTH[column] ?? Infinity, textWidth(HEADINGS[column])));
@@ -69,11 +62,12 @@ function layout(cells: readonly Record<Column, string>[], columns: number): Map<
     const widths = new Map(shown.map((column) => [column, least(column)]));
     let room = columns - borderedWidth([...widths.values()]);
     if (room < 0) continue;
-    for (const column of GROWS) {
-      if (!widths.has(column)) continue;
-      const grow = Math.min(room, whole.get(column)! - widths.get(column)!);
-      widths.set(column, widths.get(column)! + grow);
-      room -= grow;
+    // The room left goes to the task and PVE's words alike: one column at a time to the narrower one.
+    for (; room > 0; room--) {
+      const growing = GROWS.filter((column) => widths.has(column) && widths.get(column)! < whole.get(column)!);
+      if (growing.length === 0) break;
+      const narrowest = growing.reduce((a, b) => (widths.get(b)! < widths.get(a)! ? b : a));
+      widths.set(narrowest, widths.get(narrowest)! + 1);
     }
     return widths;
   }
