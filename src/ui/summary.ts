@@ -1,10 +1,13 @@
 /**
- * The summary of this session's tasks, printed on the normal screen after the board exits: one line
- * per task, those needing a look first (failed, unknown, timed out, still running), then a tally.
- * No box and no rule: it must fit the screen the board leaves. A line holds the state (glyph and word),
- * the guest, the task, its time and its UPID (or, for a launch that got none, why); at 80 columns the
- * less useful columns go first, then the UPID is shortened in its middle. A list taller than the
- * screen is summed up (`... and 180 more ok`): the full list is what `--report FILE` writes.
+ * The summary of this session's tasks, printed on the normal screen after the board exits, failures
+ * first (failed, unknown, timed out, still running), then a tally. Two forms:
+ * - a bordered table (ink-table, src/ui/summary-table.ts) when the terminal is UTF-8 and the whole
+ *   table, the tally and the board's line after it fit the screen above the prompt;
+ * - otherwise (`--ascii`, a longer session, a terminal too narrow for the table) the compact form: one
+ *   line per task, no box and no rule. A line holds the state (glyph and word), the guest, the task, its
+ *   time and its UPID (or, for a launch that got none, why); at 80 columns the less useful columns go
+ *   first, then the UPID is shortened in its middle. A list taller than the screen is summed up
+ *   (`... and 180 more ok`): the full list is what `--report FILE` writes.
  *
  * Every cell is sanitized here (rows were sanitized where they entered the store; this costs little and
  * stands on its own), and widths are display columns, so CJK and emoji guest names align.
@@ -13,14 +16,16 @@ import { clusterOfKey } from '../tasks/cluster-view.js';
 import { byAttention } from '../tasks/report.js';
 import { emptyTally, type TaskRow, type TaskState } from '../tasks/store.js';
 import { sanitizeText } from '../util/sanitize.js';
+import { borderedHeight } from './bordered-table.js';
 import { STATE_WORDS, elapsedText, fit, outcomeText, tallyLine, tallyParts, taskTitle, textWidth } from './format.js';
+import { summaryTable } from './summary-table.js';
 import { createTheme } from './theme.js';
 
 export interface SummaryOptions {
   ascii: boolean;
   color: boolean;
   columns: number;
-  /** The terminal's height: the summary, the line after it and the prompt fit in it. Default 24. */
+  /** The terminal's height: the summary, the board's line after it and the prompt fit in it. Default 24. */
   rows?: number;
   /** For the time of tasks still running (default: the wall clock). */
   now?: number;
@@ -182,6 +187,10 @@ export function renderSummary(rows: readonly TaskRow[], options: SummaryOptions)
   const { ascii, columns, now = Date.now() } = options;
   const theme = createTheme({ color: false, ascii });
   const ordered = byAttention(rows);
+  if (!ascii) {
+    const table = tableIfItFits(rows, ordered, options, now);
+    if (table !== undefined) return `${table}\n${fit(sessionTally(rows), columns, theme.ellipsis).trimEnd()}\n`;
+  }
   // The screen holds the summary, the board's line after it and the prompt; the summary's last two
   // lines are the tally and, when some tasks are summed up, the hint.
   const screen = Math.max(4, (options.rows ?? 24) - LINES_AFTER);
@@ -200,4 +209,15 @@ export function renderSummary(rows: readonly TaskRow[], options: SummaryOptions)
     after.push(options.reportPath ? `The full list: ${clean(options.reportPath)}` : 'The full list: pvetasks --report FILE.md (or .json)');
   }
   return `${[...lines, ...after.map((line) => fit(line, columns, theme.ellipsis).trimEnd())].join('\n')}\n`;
+}
+
+/**
+ * The table form, when the table, the tally and the board's "N task(s) keep running" line (when some
+ * do) leave the last line for the prompt, and the width holds at least the state and the task.
+ */
+function tableIfItFits(rows: readonly TaskRow[], ordered: readonly TaskRow[], options: SummaryOptions, now: number): string | undefined {
+  const running = rows.some((row) => row.state === 'running') ? 1 : 0;
+  if (borderedHeight(rows.length) + 1 + running > (options.rows ?? 24) - 1) return undefined;
+  const theme = createTheme({ color: options.color, ascii: false });
+  return summaryTable(ordered, { columns: options.columns, color: options.color, now, theme });
 }

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { createClustersCommand } from '../../src/cli/commands/clusters.js';
+import stringWidth from 'string-width';
+import { createClustersCommand, loadBorderedTables } from '../../src/cli/commands/clusters.js';
 import { createLaunchCommand } from '../../src/cli/commands/launch.js';
 import { createTasksCommand } from '../../src/cli/commands/tasks.js';
 import { createWaitCommand } from '../../src/cli/commands/wait.js';
@@ -327,6 +328,65 @@ describe('pvetasks clusters', () => {
       error: null,
     });
     assert.match(String(checks[1]!.version), /^9\./);
+  });
+
+  test('on a colour UTF-8 terminal, a bordered table (ink-table) within its width; plain without colour, borders or a terminal', async () => {
+    // The command imports Ink on first use, which takes event-loop turns that runUntil would take for a
+    // command stuck waiting: load it first, as the rig does the YAML parser.
+    await loadBorderedTables();
+    const onTerminal = async (env: NodeJS.ProcessEnv, columns: number, args: string[] = []) => {
+      const io = rig.io({ LANG: 'C.UTF-8', ...env });
+      io.stdout.isTTY = true;
+      io.stdout.columns = columns;
+      const code = await rig.clock.runUntil(clustersCommand()(args, io));
+      assert.equal(code, 0, io.stderr.text);
+      for (const secret of rig.secrets) assert.ok(!io.stdout.text.includes(secret), 'no secret in the output');
+      return io.stdout.lines();
+    };
+    const cells = (line: string) =>
+      line
+        .split('│')
+        .slice(1, -1)
+        .map((cell) => cell.trim());
+    const lines = await onTerminal({}, 120);
+    assert.match(lines[0]!, /^┌─+┬/);
+    assert.deepEqual(cells(lines[1]!), ['CLUSTER', 'ENDPOINT', 'STATUS', 'VERSION', 'USER', 'PRIVILEGES']);
+    const body = lines.filter((line) => line.startsWith('│')).slice(1);
+    assert.equal(lines.length, 3 + 2 * rig.sims.length, 'the borders, the headings, a rule and a line per cluster');
+    for (const [index, sim] of rig.sims.entries()) {
+      const [cluster, endpoint, status, version, user, privileges] = cells(body[index]!);
+      assert.deepEqual([cluster, endpoint, status, user, privileges], [sim.cluster, sim.url, 'ok', 'root@pam!pvetasks', 'all']);
+      assert.match(version!, /^9\./);
+    }
+    assert.equal(new Set(lines.map((line) => stringWidth(line))).size, 1, lines.join('\n'));
+    // Narrower: the endpoint and the user are cut, the status never; the table stays within the terminal.
+    const narrow = await onTerminal({}, 80);
+    assert.match(narrow[0]!, /^┌/);
+    assert.ok(
+      narrow.every((line) => stringWidth(line) <= 80),
+      narrow.join('\n'),
+    );
+    assert.deepEqual(
+      narrow.filter((line) => line.startsWith('│')).map((line) => cells(line)[2]),
+      ['STATUS', 'ok', 'ok', 'ok'],
+    );
+    // Plain columns: with --no-color, NO_COLOR, a locale that is not UTF-8, or a terminal too narrow for the table.
+    for (const [env, args, columns] of [
+      [{}, ['--no-color'], 120],
+      [{ NO_COLOR: '1' }, [], 120],
+      [{ LANG: 'C' }, [], 120],
+      [{}, [], 40],
+    ] as const) {
+      const plain = await onTerminal(env, columns, [...args]);
+      assert.match(
+        plain[0]!,
+        /^CLUSTER +ENDPOINT +STATUS +VERSION +USER +PRIVILEGES$/,
+        `${JSON.stringify(env)} ${args.join(' ')} ${columns}`,
+      );
+      // Coloured as before where colour is on (an ASCII locale, a narrow terminal).
+      assert.match(plain[1]!.replace(/\u001b\[\d+m/g, ''), /^alpha +http:\S+ +ok /);
+      if ('NO_COLOR' in env || args.length > 0) assert.doesNotMatch(plain.join('\n'), /\u001b/);
+    }
   });
 
   test('an offline cluster, refused credentials and a least-privilege token are each told; exit 3', async () => {

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import stringWidth from 'string-width';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { BUNDLE, ensureBundle } from '../helpers/bundle.js';
 import { requireTmux, Tmux } from '../helpers/tmux.js';
@@ -136,10 +137,20 @@ async function boardSession(columns: number, rows: number): Promise<void> {
     assert.equal(tmux.run('display-message', '-p', '-t', tmux.target, '#{alternate_on}').trim(), '0', 'the normal screen is back');
     const text = screen.join('\n');
     assert.doesNotMatch(text, /\[Tasks: |Tab view/, 'nothing of the board is left');
-    // One line per task, with its UPID (at 80 columns the UPID whole, at 200 the guest and task beside it).
-    for (const guest of targets)
-      assert.match(text, new RegExp(`^. (ok|failed) .*UPID:pve\\d:[0-9A-F:]+:qmstart:${guest.vmid}:root@pam!pvetasks:`, 'm'));
-    assert.match(text, /3 tasks: 2 ok, 1 failed/);
+    // Three tasks fit the screen: the summary is a bordered table (ink-table), a row per task with its
+    // state and task, and its UPID where the width allows (at 200 columns, not at 80).
+    assert.match(text, /^┌─+┬/m);
+    for (const guest of targets) {
+      assert.match(text, new RegExp(`^│ . (ok|failed) +│ VM ${guest.vmid} - Start`, 'm'));
+      const upid = new RegExp(`│ UPID:pve\\d:[0-9A-F:]+:qmstart:${guest.vmid}:root@pam!pvetasks: +│$`, 'm');
+      if (columns >= 160) assert.match(text, upid);
+      else assert.doesNotMatch(text, upid);
+    }
+    assert.ok(
+      text.split('\n').every((line) => stringWidth(line) <= columns),
+      text,
+    );
+    assert.match(text, /^3 tasks: 2 ok, 1 failed$/m);
     assert.ok(sim.control.task(backupJob)!.exitStatus === undefined, "other users' tasks keep running");
 
     // The rows-1 rule on every screen captured while the board was up: the last line stays empty and

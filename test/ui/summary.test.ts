@@ -1,12 +1,14 @@
-// The exit summary: one line per task, failures first, no box and no rule, within 80 columns (the UPID
-// whole where dropping other columns makes room, else shortened in its middle), a long list summed up
-// so that it fits a 24-line screen, server text sanitized.
+// The exit summary's compact form: one line per task, failures first, no box and no rule, within 80
+// columns (the UPID whole where dropping other columns makes room, else shortened in its middle), a long
+// list summed up so that it fits a 24-line screen, server text sanitized. A session whose bordered table
+// fits the screen gets the table instead (summary-table.test.ts): here the screen is only as tall as the
+// compact form needs, unless a test says otherwise.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import stringWidth from 'string-width';
 import { createTaskStore, type TaskStore } from '../../src/tasks/store.js';
 import { formatUpid } from '../../src/tasks/upid.js';
-import { renderSummary } from '../../src/ui/summary.js';
+import { renderSummary as renderAnySummary, type SummaryOptions } from '../../src/ui/summary.js';
 import { T0, addTask, upid } from './helpers.js';
 
 const NOW = T0 + 90_000;
@@ -35,6 +37,11 @@ function rows() {
 }
 
 const linesOf = (text: string) => text.trimEnd().split('\n');
+
+/** The summary on a screen that holds the compact form (every task, the tally, the two lines after) but not the table. */
+function renderSummary(rows: Parameters<typeof renderAnySummary>[0], options: SummaryOptions): string {
+  return renderAnySummary(rows, { rows: rows.length + 3, ...options });
+}
 
 test('one line per task, failures first, no box or rule, within 80 columns with every UPID whole', () => {
   const text = renderSummary(rows(), { ascii: false, color: false, columns: 80, now: NOW });

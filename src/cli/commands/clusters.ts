@@ -2,14 +2,17 @@
  * `pvetasks clusters [--cluster NAME]... [--config FILE] [--json]`: the configured clusters (and the
  * environment's, when set), each checked at once: which endpoint answered, whether the credentials were
  * accepted, the PVE version (/version) and what the credentials may do (/access/permissions). A table
- * on stdout, or one JSON object per cluster; one line on stderr per cluster that failed. Exit 0 when
+ * on stdout (bordered, by ink-table, on a colour UTF-8 terminal; plain columns otherwise, and always
+ * when piped), or one JSON object per cluster; one line on stderr per cluster that failed. Exit 0 when
  * every cluster answered and accepted the credentials, 3 when one did not, 2 for a configuration error
  * (the others are checked all the same). No secret is printed: the user is `user@realm!tokenid`.
  */
 import { createPveClient, PveApiError, type PveClient, type PveClientOptions } from '../../api/index.js';
 import { readPermissions } from '../../tasks/answers.js';
 import { holds } from '../../tasks/privileges.js';
+import type * as BorderedTables from '../../ui/bordered-table.js';
 import { formatTable } from '../../ui/plain-table.js';
+import { createTheme, shouldUseAscii } from '../../ui/theme.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { colorEnabled } from '../../util/color.js';
 import { jsonLine, sanitizeText } from '../../util/sanitize.js';
@@ -111,7 +114,7 @@ async function runClusters(args: string[], io: CliIo, deps: ClustersCommandDeps,
   if (values.json) for (const { found } of checked) io.stdout.write(jsonLine(found));
   else {
     const color = colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: io.stdout.isTTY });
-    writeTable(
+    await writeTable(
       checked.map(({ found }) => found),
       io,
       color,
@@ -212,7 +215,16 @@ function privilegesText(found: ClusterCheck): string {
   return missing.length === 0 ? 'all' : `missing ${missing.join(', ')}`;
 }
 
-function writeTable(checks: ClusterCheck[], io: CliIo, color: boolean): void {
+const HEADINGS = ['CLUSTER', 'ENDPOINT', 'STATUS', 'VERSION', 'USER', 'PRIVILEGES'];
+const STATUS_COLUMN = 2;
+/** Cut first, and no shorter than this, when a bordered table is too wide: the privileges, the endpoint, the user. */
+const CUTS: ReadonlyArray<readonly [column: number, least: number]> = [
+  [5, 10],
+  [1, 16],
+  [4, 12],
+];
+
+async function writeTable(checks: ClusterCheck[], io: CliIo, color: boolean): Promise<void> {
   const rows = checks.map((found) => [
     found.cluster,
     found.endpoint ?? found.endpoints[0] ?? '-',
@@ -221,12 +233,46 @@ function writeTable(checks: ClusterCheck[], io: CliIo, color: boolean): void {
     found.user ?? '',
     privilegesText(found),
   ]);
-  const statusColumn = 2;
+  // Borders on a terminal that shows them and where colour is wanted; what a script reads stays plain.
+  const bordered =
+    io.stdout.isTTY === true && color && !shouldUseAscii(io.env) ? await borderedTable(rows, io.stdout.columns ?? 80) : undefined;
+  if (bordered !== undefined) {
+    io.stdout.write(`${bordered}\n`);
+    return;
+  }
   io.stdout.write(
-    formatTable(['CLUSTER', 'ENDPOINT', 'STATUS', 'VERSION', 'USER', 'PRIVILEGES'], rows, (row, column, cell) => {
-      if (!color || column !== statusColumn) return cell;
+    formatTable(HEADINGS, rows, (row, column, cell) => {
+      if (!color || column !== STATUS_COLUMN) return cell;
       const text = cell.trimEnd();
       return paint(sanitizeText(text), checks[row]!.authenticated ? 'ok' : 'failed', true) + cell.slice(text.length);
     }),
+  );
+}
+
+let borderedTables: Promise<typeof BorderedTables> | undefined;
+
+/** ink-table and Ink, imported on first use and kept (each import() would be asked of the module loader again). */
+export function loadBorderedTables(): Promise<typeof BorderedTables> {
+  return (borderedTables ??= import('../../ui/bordered-table.js'));
+}
+
+/** The listing drawn by ink-table (Ink is loaded here, for this alone), or undefined when it cannot fit `columns`. */
+async function borderedTable(rows: string[][], columns: number): Promise<string | undefined> {
+  const { borderedWidth, naturalWidth, renderBorderedTable } = await loadBorderedTables();
+  const cellsIn = (column: number) => rows.map((row) => row[column]!);
+  const widths = HEADINGS.map((heading, i) => naturalWidth(heading, cellsIn(i)));
+  for (const [column, least] of CUTS) {
+    const over = borderedWidth(widths) - columns;
+    if (over <= 0) break;
+    widths[column] = Math.max(Math.min(least, widths[column]!), widths[column]! - over);
+  }
+  if (borderedWidth(widths) > columns) return undefined;
+  const theme = createTheme({ color: true, ascii: false });
+  // Only a cluster that answered and accepted the credentials is `ok`.
+  const tone = (column: number, text: string) => (column === STATUS_COLUMN ? theme.colorOf(text === 'ok' ? 'ok' : 'failed') : undefined);
+  return renderBorderedTable(
+    HEADINGS.map((heading, i) => ({ heading, width: widths[i]! })),
+    rows,
+    { color: true, ellipsis: theme.ellipsis, tone },
   );
 }

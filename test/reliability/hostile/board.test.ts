@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import stringWidth from 'string-width';
 import { ensureBundle } from '../../helpers/bundle.js';
 import { VirtualTerminal } from '../../helpers/vt.js';
 import { unsafeCharacters } from './attacks.js';
@@ -205,10 +206,16 @@ describe('the board against a hostile server (real binary in tmux, every byte ca
       board.type('q');
       screen = await board.waitForText(/\[exit 0\]/, 'the exit');
       const summary = screen.join('\n');
-      // One line per task, the UPID whole (at 80 columns it leaves no room for the guest); a launch
-      // without a UPID says what it was and why, cleaned.
-      assert.match(summary, /^✗ failed +UPID:pve1:[0-9A-F:]+:qmstart:100:root@pam!hostile:$/m);
-      assert.match(summary, /^\? unknown +VM\/CT 100 - Backup web \^\[/m);
+      // Three tasks fit the screen: a bordered table, a row per task, the hostile names cleaned and cut
+      // by display width so that every border stays in line within 80 columns.
+      assert.match(summary, /^│ ✗ failed +│ VM 100 - Start web \^\[.*│ start failed \^\[/m);
+      assert.match(summary, /^│ \? unknown +│ VM\/CT 100 - Backup web .*│ PVE answered /m);
+      const table = screen.filter((line) => /^[┌│├└]/.test(line));
+      assert.equal(table.length, 3 + 2 * 3, summary);
+      assert.ok(
+        table.every((line) => stringWidth(line) === stringWidth(table[0]!) && stringWidth(line) <= COLUMNS),
+        summary,
+      );
       assert.match(summary, /^3 tasks: 2 failed, 1 unknown$/m);
     });
   });
