@@ -1,6 +1,6 @@
 /**
  * The one plain table of the program: the `tasks` listing, the commands' summary on stderr and the
- * board's exit summary under --ascii. Left-aligned columns two spaces apart, no borders, no trailing
+ * `clusters` listing where the bordered one (ink-table) is not drawn. Left-aligned columns two spaces apart, no borders, no trailing
  * blanks, widths by display width (CJK and emoji guest names align). Every cell is sanitized here
  * too, so a table never prints a control sequence whatever its caller forgot.
  */

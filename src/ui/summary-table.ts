@@ -1,21 +1,24 @@
 /**
  * The exit summary as a bordered table (ink-table), for a session short enough to fit the screen: one
- * row per task, in the compact form's order, with its state (glyph and word), the task and its guest,
- * the node, the time, what PVE said and the UPID. When the terminal is too narrow for all of them,
+ * row per task, in the compact form's order, with its state (glyph and word), its cluster (over
+ * several), the task and its guest, the node, the time, what PVE said and the UPID. When the terminal is too narrow for all of them,
  * columns go in this order: the UPID (`--report` has it), the node, the time, then PVE's words; before
  * a column goes, the task and PVE's words are cut to a minimum. The state is never cut, so "failed" and
  * "timed out" always read whole; a terminal too narrow for the state and the task gets the compact form.
  */
+import { clusterOfKey } from '../tasks/cluster-view.js';
 import type { TaskRow, TaskState } from '../tasks/store.js';
 import { borderedWidth, naturalWidth, renderBorderedTable, type BorderedColumn } from './bordered-table.js';
 import { STATE_WORDS, elapsedText, outcomeText, taskTitle, textWidth } from './format.js';
 import type { Theme } from './theme.js';
 
-type Column = 'state' | 'task' | 'node' | 'time' | 'outcome' | 'upid';
+type Column = 'state' | 'cluster' | 'task' | 'node' | 'time' | 'outcome' | 'upid';
 
-const COLUMNS: readonly Column[] = ['state', 'task', 'node', 'time', 'outcome', 'upid'];
+/** `cluster` only over several clusters: a column with nothing in it is not drawn. */
+const COLUMNS: readonly Column[] = ['state', 'cluster', 'task', 'node', 'time', 'outcome', 'upid'];
 const HEADINGS: Readonly<Record<Column, string>> = {
   state: 'STATE',
+  cluster: 'CLUSTER',
   task: 'TASK',
   node: 'NODE',
   time: 'TIME',
@@ -42,6 +45,8 @@ function cellsOf(row: TaskRow, theme: Theme, now: number): Record<Column, string
     row.state === 'timeout' && row.lateOutcome ? `${STATE_WORDS.timeout}, then ${STATE_WORDS[row.lateOutcome]}` : STATE_WORDS[row.state];
   return {
     state: `${theme.glyph[row.state]} ${word}`,
+    // Over several clusters the row's key names its cluster (cluster-view.ts).
+    cluster: clusterOfKey(row.key) ?? '',
     task: taskTitle(row),
     node: row.node,
     time: elapsedText(row, now),

@@ -201,7 +201,18 @@ test('start on a marked guest of bravo reaches bravo only (counted by each simul
     rows: 40,
     now: ctx.clock.now(),
   });
-  assert.match(lineWith(summary, target.name!)!, new RegExp(`bravo:${target.name}`));
+  // Short enough for the bordered table: a CLUSTER column.
+  assert.match(summary, /│ STATE +│ CLUSTER │ TASK/);
+  assert.match(lineWith(summary, target.name!)!, /│ ✓ ok +│ bravo +│ VM \d+ - Start/);
+  // Too long for the screen: the compact form, `bravo:web-01`.
+  const compact = renderSummary(rowsOf(ctx.view.store.getState(), 'mine'), {
+    ascii: false,
+    color: false,
+    columns: 120,
+    rows: 4,
+    now: ctx.clock.now(),
+  });
+  assert.match(lineWith(compact, target.name!)!, new RegExp(`bravo:${target.name}`));
 });
 
 test('the filter matches the cluster name; the footer tallies the filtered rows', async () => {
