@@ -2,6 +2,7 @@
  * What the key handlers share: reading the board's current selection and writing the board's state.
  * Plain functions over the board's dependencies, no React.
  */
+import { clusterOfGuest } from '../tasks/cluster-view.js';
 import type { Guest } from '../tasks/store.js';
 import type { BoardDeps } from './context.js';
 import { guestBlock } from './detail-guests.js';
@@ -48,6 +49,12 @@ export function selectedTaskKey(deps: BoardDeps): string | undefined {
  * The marked guests, or the one under the cursor when none is marked, each with its id in the store
  * (its VMID; over several clusters, the view's id: cluster-view.ts).
  */
+/** The clusters the guests (by the view's ids) are in, when the board watches several; none with one. */
+export function targetClusters(deps: BoardDeps, ids: readonly number[]): string[] {
+  const state = deps.store.getState();
+  return [...new Set(ids.map((id) => clusterOfGuest(state, id)).filter((name): name is string => name !== undefined))];
+}
+
 export function targetGuests(deps: BoardDeps): Array<{ id: number; guest: Guest }> {
   const { guests, guestOrder } = deps.store.getState();
   const { marks, cursor } = deps.ui.getState().guests;

@@ -5,7 +5,7 @@
 import type { Key } from 'ink';
 import type { LaunchRequest } from '../tasks/launch-plan.js';
 import { defaultSnapshotName, snapshotNameError } from '../tasks/snapshot-name.js';
-import { say, setUi, targetGuests } from './actions.js';
+import { say, setUi, targetClusters, targetGuests } from './actions.js';
 import type { BoardDeps } from './context.js';
 import { closeDialog, launchCheck, openConfirm, openDialog } from './dialog-open.js';
 import { describeTargets } from './format.js';
@@ -34,7 +34,7 @@ export function openLaunchDialog(deps: BoardDeps, action: 'start' | 'backup' | '
     return;
   }
   const vmids = chosen.map((target) => target.id);
-  const targets = describeTargets(guests);
+  const targets = describeTargets(guests, targetClusters(deps, vmids));
   if (action === 'start') {
     openConfirm(deps, { type: 'launch', request: { action: 'start', vmids } }, `Start ${targets}?`, true, vmids);
     return;

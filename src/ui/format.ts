@@ -271,13 +271,19 @@ export function tallyLine(total: number, noun: string, counts: ReadonlyArray<rea
 }
 
 /** "guest 101 (web01) on pve1" or "17 guests on 3 nodes", for dialog titles. */
-export function describeTargets(guests: readonly Guest[]): string {
+/**
+ * `guest 101 (web01) on pve1`, `3 guests on 2 nodes`; over several clusters, the clusters they are in
+ * (`... in bravo`, `... in alpha and bravo`, `... in 3 clusters`).
+ */
+export function describeTargets(guests: readonly Guest[], clusters: readonly string[] = []): string {
   const nodes = new Set(guests.map((g) => g.node));
+  const where =
+    clusters.length === 0 ? '' : clusters.length <= 2 ? ` in ${clusters.join(' and ')}` : ` in ${plural(clusters.length, 'cluster')}`;
   if (guests.length === 1) {
     const g = guests[0]!;
-    return `guest ${g.vmid}${g.name ? ` (${g.name})` : ''} on ${g.node}`;
+    return `guest ${g.vmid}${g.name ? ` (${g.name})` : ''} on ${g.node}${where}`;
   }
-  return `${plural(guests.length, 'guest')} on ${plural(nodes.size, 'node')}`;
+  return `${plural(guests.length, 'guest')} on ${plural(nodes.size, 'node')}${where}`;
 }
 
 /** "101 web01, 102 db01, +14 more", cut to `width`. */

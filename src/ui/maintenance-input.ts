@@ -10,7 +10,7 @@ import type { Key } from 'ink';
 import type { Verdict } from '../tasks/launch-check.js';
 import { clusterOfGuest } from '../tasks/cluster-view.js';
 import type { LaunchRequest } from '../tasks/launch-plan.js';
-import { say, setUi, targetGuests, visibleVmids } from './actions.js';
+import { say, setUi, targetClusters, targetGuests, visibleVmids } from './actions.js';
 import type { BoardDeps } from './context.js';
 import { closeDialog, openConfirm, openDialog } from './dialog-open.js';
 import { describeTargets } from './format.js';
@@ -32,7 +32,7 @@ export function openMaintenance(deps: BoardDeps, command: MaintenanceCommand): v
   }
   // Guest ids: VMIDs, or over several clusters the view's ids (cluster-view.ts).
   const vmids = chosen.map((target) => target.id);
-  const targets = describeTargets(guests);
+  const targets = describeTargets(guests, targetClusters(deps, vmids));
   switch (command) {
     case 'shutdown':
       return openConfirm(deps, { type: 'launch', request: { action: 'shutdown', vmids } }, `Shut down ${targets}?`, true, vmids);
@@ -48,13 +48,12 @@ export function openMaintenance(deps: BoardDeps, command: MaintenanceCommand): v
       return openConfirm(deps, { type: 'launch', request: { action: 'reboot', vmids } }, `Reboot ${targets}?`, true, vmids);
     case 'migrate': {
       // A guest moves between the nodes of its own cluster.
-      const state = deps.store.getState();
-      const clusters = [...new Set(vmids.map((id) => clusterOfGuest(state, id)))];
+      const clusters = targetClusters(deps, vmids);
       if (clusters.length > 1) {
         say(deps, `migrate moves guests within their cluster: mark the guests of one (marked: ${clusters.join(', ')})`, 'error');
         return;
       }
-      return openMigrate(deps, vmids, `Migrate ${targets}${clusters[0] ? ` in ${clusters[0]}` : ''}?`);
+      return openMigrate(deps, vmids, `Migrate ${targets}?`);
     }
   }
 }

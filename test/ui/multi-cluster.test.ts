@@ -176,7 +176,7 @@ test('start on a marked guest of bravo reaches bravo only (counted by each simul
   const cursorLine = linesOf(ctx.board.frame()).find((line) => line.startsWith('> '))!;
   assert.match(cursorLine, new RegExp(`^>   bravo +${target.vmid} `));
   await ctx.board.press(' ', KEY.esc, 's');
-  assert.match(ctx.board.frame(), new RegExp(`Start guest ${target.vmid}`));
+  assert.match(ctx.board.frame(), new RegExp(`Start guest ${target.vmid} .*on ${target.node} in bravo\\?`), 'the dialog names the cluster');
   await ctx.board.press('y');
   await ctx.clock.runUntil(
     storeReaches(ctx.runtimes[1]!.store, (state) => state.tallies.mine.ok === 1),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTaskStore, type TaskRow } from '../../src/tasks/store.js';
-import { outcomeText, progressText, elapsedText } from '../../src/ui/format.js';
+import { describeTargets, outcomeText, progressText, elapsedText } from '../../src/ui/format.js';
 import { bindingOf, commandFor, KEYMAP, keymapMarkdown } from '../../src/ui/keymap.js';
 import { frameLayout, guestColumns, taskColumns, windowTop } from '../../src/ui/layout.js';
 import { defaultSnapshotName, snapshotNameError } from '../../src/tasks/snapshot-name.js';
@@ -212,4 +212,22 @@ test('the keymap has the keys of DESIGN.md and dispatches by context', () => {
   assert.equal(commandFor('tasks', 'c', { ...noKey, ctrl: true })?.command, 'interrupt');
   assert.equal(commandFor('tasks', 's', noKey), undefined, 's only applies in the Guests view');
   assert.ok(['start', 'backup', 'snapshot', 'stop'].every((c) => bindingOf(c as 'start').action));
+});
+
+test("a dialog's targets: the guest or the count, the nodes, and the clusters when the board watches several", () => {
+  const guest = (vmid: number, node: string, name?: string) => ({
+    vmid,
+    node,
+    type: 'qemu' as const,
+    status: 'stopped',
+    template: false,
+    ...(name ? { name } : {}),
+  });
+  assert.equal(describeTargets([guest(101, 'pve1', 'web01')]), 'guest 101 (web01) on pve1');
+  assert.equal(describeTargets([guest(101, 'pve1', 'web01')], ['bravo']), 'guest 101 (web01) on pve1 in bravo');
+  assert.equal(
+    describeTargets([guest(101, 'pve1'), guest(102, 'pve2'), guest(103, 'pve1')], ['alpha', 'bravo']),
+    '3 guests on 2 nodes in alpha and bravo',
+  );
+  assert.equal(describeTargets([guest(101, 'pve1'), guest(102, 'pve1')], ['a', 'b', 'c']), '2 guests on 1 node in 3 clusters');
 });
