@@ -80,7 +80,7 @@ export const MAINTENANCE = {
   },
   drain: {
     summary: 'migrate every guest off a node, before an upgrade or reboot',
-    operands: { usage: '<NODE>', complete: 'nodes' },
+    operands: { usage: '<[CLUSTER:]NODE>', complete: 'nodes' },
     description:
       'Migrate every guest off NODE, spread over the other online nodes (or --to) by free memory from ' +
       '/cluster/resources (evenly by count when the credentials cannot see node memory). The plan (guest -> ' +
@@ -103,6 +103,7 @@ export const MAINTENANCE = {
     examples: [
       ['empty pve1 before its upgrade, showing the plan and asking first', 'pvetasks drain pve1'],
       ['the same from a script, onto pve2 and pve3 only, with JSON events', 'pvetasks drain pve1 --to pve2,pve3 --yes --json'],
+      ['pve1 of the configured cluster east', 'pvetasks drain east:pve1'],
     ],
   },
 } as const;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import stringWidth from 'string-width';
 import { createClustersCommand, loadBorderedTables } from '../../src/cli/commands/clusters.js';
+import { createDrainCommand } from '../../src/cli/commands/drain.js';
 import { createLaunchCommand } from '../../src/cli/commands/launch.js';
 import { createTasksCommand } from '../../src/cli/commands/tasks.js';
 import { createWaitCommand } from '../../src/cli/commands/wait.js';
@@ -49,6 +50,7 @@ const wait = () => createWaitCommand({ clock: clock() });
 const tasks = () => createTasksCommand({ clock: clock() });
 const start = () => createLaunchCommand('start', { clock: clock() });
 const clustersCommand = () => createClustersCommand({ clock: clock() });
+const drain = () => createDrainCommand({ clock: clock() });
 
 /** Requests each simulator received, by route. */
 const routes = (sim: Sim) => sim.control.counters().byRoute;
@@ -160,6 +162,34 @@ describe('wait, two clusters with a node of the same name (every standalone node
     } finally {
       await Promise.all(twins.map((twin) => twin.close()));
     }
+  });
+});
+
+describe('drain', () => {
+  test('CLUSTER:NODE plans on that cluster only; without --yes and a terminal nothing is sent anywhere', async () => {
+    const node = bravo.nodes[0]!;
+    const { code, io } = await run(drain(), [`bravo:${node}`]);
+    assert.equal(code, 2, io.stderr.text);
+    assert.match(io.stderr.text, new RegExp(`^drain ${node}: \\d+ of \\d+ guests to `, 'm'));
+    // The plan lists bravo's guests of that node, and only bravo was asked.
+    const onNode = bravo.control.guests().filter((guest) => guest.node === node);
+    assert.ok(onNode.length > 0);
+    for (const guest of onNode) assert.match(io.stderr.text, new RegExp(` ${guest.vmid} \\(${guest.name}\\)`));
+    assert.equal(alpha.control.counters().total, 0);
+    assert.equal(charlie.control.counters().total, 0);
+    assert.equal(posts(bravo), 0);
+  });
+
+  test('a cluster prefix that is not configured, or that --cluster leaves out, is one line, exit 2, nothing asked', async () => {
+    const unknown = await run(drain(), ['delta:pve1']);
+    assert.equal(unknown.code, 2);
+    assert.deepEqual(unknown.io.stderr.lines(), [
+      "pvetasks: 'delta:pve1' names cluster 'delta', which is not configured (configured: alpha, bravo, charlie)",
+    ]);
+    const left = await run(drain(), ['bravo:pve1', '--cluster', 'alpha']);
+    assert.equal(left.code, 2);
+    assert.deepEqual(left.io.stderr.lines(), ['pvetasks: bravo:pve1 names cluster bravo, which --cluster alpha leaves out']);
+    for (const sim of rig.sims) assert.equal(sim.control.counters().total, 0);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * `pvetasks drain NODE [--to NODE,...]`: every guest off a node before its upgrade or reboot. It plans
+ * `pvetasks drain [CLUSTER:]NODE [--to NODE,...]`: every guest off a node before its upgrade or reboot. It plans
  * first (tasks/drain.ts: each guest's target by free memory, and every guest that stays, with why),
  * prints the plan on stderr, asks on a terminal (`--yes` for scripts: without a terminal and without
  * it, nothing starts and it exits 2), then runs the migrations like `migrate`: the launch queue's
@@ -10,10 +10,11 @@ import type { PveClient, PveClientOptions } from '../../api/index.js';
 import { malformedMessage } from '../../tasks/answers.js';
 import { describeDrainPlan, DrainError, planDrain, type DrainPlan } from '../../tasks/drain.js';
 import { systemClock, type Clock } from '../../util/clock.js';
+import { echo } from '../../util/echo.js';
 import { sanitizeText } from '../../util/sanitize.js';
 import { lastValue, parseCommandArgs, parseNodeArg } from '../args.js';
 import { COMMANDS } from '../command-table.js';
-import { closeClients, loadClusters, namesClusters } from '../clusters.js';
+import { closeClients, loadClusters, namesClusters, type ClusterTarget, type Clusters } from '../clusters.js';
 import { asCliError, connect, fetchGuests, reportingCliErrors } from '../connect.js';
 import { commandHelp } from '../help.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
@@ -55,7 +56,11 @@ async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps, secre
     return ExitCode.ok;
   }
   if (positionals.length !== 1) throw new CliError(`'pvetasks drain' takes one node, got ${positionals.length}`);
-  const node = parseNodeArg('NODE', positionals[0]!);
+  // `east:pve1` names the cluster too (a node name has no colon).
+  const typed = positionals[0]!;
+  const colon = typed.indexOf(':');
+  const named = colon > 0 ? typed.slice(0, colon) : undefined;
+  const node = parseNodeArg('NODE', colon > 0 ? typed.slice(colon + 1) : typed);
   const to = targetsOf(flags.to as string[] | undefined);
   const options = launchOptions(text, flags);
   const shutdownTimeout = shutdownTimeoutArg(text('shutdown-timeout'));
@@ -67,7 +72,7 @@ async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps, secre
     interval: options.interval,
   });
   // A node belongs to one cluster: a drain over several would guess which.
-  const chosen = clusters.chosen('error');
+  const chosen = named === undefined ? clusters.chosen('error') : [namedCluster(clusters, named, typed)];
   if (chosen.length !== 1)
     throw new CliError(`'pvetasks drain' works on one cluster; name it with --cluster (chosen: ${chosen.map((c) => c.name).join(', ')})`);
   const client = await connect(chosen[0]!.config, clock, deps.createClient, io.signal);
@@ -117,6 +122,20 @@ async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps, secre
   } finally {
     await closeClients([client]);
   }
+}
+
+/** The cluster `CLUSTER:NODE` names: a configured one, and one --cluster (when given) includes. */
+function namedCluster(clusters: Clusters, name: string, typed: string): ClusterTarget {
+  if (!clusters.names.includes(name)) {
+    const known = clusters.names.length > 0 ? `configured: ${clusters.names.join(', ')}` : 'no cluster is configured';
+    throw new CliError(
+      `${echo(typed, { maxLength: 80 })} names cluster ${echo(name, { maxLength: 40 })}, which is not configured (${known})`,
+    );
+  }
+  if (clusters.flagged && !clusters.flagged.includes(name)) {
+    throw new CliError(`${typed} names cluster ${name}, which --cluster ${clusters.flagged.join(',')} leaves out`);
+  }
+  return clusters.target(name);
 }
 
 /** One line from the terminal: yes only for `y` or `yes`; Enter alone, or the end of input, is no. */
