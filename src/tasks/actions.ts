@@ -1,6 +1,7 @@
 /**
  * Every action the board offers, on the domain: pause, refresh, focus, stop a task, cancel or resume
- * launches, launch (and check a migration or plan a drain first), list backup storages. Components never fetch: they read the store and call these.
+ * launches, launch (and check a migration or plan a drain first), list backup storages. Components
+ * never fetch: they read the store and call these.
  * Each action reports what it did (or why it could not) on the runtime's one message channel.
  */
 import type { PveClient } from '../api/index.js';

@@ -6,8 +6,9 @@
  *   goes out); a slot is held from the request until the task ends or times out, and until its
  *   post-check holds (an HA request until the guest is where it should be, a reboot until it is up
  *   again), but no longer than the task type's default deadline: a hung start frees its slot after 2
- *   minutes even under a longer --timeout (the task stays watched). One vzdump per node, holding several guests, is one slot. Both limits change live, and
- *   the queue can be paused (nothing more is sent) and emptied.
+ *   minutes even under a longer --timeout (the task stays watched). One vzdump per node, holding
+ *   several guests, is one slot. Both limits change live, and the queue can be paused (nothing more is
+ *   sent) and emptied.
  * - Every launch is a `mine` row from the moment it is queued, so the board shows it and `x` can
  *   cancel it until it is sent.
  * - The intent is saved (session flush) before the POST. A POST is never retried. When its fate is

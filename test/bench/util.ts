@@ -37,7 +37,10 @@ export function progress(text: string): void {
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
-/** The environment for children that draw on a terminal: no CI variable (Ink would draw only the last frame), no cluster of the operator's. */
+/**
+ * The environment for children that draw on a terminal: no CI variable (Ink would draw only the last
+ * frame), no cluster of the operator's.
+ */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.CI;

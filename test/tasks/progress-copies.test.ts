@@ -1,7 +1,8 @@
 /**
- * Progress on real migration, clone, disk move, restore and snapshot logs (test/fixtures/logs: each file names its source; the few constructed from
- * PVE's format strings where no real sample was found say so). Each test asserts what the board would
- * show after a given line: the percentage (or its absence), the bytes, throughput, and ETA.
+ * Progress on real migration, clone, disk move, restore and snapshot logs (test/fixtures/logs: each
+ * file names its source; the few constructed from PVE's format strings where no real sample was found
+ * say so). Each test asserts what the board would show after a given line: the percentage (or its
+ * absence), the bytes, throughput, and ETA.
  * PVE rounds sizes to 0.1 of a unit, so expected bytes are PVE's numbers times the unit.
  */
 import assert from 'node:assert/strict';
