@@ -6,6 +6,8 @@ import { clusterOfGuest } from '../tasks/cluster-view.js';
 import type { Guest } from '../tasks/store.js';
 import type { BoardDeps } from './context.js';
 import { guestBlock } from './detail-guests.js';
+import { describeTargets } from './format.js';
+import { keyLabel } from './keymap.js';
 import { frameLayout, headerLines, pageSize } from './layout.js';
 import type { UiState } from './ui-state.js';
 import { cursorIndex } from './visible.js';
@@ -45,16 +47,16 @@ export function selectedTaskKey(deps: BoardDeps): string | undefined {
   return keys[cursorIndex(keys, ui.tasks.cursor)];
 }
 
-/**
- * The marked guests, or the one under the cursor when none is marked, each with its id in the store
- * (its VMID; over several clusters, the view's id: cluster-view.ts).
- */
 /** The clusters the guests (by the view's ids) are in, when the board watches several; none with one. */
 export function targetClusters(deps: BoardDeps, ids: readonly number[]): string[] {
   const state = deps.store.getState();
   return [...new Set(ids.map((id) => clusterOfGuest(state, id)).filter((name): name is string => name !== undefined))];
 }
 
+/**
+ * The marked guests, or the one under the cursor when none is marked, each with its id in the store
+ * (its VMID; over several clusters, the view's id: cluster-view.ts).
+ */
 export function targetGuests(deps: BoardDeps): Array<{ id: number; guest: Guest }> {
   const { guests, guestOrder } = deps.store.getState();
   const { marks, cursor } = deps.ui.getState().guests;
@@ -64,4 +66,32 @@ export function targetGuests(deps: BoardDeps): Array<{ id: number; guest: Guest 
   const id = ids[cursorIndex(ids, cursor)];
   const guest = id === undefined ? undefined : guests[id];
   return guest ? [{ id: id!, guest }] : [];
+}
+
+export interface LaunchTargets {
+  /** The guests' ids in the store, as a launch request takes them. */
+  vmids: number[];
+  /** Their clusters, when the board watches several. */
+  clusters: string[];
+  /** For the dialog's title: `guest 101 (web01) on pve1`, `3 guests on 2 nodes in alpha and bravo`. */
+  described: string;
+}
+
+/** What a launch or maintenance dialog acts on; undefined, said on the status line, when there is nothing. */
+export function launchTargets(deps: BoardDeps): LaunchTargets | undefined {
+  const chosen = targetGuests(deps);
+  if (chosen.length === 0) {
+    say(deps, `no guest to act on: move the cursor to one or mark some with ${keyLabel('mark')}`, 'error');
+    return undefined;
+  }
+  const vmids = chosen.map((target) => target.id);
+  const clusters = targetClusters(deps, vmids);
+  return {
+    vmids,
+    clusters,
+    described: describeTargets(
+      chosen.map((target) => target.guest),
+      clusters,
+    ),
+  };
 }

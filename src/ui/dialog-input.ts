@@ -5,10 +5,9 @@
 import type { Key } from 'ink';
 import type { LaunchRequest } from '../tasks/launch-plan.js';
 import { defaultSnapshotName, snapshotNameError } from '../tasks/snapshot-name.js';
-import { say, setUi, targetClusters, targetGuests } from './actions.js';
+import { launchTargets, say, setUi } from './actions.js';
 import type { BoardDeps } from './context.js';
 import { closeDialog, launchCheck, openConfirm, openDialog } from './dialog-open.js';
-import { describeTargets } from './format.js';
 import { commandFor, isPrintable, keyLabel, type Command } from './keymap.js';
 import { editLimit, limitsKey, submitWatch } from './queue-dialogs.js';
 import { BACKUP_COMPRESSIONS, BACKUP_MODES, type ConfirmPurpose, type Dialog, type LaunchCheck } from './ui-state.js';
@@ -27,14 +26,9 @@ export function askToQuit(deps: BoardDeps): void {
 let nextDialogId = 1;
 
 export function openLaunchDialog(deps: BoardDeps, action: 'start' | 'backup' | 'snapshot'): void {
-  const chosen = targetGuests(deps);
-  const guests = chosen.map((target) => target.guest);
-  if (guests.length === 0) {
-    say(deps, `no guest to act on: move the cursor to one or mark some with ${keyLabel('mark')}`, 'error');
-    return;
-  }
-  const vmids = chosen.map((target) => target.id);
-  const targets = describeTargets(guests, targetClusters(deps, vmids));
+  const chosen = launchTargets(deps);
+  if (!chosen) return;
+  const { vmids, described: targets } = chosen;
   if (action === 'start') {
     openConfirm(deps, { type: 'launch', request: { action: 'start', vmids } }, `Start ${targets}?`, true, vmids);
     return;

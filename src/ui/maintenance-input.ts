@@ -10,11 +10,10 @@ import type { Key } from 'ink';
 import type { Verdict } from '../tasks/launch-check.js';
 import { clusterOfGuest } from '../tasks/cluster-view.js';
 import type { LaunchRequest } from '../tasks/launch-plan.js';
-import { say, setUi, targetClusters, targetGuests, visibleVmids } from './actions.js';
+import { launchTargets, say, setUi, visibleVmids } from './actions.js';
 import type { BoardDeps } from './context.js';
 import { closeDialog, openConfirm, openDialog } from './dialog-open.js';
-import { describeTargets } from './format.js';
-import { commandFor, keyLabel } from './keymap.js';
+import { commandFor } from './keymap.js';
 import type { DrainDialog, MaintenanceCommand, MaintenanceDialog, MigrateDialog } from './maintenance-state.js';
 import { cursorIndex } from './visible.js';
 
@@ -24,15 +23,10 @@ let nextDialogId = 1;
 
 export function openMaintenance(deps: BoardDeps, command: MaintenanceCommand): void {
   if (command === 'drain') return openDrain(deps);
-  const chosen = targetGuests(deps);
-  const guests = chosen.map((target) => target.guest);
-  if (guests.length === 0) {
-    say(deps, `no guest to act on: move the cursor to one or mark some with ${keyLabel('mark')}`, 'error');
-    return;
-  }
+  const chosen = launchTargets(deps);
+  if (!chosen) return;
   // Guest ids: VMIDs, or over several clusters the view's ids (cluster-view.ts).
-  const vmids = chosen.map((target) => target.id);
-  const targets = describeTargets(guests, targetClusters(deps, vmids));
+  const { vmids, described: targets } = chosen;
   switch (command) {
     case 'shutdown':
       return openConfirm(deps, { type: 'launch', request: { action: 'shutdown', vmids } }, `Shut down ${targets}?`, true, vmids);
@@ -48,7 +42,7 @@ export function openMaintenance(deps: BoardDeps, command: MaintenanceCommand): v
       return openConfirm(deps, { type: 'launch', request: { action: 'reboot', vmids } }, `Reboot ${targets}?`, true, vmids);
     case 'migrate': {
       // A guest moves between the nodes of its own cluster.
-      const clusters = targetClusters(deps, vmids);
+      const { clusters } = chosen;
       if (clusters.length > 1) {
         say(deps, `migrate moves guests within their cluster: mark the guests of one (marked: ${clusters.join(', ')})`, 'error');
         return;
