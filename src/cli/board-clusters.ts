@@ -9,7 +9,7 @@
  */
 import { createPveClient, type PveClient } from '../api/index.js';
 import type { Clock } from '../util/clock.js';
-import { eachCluster, loadClusters, sessionClusterName, type ClusterTarget } from './clusters.js';
+import { eachCluster, loadClusters, sessionClusterName, type ClusterFlags, type ClusterTarget } from './clusters.js';
 import { noEndpointError, type ResolvedConfig } from './config.js';
 import { asCliError, clientOptionsFor, connect } from './connect.js';
 import { CliError, ExitCode, type CliIo } from './io.js';
@@ -29,12 +29,8 @@ export interface BoardCluster {
   close(): Promise<void>;
 }
 
-export interface BoardClusterFlags {
+export interface BoardClusterFlags extends ClusterFlags {
   demo: boolean;
-  cluster: string[] | undefined;
-  config: string | undefined;
-  tokenFile: string | undefined;
-  interval: string | undefined;
 }
 
 /** The chosen clusters connected, or the demo's; throws a CliError when none can be reached. */

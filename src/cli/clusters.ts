@@ -14,6 +14,7 @@
  */
 import type { PveClient, PveClientOptions } from '../api/index.js';
 import type { Clock } from '../util/clock.js';
+import { lastValue } from './args.js';
 import { echo } from '../util/echo.js';
 import { ALL_CLUSTERS, readClusterFile, type ClusterFile } from './cluster-file.js';
 import { resolveClusterEntry } from './cluster-secrets.js';
@@ -40,6 +41,17 @@ export interface ClusterFlags {
   config?: string | undefined;
   tokenFile?: string | undefined;
   interval?: string | undefined;
+}
+
+/** The connection options of a command's parsed flags (the CONNECTION and INTERVAL groups of the command table). */
+export function clusterFlagsOf(values: Readonly<Record<string, unknown>>): ClusterFlags {
+  const text = (name: string) => lastValue(values[name] as string | string[] | undefined);
+  return {
+    cluster: values.cluster as string[] | undefined,
+    config: text('config'),
+    tokenFile: text('token-file'),
+    interval: text('interval'),
+  };
 }
 
 export interface Clusters {

@@ -15,6 +15,7 @@ import { systemClock, type Clock } from '../../util/clock.js';
 import { echo } from '../../util/echo.js';
 import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg } from '../args.js';
 import { openBoardClusters, type BoardCluster } from '../board-clusters.js';
+import { clusterFlagsOf } from '../clusters.js';
 import { reportingCliErrors } from '../connect.js';
 import { osc52 } from '../../ui/clipboard.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
@@ -98,18 +99,7 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
   }
   keepHeapSmall();
   const readOnly = values['read-only'] === true;
-  const clusters = await openBoardClusters(
-    io,
-    secrets,
-    {
-      demo: values.demo === true,
-      cluster: values.cluster,
-      config: lastValue(values.config),
-      tokenFile: lastValue(values['token-file']),
-      interval: lastValue(values.interval),
-    },
-    clock,
-  );
+  const clusters = await openBoardClusters(io, secrets, { demo: values.demo === true, ...clusterFlagsOf(values) }, clock);
   const runtimes: Runtime[] = [];
   const sessions: Session[] = [];
   try {

@@ -16,8 +16,16 @@ import { createTheme, shouldUseAscii } from '../../ui/theme.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { colorEnabled } from '../../util/color.js';
 import { jsonLine, sanitizeText } from '../../util/sanitize.js';
-import { lastValue, parseCommandArgs } from '../args.js';
-import { closeClients, eachCluster, loadClusters, sessionClusterName, worstExitCode, type ClusterTarget } from '../clusters.js';
+import { parseCommandArgs } from '../args.js';
+import {
+  clusterFlagsOf,
+  closeClients,
+  eachCluster,
+  loadClusters,
+  sessionClusterName,
+  worstExitCode,
+  type ClusterTarget,
+} from '../clusters.js';
 import { asCliError, clientOptionsFor, reportingCliErrors, retryingPassingFailures } from '../connect.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
 import { paint } from '../output.js';
@@ -78,11 +86,7 @@ async function runClusters(args: string[], io: CliIo, deps: ClustersCommandDeps,
     return ExitCode.ok;
   }
   const clock = deps.clock ?? systemClock;
-  const clusters = await loadClusters(io, secrets, {
-    cluster: values.cluster,
-    config: lastValue(values.config),
-    tokenFile: lastValue(values['token-file']),
-  });
+  const clusters = await loadClusters(io, secrets, clusterFlagsOf(values));
   // A configuration error in one entry (a token_env not set) is that cluster's row, not the end of the run.
   const listed = clusters.listed();
   const rows: Array<{ found: ClusterCheck; code: number } | ClusterTarget> = listed.map(({ name, configured }) => {

@@ -14,7 +14,7 @@ import { echo } from '../../util/echo.js';
 import { sanitizeText } from '../../util/sanitize.js';
 import { lastValue, parseCommandArgs, parseNodeArg } from '../args.js';
 import { COMMANDS } from '../command-table.js';
-import { closeClients, loadClusters, namesClusters, type ClusterTarget, type Clusters } from '../clusters.js';
+import { clusterFlagsOf, closeClients, loadClusters, namesClusters, type ClusterTarget, type Clusters } from '../clusters.js';
 import { asCliError, connect, fetchGuests, reportingCliErrors } from '../connect.js';
 import { commandHelp } from '../help.js';
 import { CliError, ExitCode, type CliIo, type Command } from '../io.js';
@@ -65,12 +65,7 @@ async function runDrain(args: string[], io: CliIo, deps: DrainCommandDeps, secre
   const options = launchOptions(text, flags);
   const shutdownTimeout = shutdownTimeoutArg(text('shutdown-timeout'));
   const report = reportTarget(text('report'), io.cwd);
-  const clusters = await loadClusters(io, secrets, {
-    cluster: flags.cluster as string[] | undefined,
-    config: text('config'),
-    tokenFile: options.tokenFile,
-    interval: options.interval,
-  });
+  const clusters = await loadClusters(io, secrets, clusterFlagsOf(flags));
   // A node belongs to one cluster: a drain over several would guess which.
   const chosen = named === undefined ? clusters.chosen('error') : [namedCluster(clusters, named, typed)];
   if (chosen.length !== 1)

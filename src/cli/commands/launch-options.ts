@@ -15,8 +15,6 @@ export interface LaunchOptions {
   noSkip: boolean;
   json: boolean;
   noColor: boolean;
-  tokenFile: string | undefined;
-  interval: string | undefined;
 }
 
 export function launchOptions(text: (name: string) => string | undefined, flags: Record<string, unknown>): LaunchOptions {
@@ -30,8 +28,6 @@ export function launchOptions(text: (name: string) => string | undefined, flags:
     noSkip: flags['no-skip'] === true,
     json: flags.json === true,
     noColor: flags['no-color'] === true,
-    tokenFile: text('token-file'),
-    interval: text('interval'),
   };
 }
 

@@ -16,6 +16,7 @@ import { systemClock, type Clock } from '../../util/clock.js';
 import { echo } from '../../util/echo.js';
 import { lastValue, parseCommandArgs, parseNodeArg } from '../args.js';
 import {
+  clusterFlagsOf,
   closeClients,
   connectEach,
   failed,
@@ -97,12 +98,7 @@ async function runLaunch(action: Action, args: string[], io: CliIo, deps: Launch
   const request = requestFor(action, typed, text, flags);
   const report = reportTarget(text('report'), io.cwd);
 
-  const clusters = await loadClusters(io, secrets, {
-    cluster: flags.cluster as string[] | undefined,
-    config: text('config'),
-    tokenFile: options.tokenFile,
-    interval: options.interval,
-  });
+  const clusters = await loadClusters(io, secrets, clusterFlagsOf(flags));
   // Now that the configured names are known, `east:101` names a cluster.
   const refs = positionals.map((operand) => parseGuestRef(operand, clusters.names));
   const { targets, bare } = clustersFor(refs, clusters);

@@ -17,8 +17,9 @@ import { systemClock, type Clock } from '../../util/clock.js';
 import { colorEnabled } from '../../util/color.js';
 import { formatElapsed } from '../../util/duration.js';
 import { jsonLine } from '../../util/sanitize.js';
-import { lastValue, parseCommandArgs, parseNodeArg } from '../args.js';
+import { parseCommandArgs, parseNodeArg } from '../args.js';
 import {
+  clusterFlagsOf,
   closeClients,
   connectEach,
   failed,
@@ -87,11 +88,7 @@ async function runTasks(args: string[], io: CliIo, deps: TasksCommandDeps, secre
     return ExitCode.ok;
   }
   const nodes = [...new Set((values.node ?? []).map((node) => parseNodeArg('--node', node)))];
-  const clusters = await loadClusters(io, secrets, {
-    cluster: values.cluster,
-    config: lastValue(values.config),
-    tokenFile: lastValue(values['token-file']),
-  });
+  const clusters = await loadClusters(io, secrets, clusterFlagsOf(values));
   const targets = clusters.chosen('error');
   const named = namesClusters(targets);
   const running = values.running === true;

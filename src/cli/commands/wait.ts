@@ -12,6 +12,7 @@ import { InvalidUpidError, parseUpid } from '../../tasks/upid.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { lastValue, parseCommandArgs, parseDurationArg } from '../args.js';
 import {
+  clusterFlagsOf,
   closeClients,
   connectEach,
   failed,
@@ -67,12 +68,7 @@ async function runWait(args: string[], io: CliIo, clock: Clock, secrets: string[
   const timeoutText = lastValue(values.timeout);
   const timeoutMs = timeoutText === undefined ? undefined : parseDurationArg('--timeout', timeoutText);
   const report = reportTarget(lastValue(values.report), io.cwd);
-  const clusters = await loadClusters(io, secrets, {
-    cluster: values.cluster,
-    config: lastValue(values.config),
-    tokenFile: lastValue(values['token-file']),
-    interval: lastValue(values.interval),
-  });
+  const clusters = await loadClusters(io, secrets, clusterFlagsOf(values));
   const targets = clusters.chosen('all');
   const named = namesClusters(targets);
 
