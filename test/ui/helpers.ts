@@ -41,6 +41,25 @@ export async function settle(): Promise<void> {
   await new Promise<void>((resolve) => setTimeout(resolve, 0));
 }
 
+/**
+ * Five tasks of this session (the summaries' tests): ok with a guest name, failed, a backup with
+ * warnings, timed out, still running; VMIDs 100 to 104, ended 12 s, 1 s and 65 s after they started.
+ */
+export function addSessionSample(store: TaskStore): void {
+  addTask(store, { vmid: 100, state: 'ok', exitStatus: 'OK', endedAfter: 12_000, guestName: 'db01' });
+  addTask(store, { vmid: 101, state: 'failed', exitStatus: 'VM 101 already running', endedAfter: 1000, at: 1000 });
+  addTask(store, {
+    vmid: 102,
+    state: 'warnings',
+    exitStatus: 'WARNINGS: 1',
+    endedAfter: 65_000,
+    type: 'vzdump',
+    description: 'Backup VM 102',
+  });
+  addTask(store, { vmid: 103, state: 'timeout' });
+  addTask(store, { vmid: 104 });
+}
+
 export function upid(node: string, vmid: number | '', startMs: number, type = 'qmstart', user = 'root@pam'): string {
   return formatUpid({
     node,

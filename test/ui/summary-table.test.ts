@@ -6,33 +6,17 @@ import './force-colour.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import stringWidth from 'string-width';
-import { createTaskStore, type TaskStore } from '../../src/tasks/store.js';
+import { createTaskStore, rowsOf } from '../../src/tasks/store.js';
 import { renderSummary } from '../../src/ui/summary.js';
-import { T0, addTask, upid } from './helpers.js';
+import { T0, addSessionSample, addTask, upid } from './helpers.js';
 
 const NOW = T0 + 90_000;
 const BOX = /[┌┐└┘├┤┬┴┼─│]/;
 
-function sessionRows(store: TaskStore) {
-  const state = store.getState();
-  return state.order.mine.map((key) => state.row(key)!);
-}
-
 function rows() {
   const store = createTaskStore();
-  addTask(store, { vmid: 100, state: 'ok', exitStatus: 'OK', endedAfter: 12_000, guestName: 'db01' });
-  addTask(store, { vmid: 101, state: 'failed', exitStatus: 'VM 101 already running', endedAfter: 1000, at: 1000 });
-  addTask(store, {
-    vmid: 102,
-    state: 'warnings',
-    exitStatus: 'WARNINGS: 1',
-    endedAfter: 65_000,
-    type: 'vzdump',
-    description: 'Backup VM 102',
-  });
-  addTask(store, { vmid: 103, state: 'timeout' });
-  addTask(store, { vmid: 104 });
-  return sessionRows(store);
+  addSessionSample(store);
+  return rowsOf(store.getState(), 'mine');
 }
 
 const linesOf = (text: string) => text.trimEnd().split('\n');
@@ -118,7 +102,7 @@ test('one task more than the screen holds: the compact form', () => {
     const store = createTaskStore();
     for (let i = 0; i < count; i++) addTask(store, { vmid: 200 + i, at: i, state: 'ok', exitStatus: 'OK', endedAfter: 1000 });
     if (running) addTask(store, { vmid: 300 });
-    return sessionRows(store);
+    return rowsOf(store.getState(), 'mine');
   };
   // 24 lines: 9 tasks take 3 + 18 lines of table and the tally, and the prompt has the last one.
   const nine = renderSummary(session(9, false), { ascii: false, color: false, columns: 80, rows: 24, now: NOW });
@@ -150,7 +134,7 @@ function hostileRows() {
     guestName: 'web🚀01👩‍👩‍👧',
   });
   addTask(store, { vmid: 102, state: 'ok', exitStatus: 'OK', endedAfter: 1000, guestName: 'plain' });
-  return sessionRows(store);
+  return rowsOf(store.getState(), 'mine');
 }
 
 test('CJK, emoji and control characters in names and messages: the borders stay in line, nothing reaches the terminal', () => {

@@ -6,34 +6,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import stringWidth from 'string-width';
-import { createTaskStore, type TaskStore } from '../../src/tasks/store.js';
+import { createTaskStore, rowsOf } from '../../src/tasks/store.js';
 import { formatUpid } from '../../src/tasks/upid.js';
 import { renderSummary as renderAnySummary, type SummaryOptions } from '../../src/ui/summary.js';
-import { T0, addTask, upid } from './helpers.js';
+import { T0, addSessionSample, addTask, upid } from './helpers.js';
 
 const NOW = T0 + 90_000;
 
-function sessionRows(store: TaskStore) {
-  const state = store.getState();
-  return state.order.mine.map((key) => state.row(key)!);
-}
-
 function rows() {
   const store = createTaskStore();
-  addTask(store, { vmid: 100, state: 'ok', exitStatus: 'OK', endedAfter: 12_000, guestName: 'db01' });
-  addTask(store, { vmid: 101, state: 'failed', exitStatus: 'VM 101 already running', endedAfter: 1000, at: 1000 });
-  addTask(store, {
-    vmid: 102,
-    state: 'warnings',
-    exitStatus: 'WARNINGS: 1',
-    endedAfter: 65_000,
-    type: 'vzdump',
-    description: 'Backup VM 102',
-  });
-  addTask(store, { vmid: 103, state: 'timeout' });
-  addTask(store, { vmid: 104 });
+  addSessionSample(store);
   addTask(store, { vmid: 105, state: 'skipped', mine: true, message: 'already running', guestName: 'web05' });
-  return sessionRows(store);
+  return rowsOf(store.getState(), 'mine');
 }
 
 const linesOf = (text: string) => text.trimEnd().split('\n');
@@ -72,12 +56,12 @@ test('one line per task, failures first, no box or rule, within 80 columns with 
   const key = addTask(store, { vmid: 106, state: 'queued', guestName: 'app06' });
   store.getState().update((tx) => tx.patch(key, { state: 'skipped', message: 'already running', endedAt: T0 }));
   assert.match(
-    renderSummary(sessionRows(store), { ascii: false, color: false, columns: 80, now: NOW }),
+    renderSummary(rowsOf(store.getState(), 'mine'), { ascii: false, color: false, columns: 80, now: NOW }),
     /^- skipped {2}app06 {2}0s {2}Start VM 106 app06: skipped \(already running\)$/m,
   );
   // Where the task has its own column, the reason alone.
   assert.match(
-    renderSummary(sessionRows(store), { ascii: false, color: false, columns: 200, now: NOW }),
+    renderSummary(rowsOf(store.getState(), 'mine'), { ascii: false, color: false, columns: 200, now: NOW }),
     /^- skipped {2}app06 {2}Start VM 106 {2}0s {2}skipped \(already running\)$/m,
   );
 });
@@ -89,7 +73,7 @@ test("a long reason in place of a UPID is cut to the UPIDs' width: it shortens n
   store
     .getState()
     .update((tx) => tx.patch(refused, { state: 'unknown', endedAt: T0, message: `PVE answered '${'x'.repeat(200)}' instead of a UPID` }));
-  const lines = linesOf(renderSummary(sessionRows(store), { ascii: false, color: false, columns: 80, now: NOW }));
+  const lines = linesOf(renderSummary(rowsOf(store.getState(), 'mine'), { ascii: false, color: false, columns: 80, now: NOW }));
   assert.ok(lines[0]!.endsWith(upid('pve1', 100, T0)), lines[0]);
   assert.match(lines[1]!, /^\? unknown {2}101 {2}0s {2}Start VM 101: PVE answered 'x+…$/);
   assert.ok(lines.every((line) => stringWidth(line) <= 80));
@@ -119,12 +103,12 @@ test('a UPID too long for 80 columns even alone is shortened in its middle, and 
     const key = tx.add({ upid: long, mine: true, firstSeenAt: T0, guestName: 'billing-db' });
     tx.finish(key, 'failed', { exitStatus: 'start failed', endedAt: T0 + 4000 });
   });
-  const [line] = linesOf(renderSummary(sessionRows(store), { ascii: false, color: false, columns: 80, now: NOW }));
+  const [line] = linesOf(renderSummary(rowsOf(store.getState(), 'mine'), { ascii: false, color: false, columns: 80, now: NOW }));
   assert.ok(long.length > 80);
   assert.equal(stringWidth(line!), 80);
   // Its start (node and pid) and its end (the user) stay.
   assert.match(line!, /^✗ failed {2}billing-db {2}4s {2}UPID:pve-rack12-node07:0002…n@pve!nightly-maintenance:$/);
-  const ascii = linesOf(renderSummary(sessionRows(store), { ascii: true, color: false, columns: 80, now: NOW }))[0]!;
+  const ascii = linesOf(renderSummary(rowsOf(store.getState(), 'mine'), { ascii: true, color: false, columns: 80, now: NOW }))[0]!;
   assert.match(ascii, /^x failed {2}billing-db {2}4s {2}UPID:pve-rack12-node07:0002~n@pve!nightly-maintenance:$/);
 });
 
@@ -141,7 +125,7 @@ test('200 tasks on a 24-line screen: every failure, then as many as fit, the res
       guestName: `vm-${i}`,
     });
   }
-  const text = renderSummary(sessionRows(store), {
+  const text = renderSummary(rowsOf(store.getState(), 'mine'), {
     ascii: false,
     color: false,
     columns: 80,
@@ -162,13 +146,17 @@ test('200 tasks on a 24-line screen: every failure, then as many as fit, the res
   assert.equal(lines.at(-2), '200 tasks: 194 ok, 1 warnings, 5 failed');
   assert.equal(lines.at(-1), 'The full list: change-4711.md');
   assert.equal(lines.length, 22, 'the screen is used');
-  const noReport = linesOf(renderSummary(sessionRows(store), { ascii: false, color: false, columns: 80, rows: 24, now: NOW }));
+  const noReport = linesOf(
+    renderSummary(rowsOf(store.getState(), 'mine'), { ascii: false, color: false, columns: 80, rows: 24, now: NOW }),
+  );
   assert.equal(noReport.at(-1), 'The full list: pvetasks --report FILE.md (or .json)');
   // More failures than lines: they are summed up too.
   const failing = createTaskStore();
   for (let i = 0; i < 60; i++)
     addTask(failing, { vmid: 2000 + i, at: i, state: i < 40 ? 'failed' : 'ok', exitStatus: 'x', endedAfter: 1000 });
-  const summed = linesOf(renderSummary(sessionRows(failing), { ascii: false, color: false, columns: 80, rows: 24, now: NOW }));
+  const summed = linesOf(
+    renderSummary(rowsOf(failing.getState(), 'mine'), { ascii: false, color: false, columns: 80, rows: 24, now: NOW }),
+  );
   assert.deepEqual(summed.slice(-4), [
     '... and 22 more failed',
     '... and 20 more ok',
@@ -193,7 +181,7 @@ function hostileRows() {
     guestName: 'web🚀01',
   });
   addTask(store, { vmid: 102, state: 'ok', exitStatus: 'OK', endedAfter: 1000, guestName: 'plain' });
-  return sessionRows(store);
+  return rowsOf(store.getState(), 'mine');
 }
 
 test('CJK and emoji guest names align: the UPIDs start at one display column', () => {
