@@ -10,6 +10,7 @@ import { before, test } from 'node:test';
 import { systemClock } from '../../src/util/clock.js';
 import { startTestClusters, writeConfig } from '../cli/clusters-rig.js';
 import { BUNDLE, ensureBundle } from '../helpers/bundle.js';
+import { boardEnv } from '../helpers/tmux.js';
 
 const WAIT_MS = 20_000;
 
@@ -39,16 +40,11 @@ test('three clusters from a configuration file: all three live with a CLUSTER co
       durationMs: Infinity,
     });
   }
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('PROXMOX_VE_') || key.startsWith('PVETASKS_') || key === 'CI') delete env[key];
-  Object.assign(env, {
+  const env = boardEnv({
     HOME: rig.dir,
     XDG_CONFIG_HOME: join(rig.dir, 'config'),
     PVETASKS_STATE_DIR: join(rig.dir, 'state'),
-    LANG: 'C.UTF-8',
-    LC_ALL: 'C.UTF-8',
   });
-  delete env.NO_COLOR;
   const socket = `pvetasks-e2e-clusters-${process.pid}`;
   const tmux = (...args: string[]) => {
     const result = spawnSync('tmux', ['-L', socket, '-f', '/dev/null', '-u', ...args], { encoding: 'utf8', env, cwd: rig.dir });

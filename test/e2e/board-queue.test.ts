@@ -11,6 +11,7 @@ import { before, test } from 'node:test';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { ensureBundle } from '../helpers/bundle.js';
 import { assertTmux, BoardInTmux } from '../reliability/hostile/tmux.js';
+import { boardEnv } from '../helpers/tmux.js';
 
 const COLUMNS = 80;
 const ROWS = 24;
@@ -31,15 +32,10 @@ interface Setup {
 async function boardOn(simOptions: Parameters<typeof startSimulator>[0], args: string[]): Promise<Setup> {
   const sim = await startSimulator({ unauthorizedDelayMs: 0, ...simOptions });
   const dir = mkdtempSync(join(tmpdir(), 'pvetasks-e2e-queue-'));
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('PROXMOX_VE_') || key.startsWith('PVETASKS_') || key === 'CI') delete env[key];
-  delete env.NO_COLOR;
-  Object.assign(env, {
+  const env = boardEnv({
     PROXMOX_VE_ENDPOINT: sim.url,
     PROXMOX_VE_API_TOKEN: sim.token,
     PVETASKS_STATE_DIR: join(dir, 'state'),
-    LANG: 'C.UTF-8',
-    LC_ALL: 'C.UTF-8',
   });
   const tmux = new BoardInTmux(env, dir, COLUMNS, ROWS);
   tmux.start(['--interval', '1s', ...args]);

@@ -11,7 +11,7 @@ import { before, test } from 'node:test';
 import stringWidth from 'string-width';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { BUNDLE, ensureBundle } from '../helpers/bundle.js';
-import { requireTmux, Tmux } from '../helpers/tmux.js';
+import { boardEnv, requireTmux, Tmux } from '../helpers/tmux.js';
 import { VirtualTerminal } from '../helpers/vt.js';
 
 const binary = BUNDLE;
@@ -48,16 +48,11 @@ async function boardSession(columns: number, rows: number): Promise<void> {
 
   const stateDir = mkdtempSync(join(tmpdir(), 'pvetasks-e2e-'));
   const pipeFile = join(stateDir, 'pane-output');
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('PROXMOX_VE_') || key.startsWith('PVETASKS_') || key === 'CI') delete env[key];
-  Object.assign(env, {
+  const env = boardEnv({
     PROXMOX_VE_ENDPOINT: sim.url,
     PROXMOX_VE_API_TOKEN: sim.token,
     PVETASKS_STATE_DIR: join(stateDir, 'state'),
-    LANG: 'C.UTF-8',
-    LC_ALL: 'C.UTF-8',
   });
-  delete env.NO_COLOR;
   const tmux = new Tmux(env);
   try {
     // The pane waits for a line before it starts the board, so that pipe-pane sees every byte. The

@@ -11,6 +11,7 @@ import { before, test } from 'node:test';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { ensureBundle } from '../helpers/bundle.js';
 import { assertTmux, BoardInTmux } from '../reliability/hostile/tmux.js';
+import { boardEnv } from '../helpers/tmux.js';
 
 const COLUMNS = 80;
 const ROWS = 24;
@@ -21,15 +22,10 @@ before(() => {
 });
 
 function envFor(sim: Simulator, stateDir: string, endpoints: readonly string[]): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('PROXMOX_VE_') || key.startsWith('PVETASKS_') || key === 'CI') delete env[key];
-  delete env.NO_COLOR;
-  return Object.assign(env, {
+  return boardEnv({
     PROXMOX_VE_ENDPOINT: endpoints.join(','),
     PROXMOX_VE_API_TOKEN: sim.token,
     PVETASKS_STATE_DIR: stateDir,
-    LANG: 'C.UTF-8',
-    LC_ALL: 'C.UTF-8',
   });
 }
 

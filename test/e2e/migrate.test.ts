@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { startSimulator } from '../../src/sim/index.js';
 import { BUNDLE, ensureBundle } from '../helpers/bundle.js';
-import { requireTmux, shellQuote, Tmux } from '../helpers/tmux.js';
+import { boardEnv, requireTmux, shellQuote, Tmux } from '../helpers/tmux.js';
 
 const COLUMNS = 80;
 const ROWS = 24;
@@ -43,14 +43,10 @@ test('e2e at 80x24: mark three guests, m, choose the target, see the check, migr
   assert.ok(guests.every(Boolean), 'three guests to move');
 
   const stateDir = mkdtempSync(join(tmpdir(), 'pvetasks-e2e-migrate-'));
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('PROXMOX_VE_') || key.startsWith('PVETASKS_') || key === 'CI') delete env[key];
-  Object.assign(env, {
+  const env = boardEnv({
     PROXMOX_VE_ENDPOINT: sim.url,
     PROXMOX_VE_API_TOKEN: sim.token,
     PVETASKS_STATE_DIR: join(stateDir, 'state'),
-    LANG: 'C.UTF-8',
-    LC_ALL: 'C.UTF-8',
   });
   const tmux = new Tmux(env, 30_000);
   try {

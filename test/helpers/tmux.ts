@@ -13,6 +13,18 @@ export function requireTmux(): void {
   }
 }
 
+/**
+ * The environment of a board under test: none of the operator's own settings (PROXMOX_VE_*,
+ * PVETASKS_*, CI, which makes Ink draw only its last frame, NO_COLOR), a UTF-8 locale, then `settings`.
+ */
+export function boardEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('PROXMOX_VE_') || key.startsWith('PVETASKS_') || key === 'CI' || key === 'NO_COLOR') delete env[key];
+  }
+  return { ...env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ...settings };
+}
+
 export class Tmux {
   readonly socket = `pvetasks-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   readonly target = 'board';

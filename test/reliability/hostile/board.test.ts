@@ -17,6 +17,7 @@ import { VirtualTerminal } from '../../helpers/vt.js';
 import { unsafeCharacters } from './attacks.js';
 import { assertTmux, BoardInTmux, PANE_PREFIX } from './tmux.js';
 import { startHostileServer, TOKEN, type HostileServer, type Mode } from './server.js';
+import { boardEnv } from '../../helpers/tmux.js';
 
 /**
  * Every escape sequence the board itself writes (its output stage, src/ui/screen-diff.ts and
@@ -49,16 +50,11 @@ interface Session {
 async function withBoard(mode: Mode, body: (session: Session) => Promise<void>): Promise<void> {
   const server = await startHostileServer(mode);
   const dir = mkdtempSync(join(tmpdir(), 'pvetasks-hostile-board-'));
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('PROXMOX_VE_') || key.startsWith('PVETASKS_') || key === 'CI') delete env[key];
-  delete env.NO_COLOR;
-  Object.assign(env, {
+  const env = boardEnv({
     // Plain http is allowed for loopback only; the token is the hostile server's (it takes any).
     PROXMOX_VE_ENDPOINT: server.url,
     PROXMOX_VE_API_TOKEN: TOKEN,
     PVETASKS_STATE_DIR: join(dir, 'state'),
-    LANG: 'C.UTF-8',
-    LC_ALL: 'C.UTF-8',
     FORCE_COLOR: '1',
   });
   const board = new BoardInTmux(env, dir, COLUMNS, ROWS);
