@@ -157,8 +157,3 @@ function toBase64Url(base64: string): string {
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
-
-/** One line: PVE's messages end in `\n` and parameter errors may span lines. */
-export function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
-}

@@ -360,8 +360,3 @@ export function redactWhenPrinted(config: ResolvedConfig): ResolvedConfig {
   });
   return config;
 }
-
-/** Prints the configuration's warnings on stderr, one line each. */
-export function printConfigWarnings(config: ResolvedConfig, stderr: NodeJS.WritableStream): void {
-  for (const warning of config.warnings) stderr.write(`pvetasks: warning: ${warning}\n`);
-}

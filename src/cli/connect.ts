@@ -12,8 +12,8 @@ import type { Guest } from '../tasks/store.js';
 import { StateDirError } from '../tasks/session.js';
 import { retrying } from '../util/backoff.js';
 import type { Clock } from '../util/clock.js';
-import { loadConfig, printConfigWarnings, type ResolvedConfig } from './config.js';
-import { CliError, ExitCode, type CliIo } from './io.js';
+import type { ResolvedConfig } from './config.js';
+import { CliError, ExitCode } from './io.js';
 
 export function clientOptionsFor(config: ResolvedConfig, clock: Clock): PveClientOptions {
   const options: PveClientOptions = { endpoints: config.endpoints, clock, insecure: config.insecure };
@@ -41,30 +41,6 @@ export function secretsOf(config: ResolvedConfig): string[] {
     return [auth.password, `${auth.username}:${auth.password}`, `${user}:${auth.password}`];
   }
   return [];
-}
-
-/**
- * A command's configuration from its flags, the environment and `.env`: its secrets are added to
- * `secrets` at once (so any later error is scrubbed of them) and its warnings printed.
- */
-export function loadCommandConfig(
-  io: CliIo,
-  secrets: string[],
-  flags: { tokenFile: string | undefined; interval?: string | undefined },
-  requireEndpoint = true,
-): ResolvedConfig {
-  const config = loadConfig({
-    flags: {
-      ...(flags.tokenFile !== undefined ? { tokenFile: flags.tokenFile } : {}),
-      ...(flags.interval !== undefined ? { interval: flags.interval } : {}),
-    },
-    env: io.env,
-    cwd: io.cwd,
-    requireEndpoint,
-  });
-  secrets.push(...secretsOf(config));
-  printConfigWarnings(config, io.stderr);
-  return config;
 }
 
 export function asCliError(error: unknown, context: string): CliError {

@@ -47,11 +47,6 @@ export function renderArchiveStamp(ms: number): string {
   return renderTimestamp(ms).replace(/-/g, '_').replace(' ', '-').replace(/:/g, '_');
 }
 
-/** A rate as vzdump logs it: `render_bytes(x, 1)/s`, and `0 B/s` for nothing. */
-export function renderRate(bytesPerSecond: number): string {
-  return bytesPerSecond > 0 ? `${renderBytes(bytesPerSecond)}/s` : '0 B/s';
-}
-
 /** pve-manager VZDump.pm `format_size`: whole KB or MB below 1 GiB, then `%.2fGB` and `%.2fTB`. */
 export function formatVzdumpSize(bytes: number): string {
   const kb = bytes / 1024;

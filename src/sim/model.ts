@@ -160,11 +160,6 @@ export function guestConfigPath(guest: { type: GuestType; vmid: number }, node: 
   return `nodes/${node}/${guest.type === 'qemu' ? 'qemu-server' : 'lxc'}/${guest.vmid}.conf`;
 }
 
-/** The storage a volume id names (`local-lvm:vm-100-disk-0` -> `local-lvm`). */
-export function storageOf(volid: string): string {
-  return volid.slice(0, volid.indexOf(':'));
-}
-
 export function findStorage(cluster: ClusterState, id: string): StorageState | undefined {
   return cluster.storages.find((storage) => storage.storage === id);
 }

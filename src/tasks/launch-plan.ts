@@ -39,9 +39,6 @@ export type GuestInfo = Pick<Guest, 'vmid' | 'type' | 'node' | 'name' | 'hastate
 /** Actions PVE hands to the HA stack for an HA-managed guest (`hastart`, `hastop`, `hamigrate`); reboot has no HA variant. */
 const HA_TYPES: Partial<Record<LaunchAction, string>> = { start: 'hastart', shutdown: 'hastop', stop: 'hastop', migrate: 'hamigrate' };
 
-/** The seconds PVE itself waits for a shutdown when not told (qemu-server and pve-container: 60). */
-export const PVE_SHUTDOWN_TIMEOUT_S = 60;
-
 export class LaunchError extends Error {
   override name = 'LaunchError';
 }

@@ -254,9 +254,3 @@ export function logLines(state: TaskStoreState, key: string | undefined): readon
   const log = state.focusLog;
   return log && key !== undefined && log.key === key ? log.lines : NO_LINES;
 }
-
-/** First log line shown: the tail while following, else where the user scrolled to. */
-export function logTop(lineCount: number, height: number, detail: { follow: boolean; top: number }): number {
-  const last = Math.max(0, lineCount - height);
-  return detail.follow ? last : Math.min(detail.top, last);
-}
