@@ -3,24 +3,20 @@
 // none chosen: the board watches all four. Then one cluster goes offline (every listener refuses): the header names it, the others keep
 // updating. Without tmux this test fails; it never skips.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { before, test } from 'node:test';
 import { systemClock } from '../../src/util/clock.js';
 import { startTestClusters, writeConfig } from '../cli/clusters-rig.js';
 import { BUNDLE, ensureBundle } from '../helpers/bundle.js';
-import { boardEnv } from '../helpers/tmux.js';
+import { Tmux, boardEnv, requireTmux, shellQuote } from '../helpers/tmux.js';
 
 const WAIT_MS = 20_000;
 
 before(() => {
-  const version = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
-  if (version.error || version.status !== 0) throw new Error('tmux is needed for the end-to-end test and was not found');
+  requireTmux();
   ensureBundle();
 });
-
-const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 test('three clusters from a configuration file: all three live with a CLUSTER column; one offline is named while the others update', async () => {
   const rig = await startTestClusters({ clock: systemClock, speed: 5, nodes: 2, guests: 20, seed: 31 });
@@ -45,24 +41,11 @@ test('three clusters from a configuration file: all three live with a CLUSTER co
     XDG_CONFIG_HOME: join(rig.dir, 'config'),
     PVETASKS_STATE_DIR: join(rig.dir, 'state'),
   });
-  const socket = `pvetasks-e2e-clusters-${process.pid}`;
-  const tmux = (...args: string[]) => {
-    const result = spawnSync('tmux', ['-L', socket, '-f', '/dev/null', '-u', ...args], { encoding: 'utf8', env, cwd: rig.dir });
-    if (result.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${result.stderr}`);
-    return result.stdout;
-  };
-  const waitFor = async (what: string, ready: (screen: string[]) => boolean): Promise<string[]> => {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      const screen = tmux('capture-pane', '-p', '-t', 'board').replace(/\n$/, '').split('\n');
-      if (ready(screen)) return screen;
-      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; the screen:\n${screen.join('\n')}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
+  const tmux = new Tmux(env, WAIT_MS, rig.dir);
+  const waitFor = (what: string, ready: (screen: string[]) => boolean) => tmux.waitFor(what, ready);
   try {
     const command = `env -u CI ${JSON.stringify(process.execPath)} ${JSON.stringify(BUNDLE)} --interval 1s; echo "[exit $?]"; sleep 600`;
-    tmux('new-session', '-d', '-s', 'board', '-x', '120', '-y', '30', `sh -c ${shellQuote(command)}`);
+    tmux.run('new-session', '-d', '-s', 'board', '-x', '120', '-y', '30', `sh -c ${shellQuote(command)}`);
 
     let screen = await waitFor(
       'the three clusters live, with a console task of each, and delta offline',
@@ -88,10 +71,10 @@ test('three clusters from a configuration file: all three live with a CLUSTER co
       ['alpha', 'charlie'].every((name) => lines.some((line) => new RegExp(`^[> ] ● ${name} +Update package database`).test(line))),
     );
 
-    tmux('send-keys', '-t', 'board', 'q');
+    tmux.keys('q');
     await waitFor('the board to exit', (lines) => lines.some((line) => line.includes('[exit 0]')));
   } finally {
-    spawnSync('tmux', ['-L', socket, 'kill-server'], { env });
+    await tmux.kill();
     await rig.close();
     rmSync(rig.dir, { recursive: true, force: true });
   }

@@ -44,10 +44,9 @@ async function boardOn(simOptions: Parameters<typeof startSimulator>[0], args: s
     tmux,
     authid: sim.token.slice(0, sim.token.indexOf('=')),
     async close() {
-      tmux.kill();
+      await tmux.kill();
       await sim.close();
-      // The board may still be saving its session as its pane goes.
-      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

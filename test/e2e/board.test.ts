@@ -176,7 +176,7 @@ async function boardSession(columns: number, rows: number): Promise<void> {
     }
     assert.match(vt.screen()[0]!, /root@pam!pvetasks/);
   } finally {
-    tmux.kill();
+    await tmux.kill();
     await sim.close();
     rmSync(stateDir, { recursive: true, force: true });
   }

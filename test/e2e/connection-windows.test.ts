@@ -71,10 +71,9 @@ test('e2e: no endpoint answers, one banner for the connection; back, it goes and
     board.type('q');
     await board.waitForText(/\[exit 0\]/, 'the board quit');
   } finally {
-    board.kill();
+    await board.kill();
     await sim.close();
-    // A board killed with its tmux server may still be writing its session file.
-    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -140,10 +139,9 @@ test("e2e: a second window shows the first window's launch, marked [w1], read-on
     second.type('q');
     await second.waitForText(/\[exit 0\]/, 'the second window quit');
   } finally {
-    first.kill();
-    second.kill();
+    await first.kill();
+    await second.kill();
     await sim.close();
-    // A board killed with its tmux server may still be writing its session file.
-    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -133,7 +133,7 @@ test('e2e at 80x24: mark three guests, m, choose the target, see the check, migr
     tmux.type('q');
     await tmux.waitFor('the exit', (_, text) => text.includes('[exit 0]'));
   } finally {
-    tmux.kill();
+    await tmux.kill();
     await sim.close();
     rmSync(stateDir, { recursive: true, force: true });
   }

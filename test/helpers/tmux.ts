@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export function requireTmux(): void {
   const version = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
@@ -34,10 +35,16 @@ export class Tmux {
   constructor(
     private readonly env: NodeJS.ProcessEnv,
     private readonly waitMs = 15_000,
+    /** The working directory of the panes (the board reads `.env` from there). */
+    private readonly cwd?: string,
   ) {}
 
   run(...args: string[]): string {
-    const result = spawnSync('tmux', ['-L', this.socket, '-f', '/dev/null', '-u', ...args], { encoding: 'utf8', env: this.env });
+    const result = spawnSync('tmux', ['-L', this.socket, '-f', '/dev/null', '-u', ...args], {
+      encoding: 'utf8',
+      env: this.env,
+      cwd: this.cwd,
+    });
     if (result.error) throw result.error;
     if (result.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${result.stderr}`);
     return result.stdout;
@@ -58,8 +65,33 @@ export class Tmux {
     this.run('send-keys', '-t', this.target, '-l', text);
   }
 
-  kill(): void {
+  /**
+   * Ends the tmux server and waits until every process of its panes has exited: a board saves its
+   * session on SIGHUP, and a test that removes the state dir before then races that write.
+   */
+  async kill(): Promise<void> {
+    const processes = this.paneProcesses();
     spawnSync('tmux', ['-L', this.socket, 'kill-server'], { env: this.env });
+    const deadline = Date.now() + this.waitMs;
+    while (processes.some(isRunning)) {
+      if (Date.now() > deadline) assert.fail(`the panes' processes ${processes.filter(isRunning).join(' ')} did not exit`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** The pids of the panes' shells and all their descendants (none once the server is gone). */
+  private paneProcesses(): number[] {
+    const panes = spawnSync('tmux', ['-L', this.socket, 'list-panes', '-a', '-F', '#{pane_pid}'], { encoding: 'utf8', env: this.env });
+    if (panes.status !== 0) return [];
+    const found = panes.stdout.split('\n').filter(Boolean).map(Number);
+    const table = spawnSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).stdout ?? '';
+    const children = new Map<number, number[]>();
+    for (const line of table.split('\n')) {
+      const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+      if (pid && ppid !== undefined) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+    }
+    for (let i = 0; i < found.length; i++) found.push(...(children.get(found[i]!) ?? []));
+    return found;
   }
 
   /** Polls the screen until `ready` holds; fails with the last screen after the wait limit. */
@@ -72,6 +104,16 @@ export class Tmux {
       if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; the screen:\n${screen.join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+}
+
+/** Alive and not a zombie (an orphan's zombie may wait long for a container's init to reap it). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 

@@ -64,7 +64,7 @@ async function withBoard(mode: Mode, body: (session: Session) => Promise<void>):
     auditBytes(readFileSync(board.pipeFile, 'utf8'));
     assertRowsMinusOne(board);
   } finally {
-    board.kill();
+    await board.kill();
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }

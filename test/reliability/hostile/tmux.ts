@@ -41,14 +41,14 @@ export class BoardInTmux extends Tmux {
   }
 
   /** Ends the tmux server, and removes its socket file (kill-server leaves it behind). */
-  override kill(): void {
+  override async kill(): Promise<void> {
     let socketPath = '';
     try {
       socketPath = this.run('display-message', '-p', '#{socket_path}').trim();
     } catch {
       // The server is gone already: nothing to remove.
     }
-    super.kill();
+    await super.kill();
     if (socketPath) rmSync(socketPath, { force: true });
   }
 
