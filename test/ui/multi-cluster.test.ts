@@ -227,6 +227,17 @@ test('the filter matches the cluster name; the footer tallies the filtered rows'
   assert.match(frame, new RegExp(`filter "charlie": ${charlie} of`));
 });
 
+test('the launch limits apply to each cluster, and the dialog says so', async () => {
+  const ctx = await start(3);
+  await ctx.board.press('L');
+  assert.match(ctx.board.frame(), /1 to \d+ each, per cluster; launches already sent go on/);
+  await ctx.board.press(KEY.backspace, '2', KEY.tab, KEY.backspace, '1', KEY.enter);
+  assert.deepEqual(
+    ctx.runtimes.map((runtime) => runtime.store.getState().queue),
+    ctx.runtimes.map(() => ({ paused: false, parallel: 2, perNode: 1 })),
+  );
+});
+
 test('one cluster: no CLUSTER column, the header as before, keys unchanged', async () => {
   const ctx = await start(1);
   await consoles(ctx);

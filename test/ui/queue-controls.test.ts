@@ -77,6 +77,7 @@ test('L changes both limits live: arrows step, digits are typed, a bad value is 
   const board = await mountBoard({ store, actions });
   await board.press('L');
   assert.match(board.frame(), /Launch limits/);
+  assert.match(board.frame(), /1 to \d+ each; launches already sent go on/, 'one cluster: no word of clusters');
   assert.match(lineWith(board.frame(), 'At once')!, /> At once: +4_/);
   assert.match(lineWith(board.frame(), 'Per node')!, /Per node: +4 +│$/);
   await board.press(KEY.right, KEY.right, KEY.tab, KEY.backspace, '1', '2');

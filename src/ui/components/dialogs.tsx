@@ -217,6 +217,8 @@ function SnapshotFields({ dialog, width, room }: { dialog: Extract<Dialog, { kin
 
 function LimitsFields({ dialog, width }: { dialog: Extract<Dialog, { kind: 'limits' }>; width: number }) {
   const caret = '_';
+  // Each cluster has its own launch queue: the limits apply to each, not to their sum.
+  const perCluster = useTasks((s) => (s.clusters?.length ?? 1) > 1);
   return (
     <>
       <FieldLine label="At once" value={dialog.parallel + (dialog.field === 0 ? caret : '')} focused={dialog.field === 0} width={width} />
@@ -225,7 +227,7 @@ function LimitsFields({ dialog, width }: { dialog: Extract<Dialog, { kind: 'limi
         {dialog.error ? (
           <Styled tone="error">{`  ! ${dialog.error}`}</Styled>
         ) : (
-          <Styled tone="muted">{`  1 to ${MAX_LIMIT} each; launches already sent go on`}</Styled>
+          <Styled tone="muted">{`  1 to ${MAX_LIMIT} each${perCluster ? ', per cluster' : ''}; launches already sent go on`}</Styled>
         )}
       </Line>
     </>
