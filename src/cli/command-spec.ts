@@ -8,7 +8,7 @@ import type { Command } from './io.js';
  * What a value completes to. The dynamic kinds are asked of the hidden command `pvetasks __complete
  * KIND` (bounded, cached, silent; see commands/complete.ts); `file` is the shell's own completion.
  */
-export const DYNAMIC_KINDS = ['vmids', 'nodes', 'backup-storages', 'clusters'] as const;
+export const DYNAMIC_KINDS = ['vmids', 'nodes', 'cluster-nodes', 'backup-storages', 'clusters'] as const;
 export type DynamicKind = (typeof DYNAMIC_KINDS)[number];
 export type ValueKind = DynamicKind | 'file';
 

@@ -118,8 +118,21 @@ _pvetasks() {
       read -r -a values <<< "$_pvt_words"
     fi
   fi
+  # ':' breaks words in bash (COMP_WORDBREAKS): east:10 arrives as east, : and 10. Match what was typed
+  # since the last blank: a value with a ':' (east:101) whole, any other after the typed part's last ':'
+  # (pve2:11 -> 110); and reply with what bash replaces, the part after that ':'.
+  local typed=$cur head full
+  if [[ $COMP_WORDBREAKS == *:* ]]; then
+    line=\${COMP_LINE:0:COMP_POINT}
+    line=\${line##*[[:space:]]}
+    [[ $line == *:* ]] && typed=\${line##*=}
+  fi
+  head=\${typed%"\${typed##*:}"}
   for word in "\${values[@]}"; do
-    [[ $word == "$cur"* ]] && COMPREPLY+=("$word")
+    if [[ $word == *:* ]]; then full=$word; else full=$head$word; fi
+    [[ $full == "$typed"* ]] || continue
+    [[ $COMP_WORDBREAKS == *:* ]] && full=\${full#"$head"}
+    COMPREPLY+=("$full")
   done
   return 0
 }

@@ -80,7 +80,7 @@ export const MAINTENANCE = {
   },
   drain: {
     summary: 'migrate every guest off a node, before an upgrade or reboot',
-    operands: { usage: '<[CLUSTER:]NODE>', complete: 'nodes' },
+    operands: { usage: '<[CLUSTER:]NODE>', complete: 'cluster-nodes' },
     description:
       'Migrate every guest off NODE, spread over the other online nodes (or --to) by free memory from ' +
       '/cluster/resources (evenly by count when the credentials cannot see node memory). The plan (guest -> ' +

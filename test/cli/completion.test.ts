@@ -13,8 +13,9 @@ import { COMPLETION_CACHE_FILE, createCompleteCommand, type CompleteCommandDeps 
 import { visibleCommands } from '../../src/cli/command-table.js';
 import { completionScript } from '../../src/cli/completion-scripts.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock, systemClock } from '../../src/util/clock.js';
 import { BUNDLE, ensureBundle } from '../helpers/bundle.js';
+import { startTestClusters } from './clusters-rig.js';
 import { fakeIo } from './fake-io.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'pvetasks-completion-'));
@@ -114,6 +115,57 @@ describe('pvetasks __complete', () => {
     assert.equal((await complete(['backup-storages'], env, { createClient })).stdout, 'nfs-backup\n');
   });
 
+  test('over several configured clusters: VMIDs and drained nodes named CLUSTER:..., the others merged; one silent cluster hides only its own', async () => {
+    const rig = await startTestClusters({ clock, clusters: 2, nodes: 2, guests: 6, seed: 7 });
+    try {
+      const [alpha, bravo] = rig.sims as [Simulator, Simulator];
+      const run = async (kind: string, deps: CompleteCommandDeps = {}) => {
+        const io = rig.io();
+        assert.equal(await clock.runUntil(createCompleteCommand({ clock, ...deps })([kind], io)), 0);
+        assert.equal(io.stderr.text, '');
+        return io.stdout.text.split('\n').filter(Boolean);
+      };
+      const vmidsOf = (sim: Simulator) =>
+        sim.control
+          .guests()
+          .sort((a, b) => a.vmid - b.vmid)
+          .map((guest) => `${sim.cluster}:${guest.vmid}\t${guest.name}`);
+      const nodesOf = (sim: Simulator) => sim.control.nodes().map((node) => node.node);
+      for (const sim of rig.sims) sim.control.resetCounters();
+      assert.deepEqual(await run('vmids'), [...vmidsOf(alpha), ...vmidsOf(bravo)]);
+      assert.deepEqual(await run('cluster-nodes'), [
+        ...nodesOf(alpha).map((n) => `alpha:${n}`),
+        ...nodesOf(bravo).map((n) => `bravo:${n}`),
+      ]);
+      assert.deepEqual(await run('nodes'), [...new Set([...nodesOf(alpha), ...nodesOf(bravo)])].sort());
+      assert.deepEqual(
+        rig.sims.map((sim) => sim.control.counters().total),
+        [1, 1],
+        'one request per cluster, then the cache',
+      );
+
+      // PVETASKS_CLUSTER picks one: its values, plain, as a command with that default takes them.
+      const io = rig.io({ PVETASKS_CLUSTER: 'bravo' });
+      await clock.runUntil(createCompleteCommand({ clock })(['vmids'], io));
+      assert.deepEqual(
+        io.stdout.text.split('\n').filter(Boolean),
+        vmidsOf(bravo).map((line) => line.slice('bravo:'.length)),
+      );
+
+      // bravo does not answer (a fresh state dir: no cache): alpha's values still come, within 1.5 s.
+      await bravo.control.addFault('latency=20000');
+      const started = clock.now();
+      const fresh = rig.io({ PVETASKS_STATE_DIR: join(rig.dir, 'state-2') });
+      await clock.runUntil(createCompleteCommand({ clock })(['vmids'], fresh));
+      assert.deepEqual(fresh.stdout.text.split('\n').filter(Boolean), vmidsOf(alpha));
+      assert.ok(clock.now() - started <= 1_600, `gave up after ${clock.now() - started} ms`);
+      await bravo.control.clearFaults();
+    } finally {
+      await rig.close();
+      rmSync(rig.dir, { recursive: true, force: true });
+    }
+  });
+
   test('cluster names come from the configuration file (and all), none without one; a name a shell could run is not offered', async () => {
     const xdg = join(scratch, 'xdg');
     assert.equal((await complete(['clusters'], envFor({ XDG_CONFIG_HOME: xdg, HOME: scratch }))).stdout, '');
@@ -188,10 +240,17 @@ describe('completion scripts in real shells, against the simulator', () => {
   async function bashComplete(cases: string[][], caseEnv = env): Promise<string[][]> {
     const script = join(scratch, 'pvetasks.bash');
     writeFileSync(script, completionScript('bash'));
-    const calls = cases.map((words) => `_case ${words.map(shQuote).join(' ')}`).join('\n');
+    // The line as typed: ':' and '=' are words of their own in COMP_WORDS but have no blanks around them.
+    const lineOf = (words: string[]) =>
+      words.reduce(
+        (line, word, i) => (i === 0 ? word : `${line}${/^[:=]$/.test(word) || /^[:=]$/.test(words[i - 1]!) ? '' : ' '}${word}`),
+        '',
+      );
+    const calls = cases.map((words) => `_case ${shQuote(lineOf(words))} ${words.map(shQuote).join(' ')}`).join('\n');
     const driver = `source ${shQuote(script)}
 _case() {
-  COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); COMP_LINE="\${COMP_WORDS[*]}"; COMP_POINT=\${#COMP_LINE}
+  COMP_LINE=$1; shift
+  COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); COMP_POINT=\${#COMP_LINE}
   COMPREPLY=(); _pvetasks
   printf '%s\\n' "\${COMPREPLY[@]}"; printf -- '--end--\\n'
 }
@@ -241,6 +300,42 @@ ${calls}
       [],
     ]);
     assert.ok(vmids.length >= 13 && backupStorages.length > 0);
+  });
+
+  test('bash over two configured clusters: CLUSTER:VMID and CLUSTER:NODE, completed after the colon too', async () => {
+    const rig = await startTestClusters({ clock: systemClock, clusters: 2, nodes: 2, guests: 6, seed: 7 });
+    try {
+      const [alpha, bravo] = rig.sims as [Simulator, Simulator];
+      const { PROXMOX_VE_ENDPOINT: _endpoint, PROXMOX_VE_API_TOKEN: _token, ...rest } = env;
+      const clustersEnv = { ...rest, XDG_CONFIG_HOME: join(rig.dir, 'config'), PVETASKS_STATE_DIR: join(rig.dir, 'state') };
+      const vmidsOf = (sim: Simulator) =>
+        sim.control
+          .guests()
+          .map((guest) => guest.vmid)
+          .sort((a, b) => a - b)
+          .map(String);
+      const nodesOf = (sim: Simulator) => sim.control.nodes().map((node) => node.node);
+      const results = await bashComplete(
+        [
+          ['pvetasks', 'start', ''],
+          ['pvetasks', 'start', 'bravo', ':', '10'],
+          ['pvetasks', 'drain', 'al'],
+          ['pvetasks', 'drain', 'alpha', ':'],
+          ['pvetasks', 'tasks', '--node', ''],
+        ],
+        clustersEnv,
+      );
+      assert.deepEqual(results, [
+        [...vmidsOf(alpha).map((vmid) => `alpha:${vmid}`), ...vmidsOf(bravo).map((vmid) => `bravo:${vmid}`)],
+        vmidsOf(bravo).filter((vmid) => vmid.startsWith('10')),
+        nodesOf(alpha).map((node) => `alpha:${node}`),
+        nodesOf(alpha),
+        [...new Set([...nodesOf(alpha), ...nodesOf(bravo)])].sort(),
+      ]);
+    } finally {
+      await rig.close();
+      rmSync(rig.dir, { recursive: true, force: true });
+    }
   });
 
   test('bash without a configured cluster: commands still complete, VMIDs are silently none', async () => {

@@ -11,7 +11,7 @@ import { createPveClient, type PveClient, type PveClientOptions } from '../../ap
 import { systemClock, type Clock } from '../../util/clock.js';
 import { ALL_CLUSTERS, readClusterFile } from '../cluster-file.js';
 import { DYNAMIC_KINDS, type DynamicKind } from '../command-table.js';
-import { loadClusters } from '../clusters.js';
+import { loadClusters, type ClusterTarget } from '../clusters.js';
 import type { ResolvedConfig } from '../config.js';
 import { clientOptionsFor } from '../connect.js';
 import { ExitCode, type CliIo, type Command } from '../io.js';
@@ -25,6 +25,11 @@ export const COMPLETION_CACHE_FILE = 'completion-cache.json';
  * this, and anything else a server sends is left out rather than offered for the command line.
  */
 const SAFE_WORD = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** A value, or `CLUSTER:value`, whose every part is a safe word. */
+function isSafeValue(value: string): boolean {
+  return value.split(':').every((part) => SAFE_WORD.test(part));
+}
 
 export interface ClusterValues {
   /** VMID and guest name (empty when none or unsafe). */
@@ -66,7 +71,7 @@ export function createCompleteCommand(deps: CompleteCommandDeps = {}): Command {
         kind === 'clusters'
           ? await (deps.clusterNames ?? configuredClusterNames)(io)
           : await clusterLines(kind, io, deps.clock ?? systemClock, deps.createClient ?? createPveClient);
-      const safe = lines.filter((line) => SAFE_WORD.test(line.split('\t', 1)[0]!));
+      const safe = lines.filter((line) => isSafeValue(line.split('\t', 1)[0]!));
       if (safe.length > 0) io.stdout.write(`${safe.join('\n')}\n`);
     } catch {
       // Completion stays silent: a shell prompt is no place for errors.
@@ -83,33 +88,51 @@ async function clusterLines(
   clock: Clock,
   create: (options: PveClientOptions) => PveClient,
 ): Promise<string[]> {
-  const config = await defaultClusterConfig(io);
-  const key = `${config.endpoints.join(',')} ${userOf(config)}`;
-  const cacheFile = join(config.stateDir, COMPLETION_CACHE_FILE);
-  let values = readCache(cacheFile, key, clock.now());
-  if (!values) {
-    values = await readCluster(create({ ...clientOptionsFor(config, clock), timeoutMs: COMPLETION_TIMEOUT_MS }), clock);
-    writeCache(config.stateDir, cacheFile, key, values, clock.now());
-  }
+  const targets = await defaultClusters(io);
+  const stateDir = targets[0]!.config.stateDir;
+  const cacheFile = join(stateDir, COMPLETION_CACHE_FILE);
+  const keys = targets.map(({ config }) => `${config.endpoints.join(',')} ${userOf(config)}`);
+  const fresh: Record<string, ClusterValues> = {};
+  // Every cluster at once, each within the same 1.5 s; one that fails offers nothing, the others still do.
+  const values = await Promise.all(
+    targets.map(async ({ config }, index) => {
+      const cached = readCache(cacheFile, keys[index]!, clock.now());
+      if (cached) return cached;
+      try {
+        const read = await readCluster(create({ ...clientOptionsFor(config, clock), timeoutMs: COMPLETION_TIMEOUT_MS }), clock);
+        fresh[keys[index]!] = read;
+        return read;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  if (Object.keys(fresh).length > 0) writeCache(stateDir, cacheFile, fresh, clock.now());
+  const answered = targets.flatMap(({ name }, index) => (values[index] ? [{ name, values: values[index] }] : []));
+  // Over several clusters a guest or a drained node is named with its cluster (`east:101`), as the commands take them.
+  const qualify = (name: string, word: string) => (targets.length > 1 ? `${name}:${word}` : word);
+  const union = (pick: (values: ClusterValues) => string[]) => [...new Set(answered.flatMap(({ values }) => pick(values)))].sort();
   switch (kind) {
     case 'vmids':
-      return values.vmids.map(([vmid, name]) => (name ? `${vmid}\t${name}` : String(vmid)));
+      return answered.flatMap(({ name, values }) =>
+        values.vmids.map(([vmid, guest]) => `${qualify(name, String(vmid))}${guest ? `\t${guest}` : ''}`),
+      );
     case 'nodes':
-      return values.nodes;
+      return union((values) => values.nodes);
+    case 'cluster-nodes':
+      return answered.flatMap(({ name, values }) => values.nodes.map((node) => qualify(name, node)));
     case 'backup-storages':
-      return values.backupStorages;
+      return union((values) => values.backupStorages);
   }
 }
 
 /**
- * The cluster a command would use without --cluster (the environment's, PVETASKS_CLUSTER's, the
- * configuration file's only one); none when that is several. Nothing is printed: a prompt is no place.
+ * The clusters a command would use without --cluster (the environment's, PVETASKS_CLUSTER's, the
+ * configuration file's), all of them when the file has several. Nothing is printed: a prompt is no place.
  */
-async function defaultClusterConfig(io: CliIo): Promise<ResolvedConfig> {
+async function defaultClusters(io: CliIo): Promise<ClusterTarget[]> {
   const quiet = { ...io, stderr: new Writable({ write: (_chunk, _encoding, done) => done() }) };
-  const targets = (await loadClusters(quiet, [], {})).chosen('error');
-  if (targets.length !== 1) throw new Error('no single default cluster');
-  return targets[0]!.config;
+  return (await loadClusters(quiet, [], {})).chosen('all');
 }
 
 /** `user@realm!tokenid` or `user@realm`: which view of the cluster the values are, without the secret. */
@@ -186,7 +209,7 @@ function readCache(file: string, key: string, now: number): ClusterValues | unde
 }
 
 /** Best effort: no cache in a state dir that others may write to, or that is not ours. */
-function writeCache(dir: string, file: string, key: string, values: ClusterValues, now: number): void {
+function writeCache(dir: string, file: string, fresh: Record<string, ClusterValues>, now: number): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const stat = statSync(dir);
@@ -197,9 +220,10 @@ function writeCache(dir: string, file: string, key: string, values: ClusterValue
     } catch {
       // none yet, or unreadable: start again
     }
-    // Only fresh entries are worth keeping; this one replaces its own.
+    // Only fresh entries are worth keeping; the new ones replace their own.
     const kept = Object.fromEntries(Object.entries(entries).filter(([, entry]) => now - entry.at < COMPLETION_CACHE_MS));
-    const cache: CacheFile = { version: 1, entries: { ...kept, [key]: { at: now, values } } };
+    const added = Object.fromEntries(Object.entries(fresh).map(([key, values]) => [key, { at: now, values }]));
+    const cache: CacheFile = { version: 1, entries: { ...kept, ...added } };
     // A new file (never through a link), renamed over the old one.
     const temporary = `${file}.${process.pid}.tmp`;
     writeFileSync(temporary, JSON.stringify(cache), { mode: 0o600, flag: 'wx' });
