@@ -1,8 +1,9 @@
 /**
  * `pvetasks __complete KIND` (hidden): the values the completion scripts offer, one per line (a value,
  * then a tab and a description where there is one). It is called on every Tab, so it is bounded: one
- * request (/cluster/resources gives guests, nodes and storages at once) within 1.5 s, its answer kept a
- * minute in the state dir (mode 0600, no secrets), never a prompt, and silence on any failure.
+ * request per cluster (/cluster/resources gives guests, nodes and storages at once), all within the
+ * same 1.5 s, each answer kept a minute in the state dir (mode 0600, no secrets), never a prompt, and
+ * silence on any failure.
  */
 import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
