@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 export function requireTmux(): void {
   const version = spawnSync('tmux', ['-V'], { encoding: 'utf8' });
@@ -84,11 +84,11 @@ export class Tmux {
     const panes = spawnSync('tmux', ['-L', this.socket, 'list-panes', '-a', '-F', '#{pane_pid}'], { encoding: 'utf8', env: this.env });
     if (panes.status !== 0) return [];
     const found = panes.stdout.split('\n').filter(Boolean).map(Number);
-    const table = spawnSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).stdout ?? '';
+    // Parents from /proc (no `ps` needed: a minimal CI image may lack procps).
     const children = new Map<number, number[]>();
-    for (const line of table.split('\n')) {
-      const [pid, ppid] = line.trim().split(/\s+/).map(Number);
-      if (pid && ppid !== undefined) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+    for (const entry of existsSync('/proc') ? readdirSync('/proc') : []) {
+      const ppid = parentOf(Number(entry));
+      if (ppid !== undefined) children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
     }
     for (let i = 0; i < found.length; i++) found.push(...(children.get(found[i]!) ?? []));
     return found;
@@ -107,14 +107,26 @@ export class Tmux {
   }
 }
 
-/** Alive and not a zombie (an orphan's zombie may wait long for a container's init to reap it). */
-function isRunning(pid: number): boolean {
+/** A process's state and parent from /proc/PID/stat (after the command name in parentheses); none when gone. */
+function statOf(pid: number): { state: string; ppid: number } | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: state!, ppid: Number(ppid) };
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+function parentOf(pid: number): number | undefined {
+  return statOf(pid)?.ppid;
+}
+
+/** Alive and not a zombie (an orphan's zombie may wait long for a container's init to reap it). */
+function isRunning(pid: number): boolean {
+  const stat = statOf(pid);
+  return stat !== undefined && stat.state !== 'Z';
 }
 
 export function shellQuote(text: string): string {
