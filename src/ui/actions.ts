@@ -16,6 +16,20 @@ export function setUi(deps: BoardDeps, patch: Partial<UiState>): void {
   deps.ui.setState(patch);
 }
 
+/**
+ * After a launch from the board: the Tasks view, own tasks, cursor at the top (the new rows are queued,
+ * so they sort there), and the guests' marks cleared.
+ */
+export function watchLaunched(deps: BoardDeps): void {
+  const ui = deps.ui.getState();
+  setUi(deps, {
+    view: 'tasks',
+    scope: 'mine',
+    tasks: { ...ui.tasks, cursor: { index: 0, top: 0 } },
+    guests: { ...ui.guests, marks: {} },
+  });
+}
+
 /** A line on the runtime's one message channel (the footer's status line). */
 export function say(deps: BoardDeps, text: string, level: 'info' | 'error' = 'info'): void {
   deps.actions.notify(text, level);

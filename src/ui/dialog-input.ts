@@ -5,7 +5,7 @@
 import type { Key } from 'ink';
 import type { LaunchRequest } from '../tasks/launch-plan.js';
 import { defaultSnapshotName, snapshotNameError } from '../tasks/snapshot-name.js';
-import { launchTargets, say, setUi } from './actions.js';
+import { launchTargets, say, setUi, watchLaunched } from './actions.js';
 import type { BoardDeps } from './context.js';
 import { closeDialog, launchCheck, openConfirm, openDialog } from './dialog-open.js';
 import { commandFor, isPrintable, keyLabel, type Command } from './keymap.js';
@@ -263,15 +263,7 @@ function carryOut(deps: BoardDeps, purpose: ConfirmPurpose, check?: LaunchCheck)
     case 'launch': {
       // The runtime says what it queued, skipped and refused (its rows too), or why it sent nothing.
       const options = check?.noSkip ? { noSkip: true } : undefined;
-      if (deps.actions.launch(purpose.request, options).length === 0) return;
-      // Watch what was just launched: the new rows are queued, so they sort to the top of `mine`.
-      const ui = deps.ui.getState();
-      setUi(deps, {
-        view: 'tasks',
-        scope: 'mine',
-        tasks: { ...ui.tasks, cursor: { index: 0, top: 0 } },
-        guests: { ...ui.guests, marks: {} },
-      });
+      if (deps.actions.launch(purpose.request, options).length > 0) watchLaunched(deps);
       return;
     }
   }

@@ -10,7 +10,7 @@ import type { Key } from 'ink';
 import type { Verdict } from '../tasks/launch-check.js';
 import { clusterOfGuest } from '../tasks/cluster-view.js';
 import type { LaunchRequest } from '../tasks/launch-plan.js';
-import { launchTargets, say, setUi, visibleVmids } from './actions.js';
+import { launchTargets, say, setUi, visibleVmids, watchLaunched } from './actions.js';
 import type { BoardDeps } from './context.js';
 import { closeDialog, openConfirm, openDialog } from './dialog-open.js';
 import { commandFor } from './keymap.js';
@@ -219,12 +219,5 @@ function drainKey(deps: BoardDeps, dialog: DrainDialog, command: string): void {
 /** Sends what was checked, then watches it in the Tasks view, as every launch from the board. */
 function launchChecked(deps: BoardDeps, request: LaunchRequest, verdicts: readonly Verdict[]): void {
   closeDialog(deps);
-  if (deps.actions.launch(request, { verdicts }).length === 0) return;
-  const ui = deps.ui.getState();
-  setUi(deps, {
-    view: 'tasks',
-    scope: 'mine',
-    tasks: { ...ui.tasks, cursor: { index: 0, top: 0 } },
-    guests: { ...ui.guests, marks: {} },
-  });
+  if (deps.actions.launch(request, { verdicts }).length > 0) watchLaunched(deps);
 }

@@ -5,15 +5,15 @@
  * UPID to watch. The default answer is shown in capitals.
  */
 import { Box } from 'ink';
-import type { Guest } from '../../tasks/store.js';
 import { useBoard, useTasks } from '../context.js';
-import { clip, fit, listTargets, textWidth } from '../format.js';
+import { clip, textWidth } from '../format.js';
 import { dialogHeight, verdictRoom } from '../layout.js';
 import { bindingOf, keyLabel, keysLabel } from '../keymap.js';
 import { BACKUP_COMPRESSIONS, BACKUP_MODES, MAX_LIMIT, type Dialog, type LaunchCheck } from '../ui-state.js';
 import { noSkipToggle, offersNoSkip, verdictLines } from '../verdicts.js';
 import { isMaintenanceDialog } from '../maintenance-state.js';
 import { MaintenanceFields, maintenanceHint } from './maintenance-dialogs.js';
+import { FieldLine, TargetsLine, choice } from './form-lines.js';
 import { Line, Styled } from './styled.js';
 
 const MAX_WIDTH = 76;
@@ -42,7 +42,7 @@ export function DialogBox({ dialog, width, body = Infinity }: { dialog: Dialog; 
       <Line>
         <Styled bold>{clip(title, inner, theme.ellipsis)}</Styled>
       </Line>
-      {dialog.kind === 'confirm' && dialog.vmids ? <Targets vmids={dialog.vmids} width={inner} /> : null}
+      {dialog.kind === 'confirm' && dialog.vmids ? <TargetsLine vmids={dialog.vmids} width={inner} /> : null}
       {dialog.kind === 'confirm' && !dialog.vmids && dialog.detail ? <Line>{clip(dialog.detail, inner, theme.ellipsis)}</Line> : null}
       {dialog.kind === 'confirm' ? <Verdicts check={dialog.check} width={inner} room={room} /> : null}
       {dialog.kind === 'confirm' && dialog.check && offersNoSkip(dialog.check) ? (
@@ -114,48 +114,6 @@ function hintOf(dialog: Dialog, ascii: boolean): string {
   }
 }
 
-const NO_GUESTS: readonly Guest[] = [];
-
-function Targets({ vmids, width }: { vmids: readonly number[]; width: number }) {
-  const theme = useBoard().theme;
-  const guests = useTasks((s) => s.guests);
-  const list = vmids.map((vmid) => guests[vmid] ?? { vmid, node: '?', type: 'qemu' as const, status: '', template: false });
-  return (
-    <Line>
-      <Styled tone="accent">{listTargets(list.length ? list : NO_GUESTS, width, theme.ellipsis)}</Styled>
-    </Line>
-  );
-}
-
-/** One form field: `> Label:  value`, the focused one marked with `>`. */
-function FieldLine({
-  label,
-  value,
-  focused,
-  width,
-  tone,
-}: {
-  label: string;
-  value: string;
-  focused: boolean;
-  width: number;
-  tone?: 'error' | 'muted';
-}) {
-  const theme = useBoard().theme;
-  const head = `${focused ? theme.cursor : ' '} ${fit(`${label}:`, 13, theme.ellipsis)}`;
-  return (
-    <Line>
-      <Styled bold={focused}>{head}</Styled>
-      <Styled tone={tone}>{clip(value, Math.max(0, width - textWidth(head)), theme.ellipsis)}</Styled>
-    </Line>
-  );
-}
-
-function choice(values: readonly string[], index: number, ascii: boolean): string {
-  const [left, right] = ascii ? ['<', '>'] : ['‹', '›'];
-  return `${left} ${values[index] ?? ''} ${right}   (${values.join(', ')})`;
-}
-
 function BackupFields({ dialog, width, room }: { dialog: Extract<Dialog, { kind: 'backup' }>; width: number; room: number }) {
   const theme = useBoard().theme;
   const { storages } = dialog;
@@ -175,7 +133,7 @@ function BackupFields({ dialog, width, room }: { dialog: Extract<Dialog, { kind:
         : undefined;
   return (
     <>
-      <Targets vmids={dialog.vmids} width={width} />
+      <TargetsLine vmids={dialog.vmids} width={width} />
       <Verdicts check={dialog.check} width={width} room={room} />
       <FieldLine label="Storage" value={storage} focused={dialog.field === 0} width={width} tone={storageTone} />
       <FieldLine label="Mode" value={choice(BACKUP_MODES, dialog.mode, theme.ascii)} focused={dialog.field === 1} width={width} />
@@ -194,7 +152,7 @@ function SnapshotFields({ dialog, width, room }: { dialog: Extract<Dialog, { kin
   const caret = '_';
   return (
     <>
-      <Targets vmids={dialog.vmids} width={width} />
+      <TargetsLine vmids={dialog.vmids} width={width} />
       <Verdicts check={dialog.check} width={width} room={room} />
       <FieldLine label="Name" value={dialog.name + (dialog.field === 0 ? caret : '')} focused={dialog.field === 0} width={width} />
       <FieldLine

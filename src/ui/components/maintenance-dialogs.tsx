@@ -8,10 +8,11 @@ import type { Verdict } from '../../tasks/launch-check.js';
 import { describeDrainPlan, restartNote } from '../../tasks/drain.js';
 import type { Guest } from '../../tasks/store.js';
 import { useBoard, useTasks } from '../context.js';
-import { clip, fit, listTargets, textWidth } from '../format.js';
+import { clip } from '../format.js';
 import { bindingOf, keyLabel, keysLabel } from '../keymap.js';
 import { migrateRequest } from '../maintenance-input.js';
 import { DRAIN_PLAN_LINES, type DrainDialog, type MaintenanceDialog, type MigrateDialog } from '../maintenance-state.js';
+import { FieldLine, TargetsLine, choice } from './form-lines.js';
 import { Line, Styled } from './styled.js';
 
 export function MaintenanceFields({ dialog, width }: { dialog: MaintenanceDialog; width: number }) {
@@ -29,34 +30,7 @@ export function maintenanceHint(dialog: MaintenanceDialog, ascii: boolean): stri
   return `[Y/n]  ${yes}/${enter}: ${next}  ${no}: cancel  ${keyLabel('nextField', { ascii })}: field  ${choose}: choose`;
 }
 
-function FieldLine({ label, value, focused, width }: { label: string; value: string; focused: boolean; width: number }) {
-  const theme = useBoard().theme;
-  const head = `${focused ? theme.cursor : ' '} ${fit(`${label}:`, 13, theme.ellipsis)}`;
-  return (
-    <Line>
-      <Styled bold={focused}>{head}</Styled>
-      {clip(value, Math.max(0, width - textWidth(head)), theme.ellipsis)}
-    </Line>
-  );
-}
-
-function choice(values: readonly string[], index: number, ascii: boolean): string {
-  const [left, right] = ascii ? ['<', '>'] : ['‹', '›'];
-  return `${left} ${values[index] ?? ''} ${right}   (${values.join(', ')})`;
-}
-
 const LOCAL_DISKS = ['no', 'mirror to the target (with-local-disks)'];
-
-function Targets({ vmids, width }: { vmids: readonly number[]; width: number }) {
-  const theme = useBoard().theme;
-  const guests = useTasks((s) => s.guests);
-  const list = vmids.map((vmid) => guests[vmid] ?? { vmid, node: '?', type: 'qemu' as const, status: '', template: false });
-  return (
-    <Line>
-      <Styled tone="accent">{listTargets(list, width, theme.ellipsis)}</Styled>
-    </Line>
-  );
-}
 
 /** `2 to migrate; skipped 101 (already on pve2); refused 112 (uses local devices: hostpci0); CT 109 restarts: ...`. */
 export function verdictSummary(verdicts: readonly Verdict[], guests: Readonly<Record<number, Guest>>): string {
@@ -97,7 +71,7 @@ function MigrateFields({ dialog, width }: { dialog: MigrateDialog; width: number
   const tone = check?.status === 'failed' ? 'error' : check?.status === 'ready' ? undefined : 'muted';
   return (
     <>
-      <Targets vmids={dialog.vmids} width={width} />
+      <TargetsLine vmids={dialog.vmids} width={width} />
       <FieldLine label="Target" value={target} focused={dialog.field === 0} width={width} />
       <FieldLine
         label="Local disks"
