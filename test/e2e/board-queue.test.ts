@@ -11,7 +11,7 @@ import { before, test } from 'node:test';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { ensureBundle } from '../helpers/bundle.js';
 import { assertTmux, BoardInTmux } from '../reliability/hostile/tmux.js';
-import { boardEnv } from '../helpers/tmux.js';
+import { boardEnv, cursorLine } from '../helpers/tmux.js';
 
 const COLUMNS = 80;
 const ROWS = 24;
@@ -75,22 +75,6 @@ function maxConcurrent(tasks: ReadonlyArray<{ startedAt: number; endedAt?: numbe
   return max;
 }
 
-const cursorLine = (screen: string[]) => screen.find((line) => line.startsWith('> ')) ?? '';
-
-/** In the Guests view: marks each guest through the filter, as an operator would. */
-async function markGuests(tmux: BoardInTmux, vmids: readonly number[]): Promise<void> {
-  for (const [index, vmid] of vmids.entries()) {
-    tmux.type('/');
-    tmux.type(String(vmid));
-    tmux.keys('Enter');
-    await tmux.waitFor(`the cursor on ${vmid}`, (s) => new RegExp(`^> +${vmid} `).test(cursorLine(s)));
-    tmux.keys('Space');
-    await tmux.waitFor(`${vmid} marked`, (s) => s.some((line) => new RegExp(`^. \\* ${vmid} `).test(line)));
-    tmux.keys('Escape');
-    await tmux.waitFor('the filter cleared', (s) => s[1]!.includes(`${index + 1} marked`) && !s[1]!.includes('filter "'));
-  }
-}
-
 test('e2e at 80x24: the queue paused, a second launch skipped with why, the per-node limit held, everything queued cancelled', async () => {
   const setup = await boardOn({ speed: 1, seed: 21, nodes: 2, guests: 50 }, ['--parallel', '8', '--per-node', '2']);
   const { sim, tmux, authid } = setup;
@@ -109,10 +93,7 @@ test('e2e at 80x24: the queue paused, a second launch skipped with why, the per-
     // P pauses the launch queue; six starts on pve1 wait in it, and nothing reaches the cluster.
     tmux.type('P');
     await tmux.waitForText(/launch queue paused/);
-    await markGuests(
-      tmux,
-      onFirst.map((g) => g.vmid),
-    );
+    await tmux.markGuests(onFirst.map((g) => g.vmid));
     tmux.type('s');
     await tmux.waitForText(/Start 6 guests on 1 node\?[\s\S]*\[Y\/n\]/, 'the start dialog');
     tmux.type('y');
@@ -154,10 +135,7 @@ test('e2e at 80x24: the queue paused, a second launch skipped with why, the per-
     await tmux.waitForText(/\[Guests\]/);
     tmux.type('P');
     await tmux.waitForText(/launch queue paused/);
-    await markGuests(
-      tmux,
-      onSecond.map((g) => g.vmid),
-    );
+    await tmux.markGuests(onSecond.map((g) => g.vmid));
     tmux.type('s');
     await tmux.waitForText(/Start 3 guests on 1 node\?/);
     tmux.type('y');

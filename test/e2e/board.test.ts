@@ -11,7 +11,7 @@ import { before, test } from 'node:test';
 import stringWidth from 'string-width';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { BUNDLE, ensureBundle } from '../helpers/bundle.js';
-import { boardEnv, requireTmux, Tmux } from '../helpers/tmux.js';
+import { boardEnv, cursorLine, requireTmux, Tmux } from '../helpers/tmux.js';
 import { VirtualTerminal } from '../helpers/vt.js';
 
 const binary = BUNDLE;
@@ -20,8 +20,6 @@ before(() => {
   requireTmux();
   ensureBundle();
 });
-
-const cursorLine = (screen: string[]) => screen.find((line) => line.startsWith('> ')) ?? '';
 
 async function boardSession(columns: number, rows: number): Promise<void> {
   // A fresh cluster for each size, at 5x speed, with other users' tasks already on it.
@@ -77,20 +75,7 @@ async function boardSession(columns: number, rows: number): Promise<void> {
     // Tab to the guests; mark three through the filter.
     tmux.keys('Tab');
     await tmux.waitFor('the guests', (_, text) => text.includes('[Guests]') && text.includes(targets[0]!.name));
-    for (const guest of targets) {
-      tmux.type('/');
-      tmux.type(String(guest.vmid));
-      tmux.keys('Enter');
-      await tmux.waitFor(`the cursor on ${guest.vmid}`, (s) => new RegExp(`^> +${guest.vmid} `).test(cursorLine(s)));
-      tmux.keys('Space');
-      await tmux.waitFor(`${guest.vmid} marked`, (s) => s.some((line) => new RegExp(`^. \\* ${guest.vmid} `).test(line)));
-      tmux.keys('Escape');
-      // (Ink holds a lone Esc back for a moment: the next key waits until it has cleared the filter.)
-      await tmux.waitFor(
-        'the filter cleared',
-        (s) => s[1]!.includes(`${targets.indexOf(guest) + 1} marked`) && !s[1]!.includes('filter "'),
-      );
-    }
+    await tmux.markGuests(targets.map((guest) => guest.vmid));
 
     // s, confirm: the three tasks appear in this session's scope and end.
     tmux.type('s');

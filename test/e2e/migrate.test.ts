@@ -22,8 +22,6 @@ before(() => {
   ensureBundle();
 });
 
-const cursorLine = (screen: string[]) => screen.find((line) => line.startsWith('> ')) ?? '';
-
 test('e2e at 80x24: mark three guests, m, choose the target, see the check, migrate, and watch them land on it', async () => {
   const sim = await startSimulator({ speed: 30, seed: 21, nodes: 3, guests: 30, unauthorizedDelayMs: 0 });
   // Guests that move (no snapshot on local storage, which PVE cannot migrate), none on the target yet.
@@ -56,16 +54,7 @@ test('e2e at 80x24: mark three guests, m, choose the target, see the check, migr
 
     tmux.keys('Tab');
     await tmux.waitFor('the guests', (_, text) => text.includes('[Guests]') && text.includes(guests[0]!.name));
-    for (const [index, guest] of guests.entries()) {
-      tmux.type('/');
-      tmux.type(String(guest.vmid));
-      tmux.keys('Enter');
-      await tmux.waitFor(`the cursor on ${guest.vmid}`, (s) => new RegExp(`^> +${guest.vmid} `).test(cursorLine(s)));
-      tmux.keys('Space');
-      await tmux.waitFor(`${guest.vmid} marked`, (s) => s.some((line) => new RegExp(`^. \\* ${guest.vmid} `).test(line)));
-      tmux.keys('Escape');
-      await tmux.waitFor('the filter cleared', (s) => s[1]!.includes(`${index + 1} marked`) && !s[1]!.includes('filter "'));
-    }
+    await tmux.markGuests(guests.map((guest) => guest.vmid));
 
     // m: the dialog reads the nodes; the target is chosen with the arrows.
     tmux.type('m');

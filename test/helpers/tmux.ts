@@ -94,6 +94,24 @@ export class Tmux {
     return found;
   }
 
+  /**
+   * In the Guests view: marks each guest through the filter, as an operator would (`/`, its VMID, Enter,
+   * Space, Esc), waiting for each step on the screen. Ink holds a lone Esc back for a moment: the next
+   * key waits until it has cleared the filter.
+   */
+  async markGuests(vmids: readonly number[]): Promise<void> {
+    for (const [index, vmid] of vmids.entries()) {
+      this.type('/');
+      this.type(String(vmid));
+      this.keys('Enter');
+      await this.waitFor(`the cursor on ${vmid}`, (s) => new RegExp(`^> +${vmid} `).test(cursorLine(s)));
+      this.keys('Space');
+      await this.waitFor(`${vmid} marked`, (s) => s.some((line) => new RegExp(`^. \\* ${vmid} `).test(line)));
+      this.keys('Escape');
+      await this.waitFor('the filter cleared', (s) => s[1]!.includes(`${index + 1} marked`) && !s[1]!.includes('filter "'));
+    }
+  }
+
   /** Polls the screen until `ready` holds; fails with the last screen after the wait limit. */
   async waitFor(what: string, ready: (screen: string[], text: string) => boolean, waitMs = this.waitMs): Promise<string[]> {
     const deadline = Date.now() + waitMs;
@@ -127,6 +145,11 @@ function parentOf(pid: number): number | undefined {
 function isRunning(pid: number): boolean {
   const stat = statOf(pid);
   return stat !== undefined && stat.state !== 'Z';
+}
+
+/** The line under the cursor (it starts with `> `), or empty. */
+export function cursorLine(screen: readonly string[]): string {
+  return screen.find((line) => line.startsWith('> ')) ?? '';
 }
 
 export function shellQuote(text: string): string {
