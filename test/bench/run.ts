@@ -4,7 +4,8 @@
  * figure as {value, baseline?, target, ok}. See README "Performance" for what each one means.
  *
  * --quick: the same figures with fewer samples and shorter windows (a few minutes), and no
- * baseline binary for the terminal's bytes. --only clusters: the case of three clusters alone.
+ * baseline binary for the terminal's bytes. --only clusters: the case of three clusters alone;
+ * --only startup: idle CPU, start-up and `--version` alone.
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -110,7 +111,8 @@ async function main(): Promise<boolean> {
   calibrate();
   progress(`machine speed: ${round(calibrate(), 0)} ms for the reference work (smaller is faster; compare runs with it)`);
   if (only === 'clusters') return clustersOnly();
-  if (only !== undefined) throw new Error(`--only takes 'clusters', not ${only}`);
+  if (only === 'startup') return startupOnly();
+  if (only !== undefined) throw new Error(`--only takes 'clusters' or 'startup', not ${only}`);
   requireTools();
   ensureBinary();
   const work = new Workdir();
@@ -243,21 +245,7 @@ async function main(): Promise<boolean> {
     const tableRatio = percentile(table[10000]!, 95) / percentile(table[100]!, 95);
     figures.frame_ratio_10000_to_100 = figure(ratio, 1.5, tableRatio, 2);
 
-    // 5b. Idle CPU: the binary against a quiet simulator.
-    // The window opens 8 s after the first frame: start-up work (compiling, the first polls, the
-    // first collections) is not idleness.
-    const idle = await phase(`idle CPU, the binary with nothing changing, ${PLAN.windowMs / 1000} s`, () =>
-      idleCpu({ windowMs: PLAN.windowMs, warmupMs: 8_000 }),
-    );
-    progress(`  ${round(idle.cpuPercent, 2)} % of one CPU over ${round(idle.seconds, 1)} s`);
-    figures.idle_cpu_pct = figure(idle.cpuPercent, 1, undefined, 2);
-
-    // 6. Start-up: to the board's first frame, next to a bare bundled Ink hello; `--version` next to `node -e 0`.
-    const start = await phase(`start-up, ${PLAN.startupRuns} runs each`, () => startup(work, PLAN.startupRuns));
-    figures.startup_ms = figure(start.binaryMs, 250, start.helloMs, 0);
-    const version = await phase(`--version next to node -e 0, ${PLAN.versionRuns} runs each`, async () => versionRatio(PLAN.versionRuns));
-    progress(`  medians: pvetasks --version ${round(version.binaryMs, 0)} ms, node -e 0 ${round(version.nodeMs, 0)} ms`);
-    figures.version_ms_ratio_to_node = figure(version.ratio, 1.3, undefined, 2);
+    Object.assign(figures, await startupFigures(work));
   } finally {
     work.remove();
   }
@@ -289,6 +277,43 @@ async function main(): Promise<boolean> {
   progress(failed.length === 0 ? 'every figure meets its target' : `missed: ${failed.join(', ')}`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
   return failed.length === 0;
+}
+
+/** Idle CPU, start-up to the first frame and `--version`: the figures of the binary's own process. */
+async function startupFigures(work: Workdir): Promise<Record<string, Figure>> {
+  const figures: Record<string, Figure> = {};
+  // 5b. Idle CPU: the binary against a quiet simulator.
+  // The window opens 8 s after the first frame: start-up work (compiling, the first polls, the
+  // first collections) is not idleness.
+  const idle = await phase(`idle CPU, the binary with nothing changing, ${PLAN.windowMs / 1000} s`, () =>
+    idleCpu({ windowMs: PLAN.windowMs, warmupMs: 8_000 }),
+  );
+  progress(`  ${round(idle.cpuPercent, 2)} % of one CPU over ${round(idle.seconds, 1)} s`);
+  figures.idle_cpu_pct = figure(idle.cpuPercent, 1, undefined, 2);
+
+  // 6. Start-up: to the board's first frame, next to a bare bundled Ink hello; `--version` next to `node -e 0`.
+  const start = await phase(`start-up, ${PLAN.startupRuns} runs each`, () => startup(work, PLAN.startupRuns));
+  figures.startup_ms = figure(start.binaryMs, 250, start.helloMs, 0);
+  const version = await phase(`--version next to node -e 0, ${PLAN.versionRuns} runs each`, async () => versionRatio(PLAN.versionRuns));
+  progress(`  medians: pvetasks --version ${round(version.binaryMs, 0)} ms, node -e 0 ${round(version.nodeMs, 0)} ms`);
+  figures.version_ms_ratio_to_node = figure(version.ratio, 1.3, undefined, 2);
+  return figures;
+}
+
+/** `--only startup`: idle CPU, start-up and `--version` alone (a minute or two). */
+async function startupOnly(): Promise<boolean> {
+  requireTools();
+  ensureBinary();
+  const work = new Workdir();
+  try {
+    const figures = await startupFigures(work);
+    const failed = Object.entries(figures).filter(([, entry]) => !entry.ok);
+    progress(failed.length === 0 ? 'every figure meets its target' : `missed: ${failed.map(([key]) => key).join(', ')}`);
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    return failed.length === 0;
+  } finally {
+    work.remove();
+  }
 }
 
 /** Three clusters of 1,000 tasks: requests per cycle next to each alone, frame time next to one cluster's (clusters.ts). */
