@@ -84,9 +84,9 @@ export function reasonPhrase(response: Response): string {
 }
 
 /** fetch through `agent`, with the answer's body limited to `maxBytes` (see limitBody). */
-export function limitedFetch(agent: Agent, maxBytes: number): (request: Request) => Promise<Response> {
+export function limitedFetch(agent: () => Promise<Agent>, maxBytes: number): (request: Request) => Promise<Response> {
   return async (request) => {
-    const response = await fetch(request, { dispatcher: agent } as unknown as RequestInit);
+    const response = await fetch(request, { dispatcher: await agent() } as unknown as RequestInit);
     const { status, body } = response;
     const discard = () => body?.cancel().catch(() => {});
     if (status < 200 || status > 599) {

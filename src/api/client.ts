@@ -12,7 +12,7 @@ import { PveApiError, redact, type PveApiErrorInit } from './errors.js';
 import { createExchange, type CallInit } from './exchange.js';
 import { createFailover, type ConnectionListener, type ConnectionState } from './failover.js';
 import { pathParameterError } from './path-params.js';
-import { createTlsAgent, parseFingerprints } from './tls.js';
+import { lazyTlsAgent, parseFingerprints } from './tls.js';
 import type { Method } from './transport-errors.js';
 import type { PveInitArgs, PveOperation, PvePathsWith, PveResponse } from './types.js';
 
@@ -86,14 +86,14 @@ export function createPveClient(options: PveClientOptions): PveClient {
     send: (method, path, init, send) => failover.send(method, path, init, send),
     currentEndpoint: () => failover.current,
   });
-  const agent = createTlsAgent({
+  const agent = lazyTlsAgent({
     fingerprints: parseFingerprints(options.fingerprint),
     insecure: options.insecure === true,
     ca: options.ca,
   });
   let closed = false;
   const exchange = createExchange({
-    agent,
+    agent: agent.get,
     clock,
     defaultTimeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxAnswerBytes,

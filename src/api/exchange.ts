@@ -28,8 +28,8 @@ type LooseRequest = (
 ) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
 
 export interface ExchangeSetup {
-  /** Carries the TLS checks (see tls.ts). */
-  agent: Agent;
+  /** Carries the TLS checks (see tls.ts); made on the first request. */
+  agent: () => Promise<Agent>;
   clock: Clock;
   defaultTimeoutMs: number;
   /** Answers longer than this are refused (see answer-limits.ts). */

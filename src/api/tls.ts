@@ -5,7 +5,8 @@
  * handshake and before any byte of the request is written.
  */
 import { rootCertificates, type TLSSocket } from 'node:tls';
-import { Agent, buildConnector } from 'undici';
+import type { Agent, buildConnector } from 'undici';
+import type * as UndiciParts from './undici-parts.js';
 import { PveApiError } from './errors.js';
 
 const FINGERPRINT_RE = /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/;
@@ -99,8 +100,28 @@ export function describeAuthorizationError(code: string | undefined): string {
   return AUTHORIZATION_ERRORS[code] ? `${AUTHORIZATION_ERRORS[code]} (${code})` : code;
 }
 
+/** The client's undici Agent, made on the first request. */
+export interface LazyAgent {
+  get(): Promise<Agent>;
+  close(): Promise<void>;
+}
+
+/**
+ * undici is evaluated on the first request, not when a client is made: it is some 600 KB of code (two
+ * WebAssembly HTTP parsers among it), and the board draws its first frame before it connects.
+ */
+export function lazyTlsAgent(options: TlsOptions): LazyAgent {
+  let agent: Promise<Agent> | undefined;
+  return {
+    get: () => (agent ??= import('./undici-parts.js').then((undici) => createTlsAgent(undici, options))),
+    async close() {
+      if (agent) await (await agent).close();
+    },
+  };
+}
+
 /** An undici Agent whose connections pass our certificate check. */
-export function createTlsAgent(options: TlsOptions): Agent {
+function createTlsAgent({ Agent, buildConnector }: typeof UndiciParts, options: TlsOptions): Agent {
   const extraCa = options.ca === undefined ? undefined : Array.isArray(options.ca) ? options.ca : [options.ca];
   const baseConnect = buildConnector({
     // We decide ourselves after the handshake (pin, or Node's verdict), so that a refusal can show

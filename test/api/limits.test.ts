@@ -117,8 +117,9 @@ describe('answer size cap', () => {
       stream(response, state, Buffer.alloc(64 * 1024, 0x20), 200 * 1000 * 1000);
     });
     try {
+      // The retries' clock is the client's: runUntil sees the request in flight, however long it takes.
       const clock = new ManualClock();
-      const read = retrying(() => client(server).GET('/cluster/resources'), {
+      const read = retrying(() => client(server, { clock }).GET('/cluster/resources'), {
         clock,
         retryable: (error) => failureKind(error) !== 'final',
         baseMs: 1000,
