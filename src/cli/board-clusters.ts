@@ -33,24 +33,32 @@ export interface BoardClusterFlags extends ClusterFlags {
   demo: boolean;
 }
 
-/** The chosen clusters connected, or the demo's; throws a CliError when none can be reached. */
-export async function openBoardClusters(io: CliIo, secrets: string[], flags: BoardClusterFlags, clock: Clock): Promise<BoardCluster[]> {
-  if (flags.demo) return startDemo(clock);
+/** What the board watches, from the configuration alone: nothing is asked of a cluster yet. */
+export type BoardPlan = { demo: true } | { demo: false; targets: readonly ClusterTarget[] };
+
+/** The chosen clusters, or the demo (asked for, or nothing configured); configuration errors throw here. */
+export async function planBoardClusters(io: CliIo, secrets: string[], flags: BoardClusterFlags): Promise<BoardPlan> {
+  if (flags.demo) return { demo: true };
   const clusters = await loadClusters(io, secrets, flags);
-  let targets: ClusterTarget[];
   try {
-    targets = clusters.chosen('all');
+    return { demo: false, targets: clusters.chosen('all') };
   } catch (error) {
     // Nothing configured at all: the board shows the demo (DESIGN.md: only the board falls back to it).
-    if (!clusters.file && error instanceof CliError && error.message === noEndpointError().message) return startDemo(clock);
+    if (!clusters.file && error instanceof CliError && error.message === noEndpointError().message) return { demo: true };
     throw error;
   }
+}
+
+/** The planned clusters connected, or the demo's; throws a CliError when none can be reached. */
+export async function openBoardClusters(plan: BoardPlan, clock: Clock, signal: AbortSignal): Promise<BoardCluster[]> {
+  if (plan.demo) return startDemo(clock);
+  const { targets } = plan;
   if (targets.length === 1) {
     const target = targets[0]!;
-    const client = await connect(target.config, clock, undefined, io.signal);
-    return [await connected(target, client, clock, io.signal)];
+    const client = await connect(target.config, clock, undefined, signal);
+    return [await connected(target, client, clock, signal)];
   }
-  const results = await eachCluster(targets, clock, io.signal, async (target, signal) => {
+  const results = await eachCluster(targets, clock, signal, async (target, signal) => {
     const client = await connect(target.config, clock, undefined, signal);
     return connected(target, client, clock, signal);
   });

@@ -15,7 +15,7 @@ import { handleKey } from './input.js';
 import { createTheme } from './theme.js';
 import { tickDemand } from './tick-demand.js';
 import { createTicker, runTicker } from './ticker.js';
-import { createUiStore } from './ui-state.js';
+import { createUiStore, type UiStore } from './ui-state.js';
 import { useKeys } from './use-keys.js';
 import { terminalSize, useTerminalSize } from './use-terminal-size.js';
 import { createGuestLister, createTaskLister } from './visible.js';
@@ -41,18 +41,24 @@ export interface BoardProps {
   onExit(result: BoardExit): void;
   /** Called on every render of a list row (tests count them). */
   onRowRender?: (key: string | number) => void;
+  /** The UI state to use (runBoard keeps one across the connecting board and the ready one); else its own. */
+  ui?: UiStore;
+}
+
+/** The scope a board opens in: `mine` when this session has rows, else `cluster`. */
+export function defaultScope(store: TaskStore, initialScope?: Scope): Scope {
+  return initialScope ?? (store.getState().order.mine.length > 0 ? 'mine' : 'cluster');
 }
 
 export function Board(props: BoardProps) {
   const { stdout } = useStdout();
   // Built once: the board's state lives as long as the board.
   const [deps] = useState<BoardDeps>(() => {
-    const scope = props.initialScope ?? (props.store.getState().order.mine.length > 0 ? 'mine' : 'cluster');
     const built: BoardDeps = {
       store: props.store,
       actions: props.actions,
       clock: props.clock,
-      ui: createUiStore({ scope, size: terminalSize(stdout) }),
+      ui: props.ui ?? createUiStore({ scope: defaultScope(props.store, props.initialScope), size: terminalSize(stdout) }),
       ticker: createTicker(props.clock),
       theme: createTheme({ color: props.color, ascii: props.ascii }),
       readOnly: props.readOnly,

@@ -6,7 +6,9 @@ import { render } from 'ink';
 import type { RuntimeActions } from '../tasks/actions.js';
 import type { Scope, TaskStore } from '../tasks/store.js';
 import type { Clock } from '../util/clock.js';
-import { Board } from './board.js';
+import { Board, defaultScope } from './board.js';
+import { createUiStore } from './ui-state.js';
+import { terminalSize } from './use-terminal-size.js';
 import { createOutputStage } from './ink-output.js';
 import type { BoardExit } from './context.js';
 
@@ -16,9 +18,16 @@ export { keymapMarkdown, KEYMAP, type Binding, type Command, type KeyContext } f
 export { renderSummary } from './summary.js';
 export { colorEnabled, shouldUseAscii } from './theme.js';
 
-export interface BoardOptions {
+/** What the board shows and acts on. */
+export interface BoardContent {
   store: TaskStore;
   actions: RuntimeActions;
+  initialScope?: Scope;
+  /** Launches queued by an earlier session and held by the queue: the board asks to resume them. */
+  heldLaunches?: number;
+}
+
+export interface BoardOptions extends BoardContent {
   clock: Clock;
   stdin: NodeJS.ReadStream;
   stdout: NodeJS.WriteStream;
@@ -27,11 +36,14 @@ export interface BoardOptions {
   readOnly: boolean;
   noSkip?: boolean;
   copyText?: (text: string) => void;
-  initialScope?: Scope;
-  /** Launches queued by an earlier session and held by the queue: the board asks to resume them. */
-  heldLaunches?: number;
   /** Ends the board from outside (a signal handler); resolves as `interrupt`. */
   signal?: AbortSignal;
+  /**
+   * The content to show once it is ready, called right after the first frame: until it resolves, the
+   * board shows `store` and `actions` (connecting). Its rejection ends the board and is thrown, once
+   * the screen is restored.
+   */
+  ready?: () => Promise<BoardContent>;
 }
 
 const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h';
@@ -55,37 +67,67 @@ export async function runBoard(options: BoardOptions): Promise<BoardExit> {
   const output = createOutputStage(stdout);
   let result: BoardExit = { reason: 'quit' };
   let instance: ReturnType<typeof render> | undefined;
+  let ended = false;
   const finish = (exit: BoardExit) => {
+    if (ended) return;
+    ended = true;
     result = exit;
     instance?.unmount();
   };
   const onAbort = () => finish({ reason: 'interrupt' });
+  let failure: { error: unknown } | undefined;
+  // One UI state for the connecting board and the ready one: what was typed meanwhile (Tab, a filter) stays.
+  const ui = createUiStore({ scope: defaultScope(options.store, options.initialScope), size: terminalSize(output.stream) });
+  const connectingScope = ui.getState().scope;
+  const board = (content: BoardContent, key: string) => (
+    <Board
+      key={key}
+      ui={ui}
+      store={content.store}
+      actions={content.actions}
+      clock={options.clock}
+      ascii={options.ascii}
+      color={options.color}
+      readOnly={options.readOnly}
+      noSkip={options.noSkip}
+      copyText={options.copyText}
+      initialScope={content.initialScope}
+      heldLaunches={content.heldLaunches}
+      onExit={finish}
+    />
+  );
   try {
-    instance = render(
-      <Board
-        store={options.store}
-        actions={options.actions}
-        clock={options.clock}
-        ascii={options.ascii}
-        color={options.color}
-        readOnly={options.readOnly}
-        noSkip={options.noSkip}
-        copyText={options.copyText}
-        initialScope={options.initialScope}
-        heldLaunches={options.heldLaunches}
-        onExit={finish}
-      />,
-      {
-        stdout: output.stream,
-        stdin,
-        exitOnCtrlC: false,
-        maxFps: MAX_FPS,
-        // The output stage diffs whole frames cell by cell; Ink's own line diff would only get in its way.
-        incrementalRendering: false,
-      },
-    );
+    instance = render(board(options, 'first'), {
+      stdout: output.stream,
+      stdin,
+      exitOnCtrlC: false,
+      maxFps: MAX_FPS,
+      // The output stage diffs whole frames cell by cell; Ink's own line diff would only get in its way.
+      incrementalRendering: false,
+    });
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // Once the first frame is out (the output stage flushes it on a microtask): connecting starts
+    // with synchronous work (loading the HTTP client) that would otherwise hold the frame back.
+    const { ready } = options;
+    if (ready) {
+      setImmediate(() => {
+        if (ended) return;
+        ready().then(
+          // A new key mounts a new board over the ready content (its own ticker and prompts, the same UI state).
+          (content) => {
+            if (ended) return;
+            // Unless the operator chose a scope meanwhile, the ready content's own default applies.
+            if (ui.getState().scope === connectingScope) ui.setState({ scope: defaultScope(content.store, content.initialScope) });
+            instance?.rerender(board(content, 'ready'));
+          },
+          (error: unknown) => {
+            failure = { error };
+            finish({ reason: 'quit' });
+          },
+        );
+      });
+    }
     await instance.waitUntilExit();
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -94,5 +136,6 @@ export async function runBoard(options: BoardOptions): Promise<BoardExit> {
     leaveScreen();
     process.off('exit', leaveScreen);
   }
+  if (failure) throw failure.error;
   return result;
 }

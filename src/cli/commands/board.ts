@@ -1,20 +1,24 @@
 /**
- * `pvetasks [--demo] ...`: the live board. Connects (or starts the embedded demo cluster when asked, or
- * when no endpoint is configured), restores this cluster's session, runs the poller and the launch
- * queue, hands the terminal to the board, and prints the session's summary on the normal screen.
+ * `pvetasks [--demo] ...`: the live board. Reads the configuration, hands the terminal to the board
+ * (drawn at once, connecting), then connects (or starts the embedded demo cluster when asked, or when
+ * no endpoint is configured), restores each cluster's session, runs the pollers and the launch queues
+ * behind the board, and prints the session's summary on the normal screen.
  */
 import { setFlagsFromString } from 'node:v8';
+import { validateToken } from '../../api/credentials.js';
+import type { RuntimeActions } from '../../tasks/actions.js';
 import { routeActions, watchWhenKnown } from '../../tasks/cluster-actions.js';
 import { clusterOfKey, combineStores } from '../../tasks/cluster-view.js';
+import { connectingBoard } from '../../tasks/connecting.js';
 import { createRuntime, type Runtime } from '../../tasks/runtime.js';
 import { InvalidUpidError, parseUpid } from '../../tasks/upid.js';
 import { openSession, type Session } from '../../tasks/session.js';
-import { rowsOf, type TaskRow } from '../../tasks/store.js';
+import { rowsOf, type SessionInfo, type TaskRow } from '../../tasks/store.js';
 import { colorEnabled, renderSummary, runBoard, shouldUseAscii } from '../../ui/index.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { echo } from '../../util/echo.js';
 import { lastValue, parseCommandArgs, parseCountArg, parseDurationArg } from '../args.js';
-import { openBoardClusters, type BoardCluster } from '../board-clusters.js';
+import { openBoardClusters, planBoardClusters, type BoardCluster, type BoardPlan } from '../board-clusters.js';
 import { clusterFlagsOf } from '../clusters.js';
 import { reportingCliErrors } from '../connect.js';
 import { osc52 } from '../../ui/clipboard.js';
@@ -99,12 +103,102 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
   }
   keepHeapSmall();
   const readOnly = values['read-only'] === true;
-  const clusters = await openBoardClusters(io, secrets, { demo: values.demo === true, ...clusterFlagsOf(values) }, clock);
+  // Configuration errors (and a password prompt) come before the board takes the terminal.
+  const plan = await planBoardClusters(io, secrets, { demo: values.demo === true, ...clusterFlagsOf(values) });
+  const ascii = values.ascii === true || shouldUseAscii(io.env);
+  const color = colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: true });
+  // Leaving the board while it connects stops the connecting.
+  const leaving = new AbortController();
+  const settings: RuntimeSettings = { flags, readOnly, fresh: values.fresh === true, io, clock };
+  let live: LiveBoard | undefined;
+  let opening: Promise<LiveBoard> | undefined;
+  const open = async () => {
+    opening = openLiveBoard(plan, settings, AbortSignal.any([io.signal, leaving.signal]));
+    live = await opening;
+    return { store: live.view.store, actions: live.actions, heldLaunches: live.heldLaunches };
+  };
+  try {
+    // The board draws at once, before the HTTP client is loaded ("waiting for data" until the first
+    // cycle lands, as top does); what it watches takes over when it is connected.
+    const connecting = connectingBoard(connectingInfo(plan, readOnly), clock);
+    const exit = await runBoard({
+      store: connecting.store,
+      actions: connecting.actions,
+      ready: open,
+      clock,
+      stdin: io.stdin as NodeJS.ReadStream,
+      stdout: io.stdout as NodeJS.WriteStream,
+      ascii,
+      color,
+      readOnly,
+      noSkip: flags.noSkip,
+      ...(flags.osc52 ? { copyText: (text: string) => io.stdout.write(osc52(text)) } : {}),
+      signal: io.signal,
+    });
+    const exitCode = exit.reason === 'interrupt' ? ExitCode.interrupted : ExitCode.ok;
+    // Left before anything was connected: nothing was watched or launched.
+    if (!live) return exitCode;
+    const { clusters, view } = live;
+    const state = view.store.getState();
+    const mine = rowsOf(state, 'mine');
+    const summary = { ascii, color, columns: io.stdout.columns ?? 80, rows: io.stdout.rows ?? 24, now: clock.now() };
+    io.stdout.write(renderSummary(mine, reportTo ? { ...summary, reportPath: reportTo.typed } : summary));
+    const running = mine.filter((row) => row.state === 'running').length;
+    if (running > 0) io.stdout.write(`${running} task(s) keep running on the server.\n`);
+    const several = clusters.length > 1;
+    const report = () => ({
+      command: 'board',
+      cluster: several ? clusters.map((cluster) => cluster.name).join(', ') : clusters[0]!.sessionName,
+      user: [...new Set(clusters.map((cluster) => cluster.client.userid))].join(', '),
+      rows: mine,
+      ...(several ? { clusterOf: (row: TaskRow) => clusterOfKey(row.key) ?? '' } : {}),
+      guestNames: Object.fromEntries(Object.values(state.guests).map((guest) => [guest.vmid, guest.name])),
+      writtenAt: clock.now(),
+    });
+    return finishWithReport(reportTo, report, io.stderr, exitCode);
+  } finally {
+    leaving.abort();
+    // Left while connecting: wait until that stops, then close whatever it opened.
+    await opening?.catch(() => undefined);
+    await live?.close();
+  }
+}
+
+/** What the header says while the board connects: the cluster (or endpoint) and user it connects as. */
+function connectingInfo(plan: BoardPlan, readOnly: boolean): SessionInfo | undefined {
+  if (plan.demo) return undefined;
+  const { targets } = plan;
+  const first = targets[0]!.config;
+  const userOf = ({ config }: (typeof targets)[number]) =>
+    config.auth?.kind === 'token' ? validateToken(config.auth.token).authId : (config.auth?.username ?? '');
+  return {
+    endpoint: first.endpoints[0]!,
+    user: [...new Set(targets.map(userOf))].join(', '),
+    ...(targets.length > 1 || targets[0]!.configured ? { cluster: targets.map((target) => target.name).join(', ') } : {}),
+    demo: false,
+    intervalMs: first.intervalMs,
+    readOnly,
+    insecure: targets.some((target) => target.config.insecure),
+  };
+}
+
+/** The connected board: its clusters, one runtime each, the one store and actions over them. */
+interface LiveBoard {
+  clusters: BoardCluster[];
+  view: ReturnType<typeof combineStores>;
+  actions: RuntimeActions;
+  heldLaunches: number;
+  close(): Promise<void>;
+}
+
+async function openLiveBoard(plan: BoardPlan, settings: RuntimeSettings, signal: AbortSignal): Promise<LiveBoard> {
+  const { clock, flags } = settings;
+  const clusters = await openBoardClusters(plan, clock, signal);
   const runtimes: Runtime[] = [];
   const sessions: Session[] = [];
   try {
     for (const cluster of clusters) {
-      const runtime = startRuntime(cluster, { flags, readOnly, fresh: values.fresh === true, io, clock });
+      const runtime = startRuntime(cluster, settings);
       runtimes.push(runtime);
       if (runtime.session) sessions.push(runtime.session);
     }
@@ -124,53 +218,30 @@ async function runBoardCommand(args: string[], io: CliIo, clock: Clock, secrets:
     for (const session of sessions) session.flush();
   };
   process.on('SIGHUP', flushOnHangup);
-  const ascii = values.ascii === true || shouldUseAscii(io.env);
-  const color = colorEnabled({ env: io.env, flag: values['no-color'] === true ? false : undefined, isTTY: true });
-  try {
-    await Promise.all(runtimes.map((runtime) => runtime.queue.recover().catch(() => undefined)));
-    watchWhenKnown(view.store, actions, flags.watch);
-    // The board draws at once ("waiting for data" until the first cycle lands), as top does.
-    for (const runtime of runtimes) runtime.poller.start();
-    clusters.forEach((cluster, index) => {
-      if (cluster.unreachable) runtimes[index]!.notify(`not reached at start, retrying: ${cluster.unreachable}`, 'error');
-    });
-    const exit = await runBoard({
-      store: view.store,
-      actions,
-      clock,
-      stdin: io.stdin as NodeJS.ReadStream,
-      stdout: io.stdout as NodeJS.WriteStream,
-      ascii,
-      color,
-      readOnly,
-      noSkip: flags.noSkip,
-      ...(flags.osc52 ? { copyText: (text: string) => io.stdout.write(osc52(text)) } : {}),
-      heldLaunches: runtimes.reduce((sum, runtime) => sum + runtime.queue.heldKeys().length, 0),
-      signal: io.signal,
-    });
-    const state = view.store.getState();
-    const mine = rowsOf(state, 'mine');
-    const summary = { ascii, color, columns: io.stdout.columns ?? 80, rows: io.stdout.rows ?? 24, now: clock.now() };
-    io.stdout.write(renderSummary(mine, reportTo ? { ...summary, reportPath: reportTo.typed } : summary));
-    const running = mine.filter((row) => row.state === 'running').length;
-    if (running > 0) io.stdout.write(`${running} task(s) keep running on the server.\n`);
-    const several = clusters.length > 1;
-    const report = () => ({
-      command: 'board',
-      cluster: several ? clusters.map((cluster) => cluster.name).join(', ') : clusters[0]!.sessionName,
-      user: [...new Set(clusters.map((cluster) => cluster.client.userid))].join(', '),
-      rows: mine,
-      ...(several ? { clusterOf: (row: TaskRow) => clusterOfKey(row.key) ?? '' } : {}),
-      guestNames: Object.fromEntries(Object.values(state.guests).map((guest) => [guest.vmid, guest.name])),
-      writtenAt: clock.now(),
-    });
-    return finishWithReport(reportTo, report, io.stderr, exit.reason === 'interrupt' ? ExitCode.interrupted : ExitCode.ok);
-  } finally {
+  const close = async () => {
     process.off('SIGHUP', flushOnHangup);
     view.close();
     await Promise.all(runtimes.map((runtime) => runtime.close()));
     await Promise.all(clusters.map((cluster) => cluster.close()));
+  };
+  try {
+    await Promise.all(runtimes.map((runtime) => runtime.queue.recover().catch(() => undefined)));
+    watchWhenKnown(view.store, actions, flags.watch);
+    for (const runtime of runtimes) runtime.poller.start();
+    clusters.forEach((cluster, index) => {
+      if (cluster.unreachable) runtimes[index]!.notify(`not reached at start, retrying: ${cluster.unreachable}`, 'error');
+    });
+  } catch (error) {
+    await close();
+    throw error;
   }
+  return {
+    clusters,
+    view,
+    actions,
+    heldLaunches: runtimes.reduce((sum, runtime) => sum + runtime.queue.heldKeys().length, 0),
+    close,
+  };
 }
 
 interface RuntimeSettings {
