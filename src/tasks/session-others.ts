@@ -6,11 +6,12 @@
  * per-guest backup results, which the cluster's task lists do not show.
  *
  * Their files are only ever read: bounded, never through a link, shape-checked like ours, and read
- * again only when they changed (checked once per poll cycle). Rows of a window that is gone stay until
+ * again only when they changed (checked once per poll cycle: the directory is listed again only when
+ * it changed, as it does when a window starts, saves or leaves, since every file is renamed into place). Rows of a window that is gone stay until
  * their tasks end (our poller follows them like any task); its launches that never got a UPID go, as
  * nobody will send them.
  */
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { lockIsHeld, readPrivateFile } from './session-files.js';
 import { fromSaved, parseSessionFile, type SavedTask } from './session-schema.js';
@@ -50,6 +51,9 @@ export class OtherWindows {
   /** Their row keys to ours, per window. */
   private readonly keys = new Map<number, Map<string, string>>();
   private readonly warned = new Set<string>();
+  /** The state dir as last listed; its lock files, per live window. */
+  private dirStamp: string | undefined;
+  private readonly locks = new Map<number, string>();
 
   constructor(private readonly options: OtherWindowsOptions) {
     this.dir = dirname(options.ownPath);
@@ -69,13 +73,30 @@ export class OtherWindows {
   }
 
   private refreshNow(): void {
-    const live = new Set<number>();
+    let stamp: string;
+    let settled: boolean;
+    try {
+      const info = statSync(this.dir);
+      stamp = `${info.ino}:${info.mtimeMs}`;
+      // A file system's clock may be coarse: two changes in one of its ticks leave one time. A change
+      // that recent is listed again next cycle too.
+      settled = Date.now() - info.mtimeMs > 1000;
+    } catch {
+      return; // the state dir went away: nothing to show, nothing to forget yet
+    }
+    if (stamp === this.dirStamp) {
+      // Nothing was added, renamed or removed: only a window killed without leaving can be gone.
+      for (const [window, lock] of this.locks) if (!lockIsHeld(lock)) this.gone(window);
+      return;
+    }
     let names: string[];
     try {
       names = readdirSync(this.dir);
     } catch {
-      return; // the state dir went away: nothing to show, nothing to forget yet
+      return;
     }
+    this.dirStamp = settled ? stamp : undefined;
+    const live = new Set<number>();
     const own = basename(this.options.ownPath);
     for (const name of names) {
       const window = name === own ? undefined : windowNumber(name, this.base);
@@ -83,9 +104,10 @@ export class OtherWindows {
       const path = join(this.dir, name);
       if (!lockIsHeld(`${path}.lock`)) continue;
       live.add(window);
+      this.locks.set(window, `${path}.lock`);
       this.read(window, path);
     }
-    for (const window of [...this.keys.keys()]) if (!live.has(window)) this.gone(window);
+    for (const window of [...this.locks.keys()]) if (!live.has(window)) this.gone(window);
   }
 
   private read(window: number, path: string): void {
@@ -158,9 +180,11 @@ export class OtherWindows {
 
   /** The window's process is gone: its launches without a UPID will not be sent by anyone. */
   private gone(window: number): void {
-    const keys = this.keys.get(window)!;
+    const keys = this.keys.get(window) ?? new Map<string, string>();
     this.keys.delete(window);
     this.stamps.delete(window);
+    this.locks.delete(window);
+    if (keys.size === 0) return;
     this.options.store.getState().update((tx) => {
       for (const key of keys.values()) {
         const row = tx.row(key);

@@ -3,7 +3,7 @@
 // written there nor saved in our own session, no action on them; when the first window quits, its
 // tasks stay until they end and its launches that were never sent go.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -140,6 +140,52 @@ test("the second window shows the first one's tasks read-only, marked, and never
   assert.deepEqual(left.map((row) => row.vmids[0]).sort(), [102, 103, 104, 106]);
   assert.equal(left.find((row) => row.vmids.includes(106))!.state, 'running');
   assert.equal(left.find((row) => row.vmids.includes(106))!.window, 1, "still marked as the first window's");
+  await second.session.close();
+});
+
+test('the state dir is listed again only when it changed; a window killed without leaving is still found by its lock', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'pvetasks-others-'));
+  const clock = new ManualClock();
+  const first = openWindow(stateDir, clock);
+  const second = openWindow(stateDir, clock);
+  launchInFirst(first);
+  // As an idle board finds it: nothing added, renamed or removed for a while (always the same time).
+  const past = new Date(Date.now() - 60_000);
+  const settle = () => {
+    utimesSync(stateDir, past, past);
+    return statSync(stateDir).mtimeMs;
+  };
+  const others = new OtherWindows({ ownPath: second.session.path, cluster: 'prod', user: 'ops@pve', store: second.store });
+  settle();
+  others.refresh();
+  assert.equal(windowRows(second.store).length, 4);
+
+  // A file changed in place (no pvetasks writes so) leaves the directory as it was: it is not listed.
+  const stamp = settle();
+  writeFileSync(first.session.path, readFileSync(first.session.path, 'utf8').replace('web02', 'web99'));
+  assert.equal(statSync(stateDir).mtimeMs, stamp);
+  others.refresh();
+  assert.equal(windowRows(second.store).find((row) => row.vmids.includes(102))!.guestName, 'web02', 'not read again');
+
+  // A save renames its file into place: seen at the next cycle.
+  first.store.getState().update((tx) => tx.add({ upid: upid(106), mine: true, firstSeenAt: T0 + 9000 }));
+  first.session.flush();
+  others.refresh();
+  assert.ok(windowRows(second.store).some((row) => row.vmids.includes(106)));
+
+  // The first window is killed: its lock stays, held by a pid that is gone; the directory is as it was.
+  settle();
+  others.refresh();
+  writeFileSync(`${first.session.path}.lock`, '999999999');
+  settle();
+  others.refresh();
+  assert.deepEqual(
+    windowRows(second.store)
+      .map((row) => row.vmids[0])
+      .sort(),
+    [102, 103, 104, 106],
+    'its launch that was never sent (101) is gone; what runs stays',
+  );
   await second.session.close();
 });
 
