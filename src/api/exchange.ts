@@ -4,11 +4,11 @@
  * unwrapped from PVE's `{data}` envelope or turned into a PveApiError.
  */
 import createClient from 'openapi-fetch';
-import type { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Clock } from '../util/clock.js';
 import { formatDuration } from '../util/duration.js';
 import { VERSION } from '../util/version.js';
-import { AnswerTooDeepError, limitedFetch, parseAnswer } from './answer-limits.js';
+import { AnswerTooDeepError, PlainRequest, limitedFetch, parseAnswer, type Answer } from './answer-limits.js';
 import { PveApiError } from './errors.js';
 import { fillPath, serializeParameters } from './serialize.js';
 import { httpError, protocolError, transportError, type Method, type RequestContext } from './transport-errors.js';
@@ -25,11 +25,11 @@ type LooseRequest = (
   method: string,
   url: string,
   init: Record<string, unknown>,
-) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
+) => Promise<{ data?: unknown; error?: unknown; response: Answer }>;
 
 export interface ExchangeSetup {
   /** Carries the TLS checks (see tls.ts); made on the first request. */
-  agent: () => Promise<Agent>;
+  agent: () => Promise<Dispatcher>;
   clock: Clock;
   defaultTimeoutMs: number;
   /** Answers longer than this are refused (see answer-limits.ts). */
@@ -47,7 +47,9 @@ export type Exchange = (endpoint: string, method: Method, path: string, init: Ca
 export function createExchange(setup: ExchangeSetup): Exchange {
   const { agent, clock } = setup;
   const raw = createClient({
-    fetch: limitedFetch(agent, setup.maxAnswerBytes),
+    // openapi-fetch builds the call and reads the answer; the exchange itself is undici's (answer-limits.ts).
+    Request: PlainRequest as unknown as typeof Request,
+    fetch: limitedFetch(agent, setup.maxAnswerBytes) as unknown as (request: Request) => Promise<Response>,
     querySerializer: (query: Record<string, unknown>) => serializeParameters(query),
     bodySerializer: (body: unknown) => serializeParameters(body as Record<string, unknown>),
     pathSerializer: (path: string, parameters: Record<string, unknown>) => fillPath(path, parameters),
@@ -142,7 +144,7 @@ export function createExchange(setup: ExchangeSetup): Exchange {
 }
 
 /** PVE's `{data, total?}` from a successful answer's text. */
-function envelopeOf(text: unknown, response: Response, context: RequestContext): Envelope {
+function envelopeOf(text: unknown, response: Answer, context: RequestContext): Envelope {
   if (text === undefined || text === null || text === '') return { data: null };
   let parsed: unknown;
   try {

@@ -3,7 +3,7 @@
  * no answer) or an HTTP error answer, turned into a PveApiError whose kind tells the caller what to do.
  */
 import { sanitizeText } from '../util/sanitize.js';
-import { AnswerTooLargeError, formatBytes, NotHttpStatusError, reasonPhrase } from './answer-limits.js';
+import { AnswerTooLargeError, formatBytes, NotHttpStatusError, type Answer } from './answer-limits.js';
 import { PveApiError } from './errors.js';
 import { ConnectFailedError, TlsRejectedError } from './tls.js';
 
@@ -136,11 +136,11 @@ export function transportError(error: unknown, context: RequestContext): PveApiE
 }
 
 /** A server's answer we cannot use (kind `protocol`): `GET /path: <what>`. */
-export function protocolError(context: RequestContext, what: string, response?: Response, cause?: unknown): PveApiError {
+export function protocolError(context: RequestContext, what: string, response?: Answer, cause?: unknown): PveApiError {
   return new PveApiError({
     kind: 'protocol',
     ...(cause === undefined ? {} : { cause }),
-    ...(response ? { status: response.status, reason: serverText(reasonPhrase(response)) } : {}),
+    ...(response ? { status: response.status, reason: serverText(response.statusText) } : {}),
     endpoint: context.endpoint,
     method: context.method,
     path: context.displayPath,
@@ -151,9 +151,9 @@ export function protocolError(context: RequestContext, what: string, response?: 
 // Parameter errors shown and kept: PVE names a few; a longer list is a server talking nonsense.
 const MAX_PARAMETER_ERRORS = 20;
 
-export function httpError(response: Response, body: unknown, context: RequestContext, hint?: string): PveApiError {
+export function httpError(response: Answer, body: unknown, context: RequestContext, hint?: string): PveApiError {
   const status = response.status;
-  const reason = serverText(reasonPhrase(response));
+  const reason = serverText(response.statusText);
   const json = body && typeof body === 'object' ? (body as { message?: unknown; errors?: unknown }) : {};
   // Newer PVE puts the message in the body; older ones only in the reason phrase (its first line).
   const bodyMessage = typeof json.message === 'string' ? serverText(json.message) : '';
