@@ -110,8 +110,14 @@ async function main(): Promise<boolean> {
   );
   calibrate();
   progress(`machine speed: ${round(calibrate(), 0)} ms for the reference work (smaller is faster; compare runs with it)`);
-  if (only === 'clusters') return clustersOnly();
-  if (only === 'startup') return startupOnly();
+  if (only === 'clusters') {
+    return onlyCase(async (work) => clustersCase(await work.bundle('frame-child', { file: `${ROOT}/test/bench/frame-child.ts` })));
+  }
+  if (only === 'startup') {
+    requireTools();
+    ensureBinary();
+    return onlyCase(startupFigures);
+  }
   if (only !== undefined) throw new Error(`--only takes 'clusters' or 'startup', not ${only}`);
   requireTools();
   ensureBinary();
@@ -300,22 +306,6 @@ async function startupFigures(work: Workdir): Promise<Record<string, Figure>> {
   return figures;
 }
 
-/** `--only startup`: idle CPU, start-up and `--version` alone (a minute or two). */
-async function startupOnly(): Promise<boolean> {
-  requireTools();
-  ensureBinary();
-  const work = new Workdir();
-  try {
-    const figures = await startupFigures(work);
-    const failed = Object.entries(figures).filter(([, entry]) => !entry.ok);
-    progress(failed.length === 0 ? 'every figure meets its target' : `missed: ${failed.map(([key]) => key).join(', ')}`);
-    process.stdout.write(`${JSON.stringify(figures)}\n`);
-    return failed.length === 0;
-  } finally {
-    work.remove();
-  }
-}
-
 /** Three clusters of 1,000 tasks: requests per cycle next to each alone, frame time next to one cluster's (clusters.ts). */
 async function clustersCase(frameChild: string): Promise<Record<string, Figure>> {
   const requests = await phase(`requests per cycle, 3 clusters x 1000 running tasks on 4 nodes each, ${PLAN.cycles} cycles`, () =>
@@ -327,11 +317,11 @@ async function clustersCase(frameChild: string): Promise<Record<string, Figure>>
   return clusterFigures(requests, frames, figure);
 }
 
-async function clustersOnly(): Promise<boolean> {
+/** `--only CASE`: that case's figures alone, printed and judged as the full run's are. */
+async function onlyCase(figuresOf: (work: Workdir) => Promise<Record<string, Figure>>): Promise<boolean> {
   const work = new Workdir();
   try {
-    const frameChild = await work.bundle('frame-child', { file: `${ROOT}/test/bench/frame-child.ts` });
-    const figures = await clustersCase(frameChild);
+    const figures = await figuresOf(work);
     const failed = Object.entries(figures).filter(([, entry]) => !entry.ok);
     progress(failed.length === 0 ? 'every figure meets its target' : `missed: ${failed.map(([key]) => key).join(', ')}`);
     process.stdout.write(`${JSON.stringify(figures)}\n`);
