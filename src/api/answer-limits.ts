@@ -4,6 +4,7 @@
  * than any PVE answer does, and a status line must be HTTP's.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { gunzip } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 
 /** Far above any real answer (a 10 000-task listing is a few MiB), far below what hurts a jump host. */
@@ -27,6 +28,14 @@ export class AnswerTooDeepError extends Error {
   override name = 'AnswerTooDeepError';
   constructor(readonly limitDepth: number) {
     super(`answer nested deeper than ${limitDepth} levels`);
+  }
+}
+
+/** An answer that says it is gzipped and is not. */
+export class UnreadableAnswerError extends Error {
+  override name = 'UnreadableAnswerError';
+  constructor(readonly encoding: string) {
+    super(`answer not readable as ${encoding}`);
   }
 }
 
@@ -155,7 +164,18 @@ export function limitedFetch(dispatcher: () => Promise<Dispatcher>, maxBytes: nu
             chunks.push(chunk);
           },
           onResponseEnd() {
-            settle(() => resolve(answerOf(status, statusText, headers, Buffer.concat(chunks))));
+            if (done) return;
+            const body = Buffer.concat(chunks);
+            if (!/^\s*(x-)?gzip\s*$/i.test(String(headers['content-encoding'] ?? ''))) {
+              settle(() => resolve(answerOf(status, statusText, headers, body)));
+              return;
+            }
+            // pveproxy gzips what is over 1 KiB. The cap holds for what it unpacks to as well.
+            gunzip(body, { maxOutputLength: maxBytes }, (error, unpacked) => {
+              if (!error) return settle(() => resolve(answerOf(status, statusText, headers, unpacked)));
+              const tooLarge = (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+              settle(() => reject(tooLarge ? new AnswerTooLargeError(maxBytes) : new UnreadableAnswerError('gzip')));
+            });
           },
           onResponseError(started, error) {
             settle(() => reject(error));

@@ -87,6 +87,8 @@ export function createExchange(setup: ExchangeSetup): Exchange {
     // The headers first: nothing below is left registered if building them throws.
     const headers: Record<string, string> = {
       Accept: 'application/json',
+      // pveproxy gzips answers over 1 KiB when asked: a tenth of the bytes on a slow link.
+      'Accept-Encoding': 'gzip',
       'User-Agent': `pvetasks/${VERSION}`,
       ...(authenticate ? setup.authHeaders(method) : {}),
     };

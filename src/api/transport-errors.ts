@@ -3,7 +3,7 @@
  * no answer) or an HTTP error answer, turned into a PveApiError whose kind tells the caller what to do.
  */
 import { sanitizeText } from '../util/sanitize.js';
-import { AnswerTooLargeError, formatBytes, NotHttpStatusError, type Answer } from './answer-limits.js';
+import { AnswerTooLargeError, formatBytes, NotHttpStatusError, UnreadableAnswerError, type Answer } from './answer-limits.js';
 import { PveApiError } from './errors.js';
 import { ConnectFailedError, TlsRejectedError } from './tls.js';
 
@@ -76,6 +76,15 @@ export function transportError(error: unknown, context: RequestContext): PveApiE
       `answer from ${context.endpoint} larger than ${formatBytes(tooLarge.limitBytes)}; refused`,
       undefined,
       tooLarge,
+    );
+  }
+  const unreadable = causes(error).find((item): item is UnreadableAnswerError => item instanceof UnreadableAnswerError);
+  if (unreadable) {
+    return protocolError(
+      context,
+      `answer from ${context.endpoint} says it is ${unreadable.encoding} and is not; refused`,
+      undefined,
+      unreadable,
     );
   }
   const badStatus = causes(error).find((item): item is NotHttpStatusError => item instanceof NotHttpStatusError);

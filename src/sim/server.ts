@@ -6,6 +6,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { AuthError, apiTokenHeader } from './auth.js';
 import { DEMO_LEAF_CERT_PEM, DEMO_LEAF_KEY_PEM } from './cert.js';
 import type { SimCore } from './core.js';
@@ -136,13 +137,13 @@ export class SimServer {
     });
     try {
       const reply = await this.process(listener, req, controller.signal);
-      if (reply) this.write(listener, res, reply);
+      if (reply) this.write(listener, res, reply, acceptsGzip(req));
     } catch (error) {
       if (controller.signal.aborted) {
         res.destroy();
         return;
       }
-      this.write(listener, res, errorReply(500, error instanceof Error ? error.message : String(error)));
+      this.write(listener, res, errorReply(500, error instanceof Error ? error.message : String(error)), acceptsGzip(req));
     }
   }
 
@@ -286,7 +287,7 @@ export class SimServer {
     }
   }
 
-  private write(listener: Listener, res: ServerResponse, reply: Reply): void {
+  private write(listener: Listener, res: ServerResponse, reply: Reply, gzip: boolean): void {
     if (res.headersSent || res.destroyed) return;
     const { faults } = this.core;
     let body = reply.body;
@@ -294,12 +295,20 @@ export class SimServer {
     if (reply.status === 200 && json && faults.hit('malformed', listener.node)) {
       body = Buffer.concat([body.subarray(0, Math.max(1, Math.floor(body.length / 2))), Buffer.from('<html>')]);
     }
+    // As pveproxy answers (PVE::APIServer::AnyEvent::response): a body over 1024 bytes is gzipped
+    // when the client accepts gzip.
+    const encoding: Record<string, string> = {};
+    if (gzip && body.length > 1024 && !reply.headers['content-encoding']) {
+      body = gzipSync(body);
+      encoding['content-encoding'] = 'gzip';
+    }
     const headers = {
       server: 'pve-api-daemon/3.0',
       'cache-control': 'max-age=0',
       pragma: 'no-cache',
       expires: new Date(this.core.clock.now()).toUTCString(),
       ...reply.headers,
+      ...encoding,
       'content-length': String(body.length),
     };
     res.writeHead(reply.status, safeReason(reply.reason), headers);
@@ -314,6 +323,11 @@ export class SimServer {
 }
 
 const JSON_TYPE = 'application/json;charset=UTF-8';
+
+/** Whether the request's Accept-Encoding names gzip (pveproxy looks for it the same way). */
+function acceptsGzip(req: IncomingMessage): boolean {
+  return /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''));
+}
 
 function resultReply(result: ApiResult): Reply {
   if ('raw' in result) {

@@ -122,6 +122,8 @@ export async function runBoard(options: BoardOptions): Promise<BoardExit> {
             instance?.rerender(board(content, 'ready'));
           },
           (error: unknown) => {
+            // Left already (q, a signal): that stopped the connecting, and is the board's end.
+            if (ended) return;
             failure = { error };
             finish({ reason: 'quit' });
           },

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { after, describe, test } from 'node:test';
 import { PveApiError, createPveClient, type PveClientOptions } from '../../src/api/index.js';
 import { failureKind } from '../../src/api/failures.js';
@@ -171,6 +172,45 @@ describe('answer size cap', () => {
       assert.equal(bigError.kind, 'protocol');
       assert.match(bigError.message, /larger than 2 KiB; refused$/);
       assert.throws(() => client(server, { maxAnswerBytes: 0 }), /maxAnswerBytes/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('gzip, as pveproxy sends it', () => {
+  test('the client asks for gzip, and a gzipped answer reads as its JSON', async () => {
+    const accepted: string[] = [];
+    const server = await rawServer((request, response) => {
+      accepted.push(String(request.headers['accept-encoding']));
+      const body = gzipSync(JSON.stringify({ data: Array.from({ length: 200 }, (_, i) => ({ vmid: 100 + i, status: 'running' })) }));
+      response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': String(body.length) });
+      response.end(body);
+    });
+    try {
+      const { data } = await client(server).GET('/cluster/resources');
+      assert.equal((data as unknown[]).length, 200);
+      assert.deepEqual((data as Array<{ vmid: number }>)[199], { vmid: 299, status: 'running' });
+      assert.match(accepted.at(-1)!, /\bgzip\b/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('the cap holds for what a gzipped answer unpacks to; a body that says gzip and is not is refused', async () => {
+    const server = await rawServer((request, response) => {
+      const body = request.url!.includes('bomb') ? gzipSync(Buffer.alloc(4 * MiB, 0x20)) : Buffer.from('{"data":"plain, not gzip"}');
+      response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': String(body.length) });
+      response.end(body);
+    });
+    try {
+      const api = client(server, { maxAnswerBytes: 1 * MiB });
+      const bomb = await failure(api.GET('/cluster/tasks', { params: { query: { bomb: 1 } } } as never));
+      assert.equal(bomb.kind, 'protocol');
+      assert.match(bomb.message, /larger than 1 MiB; refused$/);
+      const broken = await failure(api.GET('/cluster/status'));
+      assert.equal(broken.kind, 'protocol');
+      assert.equal(broken.message, `GET /cluster/status: answer from ${server.url} says it is gzip and is not; refused`);
     } finally {
       await server.close();
     }
