@@ -13,7 +13,7 @@
  */
 import { createStore } from 'zustand/vanilla';
 import type { Clock } from '../util/clock.js';
-import { activeTaskFor, type TaskStore, type TaskStoreState } from './store.js';
+import { activeTaskFor, messageChannel, type TaskStore, type TaskStoreState } from './store.js';
 import {
   SCOPES,
   compareRows,
@@ -96,9 +96,7 @@ export interface CombinedStore {
 export function combineStores(parts: readonly ClusterPart[], clock: Clock): CombinedStore {
   if (parts.length === 1) {
     const only = parts[0]!.store;
-    const notify = (text: string, level: Message['level'] = 'info') =>
-      only.getState().update((tx) => tx.setMessage({ text, level, at: clock.now() }));
-    return { store: only, notify, close() {} };
+    return { store: only, notify: messageChannel(only, clock), close() {} };
   }
   const indexOf = new Map(parts.map((part, index) => [part.name, index]));
   const copies = new WeakMap<object, object>();

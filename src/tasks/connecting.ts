@@ -5,13 +5,12 @@
  */
 import type { Clock } from '../util/clock.js';
 import type { RuntimeActions } from './actions.js';
-import { createTaskStore, type SessionInfo, type TaskStore } from './store.js';
+import { createTaskStore, messageChannel, type SessionInfo, type TaskStore } from './store.js';
 
 export function connectingBoard(info: SessionInfo | undefined, clock: Clock): { store: TaskStore; actions: RuntimeActions } {
   const store = createTaskStore();
   if (info) store.getState().update((tx) => tx.setSession(info));
-  const notify: RuntimeActions['notify'] = (text, level = 'info') =>
-    store.getState().update((tx) => tx.setMessage({ text, level, at: clock.now() }));
+  const notify = messageChannel(store, clock);
   const notYet = 'still connecting: try again in a moment';
   const wait = () => notify(notYet);
   const refuse = <T>(): Promise<T> => Promise.reject(new Error(notYet));

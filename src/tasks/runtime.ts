@@ -12,7 +12,7 @@ import { LaunchQueue } from './launch-queue.js';
 import { Poller } from './poller/index.js';
 import type { Session } from './session.js';
 import { OtherWindows } from './session-others.js';
-import { createTaskStore, type Message, type Scope, type SessionInfo, type TaskStore } from './store.js';
+import { createTaskStore, messageChannel, type Message, type Scope, type SessionInfo, type TaskStore } from './store.js';
 import { createTracker, type TaskTracker, type TrackerOptions } from './tracker.js';
 
 export interface RuntimeOptions {
@@ -67,8 +67,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const clock = options.clock ?? systemClock;
   const store = createTaskStore();
   if (options.info) store.getState().update((tx) => tx.setSession(options.info!));
-  const notify: Runtime['notify'] = (text, level = 'info') =>
-    store.getState().update((tx) => tx.setMessage({ text, level, at: clock.now() }));
+  const notify: Runtime['notify'] = messageChannel(store, clock);
 
   // Malformed answers are said once per request kind, and again only when their count changes.
   const malformedSaid = new Map<string, number>();

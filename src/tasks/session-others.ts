@@ -79,7 +79,7 @@ export class OtherWindows {
       const info = statSync(this.dir);
       stamp = `${info.ino}:${info.mtimeMs}`;
       // A file system's clock may be coarse: two changes in one of its ticks leave one time. A change
-      // that recent is listed again next cycle too.
+      // that recent is listed again next cycle too (wall time: a file's times are, whatever the board's clock).
       settled = Date.now() - info.mtimeMs > 1000;
     } catch {
       return; // the state dir went away: nothing to show, nothing to forget yet

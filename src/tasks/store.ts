@@ -10,8 +10,9 @@
  * arrays, which are replaced when they change. Every write goes through `update(tx => ...)`.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { Clock } from '../util/clock.js';
 import { runTransaction, type TaskTransaction, type WritableState } from './store-transaction.js';
-import { emptyTally, isFinal, type Scope, type TaskRow } from './task-row.js';
+import { emptyTally, isFinal, type Message, type Scope, type TaskRow } from './task-row.js';
 
 export * from './task-row.js';
 export type { RowPatch, TaskTransaction } from './store-transaction.js';
@@ -53,6 +54,11 @@ export function createTaskStore(): TaskStore {
       if (next) set(next);
     },
   }));
+}
+
+/** The store's one message channel: a line (the board's status line) stamped on `clock`. */
+export function messageChannel(store: TaskStore, clock: Clock): (text: string, level?: Message['level']) => void {
+  return (text, level = 'info') => store.getState().update((tx) => tx.setMessage({ text, level, at: clock.now() }));
 }
 
 /** The rows of a scope in its order (running and queued first, then newest first). */
